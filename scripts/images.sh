@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds the local images that tests and the demo use, without any registry. Each image is skipped
+# when its tag exists; BERTH_REBUILD_IMAGES=1 rebuilds. Usage: images.sh [name...]
+#   debian  local/debian:bookworm   (debootstrap minbase, imported)
+#   httpd   local/httpd:1           (2 MB busybox httpd on :8080, tiny test app)
+#   caddy   local/caddy:2           postgres local/postgres:15
+#   demo    local/berth-demo:1      dind     local/dind:1 (multi-node test bed)
+source "$(dirname "$0")/lib.sh"
+docker_ready || "$BERTH_ROOT/scripts/docker-up.sh"
+
+have() { [ -z "${BERTH_REBUILD_IMAGES:-}" ] && docker image inspect "$1" >/dev/null 2>&1; }
+
+build_debian() {
+  have local/debian:bookworm && return 0
+  apt_install debootstrap
+  local rootfs; rootfs=$(mktemp -d /tmp/berth-rootfs.XXXXXX)
+  log "debootstrap bookworm (about 30 s)"
+  debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >/tmp/berth-debootstrap.log 2>&1 \
+    || die "debootstrap failed (see /tmp/berth-debootstrap.log)"
+  tar -C "$rootfs" -c . | docker import - local/debian:bookworm >/dev/null
+  rm -rf "$rootfs"
+}
+
+build_httpd() {
+  have local/httpd:1 && return 0
+  apt_install busybox-static
+  local rootfs; rootfs=$(mktemp -d /tmp/berth-httpd.XXXXXX)
+  mkdir -p "$rootfs/bin" "$rootfs/www" "$rootfs/tmp" "$rootfs/etc"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  chroot "$rootfs" /bin/busybox --install -s /bin
+  echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >"$rootfs/etc/passwd"
+  log "importing local/httpd:1"
+  # MESSAGE sets the page body so tests can tell versions apart.
+  tar -C "$rootfs" -c . | docker import \
+    -c 'EXPOSE 8080' \
+    -c 'CMD ["/bin/sh","-c","echo \"${MESSAGE:-hello from berth}\" > /www/index.html; exec /bin/httpd -f -p 8080 -h /www"]' \
+    - local/httpd:1 >/dev/null
+  rm -rf "$rootfs"
+}
+
+build_dockerfile() { # tag dir
+  have "$1" && return 0
+  log "building $1"
+  docker build --network host -q -t "$1" "$BERTH_ROOT/images/$2" >/dev/null
+}
+
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(debian httpd caddy postgres demo dind)
+build_debian
+for t in "${targets[@]}"; do
+  case "$t" in
+    debian) ;;
+    httpd) build_httpd ;;
+    caddy) build_dockerfile local/caddy:2 caddy ;;
+    postgres) build_dockerfile local/postgres:15 postgres ;;
+    demo) build_dockerfile local/berth-demo:1 demo ;;
+    dind) build_dockerfile local/dind:1 dind ;;
+    *) die "unknown image '$t' (known: debian httpd caddy postgres demo dind)" ;;
+  esac
+done
+log "images ready: ${targets[*]}"

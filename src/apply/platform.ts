@@ -1,0 +1,16 @@
+// What the apply layer works with: the state database, the engine, and facts about the cluster.
+// Built once at start and passed in; no module-level singletons.
+import type { Logger } from "pino";
+import type { ClusterInfo, Engine } from "../engine/engine.js";
+import type { PortRange } from "../plan/host-ports.js";
+import type { Db } from "../store/db.js";
+
+export interface Platform {
+  db: Db;
+  engine: Engine;
+  cluster: ClusterInfo;
+  log: Logger;
+  hostPortRange: PortRange;
+  /** How long a rollout may take before the deployment counts as failed. */
+  rolloutTimeoutMs: number;
+}

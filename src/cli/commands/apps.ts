@@ -1,0 +1,172 @@
+// `berth deploy`, `berth ps`, `berth rm`: the short form of a stack, through the API.
+import type { Command } from "commander";
+import ora from "ora";
+import type { StackView } from "../../apply/stacks.js";
+import { parseShortForm } from "../../config/short-form.js";
+import { ConfigError } from "../../domain/errors.js";
+import { type ApiClient, CliError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { clientFor } from "../globals.js";
+import { printJson, table } from "../output.js";
+
+interface DeploymentView {
+  id: string;
+  stack: string;
+  revision: number;
+  status: string;
+  reason: string | null;
+}
+
+const TERMINAL = new Set(["succeeded", "failed", "rolled_back"]);
+
+export function registerAppCommands(program: Command): void {
+  program
+    .command("deploy")
+    .description("deploy an image as a one-service stack (create, or update in place) and wait until it runs")
+    .requiredOption("--image <ref>", "image reference, e.g. local/berth-demo:1")
+    .requiredOption("--name <name>", "stack name: lowercase letters, digits and '-'")
+    .requiredOption("--port <port>", "port the container listens on")
+    .option("--publish <port>", "host port to publish on (default: the next free one from 30000)")
+    .option("--replicas <n>", "number of tasks", "1")
+    .option("-e, --env <KEY=VALUE>", "environment variable (repeatable)", collect, [] as string[])
+    .option("--no-wait", "return once the deployment is accepted")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: DeployOptions, cmd: Command) => {
+      const body = {
+        name: opts.name,
+        image: opts.image,
+        port: toNumber(opts.port),
+        replicas: toNumber(opts.replicas),
+        ...(opts.publish === undefined ? {} : { publish: toNumber(opts.publish) }),
+        env: parseEnv(opts.env),
+      };
+      parseShortForm(body); // refuse bad input here, before anything is sent
+      const client = clientFor(cmd);
+      const { deployment } = await client.request<{ deployment: DeploymentView }>(
+        "POST",
+        "/api/v1/deployments",
+        body,
+      );
+      const final = opts.wait ? await waitFor(client, deployment, !opts.json) : deployment;
+      const stack = (await listStacks(client)).find((s) => s.name === final.stack);
+      const urls = urlsOf(client, stack);
+      if (opts.json) printJson({ deployment: final, urls, stack });
+      else if (final.status === "succeeded" || !opts.wait) {
+        console.log(
+          `${final.stack} revision ${final.revision} ${final.status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
+        );
+      }
+      if (opts.wait && final.status !== "succeeded") {
+        throw new CliError(
+          `deployment of ${final.stack} ${final.status.replace("_", " ")}: ${final.reason ?? ""}`,
+          EXIT.failed,
+        );
+      }
+    });
+
+  program
+    .command("ps")
+    .description("list stacks, their services and task states")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const stacks = await listStacks(client);
+      if (opts.json) return printJson({ stacks });
+      if (stacks.length === 0) return console.log("no stacks; deploy one with 'berth deploy'");
+      const rows: string[][] = [];
+      for (const s of stacks) {
+        for (const svc of s.services) {
+          const states = svc.tasks
+            .map((t) => `${t.slot ?? "-"}:${t.state}${t.error ? `(${t.error})` : ""}`)
+            .join(" ");
+          rows.push([
+            s.name,
+            svc.name,
+            `${s.revision}`,
+            s.status,
+            `${svc.running}/${svc.replicas}`,
+            svc.image,
+            svc.ports.join(","),
+            states,
+          ]);
+        }
+        if (s.services.length === 0)
+          rows.push([s.name, "-", `${s.revision}`, s.status, "0/0", "-", "-", "no services"]);
+      }
+      console.log(table(["STACK", "SERVICE", "REV", "STATUS", "RUNNING", "IMAGE", "PORTS", "TASKS"], rows));
+    });
+
+  program
+    .command("rm")
+    .description("remove a stack and its services")
+    .argument("<name>", "stack name")
+    .option("--json", "print the result as JSON")
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const result = await clientFor(cmd).request<{ removed: string[] }>(
+        "DELETE",
+        `/api/v1/stacks/${encodeURIComponent(name)}`,
+      );
+      if (opts.json) printJson(result);
+      else console.log(`removed ${name} (${result.removed.length} services)`);
+    });
+}
+
+interface DeployOptions {
+  image: string;
+  name: string;
+  port: string;
+  publish?: string;
+  replicas: string;
+  env: string[];
+  wait: boolean;
+  json?: boolean;
+}
+
+async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Promise<DeploymentView> {
+  const spinner = human && process.stderr.isTTY ? ora({ stream: process.stderr }).start() : undefined;
+  let lastReason = "";
+  let current = d;
+  while (!TERMINAL.has(current.status)) {
+    const text = `${current.stack} revision ${current.revision}: ${current.status}${current.reason ? ` (${current.reason})` : ""}`;
+    if (spinner) spinner.text = text;
+    else if (human && text !== lastReason) console.error(text);
+    lastReason = text;
+    await new Promise((r) => setTimeout(r, 500));
+    current = (
+      await client.request<{ deployment: DeploymentView }>("GET", `/api/v1/deployments/${current.id}`)
+    ).deployment;
+  }
+  if (spinner) {
+    if (current.status === "succeeded")
+      spinner.succeed(`${current.stack} revision ${current.revision}: ${current.reason}`);
+    else spinner.fail(`${current.stack} revision ${current.revision}: ${current.status}`);
+  }
+  return current;
+}
+
+async function listStacks(client: ApiClient): Promise<StackView[]> {
+  return (await client.request<{ stacks: StackView[] }>("GET", "/api/v1/stacks")).stacks;
+}
+
+function urlsOf(client: ApiClient, stack: StackView | undefined): string[] {
+  const host = process.env.BERTH_PUBLIC_HOST ?? new URL(client.url).hostname;
+  return (stack?.services ?? []).flatMap((s) => s.ports.map((p) => `http://${host}:${p}/`));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function toNumber(v: string): number | string {
+  return /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new ConfigError("--env", `'${pair}' must be KEY=VALUE`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}

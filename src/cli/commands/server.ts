@@ -1,0 +1,117 @@
+// `berth up` and `berth down`: run the control plane in the foreground or detached.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { dataDirPaths, type ServerInfo } from "../../config/data-dir.js";
+import { loadServerConfig } from "../../config/server-config.js";
+import { isAlive } from "../../server/lock.js";
+import { CliError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { globalOptions } from "../globals.js";
+import { printJson } from "../output.js";
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command("up")
+    .description("start the control plane (API, embedded database, swarm) on this host")
+    .option("--port <port>", "API port (env BERTH_PORT, default 4780)")
+    .option("--host <address>", "address to listen on (env BERTH_HOST, default 127.0.0.1)")
+    .option("-d, --detach", "run in the background; output goes to <data-dir>/berth.log")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (opts: { port?: string; host?: string; detach?: boolean; json?: boolean }, cmd: Command) => {
+        const { dataDir } = globalOptions(cmd);
+        const config = loadServerConfig({
+          dataDir,
+          ...(opts.port ? { port: opts.port } : {}),
+          ...(opts.host ? { host: opts.host } : {}),
+        });
+        if (opts.detach) {
+          const args = ["up", "--port", String(config.port), "--host", config.host];
+          const info = await startDetached(config.dataDir, args);
+          if (opts.json) printJson(info);
+          else console.log(`Berth is up at ${info.url} (pid ${info.pid}, data in ${config.dataDir})`);
+          return;
+        }
+        const { startServer } = await import("../../server/start.js");
+        const server = await startServer(config);
+        console.error(`Berth is up at ${server.url} (data in ${config.dataDir}); Ctrl-C stops it`);
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        });
+        await server.close();
+      },
+    );
+
+  program
+    .command("down")
+    .description("stop a control plane started with 'berth up --detach'")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { dataDir } = globalOptions(cmd);
+      const info = readServerInfo(dataDir);
+      if (!info || !isAlive(info.pid)) {
+        if (opts.json) printJson({ stopped: false, reason: "not running" });
+        else console.log(`Berth is not running on ${dataDir}`);
+        return;
+      }
+      process.kill(info.pid, "SIGTERM");
+      const deadline = Date.now() + 20_000;
+      while (isAlive(info.pid)) {
+        if (Date.now() > deadline)
+          throw new CliError(`pid ${info.pid} did not stop within 20 s`, EXIT.failed);
+        await sleep(100);
+      }
+      if (opts.json) printJson({ stopped: true, pid: info.pid });
+      else console.log(`Berth stopped (pid ${info.pid})`);
+    });
+}
+
+async function startDetached(dataDir: string, args: string[]): Promise<ServerInfo> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const paths = dataDirPaths(dataDir);
+  const running = readServerInfo(dataDir);
+  if (running && isAlive(running.pid)) return running;
+
+  const out = openSync(paths.log, "a");
+  const child = spawn(process.execPath, [process.argv[1]!, "--data-dir", dataDir, ...args], {
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: process.env,
+  });
+  closeSync(out);
+  let exited = null as number | null;
+  child.on("exit", (code) => {
+    exited = code ?? 1;
+  });
+  child.unref();
+
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new CliError(`Berth did not start: ${lastError(paths.log)}`, EXIT.unavailable);
+    const info = readServerInfo(dataDir);
+    if (info && info.pid === child.pid) return info;
+    await sleep(200);
+  }
+  throw new CliError(`Berth did not come up within 120 s; see ${paths.log}`, EXIT.unavailable);
+}
+
+function readServerInfo(dataDir: string): ServerInfo | undefined {
+  const path = dataDirPaths(dataDir).serverInfo;
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as ServerInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error line a failed start printed last. */
+function lastError(logPath: string): string {
+  const lines = readFileSync(logPath, "utf8").trim().split("\n");
+  const line = [...lines].reverse().find((l) => l.startsWith("error:")) ?? lines.at(-1) ?? "";
+  return line.replace(/^error:\s*/, "");
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,21 @@
+// The layout of a Berth data directory, shared by the server and the CLI.
+import { join } from "node:path";
+
+export const dataDirPaths = (dataDir: string) => ({
+  /** Embedded PGlite database. */
+  pgdata: join(dataDir, "pgdata"),
+  /** The bootstrap admin API token, mode 0600. */
+  adminToken: join(dataDir, "admin.token"),
+  /** Written by a running control plane: its URL and pid. */
+  serverInfo: join(dataDir, "server.json"),
+  /** Held while a control plane uses this directory. */
+  lock: join(dataDir, "berth.pid"),
+  /** Output of a detached control plane. */
+  log: join(dataDir, "berth.log"),
+});
+
+export interface ServerInfo {
+  url: string;
+  pid: number;
+  startedAt: string;
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { loadServerConfig } from "./server-config.js";
+
+describe("loadServerConfig", () => {
+  it("uses defaults", () => {
+    const c = loadServerConfig({}, { HOME: "/home/x" });
+    expect(c).toMatchObject({
+      host: "127.0.0.1",
+      port: 4780,
+      routingMesh: "auto",
+      rolloutTimeoutMs: 180_000,
+    });
+    expect(c.databaseUrl).toBeUndefined();
+  });
+
+  it("lets flags win over the environment", () => {
+    const c = loadServerConfig(
+      { dataDir: "/tmp/a", port: "5000" },
+      { BERTH_DATA_DIR: "/tmp/b", BERTH_PORT: "6000" },
+    );
+    expect(c).toMatchObject({ dataDir: "/tmp/a", port: 5000 });
+  });
+
+  it("reads the environment", () => {
+    const c = loadServerConfig(
+      {},
+      { BERTH_DATA_DIR: "/tmp/b", BERTH_PORT: "6000", DATABASE_URL: "postgres://u@h/db" },
+    );
+    expect(c).toMatchObject({ dataDir: "/tmp/b", port: 6000, databaseUrl: "postgres://u@h/db" });
+  });
+
+  it.each([
+    [{ port: "0" }, {}, "--port (BERTH_PORT): must be between 1 and 65535"],
+    [{ port: "http" }, {}, "--port (BERTH_PORT): must be a number"],
+    [{}, { DATABASE_URL: "mysql://x" }, "DATABASE_URL: must be a postgres://"],
+    [{}, { BERTH_ROUTING_MESH: "maybe" }, "BERTH_ROUTING_MESH: must be on, off or auto"],
+  ])("rejects %j %j", (flags, env, message) => {
+    expect(() => loadServerConfig(flags, env)).toThrow(message);
+  });
+});

@@ -1,0 +1,81 @@
+// Control-plane settings from flags and environment variables, validated in one place.
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "../domain/errors.js";
+import { DEFAULT_API_PORT, DEFAULT_HOST_PORT_RANGE } from "./defaults.js";
+import { parseInput } from "./validate.js";
+
+export interface ServerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** PostgreSQL server; when absent, the embedded PGlite in `<dataDir>/pgdata`. */
+  databaseUrl?: string;
+  advertiseAddr?: string;
+  routingMesh: "on" | "off" | "auto";
+  rolloutTimeoutMs: number;
+  logLevel: string;
+}
+
+const schema = z.object({
+  dataDir: z.string().min(1),
+  host: z.string().min(1),
+  port: z.coerce
+    .number({ error: "must be a number" })
+    .int()
+    .min(1, "must be between 1 and 65535")
+    .max(65535, "must be between 1 and 65535"),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  advertiseAddr: z.string().min(1).optional(),
+  routingMesh: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
+  rolloutTimeoutMs: z.coerce.number().int().positive(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+});
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.BERTH_DATA_DIR || join(homedir(), ".berth"));
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadServerConfig(
+  flags: { dataDir?: string; port?: string | number; host?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): ServerConfig {
+  const raw = {
+    dataDir: flags.dataDir ? resolve(flags.dataDir) : defaultDataDir(env),
+    host: flags.host ?? env.BERTH_HOST ?? "127.0.0.1",
+    port: flags.port ?? env.BERTH_PORT ?? DEFAULT_API_PORT,
+    databaseUrl: env.DATABASE_URL || undefined,
+    advertiseAddr: env.BERTH_SWARM_ADVERTISE_ADDR || undefined,
+    routingMesh: env.BERTH_ROUTING_MESH ?? "auto",
+    rolloutTimeoutMs: (Number(env.BERTH_ROLLOUT_TIMEOUT) || 180) * 1000,
+    logLevel: env.BERTH_LOG_LEVEL ?? "info",
+  };
+  try {
+    return parseInput(schema, raw) as ServerConfig;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const where = SOURCES[err.path as keyof typeof SOURCES] ?? err.path;
+      throw new ConfigError(where, err.message.slice(err.path.length + 2));
+    }
+    throw err;
+  }
+}
+
+/** Where each setting comes from, for error messages. */
+const SOURCES = {
+  dataDir: "--data-dir (BERTH_DATA_DIR)",
+  host: "--host (BERTH_HOST)",
+  port: "--port (BERTH_PORT)",
+  databaseUrl: "DATABASE_URL",
+  advertiseAddr: "BERTH_SWARM_ADVERTISE_ADDR",
+  routingMesh: "BERTH_ROUTING_MESH",
+  rolloutTimeoutMs: "BERTH_ROLLOUT_TIMEOUT",
+  logLevel: "BERTH_LOG_LEVEL",
+} as const;
+
+export const hostPortRange = DEFAULT_HOST_PORT_RANGE;

@@ -1,0 +1,37 @@
+// Labels are how Berth recognises what it owns. Everything Berth creates carries them, and
+// everything Berth looks up is found by them, never by parsing names.
+
+export const LABEL = {
+  managed: "berth.managed",
+  org: "berth.org",
+  stack: "berth.stack",
+  service: "berth.service",
+  deployment: "berth.deployment",
+} as const;
+
+export interface Ownership {
+  org: string;
+  stack?: string;
+  service?: string;
+}
+
+/** The labels for an object owned by `owner`, sorted by key so specs stay deterministic. */
+export function ownerLabels(owner: Ownership): Record<string, string> {
+  const labels: Record<string, string> = { [LABEL.managed]: "true", [LABEL.org]: owner.org };
+  if (owner.stack !== undefined) labels[LABEL.stack] = owner.stack;
+  if (owner.service !== undefined) labels[LABEL.service] = owner.service;
+  return sortRecord(labels);
+}
+
+/** Docker's `filters` value that selects objects owned by `owner`. */
+export function ownerFilter(owner?: Partial<Ownership>): { label: string[] } {
+  const label = [`${LABEL.managed}=true`];
+  if (owner?.org !== undefined) label.push(`${LABEL.org}=${owner.org}`);
+  if (owner?.stack !== undefined) label.push(`${LABEL.stack}=${owner.stack}`);
+  if (owner?.service !== undefined) label.push(`${LABEL.service}=${owner.service}`);
+  return { label };
+}
+
+export function sortRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

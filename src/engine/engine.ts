@@ -1,0 +1,36 @@
+// The engine interface: everything Berth asks of the container orchestrator. Swarm specifics live
+// behind it (swarm.ts) so another backend can follow.
+import type { ObservedService, ObservedTask } from "../plan/observed.js";
+import type { SwarmNetworkSpec, SwarmServiceSpec } from "../plan/swarm-types.js";
+
+export interface LiveService {
+  observed: ObservedService;
+  /** The spec as the Engine stores it (defaults filled in), for comparison with a planned one. */
+  spec: unknown;
+}
+
+export interface ClusterInfo {
+  nodeId: string;
+  /** True when this call initialized the swarm. */
+  initialized: boolean;
+  /** Whether the ingress routing mesh can carry traffic (needs IPVS in the kernel). */
+  routingMesh: boolean;
+}
+
+export interface Engine {
+  /** Fails with Unavailable, naming what to do, when the Engine cannot be reached. */
+  ping(): Promise<void>;
+  ensureCluster(opts: { advertiseAddr?: string }): Promise<ClusterInfo>;
+  /** Creates the overlay network unless one by that name exists; returns its id. */
+  ensureNetwork(spec: SwarmNetworkSpec): Promise<string>;
+  /** The Berth-managed service by that name; throws Conflict if it exists but is not Berth's. */
+  findService(name: string): Promise<LiveService | undefined>;
+  createService(spec: SwarmServiceSpec): Promise<string>;
+  updateService(id: string, version: number, spec: SwarmServiceSpec): Promise<void>;
+  removeService(id: string): Promise<void>;
+  /** Services that carry all of `labels` (`key=value` strings). */
+  listServices(labels: string[]): Promise<ObservedService[]>;
+  listTasks(serviceId: string): Promise<ObservedTask[]>;
+  /** Host ports published by any service on the cluster. */
+  usedHostPorts(): Promise<Set<number>>;
+}

@@ -1,0 +1,209 @@
+// The Swarm engine: the only code that talks to the Docker Engine API (through dockerode).
+import { existsSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import Docker from "dockerode";
+import { Conflict, Unavailable, withContext } from "../domain/errors.js";
+import { LABEL } from "../domain/labels.js";
+import type { ObservedService, ObservedTask, TaskState } from "../plan/observed.js";
+import type { ClusterInfo, Engine } from "./engine.js";
+
+export interface SwarmEngineOptions {
+  docker?: Docker;
+  /** `on`, `off` or `auto` (detect IPVS when the Engine is local). */
+  routingMesh?: string;
+}
+
+export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
+  const docker = opts.docker ?? new Docker();
+  const where = describeDockerHost();
+
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw withContext(what, err);
+    }
+  };
+
+  return {
+    async ping() {
+      try {
+        await docker.ping();
+      } catch (err) {
+        throw new Unavailable(
+          `cannot reach the Docker Engine at ${where} (${(err as Error).message}); start dockerd (scripts/docker-up.sh) or set DOCKER_HOST`,
+          { cause: err },
+        );
+      }
+    },
+
+    async ensureCluster({ advertiseAddr }): Promise<ClusterInfo> {
+      const info = await call("docker info", () => docker.info());
+      let initialized = false;
+      if (info.Swarm?.LocalNodeState !== "active") {
+        await initSwarm(docker, advertiseAddr);
+        initialized = true;
+      }
+      const after = initialized ? await call("docker info", () => docker.info()) : info;
+      if (!after.Swarm?.ControlAvailable) {
+        throw new Unavailable(
+          "this Docker Engine is a swarm worker; point Berth at a manager node (DOCKER_HOST)",
+        );
+      }
+      return { nodeId: after.Swarm.NodeID, initialized, routingMesh: detectRoutingMesh(opts.routingMesh) };
+    },
+
+    async ensureNetwork(spec) {
+      const existing = await call("list networks", () =>
+        docker.listNetworks({ filters: { name: [spec.Name] } }),
+      );
+      const exact = existing.find((n) => n.Name === spec.Name);
+      if (exact) return exact.Id;
+      const created = await call(`create network ${spec.Name}`, () =>
+        docker.createNetwork(spec as unknown as Docker.NetworkCreateOptions),
+      );
+      return created.id;
+    },
+
+    async findService(name) {
+      let raw: any;
+      try {
+        raw = await docker.getService(name).inspect();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw withContext(`inspect service ${name}`, err);
+      }
+      if (raw.Spec?.Name !== name) return undefined; // the Engine also matches id prefixes
+      if (raw.Spec?.Labels?.[LABEL.managed] !== "true") {
+        throw new Conflict(
+          `a service named '${name}' exists that Berth does not manage; remove or rename it`,
+        );
+      }
+      return { observed: toObservedService(raw), spec: raw.Spec };
+    },
+
+    async createService(spec) {
+      const created = await call(`create service ${spec.Name}`, () => docker.createService(spec as any));
+      return (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID;
+    },
+
+    async updateService(id, version, spec) {
+      await call(`update service ${spec.Name}`, () =>
+        docker.getService(id).update({ version, ...spec } as any),
+      );
+    },
+
+    async removeService(id) {
+      try {
+        await docker.getService(id).remove();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return;
+        throw withContext(`remove service ${id}`, err);
+      }
+    },
+
+    async listServices(labels) {
+      const raw = await call(
+        "list services",
+        () => docker.listServices({ filters: { label: labels } }) as Promise<any[]>,
+      );
+      return raw.map(toObservedService);
+    },
+
+    async listTasks(serviceId) {
+      const raw = await call(
+        "list tasks",
+        () => docker.listTasks({ filters: { service: [serviceId] } }) as Promise<any[]>,
+      );
+      return raw.map(toObservedTask);
+    },
+
+    async usedHostPorts() {
+      const raw = await call("list services", () => docker.listServices());
+      const used = new Set<number>();
+      for (const s of raw as any[]) {
+        for (const p of s.Endpoint?.Ports ?? s.Spec?.EndpointSpec?.Ports ?? []) {
+          if (p.PublishedPort) used.add(p.PublishedPort);
+        }
+      }
+      return used;
+    },
+  };
+}
+
+async function initSwarm(docker: Docker, advertiseAddr?: string): Promise<void> {
+  const init = (addr?: string) =>
+    docker.swarmInit({ ListenAddr: "0.0.0.0:2377", ...(addr ? { AdvertiseAddr: addr } : {}) } as any);
+  try {
+    await init(advertiseAddr);
+  } catch (err) {
+    // With several interfaces the Engine cannot choose; pick the host's primary address ourselves.
+    const fallback = advertiseAddr ? undefined : primaryAddress();
+    if (!fallback || !/advertise address/i.test((err as Error).message)) {
+      throw withContext("initialize the swarm (set BERTH_SWARM_ADVERTISE_ADDR to choose the address)", err);
+    }
+    await init(fallback).catch((e) => {
+      throw withContext(`initialize the swarm advertising ${fallback}`, e);
+    });
+  }
+}
+
+/** The first non-internal IPv4 address on an interface that Docker did not create. */
+export function primaryAddress(): string | undefined {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (/^(docker|br-|veth|docker_gwbridge)/.test(name)) continue;
+    const v4 = addrs?.find((a) => a.family === "IPv4" && !a.internal);
+    if (v4) return v4.address;
+  }
+  return undefined;
+}
+
+function detectRoutingMesh(setting = "auto"): boolean {
+  if (setting === "on") return true;
+  if (setting === "off") return false;
+  // Only a local Engine shares our kernel; for a remote one assume a normal host with IPVS.
+  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith("unix://")) return true;
+  return existsSync("/proc/net/ip_vs") || existsSync("/sys/module/ip_vs");
+}
+
+function describeDockerHost(): string {
+  return process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+}
+
+function toObservedService(raw: any): ObservedService {
+  const spec = raw.Spec ?? {};
+  const ports = (raw.Endpoint?.Ports ?? spec.EndpointSpec?.Ports ?? []) as { PublishedPort?: number }[];
+  const update = raw.UpdateStatus;
+  return {
+    id: raw.ID,
+    name: spec.Name,
+    version: raw.Version?.Index ?? 0,
+    labels: spec.Labels ?? {},
+    image: spec.TaskTemplate?.ContainerSpec?.Image ?? "",
+    replicas: spec.Mode?.Replicated?.Replicas ?? 0,
+    publishedPorts: ports.map((p) => p.PublishedPort).filter((p): p is number => typeof p === "number"),
+    updatedAt: raw.UpdatedAt,
+    ...(update
+      ? {
+          updateStatus: {
+            state: update.State,
+            ...(update.StartedAt ? { startedAt: update.StartedAt } : {}),
+            ...(update.Message ? { message: update.Message } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function toObservedTask(raw: any): ObservedTask {
+  return {
+    id: raw.ID,
+    ...(raw.Slot === undefined ? {} : { slot: raw.Slot }),
+    ...(raw.NodeID ? { nodeId: raw.NodeID } : {}),
+    state: raw.Status?.State as TaskState,
+    desiredState: raw.DesiredState,
+    message: raw.Status?.Message ?? "",
+    ...(raw.Status?.Err ? { error: raw.Status.Err } : {}),
+    createdAt: raw.CreatedAt,
+  };
+}

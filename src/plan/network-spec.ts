@@ -1,0 +1,15 @@
+import { ownerLabels } from "../domain/labels.js";
+import { orgNetworkName } from "../domain/names.js";
+import type { SwarmNetworkSpec } from "./swarm-types.js";
+
+/** The organization's own attachable overlay network. */
+export function planOrgNetwork(org: string, opts: { encrypted?: boolean } = {}): SwarmNetworkSpec {
+  return {
+    Name: orgNetworkName(org),
+    Driver: "overlay",
+    Attachable: true,
+    CheckDuplicate: true,
+    Labels: ownerLabels({ org }),
+    ...(opts.encrypted ? { Options: { encrypted: "true" } } : {}),
+  };
+}

@@ -1,0 +1,44 @@
+// What Berth observes of Swarm, in its own terms. The engine adapter fills these from the Engine API;
+// plan code reads them.
+
+export type TaskState =
+  | "new"
+  | "allocated"
+  | "pending"
+  | "assigned"
+  | "accepted"
+  | "preparing"
+  | "ready"
+  | "starting"
+  | "running"
+  | "complete"
+  | "shutdown"
+  | "failed"
+  | "rejected"
+  | "remove"
+  | "orphaned";
+
+export interface ObservedTask {
+  id: string;
+  slot?: number;
+  nodeId?: string;
+  state: TaskState;
+  desiredState: string;
+  message: string;
+  error?: string;
+  /** RFC 3339 timestamp from Docker's clock. */
+  createdAt: string;
+}
+
+export interface ObservedService {
+  id: string;
+  name: string;
+  version: number;
+  labels: Record<string, string>;
+  image: string;
+  replicas: number;
+  publishedPorts: number[];
+  /** RFC 3339 timestamp from Docker's clock of the last spec change. */
+  updatedAt: string;
+  updateStatus?: { state: string; startedAt?: string; message?: string };
+}

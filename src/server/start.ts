@@ -1,0 +1,78 @@
+// Boots the control plane: lock the data directory, open the database, reach Docker and the swarm,
+// resume unfinished work, then serve the API. Each failure is one line that says what to do.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import pino from "pino";
+import type { Platform } from "../apply/platform.js";
+import { createRolloutMonitor } from "../apply/rollout-monitor.js";
+import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
+import { hostPortRange, type ServerConfig } from "../config/server-config.js";
+import { createSwarmEngine } from "../engine/swarm.js";
+import { openDatabase, redactUrl } from "../store/db.js";
+import { buildApp } from "./app.js";
+import { ensureAdminToken } from "./auth.js";
+import { acquireLock } from "./lock.js";
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const release = acquireLock(config.dataDir);
+  const cleanup: (() => Promise<void> | void)[] = [release];
+  const closeAll = async () => {
+    for (const fn of cleanup.reverse()) await fn();
+  };
+  try {
+    const log = pino({ level: config.logLevel, base: { service: "berth" } });
+    const database = await openDatabase(
+      config.databaseUrl
+        ? { kind: "postgres", url: config.databaseUrl }
+        : { kind: "pglite", dir: dataDirPaths(config.dataDir).pgdata },
+    );
+    cleanup.push(() => database.close());
+    log.info({ database: config.databaseUrl ? redactUrl(config.databaseUrl) : "embedded" }, "database ready");
+
+    const engine = createSwarmEngine({ routingMesh: config.routingMesh });
+    await engine.ping();
+    const cluster = await engine.ensureCluster(
+      config.advertiseAddr ? { advertiseAddr: config.advertiseAddr } : {},
+    );
+    log.info(cluster, cluster.initialized ? "swarm initialized" : "swarm ready");
+
+    const platform: Platform = {
+      db: database.db,
+      engine,
+      cluster,
+      log,
+      hostPortRange,
+      rolloutTimeoutMs: config.rolloutTimeoutMs,
+    };
+    const monitor = createRolloutMonitor(platform);
+    cleanup.push(() => monitor.stop());
+    const resumed = await monitor.resumeUnfinished();
+    if (resumed) log.info({ resumed }, "resumed unfinished deployments");
+
+    const token = ensureAdminToken(config.dataDir);
+    const app = buildApp({
+      platform,
+      monitor,
+      token,
+      logger: log,
+      ping: { db: database.ping, docker: engine.ping },
+    });
+    await app.listen({ host: config.host, port: config.port });
+    cleanup.push(() => app.close());
+
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+    const info: ServerInfo = { url, pid: process.pid, startedAt: new Date().toISOString() };
+    const infoPath = dataDirPaths(config.dataDir).serverInfo;
+    writeFileSync(infoPath, `${JSON.stringify(info)}\n`);
+    cleanup.push(() => rmSync(infoPath, { force: true }));
+    return { url, close: closeAll };
+  } catch (err) {
+    await closeAll().catch(() => {});
+    throw err;
+  }
+}

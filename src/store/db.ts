@@ -1,0 +1,93 @@
+// Opens the state database: embedded PGlite in a data directory (the default) or a PostgreSQL
+// server (DATABASE_URL). One schema and one set of migrations serve both.
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import { Unavailable } from "../domain/errors.js";
+import * as schema from "./schema.js";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: "pglite" | "postgres";
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = { kind: "pglite"; dir: string } | { kind: "postgres"; url: string };
+
+const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), "../../drizzle");
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  return target.kind === "pglite" ? openPglite(target.dir) : openPostgres(target.url);
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  const fresh = !existsSync(join(dir, "PG_VERSION"));
+  if (fresh) mkdirSync(dir, { recursive: true });
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dir);
+  } catch (err) {
+    throw new Unavailable(
+      `cannot open the embedded database in ${dir} (${errText(err)}); restore the data directory from a backup or move it aside to start empty`,
+      { cause: err },
+    );
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  await migratePglite(drizzlePglite(client), { migrationsFolder });
+  return {
+    db,
+    kind: "pglite",
+    ping: async () => void (await client.query("select 1")),
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+  // An idle client that loses its server emits 'error'; the pool replaces it, so only log-worthy.
+  pool.on("error", () => {});
+  try {
+    await pool.query("select 1");
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new Unavailable(
+      `cannot connect to DATABASE_URL ${redactUrl(url)} (${errText(err)}); check the URL and that the server runs`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  await migratePg(drizzlePg(pool), { migrationsFolder });
+  return {
+    db,
+    kind: "postgres",
+    ping: async () => void (await pool.query("select 1")),
+    close: () => pool.end(),
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+function errText(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length) return errText(err.errors[0]);
+  return err instanceof Error ? err.message || err.constructor.name : String(err);
+}

@@ -1,0 +1,134 @@
+// Stacks and their deployments (immutable revisions). Every read and write is scoped to an
+// organization id; another organization's stack is simply not found.
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { Conflict, NotFound } from "../domain/errors.js";
+import type { StackModel } from "../domain/stack.js";
+import type { Db } from "./db.js";
+import { type DeploymentStatus, deployments, organizations, type ServiceAction, stacks } from "./schema.js";
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+export type StackRow = typeof stacks.$inferSelect;
+
+export async function ensureOrg(db: Db, slug: string): Promise<string> {
+  await db.insert(organizations).values({ slug, name: slug }).onConflictDoNothing();
+  const [row] = await db
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(eq(organizations.slug, slug));
+  return row!.id;
+}
+
+/** Records a new revision of `model`, creating the stack on its first deployment. */
+export async function createDeployment(
+  db: Db,
+  opts: { id: string; orgId: string; model: StackModel; requestedBy: string },
+): Promise<{ stack: StackRow; deployment: DeploymentRow }> {
+  try {
+    return await db.transaction(async (tx) => {
+      await tx
+        .insert(stacks)
+        .values({ orgId: opts.orgId, name: opts.model.name })
+        .onConflictDoUpdate({ target: [stacks.orgId, stacks.name], set: { updatedAt: sql`now()` } });
+      const [stack] = await tx
+        .select()
+        .from(stacks)
+        .where(and(eq(stacks.orgId, opts.orgId), eq(stacks.name, opts.model.name)));
+      const [last] = await tx
+        .select({ revision: deployments.revision })
+        .from(deployments)
+        .where(eq(deployments.stackId, stack!.id))
+        .orderBy(desc(deployments.revision))
+        .limit(1);
+      const [deployment] = await tx
+        .insert(deployments)
+        .values({
+          id: opts.id,
+          stackId: stack!.id,
+          revision: (last?.revision ?? 0) + 1,
+          spec: opts.model,
+          status: "pending",
+          requestedBy: opts.requestedBy,
+        })
+        .returning();
+      return { stack: stack!, deployment: deployment! };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new Conflict(
+        `another deployment of stack '${opts.model.name}' started at the same moment; try again`,
+      );
+    }
+    throw err;
+  }
+}
+
+export async function updateDeployment(
+  db: Db,
+  id: string,
+  patch: { status: DeploymentStatus; reason?: string; actions?: Record<string, ServiceAction> },
+): Promise<void> {
+  const terminal =
+    patch.status === "succeeded" || patch.status === "failed" || patch.status === "rolled_back";
+  await db
+    .update(deployments)
+    .set({ ...patch, ...(terminal ? { finishedAt: sql`now()` } : {}) })
+    .where(eq(deployments.id, id));
+}
+
+export async function getDeployment(
+  db: Db,
+  orgId: string,
+  id: string,
+): Promise<DeploymentRow & { stackName: string }> {
+  const [row] = await db
+    .select({ d: deployments, stackName: stacks.name })
+    .from(deployments)
+    .innerJoin(stacks, eq(stacks.id, deployments.stackId))
+    .where(and(eq(deployments.id, id), eq(stacks.orgId, orgId)));
+  if (!row) throw new NotFound("deployment", id);
+  return { ...row.d, stackName: row.stackName };
+}
+
+/** Deployments not yet finished, across organizations: resumed when the control plane starts. */
+export async function unfinishedDeployments(db: Db): Promise<DeploymentRow[]> {
+  return db
+    .select()
+    .from(deployments)
+    .where(inArray(deployments.status, ["pending", "running"]))
+    .orderBy(asc(deployments.createdAt));
+}
+
+export interface StackSummary {
+  stack: StackRow;
+  latest: DeploymentRow;
+}
+
+export async function listStacks(db: Db, orgId: string): Promise<StackSummary[]> {
+  const rows = await db
+    .selectDistinctOn([stacks.id], { stack: stacks, latest: deployments })
+    .from(stacks)
+    .innerJoin(deployments, eq(deployments.stackId, stacks.id))
+    .where(eq(stacks.orgId, orgId))
+    .orderBy(stacks.id, desc(deployments.revision));
+  return rows.sort((a, b) => a.stack.name.localeCompare(b.stack.name));
+}
+
+export async function getStack(db: Db, orgId: string, name: string): Promise<StackRow> {
+  const [row] = await db
+    .select()
+    .from(stacks)
+    .where(and(eq(stacks.orgId, orgId), eq(stacks.name, name)));
+  if (!row) throw new NotFound("stack", name);
+  return row;
+}
+
+export async function deleteStack(db: Db, orgId: string, name: string): Promise<void> {
+  await db.delete(stacks).where(and(eq(stacks.orgId, orgId), eq(stacks.name, name)));
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === "23505") return true;
+  }
+  return false;
+}
