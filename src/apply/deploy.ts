@@ -22,9 +22,10 @@ export async function deployStack(
     if (live) (seen.live as Map<string, typeof live>).set(name, live);
   }
   const deploymentId = randomUUID();
+  const networkId = await p.engine.findNetwork(network.Name);
   const steps = planStackDeploy(model, seen, {
     deploymentId,
-    network: network.Name,
+    network: networkId ?? network.Name,
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
   });
@@ -48,7 +49,7 @@ export async function deployStack(
         actions[step.service] = { action: "create" };
       } else if (step.action === "update") {
         await p.engine.updateService(step.id, step.version, step.spec);
-        const after = await p.engine.findService(step.spec.Name);
+        const after = step.replacesTasks ? await p.engine.findService(step.spec.Name) : undefined;
         actions[step.service] = { action: "update", ...(after ? { since: after.observed.updatedAt } : {}) };
       } else {
         actions[step.service] = { action: "none" };

@@ -21,6 +21,8 @@ export interface Engine {
   /** Fails with Unavailable, naming what to do, when the Engine cannot be reached. */
   ping(): Promise<void>;
   ensureCluster(opts: { advertiseAddr?: string }): Promise<ClusterInfo>;
+  /** The id of the network with exactly this name, if there is one. */
+  findNetwork(name: string): Promise<string | undefined>;
   /** Creates the overlay network unless one by that name exists; returns its id. */
   ensureNetwork(spec: SwarmNetworkSpec): Promise<string>;
   /** The Berth-managed service by that name; throws Conflict if it exists but is not Berth's. */

@@ -53,12 +53,14 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return { nodeId: after.Swarm.NodeID, initialized, routingMesh: detectRoutingMesh(opts.routingMesh) };
     },
 
+    async findNetwork(name) {
+      const found = await call("list networks", () => docker.listNetworks({ filters: { name: [name] } }));
+      return found.find((n) => n.Name === name)?.Id;
+    },
+
     async ensureNetwork(spec) {
-      const existing = await call("list networks", () =>
-        docker.listNetworks({ filters: { name: [spec.Name] } }),
-      );
-      const exact = existing.find((n) => n.Name === spec.Name);
-      if (exact) return exact.Id;
+      const existing = await this.findNetwork(spec.Name);
+      if (existing) return existing;
       const created = await call(`create network ${spec.Name}`, () =>
         docker.createNetwork(spec as unknown as Docker.NetworkCreateOptions),
       );

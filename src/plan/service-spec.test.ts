@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceModel } from "../domain/stack.js";
-import { planServiceSpec, specNeedsUpdate } from "./service-spec.js";
+import { planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
 
 const web: ServiceModel = {
   name: "web",
@@ -115,5 +115,20 @@ describe("specNeedsUpdate", () => {
     const l = structuredClone(live);
     const result = mutate(l) === "none" ? undefined : l;
     expect(specNeedsUpdate(desired, result)).toBe(expected);
+  });
+});
+
+describe("updateReplacesTasks", () => {
+  const desired = planServiceSpec(web, ctx);
+  it.each([
+    ["replica count only", (l: any) => (l.Mode.Replicated.Replicas = 5), false],
+    ["service labels only", (l: any) => (l.Labels.extra = "x"), false],
+    ["update settings only", (l: any) => (l.UpdateConfig.Parallelism = 2), false],
+    ["the image", (l: any) => (l.TaskTemplate.ContainerSpec.Image = "other:1"), true],
+    ["a published port", (l: any) => (l.EndpointSpec.Ports[0].PublishedPort = 30009), true],
+  ] as [string, (l: any) => unknown, boolean][])("%s -> %s", (_name, mutate, expected) => {
+    const live = structuredClone(desired) as any;
+    mutate(live);
+    expect(updateReplacesTasks(desired, live)).toBe(expected);
   });
 });

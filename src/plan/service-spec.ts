@@ -80,11 +80,21 @@ export function planServiceSpec(service: ServiceModel, ctx: ServicePlanContext):
  * deployment label (which changes on every deploy) is ignored.
  */
 export function specNeedsUpdate(desired: SwarmServiceSpec, live: unknown): boolean {
+  if (live === undefined) return true;
   const { [LABEL.deployment]: _ignored, ...desiredLabels } = desired.Labels;
   const liveSpec = (live ?? {}) as Record<string, unknown>;
   const liveLabels = { ...((liveSpec.Labels as Record<string, string>) ?? {}) };
   delete liveLabels[LABEL.deployment];
   return !covers({ ...desired, Labels: desiredLabels }, { ...liveSpec, Labels: liveLabels });
+}
+
+/**
+ * Whether an update from `live` to `desired` replaces tasks. Changes to service labels, replica
+ * counts or update settings keep the running tasks; only tasks' own spec and published ports do not.
+ */
+export function updateReplacesTasks(desired: SwarmServiceSpec, live: unknown): boolean {
+  const l = (live ?? {}) as Partial<Record<keyof SwarmServiceSpec, unknown>>;
+  return !covers(desired.TaskTemplate, l.TaskTemplate) || !covers(desired.EndpointSpec, l.EndpointSpec);
 }
 
 /**

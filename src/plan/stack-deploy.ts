@@ -5,7 +5,7 @@ import { swarmServiceName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { type PortRange, pickHostPort } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
-import { planServiceSpec, specNeedsUpdate } from "./service-spec.js";
+import { planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
 import type { SwarmServiceSpec } from "./swarm-types.js";
 
 export interface StackObservation {
@@ -17,6 +17,7 @@ export interface StackObservation {
 
 export interface StackPlanContext {
   deploymentId: string;
+  /** The organization network's id when it exists (the Engine stores ids), else its name. */
   network: string;
   routingMesh: boolean;
   hostPortRange: PortRange;
@@ -24,7 +25,15 @@ export interface StackPlanContext {
 
 export type ServiceStep =
   | { action: "create"; service: string; spec: SwarmServiceSpec }
-  | { action: "update"; service: string; spec: SwarmServiceSpec; id: string; version: number }
+  | {
+      action: "update";
+      service: string;
+      spec: SwarmServiceSpec;
+      id: string;
+      version: number;
+      /** False when only settings changed and the running tasks stay. */
+      replacesTasks: boolean;
+    }
   | { action: "none"; service: string; spec: SwarmServiceSpec; id: string };
 
 export function planStackDeploy(
@@ -71,8 +80,10 @@ export function planStackDeploy(
     });
     if (!live) return { action: "create", service: service.name, spec };
     const { id, version } = live.observed;
-    if (specNeedsUpdate(spec, live.spec))
-      return { action: "update", service: service.name, spec, id, version };
+    if (specNeedsUpdate(spec, live.spec)) {
+      const replacesTasks = updateReplacesTasks(spec, live.spec);
+      return { action: "update", service: service.name, spec, id, version, replacesTasks };
+    }
     return { action: "none", service: service.name, spec, id };
   });
 }
