@@ -1,11 +1,12 @@
 // Boots the control plane: lock the data directory, open the database, reach Docker and the swarm,
 // resume unfinished work, then serve the API. Each failure is one line that says what to do.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import pino from "pino";
 import type { Platform } from "../apply/platform.js";
 import { createRolloutMonitor } from "../apply/rollout-monitor.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
+import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { openDatabase, redactUrl } from "../store/db.js";
 import { buildApp } from "./app.js";
@@ -18,7 +19,14 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new ConfigError(
+      "--data-dir (BERTH_DATA_DIR)",
+      `cannot create ${config.dataDir}: ${(err as Error).message}`,
+    );
+  }
   const release = acquireLock(config.dataDir);
   const cleanup: (() => Promise<void> | void)[] = [release];
   const closeAll = async () => {
@@ -26,16 +34,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
   try {
     const log = pino({ level: config.logLevel, base: { service: "berth" } });
+    const engine = createSwarmEngine({ routingMesh: config.routingMesh });
+    await engine.ping();
+
+    const paths = dataDirPaths(config.dataDir);
+    if (!config.databaseUrl && existsSync(paths.adminToken) && !existsSync(paths.pgdata)) {
+      throw new Unavailable(
+        `${config.dataDir} was used before but its database (pgdata) is missing; restore it from a backup, or remove the directory to start empty`,
+      );
+    }
     const database = await openDatabase(
       config.databaseUrl
         ? { kind: "postgres", url: config.databaseUrl }
-        : { kind: "pglite", dir: dataDirPaths(config.dataDir).pgdata },
+        : { kind: "pglite", dir: paths.pgdata },
     );
     cleanup.push(() => database.close());
     log.info({ database: config.databaseUrl ? redactUrl(config.databaseUrl) : "embedded" }, "database ready");
 
-    const engine = createSwarmEngine({ routingMesh: config.routingMesh });
-    await engine.ping();
     const cluster = await engine.ensureCluster(
       config.advertiseAddr ? { advertiseAddr: config.advertiseAddr } : {},
     );

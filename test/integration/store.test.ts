@@ -1,0 +1,130 @@
+// The store on both databases it supports: embedded PGlite and a real PostgreSQL server.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Conflict, NotFound } from "../../src/domain/errors.js";
+import type { StackModel } from "../../src/domain/stack.js";
+import { openDatabase } from "../../src/store/db.js";
+import {
+  createDeployment,
+  deleteStack,
+  ensureOrg,
+  getDeployment,
+  listStacks,
+  unfinishedDeployments,
+  updateDeployment,
+} from "../../src/store/stacks.js";
+import { freshPglite, freshPostgres, POSTGRES_URL, type TestDatabase } from "../helpers/databases.js";
+
+const model = (name: string, image = "local/httpd:1"): StackModel => ({
+  org: "acme",
+  name,
+  services: [
+    {
+      name,
+      image,
+      env: {},
+      ports: [{ target: 80, protocol: "tcp" }],
+      replicas: 1,
+      resources: { cpus: 0.5, memoryBytes: 1 << 28 },
+    },
+  ],
+});
+
+const backends: [string, () => Promise<TestDatabase>, boolean][] = [
+  ["PGlite", freshPglite, true],
+  ["PostgreSQL", freshPostgres, POSTGRES_URL !== undefined],
+];
+
+for (const [label, open, available] of backends) {
+  const title = available
+    ? `store on ${label}`
+    : `store on ${label} (skipped: BERTH_TEST_DATABASE_URL is not set; scripts/test.sh starts a server and sets it)`;
+  describe.skipIf(!available)(title, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await open();
+    });
+    afterAll(async () => {
+      await t?.drop();
+    });
+
+    it("records revisions 1, 2, 3 of a stack in order", async () => {
+      const db = t.database.db;
+      const orgId = await ensureOrg(db, "acme");
+      const revs: number[] = [];
+      for (const image of ["a:1", "a:2", "a:3"]) {
+        const { deployment } = await createDeployment(db, {
+          id: crypto.randomUUID(),
+          orgId,
+          model: model("shop", image),
+          requestedBy: "test",
+        });
+        revs.push(deployment.revision);
+      }
+      expect(revs).toEqual([1, 2, 3]);
+      const [summary] = await listStacks(db, orgId);
+      expect(summary!.latest).toMatchObject({ revision: 3, status: "pending" });
+      expect(summary!.latest.spec.services[0]!.image).toBe("a:3");
+    });
+
+    it("scopes reads to the organization: another organization's deployment is not found", async () => {
+      const db = t.database.db;
+      const acme = await ensureOrg(db, "acme");
+      const other = await ensureOrg(db, "other");
+      const { deployment } = await createDeployment(db, {
+        id: crypto.randomUUID(),
+        orgId: acme,
+        model: model("private"),
+        requestedBy: "test",
+      });
+      await expect(getDeployment(db, acme, deployment.id)).resolves.toMatchObject({ stackName: "private" });
+      await expect(getDeployment(db, other, deployment.id)).rejects.toThrow(NotFound);
+      expect(await listStacks(db, other)).toEqual([]);
+    });
+
+    it("refuses two deployments with the same revision as a conflict", async () => {
+      const db = t.database.db;
+      const orgId = await ensureOrg(db, "acme");
+      const id = crypto.randomUUID();
+      await createDeployment(db, { id, orgId, model: model("dup"), requestedBy: "test" });
+      await expect(
+        createDeployment(db, { id, orgId, model: model("dup"), requestedBy: "test" }),
+      ).rejects.toThrow(Conflict);
+    });
+
+    it("tracks unfinished deployments and finishes them", async () => {
+      const db = t.database.db;
+      const orgId = await ensureOrg(db, "acme");
+      const { deployment } = await createDeployment(db, {
+        id: crypto.randomUUID(),
+        orgId,
+        model: model("track"),
+        requestedBy: "test",
+      });
+      await updateDeployment(db, deployment.id, {
+        status: "running",
+        actions: { track: { action: "create" } },
+      });
+      expect((await unfinishedDeployments(db)).map((d) => d.id)).toContain(deployment.id);
+      await updateDeployment(db, deployment.id, { status: "succeeded", reason: "1/1 tasks running" });
+      const done = await getDeployment(db, orgId, deployment.id);
+      expect(done).toMatchObject({ status: "succeeded", actions: { track: { action: "create" } } });
+      expect(done.finishedAt).not.toBeNull();
+      expect((await unfinishedDeployments(db)).map((d) => d.id)).not.toContain(deployment.id);
+    });
+
+    it("keeps everything across a close and reopen, and migrations run again harmlessly", async () => {
+      const orgId = await ensureOrg(t.database.db, "acme");
+      const before = await listStacks(t.database.db, orgId);
+      await t.database.close();
+      t.database = await openDatabase(t.target);
+      expect(await listStacks(t.database.db, orgId)).toEqual(before);
+    });
+
+    it("deletes a stack with its history", async () => {
+      const db = t.database.db;
+      const orgId = await ensureOrg(db, "acme");
+      await deleteStack(db, orgId, "shop");
+      expect((await listStacks(db, orgId)).map((s) => s.stack.name)).not.toContain("shop");
+    });
+  });
+}
