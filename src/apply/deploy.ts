@@ -1,19 +1,106 @@
-// Deploying a stack: observe, plan (nothing written if the plan is refused), record an immutable
-// revision, then apply each step. Convergence is followed by the rollout monitor.
+// Deploying a stack, in two halves:
+// - requestDeploy (in the API request): observe and plan, so a refused plan writes nothing; then record
+//   the immutable revision and queue a deploy job.
+// - runDeploy (the job, retried after a crash): observe and plan again, apply each step where the live
+//   spec differs, then follow the rollout until Swarm converges, fails or rolls back.
+// Every step checks what Swarm already has, so running it twice does no harm.
 import { randomUUID } from "node:crypto";
+import { DeployFailed, NotFound } from "../domain/errors.js";
+import { LABEL } from "../domain/labels.js";
 import { swarmServiceName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
+import type { JobContext } from "../jobs/queue.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
-import { planStackDeploy, type StackObservation } from "../plan/stack-deploy.js";
+import { planStackDeploy, type ServiceStep, type StackObservation } from "../plan/stack-deploy.js";
 import type { ServiceAction } from "../store/schema.js";
-import { createDeployment, type DeploymentRow, ensureOrg, updateDeployment } from "../store/stacks.js";
+import {
+  createDeployment,
+  type DeploymentRow,
+  ensureOrg,
+  getDeploymentById,
+  updateDeployment,
+} from "../store/stacks.js";
 import type { Platform } from "./platform.js";
+import { followRollout } from "./rollout.js";
 
-export async function deployStack(
+export const DEPLOY_JOB = "deploy";
+
+export async function requestDeploy(
   p: Platform,
-  opts: { model: StackModel; requestedBy: string },
-): Promise<DeploymentRow> {
+  opts: { model: StackModel; requestedBy: string; correlationId: string },
+): Promise<{ deployment: DeploymentRow; jobId: string }> {
   const { model } = opts;
+  const deploymentId = randomUUID();
+  await planFor(p, model, deploymentId); // throws, writing nothing, when the plan is refused
+  const orgId = await ensureOrg(p.db, model.org);
+  const jobId = randomUUID();
+  const { deployment } = await createDeployment(p.db, {
+    id: deploymentId,
+    orgId,
+    model,
+    requestedBy: opts.requestedBy,
+    jobId,
+  });
+  await p.jobs.enqueue({
+    id: jobId,
+    type: DEPLOY_JOB,
+    orgId,
+    target: model.name,
+    payload: { deploymentId },
+    correlationId: opts.correlationId,
+    requestedBy: opts.requestedBy,
+  });
+  return { deployment, jobId };
+}
+
+export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
+  const deploymentId = String(ctx.job.payload.deploymentId);
+  const d = await getDeploymentById(p.db, deploymentId);
+  if (!d) throw new NotFound("deployment", deploymentId);
+  if (d.status === "succeeded" || d.status === "failed" || d.status === "rolled_back") return;
+  const model = d.spec;
+  await ctx.say(`deploying ${model.name} revision ${d.revision} (${model.services.length} services)`);
+
+  let actions = d.actions;
+  if (d.status === "pending") {
+    const { steps, seen } = await planFor(p, model, d.id);
+    await p.engine.ensureNetwork(planOrgNetwork(model.org));
+    actions = {};
+    for (const step of steps) {
+      await ctx.throwIfCancelled();
+      actions[step.service] = await applyStep(p, step, seen, d.id);
+      await ctx.say(`${step.service}: ${describe(actions[step.service]!)}`);
+    }
+    await updateDeployment(p.db, d.id, { status: "running", actions });
+  }
+  await ctx.progress(50, "waiting for Swarm to run the new revision");
+
+  const outcome = await followRollout(p, {
+    spec: model,
+    actions,
+    startedAt: new Date(d.createdAt),
+    onChange: (a) => ctx.progress(50 + (a.desired ? (45 * a.running) / a.desired : 45), a.reason),
+    checkpoint: async () => {
+      try {
+        await ctx.throwIfCancelled();
+      } catch (err) {
+        if (!ctx.signal.aborted) {
+          await updateDeployment(p.db, d.id, {
+            status: "failed",
+            reason: "cancelled while Swarm was rolling it out; Swarm finishes the update it started",
+          });
+        }
+        throw err;
+      }
+    },
+  });
+  const status = outcome.phase === "progressing" ? "failed" : outcome.phase;
+  await updateDeployment(p.db, d.id, { status, reason: outcome.reason });
+  if (status !== "succeeded") throw new DeployFailed(`${status.replace("_", " ")}: ${outcome.reason}`);
+  await ctx.say(`succeeded: ${outcome.reason}`);
+}
+
+async function planFor(p: Platform, model: StackModel, deploymentId: string) {
   const network = planOrgNetwork(model.org);
   const seen: StackObservation = { live: new Map(), usedHostPorts: await p.engine.usedHostPorts() };
   for (const service of model.services) {
@@ -21,7 +108,6 @@ export async function deployStack(
     const live = await p.engine.findService(name);
     if (live) (seen.live as Map<string, typeof live>).set(name, live);
   }
-  const deploymentId = randomUUID();
   const networkId = await p.engine.findNetwork(network.Name);
   const steps = planStackDeploy(model, seen, {
     deploymentId,
@@ -29,39 +115,31 @@ export async function deployStack(
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
   });
+  return { steps, seen };
+}
 
-  const orgId = await ensureOrg(p.db, model.org);
-  const { deployment } = await createDeployment(p.db, {
-    id: deploymentId,
-    orgId,
-    model,
-    requestedBy: opts.requestedBy,
-  });
-  const log = p.log.child({ deployment: deployment.id, stack: model.name, org: model.org });
-  log.info({ revision: deployment.revision }, "deployment recorded");
-
-  try {
-    await p.engine.ensureNetwork(network);
-    const actions: Record<string, ServiceAction> = {};
-    for (const step of steps) {
-      if (step.action === "create") {
-        await p.engine.createService(step.spec);
-        actions[step.service] = { action: "create" };
-      } else if (step.action === "update") {
-        await p.engine.updateService(step.id, step.version, step.spec);
-        const after = step.replacesTasks ? await p.engine.findService(step.spec.Name) : undefined;
-        actions[step.service] = { action: "update", ...(after ? { since: after.observed.updatedAt } : {}) };
-      } else {
-        actions[step.service] = { action: "none" };
-      }
-      log.info({ service: step.service, action: step.action }, "service applied");
-    }
-    await updateDeployment(p.db, deployment.id, { status: "running", actions });
-    return { ...deployment, status: "running", actions };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    await updateDeployment(p.db, deployment.id, { status: "failed", reason });
-    log.warn({ err: reason }, "deployment failed while applying");
-    throw err;
+async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation, deploymentId: string) {
+  if (step.action === "create") {
+    await p.engine.createService(step.spec);
+    return { action: "create" } satisfies ServiceAction;
   }
+  if (step.action === "update") {
+    await p.engine.updateService(step.id, step.version, step.spec);
+    const after = step.replacesTasks ? await p.engine.findService(step.spec.Name) : undefined;
+    return {
+      action: "update",
+      ...(after ? { since: after.observed.updatedAt } : {}),
+    } satisfies ServiceAction;
+  }
+  // Already as planned. If this very deployment made it so (an attempt that died after applying),
+  // its tasks are the ones created since that change.
+  const live = seen.live.get(step.spec.Name);
+  if (live?.observed.labels[LABEL.deployment] === deploymentId) {
+    return { action: "update", since: live.observed.updatedAt } satisfies ServiceAction;
+  }
+  return { action: "none" } satisfies ServiceAction;
+}
+
+function describe(a: ServiceAction): string {
+  return a.action === "create" ? "created" : a.action === "update" ? "updated" : "unchanged";
 }

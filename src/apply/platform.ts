@@ -2,12 +2,14 @@
 // Built once at start and passed in; no module-level singletons.
 import type { Logger } from "pino";
 import type { ClusterInfo, Engine } from "../engine/engine.js";
+import type { JobQueue } from "../jobs/queue.js";
 import type { PortRange } from "../plan/host-ports.js";
 import type { Db } from "../store/db.js";
 
 export interface Platform {
   db: Db;
   engine: Engine;
+  jobs: JobQueue;
   cluster: ClusterInfo;
   log: Logger;
   hostPortRange: PortRange;

@@ -2,16 +2,19 @@
 // resume unfinished work, then serve the API. Each failure is one line that says what to do.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import pino from "pino";
+import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import type { Platform } from "../apply/platform.js";
-import { createRolloutMonitor } from "../apply/rollout-monitor.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createSwarmEngine } from "../engine/swarm.js";
+import { createJobQueue } from "../jobs/queue.js";
 import { openDatabase, redactUrl } from "../store/db.js";
+import { failOrphanedDeployments } from "../store/stacks.js";
 import { buildApp } from "./app.js";
 import { ensureAdminToken } from "./auth.js";
 import { acquireLock } from "./lock.js";
+import { createMetrics } from "./metrics.js";
 
 export interface RunningServer {
   url: string;
@@ -56,25 +59,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     );
     log.info(cluster, cluster.initialized ? "swarm initialized" : "swarm ready");
 
+    const metrics = createMetrics();
+    const jobs = createJobQueue({ database, log, metrics });
     const platform: Platform = {
       db: database.db,
       engine,
+      jobs,
       cluster,
       log,
       hostPortRange,
       rolloutTimeoutMs: config.rolloutTimeoutMs,
     };
-    const monitor = createRolloutMonitor(platform);
-    cleanup.push(() => monitor.stop());
-    const resumed = await monitor.resumeUnfinished();
-    if (resumed) log.info({ resumed }, "resumed unfinished deployments");
+    jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), { concurrency: 4, perOrg: 2 });
+    const orphaned = await failOrphanedDeployments(database.db);
+    if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");
+    await jobs.start();
+    cleanup.push(() => jobs.stop());
 
     const token = ensureAdminToken(config.dataDir);
     const app = buildApp({
       platform,
-      monitor,
       token,
       logger: log,
+      metrics,
       ping: { db: database.ping, docker: engine.ping },
     });
     await app.listen({ host: config.host, port: config.port });

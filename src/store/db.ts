@@ -10,6 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { type ConstructorOptions, fromPglite } from "pg-boss";
 import { Unavailable } from "../domain/errors.js";
 import * as schema from "./schema.js";
 
@@ -18,6 +19,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   db: Db;
   kind: "pglite" | "postgres";
+  /** How the job queue reaches the same database. */
+  queueConnection(): Pick<ConstructorOptions, "db" | "backend" | "connectionString" | "max">;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -47,6 +50,7 @@ async function openPglite(dir: string): Promise<Database> {
   return {
     db,
     kind: "pglite",
+    queueConnection: () => ({ db: fromPglite(client), backend: "pglite" }),
     ping: async () => void (await client.query("select 1")),
     close: () => client.close(),
   };
@@ -72,6 +76,7 @@ async function openPostgres(url: string): Promise<Database> {
   return {
     db,
     kind: "postgres",
+    queueConnection: () => ({ connectionString: url, max: 4 }),
     ping: async () => void (await pool.query("select 1")),
     close: () => pool.end(),
   };

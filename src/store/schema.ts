@@ -1,7 +1,21 @@
 // The database schema, in domain terms. Swarm and Caddy types never appear here: a deployment keeps
 // the StackModel the user asked for, and plan code derives Engine bodies from it.
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
 import type { StackModel } from "../domain/stack.js";
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
@@ -51,6 +65,8 @@ export const deployments = pgTable(
     /** What the deployment did to each service, and Docker's timestamp of that change. */
     actions: jsonb("actions").$type<Record<string, ServiceAction>>().notNull().default({}),
     requestedBy: text("requested_by").notNull(),
+    /** The job that applies this deployment. */
+    jobId: uuid("job_id"),
     createdAt: createdAt(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
   },
@@ -59,3 +75,263 @@ export const deployments = pgTable(
     index("deployments_status").on(t.status),
   ],
 );
+
+// --- identity and tenancy -------------------------------------------------------------------------
+
+export const ROLES = ["owner", "admin", "deployer", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = pgTable("users", {
+  id: id(),
+  email: text("email").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  platformAdmin: boolean("platform_admin").notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] })],
+);
+
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    role: text("role", { enum: ROLES }).notNull(),
+    /** SHA-256 of the token; the token itself is shown once and never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("api_tokens_org").on(t.orgId)],
+);
+
+/** Limits per organization; null means no limit. */
+export const quotas = pgTable("quotas", {
+  orgId: uuid("org_id")
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  cpus: doublePrecision("cpus"),
+  memoryBytes: bigint("memory_bytes", { mode: "number" }),
+  services: integer("services"),
+  replicas: integer("replicas"),
+  volumeBytes: bigint("volume_bytes", { mode: "number" }),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+// --- what runs -----------------------------------------------------------------------------------
+
+export interface TaskSummary {
+  id: string;
+  slot?: number;
+  node?: string;
+  state: string;
+  desired: string;
+  error?: string;
+}
+
+/** The observed state of each service, kept current by the event monitor and the resync. */
+export const services = pgTable(
+  "services",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    stackId: uuid("stack_id")
+      .notNull()
+      .references(() => stacks.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    swarmId: text("swarm_id"),
+    image: text("image"),
+    desiredReplicas: integer("desired_replicas").notNull().default(0),
+    runningReplicas: integer("running_replicas").notNull().default(0),
+    ports: jsonb("ports").$type<number[]>().notNull().default([]),
+    tasks: jsonb("tasks").$type<TaskSummary[]>().notNull().default([]),
+    /** `present` while Swarm has the service, `missing` when it does not. */
+    presence: text("presence", { enum: ["present", "missing"] })
+      .notNull()
+      .default("present"),
+    observedAt: timestamp("observed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("services_stack_name").on(t.stackId, t.name), index("services_org").on(t.orgId)],
+);
+
+export const networks = pgTable("networks", {
+  id: id(),
+  orgId: uuid("org_id")
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  name: text("name").notNull().unique(),
+  swarmId: text("swarm_id"),
+  encrypted: boolean("encrypted").notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const nodes = pgTable("nodes", {
+  id: text("id").primaryKey(),
+  hostname: text("hostname").notNull(),
+  role: text("role").notNull(),
+  status: text("status").notNull(),
+  availability: text("availability").notNull(),
+  address: text("address"),
+  labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+  observedAt: timestamp("observed_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+// --- jobs ----------------------------------------------------------------------------------------
+
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Every change runs as a job. The queue (pg-boss) claims and retries; this row is what users see. */
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: uuid("id").primaryKey(),
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    /** What the job acts on, e.g. a stack name. */
+    target: text("target").notNull(),
+    status: text("status", { enum: JOB_STATUSES }).notNull().default("queued"),
+    progress: integer("progress").notNull().default(0),
+    attempts: integer("attempts").notNull().default(0),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull().default({}),
+    error: text("error"),
+    cancelRequested: boolean("cancel_requested").notNull().default(false),
+    correlationId: text("correlation_id").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    createdAt: createdAt(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("jobs_org_created").on(t.orgId, t.createdAt), index("jobs_status").on(t.status)],
+);
+
+export const jobLogs = pgTable(
+  "job_logs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    jobId: uuid("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    level: text("level", { enum: ["info", "warn", "error"] }).notNull(),
+    message: text("message").notNull(),
+  },
+  (t) => [index("job_logs_job").on(t.jobId, t.id)],
+);
+
+// --- routing, storage, backups (filled in by later features) -------------------------------------
+
+export const TLS_MODES = ["acme", "internal", "off"] as const;
+
+export const domains = pgTable("domains", {
+  id: id(),
+  orgId: uuid("org_id")
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  stackId: uuid("stack_id")
+    .notNull()
+    .references(() => stacks.id, { onDelete: "cascade" }),
+  hostname: text("hostname").notNull().unique(),
+  service: text("service").notNull(),
+  port: integer("port").notNull(),
+  tls: text("tls", { enum: TLS_MODES }).notNull().default("acme"),
+  createdAt: createdAt(),
+});
+
+export const certificates = pgTable("certificates", {
+  id: id(),
+  domainId: uuid("domain_id")
+    .notNull()
+    .unique()
+    .references(() => domains.id, { onDelete: "cascade" }),
+  issuer: text("issuer"),
+  status: text("status", { enum: ["pending", "valid", "failed", "expired"] })
+    .notNull()
+    .default("pending"),
+  notAfter: timestamp("not_after", { withTimezone: true }),
+  error: text("error"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const volumes = pgTable(
+  "volumes",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    stackId: uuid("stack_id").references(() => stacks.id, { onDelete: "set null" }),
+    name: text("name").notNull(),
+    sizeLimitBytes: bigint("size_limit_bytes", { mode: "number" }),
+    createdAt: createdAt(),
+  },
+  (t) => [unique("volumes_org_name").on(t.orgId, t.name)],
+);
+
+export const backups = pgTable(
+  "backups",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    stackId: uuid("stack_id").references(() => stacks.id, { onDelete: "set null" }),
+    kind: text("kind", { enum: ["volume", "database"] }).notNull(),
+    source: text("source").notNull(),
+    status: text("status", { enum: ["running", "succeeded", "failed"] })
+      .notNull()
+      .default("running"),
+    location: text("location"),
+    sha256: text("sha256"),
+    sizeBytes: bigint("size_bytes", { mode: "number" }),
+    error: text("error"),
+    createdAt: createdAt(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("backups_org_created").on(t.orgId, t.createdAt)],
+);
+
+// --- audit and platform settings -----------------------------------------------------------------
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "set null" }),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    sourceAddress: text("source_address"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("audit_org_at").on(t.orgId, t.at)],
+);
+
+/** Platform-wide facts: this installation's id, the event monitor's resume point. */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -4,7 +4,14 @@ import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { Conflict, NotFound } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
 import type { Db } from "./db.js";
-import { type DeploymentStatus, deployments, organizations, type ServiceAction, stacks } from "./schema.js";
+import {
+  type DeploymentStatus,
+  deployments,
+  jobs,
+  organizations,
+  type ServiceAction,
+  stacks,
+} from "./schema.js";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 export type StackRow = typeof stacks.$inferSelect;
@@ -21,7 +28,7 @@ export async function ensureOrg(db: Db, slug: string): Promise<string> {
 /** Records a new revision of `model`, creating the stack on its first deployment. */
 export async function createDeployment(
   db: Db,
-  opts: { id: string; orgId: string; model: StackModel; requestedBy: string },
+  opts: { id: string; orgId: string; model: StackModel; requestedBy: string; jobId?: string },
 ): Promise<{ stack: StackRow; deployment: DeploymentRow }> {
   try {
     return await db.transaction(async (tx) => {
@@ -48,6 +55,7 @@ export async function createDeployment(
           spec: opts.model,
           status: "pending",
           requestedBy: opts.requestedBy,
+          ...(opts.jobId ? { jobId: opts.jobId } : {}),
         })
         .returning();
       return { stack: stack!, deployment: deployment! };
@@ -89,7 +97,13 @@ export async function getDeployment(
   return { ...row.d, stackName: row.stackName };
 }
 
-/** Deployments not yet finished, across organizations: resumed when the control plane starts. */
+/** Any organization's deployment: for jobs, which carry their own scope. */
+export async function getDeploymentById(db: Db, id: string): Promise<DeploymentRow | undefined> {
+  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
+  return row;
+}
+
+/** Deployments not yet finished, across organizations. */
 export async function unfinishedDeployments(db: Db): Promise<DeploymentRow[]> {
   return db
     .select()
@@ -131,4 +145,22 @@ function isUniqueViolation(err: unknown): boolean {
     if ((e as { code?: string }).code === "23505") return true;
   }
   return false;
+}
+
+/**
+ * Deployments recorded whose job was never queued (the process died in between) can never run;
+ * they are marked failed so that nobody waits for them.
+ */
+export async function failOrphanedDeployments(db: Db): Promise<number> {
+  const rows = await db
+    .update(deployments)
+    .set({ status: "failed", reason: "interrupted before its job was queued", finishedAt: sql`now()` })
+    .where(
+      and(
+        eq(deployments.status, "pending"),
+        sql`not exists (select 1 from ${jobs} where ${jobs.id} = ${deployments.jobId})`,
+      ),
+    )
+    .returning({ id: deployments.id });
+  return rows.length;
 }

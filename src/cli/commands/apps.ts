@@ -15,6 +15,7 @@ interface DeploymentView {
   revision: number;
   status: string;
   reason: string | null;
+  jobId: string | null;
 }
 
 const TERMINAL = new Set(["succeeded", "failed", "rolled_back"]);
@@ -122,24 +123,37 @@ interface DeployOptions {
   json?: boolean;
 }
 
+/** Polls the deployment until it ends, showing its job's log lines as progress. */
 async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Promise<DeploymentView> {
   const spinner = human && process.stderr.isTTY ? ora({ stream: process.stderr }).start() : undefined;
-  let lastReason = "";
+  const show = (line: string) => {
+    if (spinner) spinner.text = line;
+    else if (human) console.error(line);
+  };
+  let after = 0;
   let current = d;
-  while (!TERMINAL.has(current.status)) {
-    const text = `${current.stack} revision ${current.revision}: ${current.status}${current.reason ? ` (${current.reason})` : ""}`;
-    if (spinner) spinner.text = text;
-    else if (human && text !== lastReason) console.error(text);
-    lastReason = text;
+  show(`${d.stack} revision ${d.revision}: queued`);
+  for (;;) {
+    if (current.jobId) {
+      const { logs } = await client.request<{ logs: { id: number; message: string }[] }>(
+        "GET",
+        `/api/v1/jobs/${current.jobId}?after=${after}`,
+      );
+      for (const l of logs) {
+        show(`${d.stack} revision ${d.revision}: ${l.message}`);
+        after = l.id;
+      }
+    }
+    if (TERMINAL.has(current.status)) break;
     await new Promise((r) => setTimeout(r, 500));
     current = (
       await client.request<{ deployment: DeploymentView }>("GET", `/api/v1/deployments/${current.id}`)
     ).deployment;
   }
   if (spinner) {
-    if (current.status === "succeeded")
-      spinner.succeed(`${current.stack} revision ${current.revision}: ${current.reason}`);
-    else spinner.fail(`${current.stack} revision ${current.revision}: ${current.status}`);
+    const text = `${current.stack} revision ${current.revision}: ${current.reason ?? current.status}`;
+    if (current.status === "succeeded") spinner.succeed(text);
+    else spinner.fail(text);
   }
   return current;
 }

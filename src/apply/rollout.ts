@@ -1,0 +1,75 @@
+// Follows a deployment until Swarm says it converged, failed or was rolled back. Berth reports what
+// really runs, not that an API call returned.
+import { swarmServiceName } from "../domain/names.js";
+import type { StackModel } from "../domain/stack.js";
+import { assessRollout, type RolloutAssessment } from "../plan/rollout.js";
+import type { ServiceAction } from "../store/schema.js";
+import type { Platform } from "./platform.js";
+
+export interface FollowOptions {
+  spec: StackModel;
+  actions: Record<string, ServiceAction>;
+  startedAt: Date;
+  /** Called with every assessment that differs from the previous one. */
+  onChange?: (a: RolloutAssessment) => Promise<void>;
+  /** Called about every 2 s; throws to stop following (cancel, shutdown). */
+  checkpoint?: () => Promise<void>;
+  intervalMs?: number;
+}
+
+export async function followRollout(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
+  const intervalMs = o.intervalMs ?? 500;
+  let last = "";
+  let lastCheckpoint = Date.now();
+  for (;;) {
+    const a = await assessStack(p, o);
+    if (a.reason !== last) {
+      last = a.reason;
+      await o.onChange?.(a);
+    }
+    if (a.phase !== "progressing") return a;
+    if (o.checkpoint && Date.now() - lastCheckpoint > 2000) {
+      lastCheckpoint = Date.now();
+      await o.checkpoint();
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+async function assessStack(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
+  const elapsedMs = Date.now() - o.startedAt.getTime();
+  const results: RolloutAssessment[] = [];
+  for (const service of o.spec.services) {
+    const live = await p.engine.findService(swarmServiceName(o.spec.org, o.spec.name, service.name));
+    if (!live) {
+      results.push({
+        phase: "failed",
+        running: 0,
+        desired: service.replicas,
+        reason: `${service.name}: service is gone`,
+      });
+      continue;
+    }
+    const since = o.actions[service.name]?.since;
+    const r = assessRollout({
+      service: live.observed,
+      tasks: await p.engine.listTasks(live.observed.id),
+      ...(since ? { since } : {}),
+      elapsedMs,
+      timeoutMs: p.rolloutTimeoutMs,
+    });
+    results.push({ ...r, reason: `${service.name}: ${r.reason}` });
+  }
+  return combine(results);
+}
+
+/** A stack converges when every service does; it fails when any does. */
+export function combine(results: RolloutAssessment[]): RolloutAssessment {
+  const running = results.reduce((n, r) => n + r.running, 0);
+  const desired = results.reduce((n, r) => n + r.desired, 0);
+  for (const phase of ["failed", "rolled_back", "progressing"] as const) {
+    const hit = results.filter((r) => r.phase === phase);
+    if (hit.length) return { phase, running, desired, reason: hit.map((r) => r.reason).join("; ") };
+  }
+  return { phase: "succeeded", running, desired, reason: results.map((r) => r.reason).join("; ") };
+}

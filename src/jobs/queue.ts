@@ -1,0 +1,244 @@
+// Durable jobs. pg-boss (on PGlite or PostgreSQL, in the state database) claims jobs with row locks,
+// retries with backoff, and fails a job whose worker stopped sending heartbeats. Berth's own `jobs`
+// row carries what users see: status, progress, attempts, log lines, cancellation.
+
+import { PgBoss } from "pg-boss";
+import type { Logger } from "pino";
+import { BerthError } from "../domain/errors.js";
+import type { Metrics } from "../server/metrics.js";
+import type { Database } from "../store/db.js";
+import {
+  appendJobLog,
+  finishJob,
+  getJobById,
+  insertJob,
+  isCancelRequested,
+  type JobRow,
+  markJobRunning,
+  requestCancel,
+  requeueJob,
+  setJobProgress,
+  unfinishedJobs,
+} from "../store/jobs.js";
+
+export interface JobContext {
+  job: JobRow;
+  attempt: number;
+  /** Structured log with the job id and the correlation id of the request that made it. */
+  log: Logger;
+  /** A log line users can read (`berth job logs`), also written to the process log. */
+  say(message: string, level?: "info" | "warn" | "error"): Promise<void>;
+  progress(percent: number, message?: string): Promise<void>;
+  /** Throws JobCancelled when a user asked to cancel; call between steps. */
+  throwIfCancelled(): Promise<void>;
+  /** Aborted when this control plane shuts down; the job is then retried by another attempt. */
+  signal: AbortSignal;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<void>;
+
+export class JobCancelled extends Error {
+  constructor() {
+    super("cancelled on request");
+  }
+}
+
+/** Thrown by a handler that stopped because the control plane is shutting down. */
+export class Interrupted extends Error {
+  constructor() {
+    super("interrupted: the control plane is shutting down; the job resumes on restart");
+  }
+}
+
+export interface JobTypeOptions {
+  /** Attempts after the first. */
+  retryLimit?: number;
+  /** Jobs of this type one control plane runs at once. */
+  concurrency?: number;
+  /** Jobs of this type one organization runs at once, across control planes. */
+  perOrg?: number;
+}
+
+export interface EnqueueRequest {
+  type: string;
+  orgId: string | null;
+  target: string;
+  payload: Record<string, unknown>;
+  correlationId: string;
+  requestedBy: string;
+  /** Use a known id (e.g. recorded beforehand with the deployment it applies). */
+  id?: string;
+}
+
+export interface JobQueue {
+  register(type: string, handler: JobHandler, opts?: JobTypeOptions): void;
+  start(): Promise<void>;
+  enqueue(req: EnqueueRequest): Promise<JobRow>;
+  cancel(orgId: string, id: string): Promise<JobRow>;
+  stop(): Promise<void>;
+}
+
+export const QUEUE_TIMINGS = {
+  /** A worker that misses heartbeats this long is presumed dead and its job is retried. */
+  heartbeatSeconds: 20,
+  superviseIntervalSeconds: 10,
+  pollingIntervalSeconds: 0.5,
+  retryDelaySeconds: 2,
+} as const;
+
+export function createJobQueue(opts: { database: Database; log: Logger; metrics?: Metrics }): JobQueue {
+  const { database, log, metrics } = opts;
+  const db = database.db;
+  const boss = new PgBoss({
+    ...database.queueConnection(),
+    schema: "pgboss",
+    superviseIntervalSeconds: QUEUE_TIMINGS.superviseIntervalSeconds,
+    monitorIntervalSeconds: QUEUE_TIMINGS.superviseIntervalSeconds,
+    useListenNotify: true,
+  });
+  boss.on("error", (err) => log.warn({ err: err.message }, "job queue error"));
+  const types = new Map<string, { handler: JobHandler; opts: JobTypeOptions }>();
+  let started = false;
+  const shutdown = new AbortController();
+
+  async function run(
+    type: string,
+    handler: JobHandler,
+    bossJob: { id: string; retryCount: number; retryLimit: number },
+  ) {
+    const job = await getJobById(db, bossJob.id);
+    if (!job || job.status === "succeeded" || job.status === "failed" || job.status === "cancelled") return;
+    const jl = log.child({ job: job.id, type, correlationId: job.correlationId });
+    if (job.cancelRequested) {
+      await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" });
+      return;
+    }
+    const attempt = bossJob.retryCount + 1;
+    await markJobRunning(db, job.id, attempt);
+    const started = Date.now();
+    const ctx: JobContext = {
+      job,
+      attempt,
+      log: jl,
+      async say(message, level = "info") {
+        jl[level]({ jobLog: true }, message);
+        await appendJobLog(db, job.id, level, message);
+      },
+      async progress(percent, message) {
+        await setJobProgress(db, job.id, percent);
+        if (message) await ctx.say(message);
+      },
+      async throwIfCancelled() {
+        if (shutdown.signal.aborted) throw new Interrupted();
+        if (await isCancelRequested(db, job.id)) throw new JobCancelled();
+      },
+      signal: shutdown.signal,
+    };
+    if (attempt > 1) await ctx.say(`attempt ${attempt} of ${bossJob.retryLimit + 1}`, "warn");
+    const done = (outcome: string) => metrics?.jobs.observe({ type, outcome }, (Date.now() - started) / 1000);
+    try {
+      await handler(ctx);
+      await finishJob(db, job.id, { status: "succeeded" });
+      done("succeeded");
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof Interrupted || shutdown.signal.aborted) {
+        await requeueJob(db, job.id, new Interrupted().message);
+        done("interrupted");
+        throw err;
+      }
+      if (err instanceof JobCancelled) {
+        await ctx.say("cancelled on request", "warn");
+        await finishJob(db, job.id, { status: "cancelled", error: message });
+        done("cancelled");
+        return;
+      }
+      await ctx.say(message, "error").catch(() => {});
+      // Domain errors (bad input, conflicts, a deployment that failed) will not improve on retry.
+      const permanent = err instanceof BerthError && err.code !== "unavailable";
+      if (permanent || bossJob.retryCount >= bossJob.retryLimit) {
+        await finishJob(db, job.id, { status: "failed", error: message });
+        done("failed");
+        return;
+      }
+      await requeueJob(db, job.id, message);
+      done("retried");
+      throw err;
+    }
+  }
+
+  return {
+    register(type, handler, typeOpts = {}) {
+      if (started) throw new Error(`job type ${type} registered after start`);
+      types.set(type, { handler, opts: typeOpts });
+    },
+
+    async start() {
+      await boss.start();
+      for (const [type, { handler, opts: o }] of types) {
+        await boss.createQueue(type, {
+          retryLimit: o.retryLimit ?? 3,
+          retryDelay: QUEUE_TIMINGS.retryDelaySeconds,
+          retryBackoff: true,
+          retryDelayMax: 60,
+          heartbeatSeconds: QUEUE_TIMINGS.heartbeatSeconds,
+          expireInSeconds: 6 * 3600,
+          notify: true,
+        });
+        await boss.work(
+          type,
+          {
+            includeMetadata: true,
+            localConcurrency: o.concurrency ?? 4,
+            ...(o.perOrg ? { groupConcurrency: o.perOrg } : {}),
+            pollingIntervalSeconds: QUEUE_TIMINGS.pollingIntervalSeconds,
+          },
+          async ([j]) => {
+            if (j) await run(type, handler, j);
+          },
+        );
+      }
+      started = true;
+      // A job recorded but not handed to the queue (the process died in between) is sent now.
+      for (const job of await unfinishedJobs(db)) {
+        if (!types.has(job.type)) continue;
+        const queued = await boss.getJobById(job.type, job.id);
+        if (!queued) await send(job);
+      }
+    },
+
+    async enqueue(req) {
+      const job = await insertJob(db, {
+        ...(req.id ? { id: req.id } : { id: crypto.randomUUID() }),
+        orgId: req.orgId,
+        type: req.type,
+        target: req.target,
+        payload: req.payload,
+        correlationId: req.correlationId,
+        requestedBy: req.requestedBy,
+      });
+      await send(job);
+      metrics?.jobsEnqueued.inc({ type: req.type });
+      return job;
+    },
+
+    async cancel(orgId, id) {
+      const job = await requestCancel(db, orgId, id);
+      if (job.status === "queued") {
+        await boss.cancel(job.type, id).catch(() => {});
+        await finishJob(db, id, { status: "cancelled", error: "cancelled before it started" });
+        return { ...job, status: "cancelled" };
+      }
+      return job;
+    },
+
+    async stop() {
+      shutdown.abort();
+      await boss.stop({ graceful: true, timeout: 15_000 }).catch(() => {});
+    },
+  };
+
+  async function send(job: JobRow) {
+    await boss.send(job.type, {}, { id: job.id, ...(job.orgId ? { group: { id: job.orgId } } : {}) });
+  }
+}

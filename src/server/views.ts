@@ -1,0 +1,58 @@
+// Response shapes: database rows translated into what the API promises.
+import { ConfigError } from "../domain/errors.js";
+import type { JobLogRow, JobRow } from "../store/jobs.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function parseId(value: string, kind: string): string {
+  if (!UUID.test(value)) throw new ConfigError("id", `must be a ${kind} id (UUID)`);
+  return value.toLowerCase();
+}
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+
+export function deploymentView(
+  d: {
+    id: string;
+    revision: number;
+    status: string;
+    reason: string | null;
+    jobId: string | null;
+    createdAt: Date;
+    finishedAt: Date | null;
+  },
+  stack: string,
+) {
+  return {
+    id: d.id,
+    stack,
+    revision: d.revision,
+    status: d.status,
+    reason: d.reason,
+    jobId: d.jobId,
+    createdAt: iso(d.createdAt),
+    finishedAt: iso(d.finishedAt),
+  };
+}
+
+export function jobView(j: JobRow) {
+  return {
+    id: j.id,
+    type: j.type,
+    target: j.target,
+    status: j.status,
+    progress: j.progress,
+    attempts: j.attempts,
+    error: j.error,
+    cancelRequested: j.cancelRequested,
+    correlationId: j.correlationId,
+    requestedBy: j.requestedBy,
+    createdAt: iso(j.createdAt),
+    startedAt: iso(j.startedAt),
+    finishedAt: iso(j.finishedAt),
+  };
+}
+
+export function jobLogView(l: JobLogRow) {
+  return { id: l.id, at: iso(l.at), level: l.level, message: l.message };
+}

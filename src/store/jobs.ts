@@ -1,0 +1,122 @@
+// The jobs users see: status, progress, attempts and log lines. The queue library claims and retries;
+// these rows say what happened. Reads are scoped to an organization.
+import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { NotFound } from "../domain/errors.js";
+import type { Db } from "./db.js";
+import { type JobStatus, jobLogs, jobs } from "./schema.js";
+
+export type JobRow = typeof jobs.$inferSelect;
+export type JobLogRow = typeof jobLogs.$inferSelect;
+
+export async function insertJob(db: Db, row: typeof jobs.$inferInsert): Promise<JobRow> {
+  const [job] = await db.insert(jobs).values(row).returning();
+  return job!;
+}
+
+export async function markJobRunning(db: Db, id: string, attempt: number): Promise<JobRow | undefined> {
+  const [job] = await db
+    .update(jobs)
+    .set({ status: "running", attempts: attempt, startedAt: sql`coalesce(${jobs.startedAt}, now())` })
+    .where(and(eq(jobs.id, id), inArray(jobs.status, ["queued", "running"])))
+    .returning();
+  return job;
+}
+
+export async function finishJob(
+  db: Db,
+  id: string,
+  outcome: { status: Extract<JobStatus, "succeeded" | "failed" | "cancelled">; error?: string },
+): Promise<void> {
+  await db
+    .update(jobs)
+    .set({
+      status: outcome.status,
+      error: outcome.error ?? null,
+      finishedAt: sql`now()`,
+      ...(outcome.status === "succeeded" ? { progress: 100 } : {}),
+    })
+    .where(eq(jobs.id, id));
+}
+
+/** A failed attempt that will be retried: back to queued, with the error kept. */
+export async function requeueJob(db: Db, id: string, error: string): Promise<void> {
+  await db.update(jobs).set({ status: "queued", error }).where(eq(jobs.id, id));
+}
+
+export async function setJobProgress(db: Db, id: string, progress: number): Promise<void> {
+  await db
+    .update(jobs)
+    .set({ progress: Math.max(0, Math.min(100, Math.round(progress))) })
+    .where(eq(jobs.id, id));
+}
+
+export async function appendJobLog(
+  db: Db,
+  jobId: string,
+  level: JobLogRow["level"],
+  message: string,
+): Promise<void> {
+  await db.insert(jobLogs).values({ jobId, level, message });
+}
+
+export async function requestCancel(db: Db, orgId: string, id: string): Promise<JobRow> {
+  const [job] = await db
+    .update(jobs)
+    .set({ cancelRequested: true })
+    .where(and(eq(jobs.id, id), eq(jobs.orgId, orgId)))
+    .returning();
+  if (!job) throw new NotFound("job", id);
+  return job;
+}
+
+export async function isCancelRequested(db: Db, id: string): Promise<boolean> {
+  const [row] = await db.select({ c: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, id));
+  return row?.c ?? false;
+}
+
+export async function getJob(db: Db, orgId: string, id: string): Promise<JobRow> {
+  const [job] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, id), eq(jobs.orgId, orgId)));
+  if (!job) throw new NotFound("job", id);
+  return job;
+}
+
+export async function getJobById(db: Db, id: string): Promise<JobRow | undefined> {
+  const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
+  return job;
+}
+
+/** Log lines after `afterId`, oldest first. */
+export async function jobLogLines(db: Db, jobId: string, afterId = 0, limit = 500): Promise<JobLogRow[]> {
+  return db
+    .select()
+    .from(jobLogs)
+    .where(and(eq(jobLogs.jobId, jobId), gt(jobLogs.id, afterId)))
+    .orderBy(asc(jobLogs.id))
+    .limit(limit);
+}
+
+/** Newest first; `before` is the creation time of the last row of the previous page. */
+export async function listJobs(
+  db: Db,
+  orgId: string,
+  opts: { limit: number; before?: Date },
+): Promise<JobRow[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.orgId, orgId), opts.before ? lt(jobs.createdAt, opts.before) : undefined))
+    .orderBy(desc(jobs.createdAt))
+    .limit(opts.limit);
+}
+
+/** Jobs not finished yet, across organizations. */
+export async function unfinishedJobs(db: Db): Promise<JobRow[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(inArray(jobs.status, ["queued", "running"]))
+    .orderBy(asc(jobs.createdAt));
+}
