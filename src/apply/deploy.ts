@@ -94,6 +94,10 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       }
     },
   });
+  const ids = await Promise.all(
+    model.services.map((s) => p.engine.findService(swarmServiceName(model.org, model.name, s.name))),
+  );
+  await p.refreshServices(ids.flatMap((s) => (s ? [s.observed.id] : [])));
   const status = outcome.phase === "progressing" ? "failed" : outcome.phase;
   await updateDeployment(p.db, d.id, { status, reason: outcome.reason });
   if (status !== "succeeded") throw new DeployFailed(`${status.replace("_", " ")}: ${outcome.reason}`);
@@ -111,6 +115,7 @@ async function planFor(p: Platform, model: StackModel, deploymentId: string) {
   const networkId = await p.engine.findNetwork(network.Name);
   const steps = planStackDeploy(model, seen, {
     deploymentId,
+    instance: p.instanceId,
     network: networkId ?? network.Name,
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,

@@ -8,11 +8,15 @@ import type { Db } from "../store/db.js";
 
 export interface Platform {
   db: Db;
+  /** This installation's id (the `berth.instance` label on what it creates). */
+  instanceId: string;
   engine: Engine;
   jobs: JobQueue;
   cluster: ClusterInfo;
   log: Logger;
   hostPortRange: PortRange;
+  /** Writes the current state of these services to the database (set once the observer runs). */
+  refreshServices: (swarmIds: string[]) => Promise<void>;
   /** How long a rollout may take before the deployment counts as failed. */
   rolloutTimeoutMs: number;
 }

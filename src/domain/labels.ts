@@ -7,6 +7,8 @@ export const LABEL = {
   stack: "berth.stack",
   service: "berth.service",
   deployment: "berth.deployment",
+  /** The Berth installation that owns a service: several can share one swarm. */
+  instance: "berth.instance",
 } as const;
 
 export interface Ownership {
@@ -24,8 +26,9 @@ export function ownerLabels(owner: Ownership): Record<string, string> {
 }
 
 /** Docker's `filters` value that selects objects owned by `owner`. */
-export function ownerFilter(owner?: Partial<Ownership>): { label: string[] } {
+export function ownerFilter(owner?: Partial<Ownership> & { instance?: string }): { label: string[] } {
   const label = [`${LABEL.managed}=true`];
+  if (owner?.instance !== undefined) label.push(`${LABEL.instance}=${owner.instance}`);
   if (owner?.org !== undefined) label.push(`${LABEL.org}=${owner.org}`);
   if (owner?.stack !== undefined) label.push(`${LABEL.stack}=${owner.stack}`);
   if (owner?.service !== undefined) label.push(`${LABEL.service}=${owner.service}`);

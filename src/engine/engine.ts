@@ -1,6 +1,6 @@
 // The engine interface: everything Berth asks of the container orchestrator. Swarm specifics live
 // behind it (swarm.ts) so another backend can follow.
-import type { ObservedService, ObservedTask } from "../plan/observed.js";
+import type { EngineEvent, ObservedNode, ObservedService, ObservedTask } from "../plan/observed.js";
 import type { SwarmNetworkSpec, SwarmServiceSpec } from "../plan/swarm-types.js";
 
 export interface LiveService {
@@ -27,12 +27,21 @@ export interface Engine {
   ensureNetwork(spec: SwarmNetworkSpec): Promise<string>;
   /** The Berth-managed service by that name; throws Conflict if it exists but is not Berth's. */
   findService(name: string): Promise<LiveService | undefined>;
+  /** Any service by id, Berth's or not; undefined when it does not exist. */
+  inspectService(id: string): Promise<ObservedService | undefined>;
   createService(spec: SwarmServiceSpec): Promise<string>;
   updateService(id: string, version: number, spec: SwarmServiceSpec): Promise<void>;
   removeService(id: string): Promise<void>;
   /** Services that carry all of `labels` (`key=value` strings). */
   listServices(labels: string[]): Promise<ObservedService[]>;
-  listTasks(serviceId: string): Promise<ObservedTask[]>;
+  /** Tasks of one service, or of every service when no id is given. */
+  listTasks(serviceId?: string): Promise<ObservedTask[]>;
+  listNodes(): Promise<ObservedNode[]>;
+  /**
+   * The Engine's event stream for services, containers, nodes and networks, from `since` (seconds
+   * since the epoch, fractions allowed). Ends when the connection ends or `signal` aborts.
+   */
+  events(opts: { since?: string; signal: AbortSignal }): AsyncIterable<EngineEvent>;
   /** Host ports published by any service on the cluster. */
   usedHostPorts(): Promise<Set<number>>;
 }

@@ -84,6 +84,15 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return { observed: toObservedService(raw), spec: raw.Spec };
     },
 
+    async inspectService(id) {
+      try {
+        return toObservedService(await docker.getService(id).inspect());
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw withContext(`inspect service ${id}`, err);
+      }
+    },
+
     async createService(spec) {
       const created = await call(`create service ${spec.Name}`, () => docker.createService(spec as any));
       return (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID;
@@ -113,11 +122,57 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
     },
 
     async listTasks(serviceId) {
-      const raw = await call(
-        "list tasks",
-        () => docker.listTasks({ filters: { service: [serviceId] } }) as Promise<any[]>,
-      );
+      const filters = serviceId ? { service: [serviceId] } : {};
+      const raw = await call("list tasks", () => docker.listTasks({ filters }) as Promise<any[]>);
       return raw.map(toObservedTask);
+    },
+
+    async listNodes() {
+      const raw = await call("list nodes", () => docker.listNodes() as Promise<any[]>);
+      return raw.map((n) => ({
+        id: n.ID,
+        hostname: n.Description?.Hostname ?? "",
+        role: n.Spec?.Role ?? "",
+        status: n.Status?.State ?? "unknown",
+        availability: n.Spec?.Availability ?? "",
+        ...(n.Status?.Addr ? { address: n.Status.Addr } : {}),
+        labels: n.Spec?.Labels ?? {},
+      }));
+    },
+
+    async *events({ since, signal }) {
+      const opts = {
+        ...(since ? { since } : {}),
+        filters: { type: ["service", "container", "node", "network"] },
+        abortSignal: signal,
+      };
+      const stream = await call("follow events", () =>
+        (docker.getEvents as (o: unknown) => Promise<NodeJS.ReadableStream>)(opts),
+      );
+      let buffer = "";
+      try {
+        for await (const chunk of stream) {
+          buffer += chunk.toString();
+          let nl = buffer.indexOf("\n");
+          while (nl >= 0) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            nl = buffer.indexOf("\n");
+            if (!line) continue;
+            const e = JSON.parse(line);
+            yield {
+              type: e.Type,
+              action: e.Action,
+              actorId: e.Actor?.ID ?? "",
+              attributes: e.Actor?.Attributes ?? {},
+              timeNano: BigInt(e.timeNano ?? e.time * 1e9),
+            };
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        throw withContext("follow events", err);
+      }
     },
 
     async usedHostPorts() {
@@ -200,6 +255,7 @@ function toObservedService(raw: any): ObservedService {
 function toObservedTask(raw: any): ObservedTask {
   return {
     id: raw.ID,
+    serviceId: raw.ServiceID,
     ...(raw.Slot === undefined ? {} : { slot: raw.Slot }),
     ...(raw.NodeID ? { nodeId: raw.NodeID } : {}),
     state: raw.Status?.State as TaskState,

@@ -20,6 +20,7 @@ export type TaskState =
 
 export interface ObservedTask {
   id: string;
+  serviceId: string;
   slot?: number;
   nodeId?: string;
   state: TaskState;
@@ -41,4 +42,24 @@ export interface ObservedService {
   /** RFC 3339 timestamp from Docker's clock of the last spec change. */
   updatedAt: string;
   updateStatus?: { state: string; startedAt?: string; message?: string };
+}
+
+export interface ObservedNode {
+  id: string;
+  hostname: string;
+  role: string;
+  status: string;
+  availability: string;
+  address?: string;
+  labels: Record<string, string>;
+}
+
+/** An entry of the Engine's event stream. */
+export interface EngineEvent {
+  type: string;
+  action: string;
+  actorId: string;
+  attributes: Record<string, string>;
+  /** Nanoseconds since the epoch, as the Engine reports it. */
+  timeNano: bigint;
 }

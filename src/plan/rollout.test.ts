@@ -15,6 +15,7 @@ const service: ObservedService = {
 
 const task = (over: Partial<ObservedTask>): ObservedTask => ({
   id: Math.random().toString(36).slice(2),
+  serviceId: "s1",
   state: "running",
   desiredState: "running",
   message: "started",

@@ -14,6 +14,7 @@ const ctx = {
   org: "acme",
   stack: "shop",
   deploymentId: "d1",
+  instance: "i1",
   networks: ["berth-org-acme"],
   routingMesh: false,
   hostPorts: [30000],
@@ -25,6 +26,7 @@ describe("planServiceSpec", () => {
       Name: "acme-shop_web",
       Labels: {
         "berth.deployment": "d1",
+        "berth.instance": "i1",
         "berth.managed": "true",
         "berth.org": "acme",
         "berth.service": "web",

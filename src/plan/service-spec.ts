@@ -12,6 +12,8 @@ export interface ServicePlanContext {
   org: string;
   stack: string;
   deploymentId: string;
+  /** The Berth installation's id. */
+  instance: string;
   /** Overlay networks the service joins (the organization's network first). */
   networks: string[];
   /**
@@ -55,7 +57,11 @@ export function planServiceSpec(service: ServiceModel, ctx: ServicePlanContext):
 
   return {
     Name: swarmServiceName(ctx.org, ctx.stack, service.name),
-    Labels: sortRecord({ ...ownerLabels(owner), [LABEL.deployment]: ctx.deploymentId }),
+    Labels: sortRecord({
+      ...ownerLabels(owner),
+      [LABEL.deployment]: ctx.deploymentId,
+      [LABEL.instance]: ctx.instance,
+    }),
     TaskTemplate: {
       ContainerSpec: containerSpec,
       Resources: {

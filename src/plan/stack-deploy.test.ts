@@ -20,6 +20,7 @@ const model: StackModel = {
 };
 const ctx = {
   deploymentId: "d2",
+  instance: "i1",
   network: "berth-org-acme",
   routingMesh: false,
   hostPortRange: { from: 30000, to: 30001 },
@@ -44,6 +45,7 @@ const liveSpec = (image: string, port: number) =>
       org: "acme",
       stack: "shop",
       deploymentId: "d1",
+      instance: "i1",
       networks: ["berth-org-acme"],
       routingMesh: false,
       hostPorts: [port],

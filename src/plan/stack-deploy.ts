@@ -17,6 +17,7 @@ export interface StackObservation {
 
 export interface StackPlanContext {
   deploymentId: string;
+  instance: string;
   /** The organization network's id when it exists (the Engine stores ids), else its name. */
   network: string;
   routingMesh: boolean;
@@ -74,6 +75,7 @@ export function planStackDeploy(
       org: model.org,
       stack: model.name,
       deploymentId: ctx.deploymentId,
+      instance: ctx.instance,
       networks: [ctx.network],
       routingMesh: ctx.routingMesh,
       hostPorts,

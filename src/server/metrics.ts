@@ -1,5 +1,5 @@
 // Prometheus metrics, on a registry of Berth's own (no global state), served at /metrics.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, Summary } from "prom-client";
 
 export interface Metrics {
   registry: Registry;
@@ -7,14 +7,24 @@ export interface Metrics {
   jobsEnqueued: Counter<"type">;
   httpDuration: Histogram<"method" | "route" | "status">;
   dockerErrors: Counter<"operation">;
-  eventLag: Histogram;
-  /** Seconds since the last full resync of the database with Swarm. */
-  lastResync: Gauge;
+  /** Time from a Docker event to the database reflecting it (p50, p90, p99 over 10 minutes). */
+  eventLag: Summary;
+  /** When the database was last fully reconciled with Swarm (ms since the epoch). */
+  resync: { at: number };
   drift: Gauge<"kind">;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  const resync = { at: 0 };
+  new Gauge({
+    name: "berth_reconcile_lag_seconds",
+    help: "Seconds since the database was last fully reconciled with Swarm",
+    registers: [registry],
+    collect() {
+      this.set(resync.at ? (Date.now() - resync.at) / 1000 : -1);
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: "berth_process_" });
   const jobDuration = new Histogram({
     name: "berth_job_duration_seconds",
@@ -56,17 +66,15 @@ export function createMetrics(): Metrics {
       labelNames: ["operation"],
       registers: [registry],
     }),
-    eventLag: new Histogram({
+    eventLag: new Summary({
       name: "berth_event_lag_seconds",
       help: "Time from a Docker event to the database reflecting it",
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      percentiles: [0.5, 0.9, 0.99],
+      maxAgeSeconds: 600,
+      ageBuckets: 5,
       registers: [registry],
     }),
-    lastResync: new Gauge({
-      name: "berth_reconcile_lag_seconds",
-      help: "Seconds since the database was last fully reconciled with Swarm",
-      registers: [registry],
-    }),
+    resync,
     drift: new Gauge({
       name: "berth_drift_items",
       help: "Differences between what the database wants and what Swarm runs, by kind",

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import pino from "pino";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
+import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
@@ -10,6 +11,7 @@ import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createJobQueue } from "../jobs/queue.js";
 import { openDatabase, redactUrl } from "../store/db.js";
+import { instanceId } from "../store/settings.js";
 import { failOrphanedDeployments } from "../store/stacks.js";
 import { buildApp } from "./app.js";
 import { ensureAdminToken } from "./auth.js";
@@ -63,16 +65,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const jobs = createJobQueue({ database, log, metrics });
     const platform: Platform = {
       db: database.db,
+      instanceId: await instanceId(database.db),
       engine,
       jobs,
       cluster,
       log,
       hostPortRange,
       rolloutTimeoutMs: config.rolloutTimeoutMs,
+      refreshServices: async () => {},
     };
+    const observer = createObserver(platform, { metrics });
+    platform.refreshServices = observer.refresh;
     jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), { concurrency: 4, perOrg: 2 });
     const orphaned = await failOrphanedDeployments(database.db);
     if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");
+    await observer.start();
+    cleanup.push(() => observer.stop());
     await jobs.start();
     cleanup.push(() => jobs.stop());
 

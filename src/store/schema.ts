@@ -17,6 +17,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { StackModel } from "../domain/stack.js";
+import type { TaskSummary } from "../plan/observe.js";
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -138,15 +139,6 @@ export const quotas = pgTable("quotas", {
 });
 
 // --- what runs -----------------------------------------------------------------------------------
-
-export interface TaskSummary {
-  id: string;
-  slot?: number;
-  node?: string;
-  state: string;
-  desired: string;
-  error?: string;
-}
 
 /** The observed state of each service, kept current by the event monitor and the resync. */
 export const services = pgTable(

@@ -1,0 +1,201 @@
+// Keeps the database in step with what Swarm runs: follows the Engine's event stream (resuming with
+// `since` after a disconnect or a dockerd restart) and, because the Engine keeps only 256 events and
+// drops them for slow consumers, also resyncs everything at start, after every reconnect, and on a
+// timer.
+import { LABEL, ownerFilter } from "../domain/labels.js";
+import { eventEffect, summarizeService } from "../plan/observe.js";
+import type { EngineEvent, ObservedService, ObservedTask } from "../plan/observed.js";
+import type { Metrics } from "../server/metrics.js";
+import {
+  markMissing,
+  replaceNodes,
+  type ServiceStateRow,
+  stackIndex,
+  upsertServiceStates,
+} from "../store/services.js";
+import { getSetting, putSetting } from "../store/settings.js";
+import type { Platform } from "./platform.js";
+
+export interface Observer {
+  start(): Promise<void>;
+  /** Refresh these services now (e.g. at the end of a deployment). */
+  refresh(serviceIds: string[]): Promise<void>;
+  resync(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const CURSOR_KEY = "events.since";
+
+export function createObserver(
+  p: Platform,
+  opts: { metrics?: Metrics; resyncIntervalMs?: number; flushIntervalMs?: number } = {},
+): Observer {
+  const resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
+  const flushIntervalMs = opts.flushIntervalMs ?? 50;
+  const stop = new AbortController();
+  const dirty = new Map<string, bigint>(); // service id -> earliest event time not yet reflected
+  let nodesDirty = false;
+  let since: string | undefined;
+  let cursorSavedAt = 0;
+  let loops: Promise<unknown>[] = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  const log = p.log.child({ component: "observer" });
+
+  async function toRows(list: ObservedService[], tasksOf: (id: string) => ObservedTask[]) {
+    const index = await stackIndex(p.db);
+    const rows: ServiceStateRow[] = [];
+    for (const s of list) {
+      if (s.labels[LABEL.managed] !== "true" || s.labels[LABEL.instance] !== p.instanceId) continue;
+      const place = index.get(`${s.labels[LABEL.org]}/${s.labels[LABEL.stack]}`);
+      if (!place) continue; // not in the database: drift reports it
+      const state = summarizeService(s, tasksOf(s.id));
+      rows.push({
+        ...place,
+        name: s.labels[LABEL.service] ?? s.name,
+        swarmId: s.id,
+        image: s.image,
+        desiredReplicas: s.replicas,
+        runningReplicas: state.running,
+        ports: s.publishedPorts,
+        tasks: state.tasks,
+      });
+    }
+    return rows;
+  }
+
+  async function resync(): Promise<void> {
+    const list = await p.engine.listServices(ownerFilter({ instance: p.instanceId }).label);
+    const tasks = await p.engine.listTasks();
+    const byService = new Map<string, ObservedTask[]>();
+    for (const t of tasks) {
+      const list = byService.get(t.serviceId);
+      if (list) list.push(t);
+      else byService.set(t.serviceId, [t]);
+    }
+    const rows = await toRows(list, (id) => byService.get(id) ?? []);
+    await upsertServiceStates(p.db, rows);
+    await markMissing(p.db, { allBut: list.map((s) => s.id) });
+    await replaceNodes(p.db, await p.engine.listNodes());
+    if (opts.metrics) opts.metrics.resync.at = Date.now();
+  }
+
+  async function refresh(ids: string[]): Promise<void> {
+    const found: ObservedService[] = [];
+    const gone: string[] = [];
+    const tasks = new Map<string, ObservedTask[]>();
+    for (const id of ids) {
+      const s = await p.engine.inspectService(id);
+      if (!s) {
+        gone.push(id);
+        continue;
+      }
+      found.push(s);
+      tasks.set(id, await p.engine.listTasks(id));
+    }
+    await upsertServiceStates(p.db, await toRows(found, (id) => tasks.get(id) ?? []));
+    if (gone.length) await markMissing(p.db, { swarmIds: gone });
+  }
+
+  async function flush(): Promise<void> {
+    if (nodesDirty) {
+      nodesDirty = false;
+      await replaceNodes(p.db, await p.engine.listNodes());
+    }
+    if (dirty.size === 0) return;
+    const batch = new Map(dirty);
+    dirty.clear();
+    await refresh([...batch.keys()]);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    for (const t of batch.values()) opts.metrics?.eventLag.observe(Number(now - t) / 1e9);
+  }
+
+  function handle(e: EngineEvent): void {
+    since = nanosToSince(e.timeNano);
+    const effect = eventEffect(e);
+    if (effect.kind === "service" && !dirty.has(effect.serviceId)) dirty.set(effect.serviceId, e.timeNano);
+    if (effect.kind === "nodes") nodesDirty = true;
+  }
+
+  async function follow(): Promise<void> {
+    let backoff = 500;
+    let needResync = false;
+    while (!stop.signal.aborted) {
+      try {
+        if (needResync) {
+          await resync();
+          needResync = false;
+        }
+        for await (const e of p.engine.events({ ...(since ? { since } : {}), signal: stop.signal })) {
+          handle(e);
+          backoff = 500;
+          if (Date.now() - cursorSavedAt > 1000 && since) {
+            cursorSavedAt = Date.now();
+            await putSetting(p.db, CURSOR_KEY, since);
+          }
+        }
+        if (!stop.signal.aborted) log.warn("event stream ended; reconnecting");
+      } catch (err) {
+        if (stop.signal.aborted) break;
+        log.warn({ err: (err as Error).message }, "event stream failed; reconnecting");
+        opts.metrics?.dockerErrors.inc({ operation: "events" });
+      }
+      needResync = true; // events may have been lost while disconnected
+      await sleep(backoff, stop.signal);
+      backoff = Math.min(backoff * 2, 5000);
+    }
+  }
+
+  async function flushLoop(): Promise<void> {
+    while (!stop.signal.aborted) {
+      try {
+        await flush();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, "refresh failed; the next resync repairs it");
+      }
+      await sleep(flushIntervalMs, stop.signal);
+    }
+  }
+
+  return {
+    async start() {
+      since = (await getSetting(p.db, CURSOR_KEY)) ?? nanosToSince(BigInt(Date.now()) * 1_000_000n);
+      await resync().catch((err) => log.warn({ err: (err as Error).message }, "initial resync failed"));
+      loops = [follow(), flushLoop()];
+      timer = setInterval(() => {
+        resync().catch((err) => log.warn({ err: (err as Error).message }, "resync failed"));
+      }, resyncIntervalMs);
+      timer.unref();
+    },
+    refresh,
+    resync,
+    async stop() {
+      stop.abort();
+      if (timer) clearInterval(timer);
+      await Promise.allSettled(loops);
+      if (since) await putSetting(p.db, CURSOR_KEY, since).catch(() => {});
+    },
+  };
+}
+
+/** Docker's `since` takes seconds with a fractional part. */
+export function nanosToSince(nanos: bigint): string {
+  const s = nanos / 1_000_000_000n;
+  const frac = (nanos % 1_000_000_000n).toString().padStart(9, "0");
+  return `${s}.${frac}`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

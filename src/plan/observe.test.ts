@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { eventEffect, summarizeService } from "./observe.js";
+import type { EngineEvent, ObservedService, ObservedTask } from "./observed.js";
+
+const ev = (over: Partial<EngineEvent>): EngineEvent => ({
+  type: "container",
+  action: "start",
+  actorId: "c1",
+  attributes: {},
+  timeNano: 1n,
+  ...over,
+});
+
+describe("eventEffect", () => {
+  it.each([
+    ["a service event", ev({ type: "service", actorId: "s1" }), { kind: "service", serviceId: "s1" }],
+    [
+      "a Berth container",
+      ev({ attributes: { "berth.managed": "true", "com.docker.swarm.service.id": "s2" } }),
+      { kind: "service", serviceId: "s2" },
+    ],
+    [
+      "someone else's container",
+      ev({ attributes: { "com.docker.swarm.service.id": "s3" } }),
+      { kind: "none" },
+    ],
+    ["a plain Berth container", ev({ attributes: { "berth.managed": "true" } }), { kind: "none" }],
+    ["a node event", ev({ type: "node", action: "update" }), { kind: "nodes" }],
+    ["a network event", ev({ type: "network", action: "create" }), { kind: "none" }],
+  ])("%s", (_name, e, expected) => {
+    expect(eventEffect(e)).toEqual(expected);
+  });
+});
+
+describe("summarizeService", () => {
+  const svc = { id: "s", replicas: 2 } as ObservedService;
+  const t = (over: Partial<ObservedTask>): ObservedTask => ({
+    id: "t",
+    serviceId: "s",
+    state: "running",
+    desiredState: "running",
+    message: "",
+    createdAt: "2026-01-01T00:00:00Z",
+    ...over,
+  });
+
+  it("keeps current tasks by slot and the latest failure", () => {
+    const state = summarizeService(svc, [
+      t({ id: "b", slot: 2, state: "starting" }),
+      t({ id: "a", slot: 1, nodeId: "n1" }),
+      t({ id: "old", slot: 1, state: "shutdown", desiredState: "shutdown" }),
+      t({
+        id: "f1",
+        state: "failed",
+        desiredState: "shutdown",
+        error: "older",
+        createdAt: "2026-01-01T00:00:01Z",
+      }),
+      t({
+        id: "f2",
+        state: "rejected",
+        desiredState: "shutdown",
+        error: "newer",
+        createdAt: "2026-01-01T00:00:02Z",
+      }),
+    ]);
+    expect(state.running).toBe(1);
+    expect(state.tasks.map((x) => x.id)).toEqual(["a", "b", "f2"]);
+    expect(state.tasks[0]).toEqual({ id: "a", slot: 1, node: "n1", state: "running", desired: "running" });
+    expect(state.tasks[2]!.error).toBe("newer");
+  });
+});

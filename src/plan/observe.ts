@@ -1,0 +1,55 @@
+// Pure helpers for keeping the database in step with Swarm: which service an event concerns, and
+// the summary of a service's tasks that Berth stores.
+import { LABEL } from "../domain/labels.js";
+import type { EngineEvent, ObservedService, ObservedTask } from "./observed.js";
+
+export interface TaskSummary {
+  id: string;
+  slot?: number;
+  node?: string;
+  state: string;
+  desired: string;
+  error?: string;
+}
+
+export type EventEffect = { kind: "service"; serviceId: string } | { kind: "nodes" } | { kind: "none" };
+
+/** What an Engine event asks Berth to refresh. Containers carry their labels in the attributes. */
+export function eventEffect(e: EngineEvent): EventEffect {
+  if (e.type === "service" && e.actorId) return { kind: "service", serviceId: e.actorId };
+  if (e.type === "node") return { kind: "nodes" };
+  if (e.type === "container" && e.attributes[LABEL.managed] === "true") {
+    const serviceId = e.attributes["com.docker.swarm.service.id"];
+    if (serviceId) return { kind: "service", serviceId };
+  }
+  return { kind: "none" };
+}
+
+export interface ServiceState {
+  running: number;
+  tasks: TaskSummary[];
+}
+
+const FAILED = new Set(["failed", "rejected"]);
+
+/** Tasks that run or should run, by slot, plus the latest failure so its reason stays visible. */
+export function summarizeService(_service: ObservedService, tasks: ObservedTask[]): ServiceState {
+  const current = tasks
+    .filter((t) => t.desiredState === "running" || t.state === "running")
+    .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || (a.createdAt < b.createdAt ? -1 : 1));
+  const lastFailure = tasks
+    .filter((t) => FAILED.has(t.state) && t.desiredState !== "running")
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
+  const shown = lastFailure ? [...current, lastFailure] : current;
+  return {
+    running: current.filter((t) => t.state === "running").length,
+    tasks: shown.map((t) => ({
+      id: t.id,
+      ...(t.slot === undefined ? {} : { slot: t.slot }),
+      ...(t.nodeId ? { node: t.nodeId } : {}),
+      state: t.state,
+      desired: t.desiredState,
+      ...(t.error ? { error: t.error } : {}),
+    })),
+  };
+}
