@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { BerthError } from "../domain/errors.js";
 import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
+import { registerJobCommands } from "./commands/jobs.js";
 import { registerServerCommands } from "./commands/server.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
 
@@ -22,6 +23,7 @@ const program = new Command()
 
 registerServerCommands(program);
 registerAppCommands(program);
+registerJobCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,6 +15,10 @@ export interface ServerConfig {
   advertiseAddr?: string;
   routingMesh: "on" | "off" | "auto";
   rolloutTimeoutMs: number;
+  /** How often drift between the database and Swarm is checked. */
+  driftIntervalMs: number;
+  /** Repair drift of Berth's own objects automatically. */
+  autoRepair: boolean;
   logLevel: string;
 }
 
@@ -33,6 +37,8 @@ const schema = z.object({
   advertiseAddr: z.string().min(1).optional(),
   routingMesh: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
   rolloutTimeoutMs: z.coerce.number().int().positive(),
+  driftIntervalMs: z.coerce.number().int().min(1000, "must be at least 1 second"),
+  autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 });
 
@@ -53,6 +59,8 @@ export function loadServerConfig(
     advertiseAddr: env.BERTH_SWARM_ADVERTISE_ADDR || undefined,
     routingMesh: env.BERTH_ROUTING_MESH ?? "auto",
     rolloutTimeoutMs: (Number(env.BERTH_ROLLOUT_TIMEOUT) || 180) * 1000,
+    driftIntervalMs: Number(env.BERTH_DRIFT_INTERVAL ?? 60) * 1000,
+    autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
   };
   try {
@@ -75,6 +83,8 @@ const SOURCES = {
   advertiseAddr: "BERTH_SWARM_ADVERTISE_ADDR",
   routingMesh: "BERTH_ROUTING_MESH",
   rolloutTimeoutMs: "BERTH_ROLLOUT_TIMEOUT",
+  driftIntervalMs: "BERTH_DRIFT_INTERVAL",
+  autoRepair: "BERTH_AUTO_REPAIR",
   logLevel: "BERTH_LOG_LEVEL",
 } as const;
 

@@ -32,6 +32,8 @@ export interface Engine {
   createService(spec: SwarmServiceSpec): Promise<string>;
   updateService(id: string, version: number, spec: SwarmServiceSpec): Promise<void>;
   removeService(id: string): Promise<void>;
+  /** Like listServices, with each service's stored spec. */
+  listLive(labels: string[]): Promise<LiveService[]>;
   /** Services that carry all of `labels` (`key=value` strings). */
   listServices(labels: string[]): Promise<ObservedService[]>;
   /** Tasks of one service, or of every service when no id is given. */

@@ -121,6 +121,14 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return raw.map(toObservedService);
     },
 
+    async listLive(labels) {
+      const raw = await call(
+        "list services",
+        () => docker.listServices({ filters: { label: labels } }) as Promise<any[]>,
+      );
+      return raw.map((r) => ({ observed: toObservedService(r), spec: r.Spec }));
+    },
+
     async listTasks(serviceId) {
       const filters = serviceId ? { service: [serviceId] } : {};
       const raw = await call("list tasks", () => docker.listTasks({ filters }) as Promise<any[]>);

@@ -100,6 +100,7 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
   const types = new Map<string, { handler: JobHandler; opts: JobTypeOptions }>();
   let started = false;
   const shutdown = new AbortController();
+  let sweeper: NodeJS.Timeout | undefined;
 
   async function run(
     type: string,
@@ -199,12 +200,11 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
         );
       }
       started = true;
-      // A job recorded but not handed to the queue (the process died in between) is sent now.
-      for (const job of await unfinishedJobs(db)) {
-        if (!types.has(job.type)) continue;
-        const queued = await boss.getJobById(job.type, job.id);
-        if (!queued) await send(job);
-      }
+      await sweep(true);
+      sweeper = setInterval(() => {
+        sweep(false).catch((err) => log.warn({ err: (err as Error).message }, "job sweep failed"));
+      }, 30_000);
+      sweeper.unref();
     },
 
     async enqueue(req) {
@@ -234,9 +234,37 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
 
     async stop() {
       shutdown.abort();
+      if (sweeper) clearInterval(sweeper);
       await boss.stop({ graceful: true, timeout: 15_000 }).catch(() => {});
     },
   };
+
+  /**
+   * Brings Berth's job rows and the queue's into line after a crash:
+   * - a job recorded but never handed to the queue (the process died in between) is sent now;
+   * - at start on the embedded database, which only this process can open, a job the queue still
+   *   holds as active belonged to the previous process, which is dead: it is failed at once, so it
+   *   is retried now rather than when its heartbeat times out (PostgreSQL waits for the heartbeat,
+   *   since another control plane may be running it);
+   * - a job the queue gave up on (heartbeats missed too often) is marked failed here too.
+   */
+  async function sweep(atStart: boolean) {
+    for (const job of await unfinishedJobs(db)) {
+      if (!types.has(job.type)) continue;
+      const queued = await boss.getJobById(job.type, job.id);
+      if (!queued) {
+        if (atStart) await send(job);
+        continue;
+      }
+      if (queued.state === "active" && atStart && database.kind === "pglite") {
+        await boss.fail(job.type, job.id, { message: "the control plane stopped while running it" });
+        await requeueJob(db, job.id, "the control plane stopped while running it");
+      } else if (queued.state === "failed" || queued.state === "cancelled") {
+        const error = job.error ?? `the queue ${queued.state === "failed" ? "gave up on" : "cancelled"} it`;
+        await finishJob(db, job.id, { status: queued.state, error });
+      }
+    }
+  }
 
   async function send(job: JobRow) {
     await boss.send(job.type, {}, { id: job.id, ...(job.orgId ? { group: { id: job.orgId } } : {}) });

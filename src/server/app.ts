@@ -9,6 +9,7 @@ import { bearerAuth } from "./auth.js";
 import { errorHandler } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
 import { deploymentRoutes } from "./routes/deployments.js";
+import { driftRoutes } from "./routes/drift.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { stackRoutes } from "./routes/stacks.js";
 
@@ -73,6 +74,7 @@ export function buildApp(deps: AppDeps) {
       deploymentRoutes(api, p, org);
       stackRoutes(api, p, org);
       jobRoutes(api, p, org);
+      driftRoutes(api, p, org);
     },
     { prefix: "/api/v1" },
   );

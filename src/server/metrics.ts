@@ -25,7 +25,7 @@ export function createMetrics(): Metrics {
       this.set(resync.at ? (Date.now() - resync.at) / 1000 : -1);
     },
   });
-  collectDefaultMetrics({ register: registry, prefix: "berth_process_" });
+  collectDefaultMetrics({ register: registry, prefix: "berth_" });
   const jobDuration = new Histogram({
     name: "berth_job_duration_seconds",
     help: "Time from a job attempt's start to its outcome, by job type and outcome",

@@ -5,6 +5,7 @@ import pino from "pino";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
+import { RECONCILE_JOB, runReconcile, startDriftWatch } from "../apply/reconcile.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
@@ -76,13 +77,24 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     };
     const observer = createObserver(platform, { metrics });
     platform.refreshServices = observer.refresh;
-    jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), { concurrency: 4, perOrg: 2 });
+    jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), {
+      concurrency: 4,
+      perOrg: 2,
+      retryLimit: 5,
+    });
+    jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });
     const orphaned = await failOrphanedDeployments(database.db);
     if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");
     await observer.start();
     cleanup.push(() => observer.stop());
     await jobs.start();
     cleanup.push(() => jobs.stop());
+    const drift = startDriftWatch(platform, {
+      intervalMs: config.driftIntervalMs,
+      autoRepair: config.autoRepair,
+      metrics,
+    });
+    cleanup.push(() => drift.stop());
 
     const token = ensureAdminToken(config.dataDir);
     const app = buildApp({

@@ -164,3 +164,44 @@ export async function failOrphanedDeployments(db: Db): Promise<number> {
     .returning({ id: deployments.id });
   return rows.length;
 }
+
+export interface DesiredStackRow {
+  org: string;
+  name: string;
+  latestStatus: DeploymentStatus;
+  settled?: { deploymentId: string; model: StackModel };
+}
+
+/** Each stack's newest deployment status and its newest successful deployment (the desired state). */
+export async function desiredStacks(db: Db, org?: string): Promise<DesiredStackRow[]> {
+  const scope = org ? eq(organizations.slug, org) : undefined;
+  const latest = await db
+    .selectDistinctOn([stacks.id], {
+      stackId: stacks.id,
+      org: organizations.slug,
+      name: stacks.name,
+      status: deployments.status,
+    })
+    .from(stacks)
+    .innerJoin(organizations, eq(organizations.id, stacks.orgId))
+    .innerJoin(deployments, eq(deployments.stackId, stacks.id))
+    .where(scope)
+    .orderBy(stacks.id, desc(deployments.revision));
+  const settled = await db
+    .selectDistinctOn([stacks.id], { stackId: stacks.id, id: deployments.id, spec: deployments.spec })
+    .from(stacks)
+    .innerJoin(organizations, eq(organizations.id, stacks.orgId))
+    .innerJoin(deployments, eq(deployments.stackId, stacks.id))
+    .where(and(scope, eq(deployments.status, "succeeded")))
+    .orderBy(stacks.id, desc(deployments.revision));
+  const ok = new Map(settled.map((s) => [s.stackId, s]));
+  return latest.map((l) => {
+    const s = ok.get(l.stackId);
+    return {
+      org: l.org,
+      name: l.name,
+      latestStatus: l.status,
+      ...(s ? { settled: { deploymentId: s.id, model: s.spec } } : {}),
+    };
+  });
+}

@@ -1,0 +1,87 @@
+// The reconciler's applier: observe, plan with planReconcile, and (when asked) repair. Repairs run
+// as `reconcile` jobs; a timer reports drift and, with auto-repair on, queues such a job.
+import { ownerFilter } from "../domain/labels.js";
+import { orgNetworkName } from "../domain/names.js";
+import type { JobContext } from "../jobs/queue.js";
+import { type DriftItem, planReconcile } from "../plan/reconcile.js";
+import type { Metrics } from "../server/metrics.js";
+import { unfinishedJobs } from "../store/jobs.js";
+import { desiredStacks, ensureOrg } from "../store/stacks.js";
+import type { Platform } from "./platform.js";
+
+export const RECONCILE_JOB = "reconcile";
+
+export async function reconcileOnce(
+  p: Platform,
+  opts: { org?: string; repair: boolean; say?: (m: string) => Promise<void> },
+): Promise<{ drift: DriftItem[]; repaired: number }> {
+  const desired = await desiredStacks(p.db, opts.org);
+  const live = await p.engine.listLive(
+    ownerFilter({ instance: p.instanceId, ...(opts.org ? { org: opts.org } : {}) }).label,
+  );
+  const networkIds = new Map<string, string>();
+  for (const org of new Set(desired.map((d) => d.org))) {
+    const id = await p.engine.findNetwork(orgNetworkName(org));
+    if (id) networkIds.set(orgNetworkName(org), id);
+  }
+  const { drift, actions } = planReconcile(desired, live, {
+    instance: p.instanceId,
+    networkIds,
+    routingMesh: p.cluster.routingMesh,
+    hostPortRange: p.hostPortRange,
+    usedHostPorts: await p.engine.usedHostPorts(),
+  });
+  if (!opts.repair) return { drift, repaired: 0 };
+  let repaired = 0;
+  for (const a of actions) {
+    if (a.type === "create") await p.engine.createService(a.spec);
+    else if (a.type === "update") await p.engine.updateService(a.id, a.version, a.spec);
+    else await p.engine.removeService(a.id);
+    repaired++;
+    const name = a.type === "remove" ? a.name : a.spec.Name;
+    await opts.say?.(
+      `${a.type === "create" ? "recreated" : a.type === "update" ? "set back" : "removed"} ${name}`,
+    );
+  }
+  if (repaired) await p.refreshServices(live.map((l) => l.observed.id));
+  return { drift, repaired };
+}
+
+export async function runReconcile(p: Platform, ctx: JobContext): Promise<void> {
+  const org = String(ctx.job.payload.org);
+  const { drift, repaired } = await reconcileOnce(p, { org, repair: true, say: (m) => ctx.say(m) });
+  await ctx.say(drift.length ? `repaired ${repaired} of ${drift.length} drift items` : "no drift");
+}
+
+/** Reports drift every interval; with auto-repair, queues a repair job per drifting organization. */
+export function startDriftWatch(
+  p: Platform,
+  opts: { intervalMs: number; autoRepair: boolean; metrics?: Metrics },
+) {
+  const tick = async () => {
+    const { drift } = await reconcileOnce(p, { repair: false });
+    const kinds = ["missing", "changed", "orphan", "blocked"] as const;
+    for (const k of kinds) opts.metrics?.drift.set({ kind: k }, drift.filter((d) => d.kind === k).length);
+    if (!drift.length) return;
+    p.log.warn({ drift }, "drift between the database and Swarm");
+    if (!opts.autoRepair) return;
+    const busy = new Set((await unfinishedJobs(p.db)).map((j) => `${j.type}/${j.orgId}`));
+    for (const org of new Set(drift.filter((d) => d.kind !== "blocked").map((d) => d.org))) {
+      const orgId = await ensureOrg(p.db, org);
+      if (busy.has(`${RECONCILE_JOB}/${orgId}`) || busy.has(`deploy/${orgId}`)) continue;
+      await p.jobs.enqueue({
+        type: RECONCILE_JOB,
+        orgId,
+        target: org,
+        payload: { org },
+        correlationId: `drift-${Date.now()}`,
+        requestedBy: "reconciler",
+      });
+    }
+  };
+  const timer = setInterval(() => {
+    tick().catch((err) => p.log.warn({ err: (err as Error).message }, "drift check failed"));
+  }, opts.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer), tick };
+}

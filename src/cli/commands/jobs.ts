@@ -1,0 +1,155 @@
+// `berth jobs`, `berth job`, `berth cancel`, `berth drift`: the durable work Berth does.
+import type { Command } from "commander";
+import { type ApiClient, CliError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { clientFor } from "../globals.js";
+import { printJson, table } from "../output.js";
+
+interface JobView {
+  id: string;
+  type: string;
+  target: string;
+  status: string;
+  progress: number;
+  attempts: number;
+  error: string | null;
+  createdAt: string;
+}
+interface LogLine {
+  id: number;
+  at: string;
+  level: string;
+  message: string;
+}
+interface DriftItem {
+  kind: string;
+  org: string;
+  stack: string;
+  service?: string;
+  fields?: string[];
+  swarmName?: string;
+  reason?: string;
+}
+
+const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+export function registerJobCommands(program: Command): void {
+  program
+    .command("jobs")
+    .description("list recent jobs (deploys, repairs, ...), newest first")
+    .option("--limit <n>", "how many", "20")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { limit: string; json?: boolean }, cmd: Command) => {
+      const res = await clientFor(cmd).request<{ jobs: JobView[]; nextCursor: string | null }>(
+        "GET",
+        `/api/v1/jobs?limit=${encodeURIComponent(opts.limit)}`,
+      );
+      if (opts.json) return printJson(res);
+      if (!res.jobs.length) return console.log("no jobs yet");
+      console.log(
+        table(
+          ["ID", "TYPE", "TARGET", "STATUS", "PROGRESS", "ATTEMPTS", "CREATED", "ERROR"],
+          res.jobs.map((j) => [
+            j.id,
+            j.type,
+            j.target,
+            j.status,
+            `${j.progress}%`,
+            String(j.attempts),
+            j.createdAt,
+            j.error ?? "",
+          ]),
+        ),
+      );
+    });
+
+  program
+    .command("job")
+    .description("show a job and its log lines")
+    .argument("<id>", "job id")
+    .option("-f, --follow", "keep printing log lines until the job ends")
+    .option("--json", "print the result as JSON")
+    .action(async (id: string, opts: { follow?: boolean; json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      let after = 0;
+      for (;;) {
+        const res = await getJob(client, id, after);
+        if (opts.json && !opts.follow) return printJson(res);
+        if (after === 0 && !opts.json)
+          console.log(`${res.job.type} ${res.job.target}: ${res.job.status} (${res.job.progress}%)`);
+        for (const l of res.logs) {
+          if (opts.json) printJson(l);
+          else console.log(`${l.at}  ${l.level.padEnd(5)}  ${l.message}`);
+          after = l.id;
+        }
+        if (!opts.follow || TERMINAL.has(res.job.status)) {
+          if (!opts.json && opts.follow)
+            console.log(`${res.job.status}${res.job.error ? `: ${res.job.error}` : ""}`);
+          if (opts.follow && res.job.status !== "succeeded") process.exitCode = EXIT.failed;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    });
+
+  program
+    .command("cancel")
+    .description("cancel a queued or running job")
+    .argument("<id>", "job id")
+    .option("--json", "print the result as JSON")
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const res = await clientFor(cmd).request<{ job: JobView }>(
+        "POST",
+        `/api/v1/jobs/${encodeURIComponent(id)}/cancel`,
+      );
+      if (opts.json) printJson(res);
+      else
+        console.log(
+          res.job.status === "cancelled" ? "cancelled" : "cancel requested; the job stops at its next step",
+        );
+    });
+
+  program
+    .command("drift")
+    .description("show where Swarm differs from what Berth deployed (and repair it with --repair)")
+    .option("--repair", "set Berth's own services back to their last successful deployment")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { repair?: boolean; json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      if (opts.repair) {
+        const { job } = await client.request<{ job: JobView }>("POST", "/api/v1/drift/repair");
+        let res = await getJob(client, job.id, 0);
+        while (!TERMINAL.has(res.job.status)) {
+          await new Promise((r) => setTimeout(r, 300));
+          res = await getJob(client, job.id, 0);
+        }
+        if (opts.json) printJson(res);
+        else for (const l of res.logs) console.log(l.message);
+        if (res.job.status !== "succeeded") {
+          throw new CliError(`repair ${res.job.status}: ${res.job.error ?? ""}`, EXIT.failed);
+        }
+        return;
+      }
+      const { drift } = await client.request<{ drift: DriftItem[] }>("GET", "/api/v1/drift");
+      if (opts.json) return printJson({ drift });
+      if (!drift.length) return console.log("no drift: Swarm runs what Berth deployed");
+      console.log(
+        table(
+          ["KIND", "STACK", "SERVICE", "DETAIL"],
+          drift.map((d) => [
+            d.kind,
+            d.stack,
+            d.service ?? "",
+            d.fields?.join(",") ?? d.swarmName ?? d.reason ?? "",
+          ]),
+        ),
+      );
+    });
+}
+
+function getJob(client: ApiClient, id: string, after: number) {
+  return client.request<{ job: JobView; logs: LogLine[] }>(
+    "GET",
+    `/api/v1/jobs/${encodeURIComponent(id)}?after=${after}`,
+  );
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import type { StackModel } from "../domain/stack.js";
+import type { ObservedService } from "./observed.js";
+import { type DesiredStack, type LiveServiceView, planReconcile } from "./reconcile.js";
+import { planServiceSpec } from "./service-spec.js";
+
+const model: StackModel = {
+  org: "acme",
+  name: "shop",
+  services: [
+    {
+      name: "web",
+      image: "local/httpd:1",
+      env: {},
+      ports: [{ target: 8080, protocol: "tcp" }],
+      replicas: 2,
+      resources: { cpus: 0.5, memoryBytes: 1 << 28 },
+    },
+  ],
+};
+const ctx = {
+  instance: "i1",
+  networkIds: new Map([["berth-org-acme", "net1"]]),
+  routingMesh: false,
+  hostPortRange: { from: 30000, to: 30010 },
+  usedHostPorts: new Set([30000]),
+};
+const settled: DesiredStack = {
+  org: "acme",
+  name: "shop",
+  latestStatus: "succeeded",
+  settled: { deploymentId: "d1", model },
+};
+
+function live(
+  over: { replicas?: number; name?: string; labels?: Record<string, string> } = {},
+): LiveServiceView {
+  const spec = planServiceSpec(
+    { ...model.services[0]!, replicas: over.replicas ?? 2 },
+    {
+      org: "acme",
+      stack: "shop",
+      deploymentId: "d1",
+      instance: "i1",
+      networks: ["net1"],
+      routingMesh: false,
+      hostPorts: [30000],
+    },
+  );
+  const labels = over.labels ?? spec.Labels;
+  const name = over.name ?? spec.Name;
+  const observed: ObservedService = {
+    id: `id-${name}`,
+    name,
+    version: 3,
+    labels,
+    image: "local/httpd:1",
+    replicas: over.replicas ?? 2,
+    publishedPorts: [30000],
+    updatedAt: "2026-01-01T00:00:00Z",
+  };
+  return { observed, spec: { ...spec, Name: name, Labels: labels } };
+}
+
+describe("planReconcile", () => {
+  it("finds nothing when Swarm runs what the last successful deployment asked for", () => {
+    expect(planReconcile([settled], [live()], ctx)).toEqual({ drift: [], actions: [] });
+  });
+
+  it("recreates a missing service", () => {
+    const { drift, actions } = planReconcile([settled], [], ctx);
+    expect(drift).toEqual([{ kind: "missing", org: "acme", stack: "shop", service: "web" }]);
+    expect(actions).toMatchObject([{ type: "create", spec: { Name: "acme-shop_web" } }]);
+  });
+
+  it("sets a changed service back, naming what changed", () => {
+    const { drift, actions } = planReconcile([settled], [live({ replicas: 5 })], ctx);
+    expect(drift).toEqual([
+      { kind: "changed", org: "acme", stack: "shop", service: "web", fields: ["replicas"] },
+    ]);
+    expect(actions).toMatchObject([{ type: "update", id: "id-acme-shop_web", version: 3 }]);
+  });
+
+  it("removes a Berth service of this installation that no stack wants", () => {
+    const orphan = live({
+      name: "acme-gone_web",
+      labels: {
+        "berth.managed": "true",
+        "berth.org": "acme",
+        "berth.stack": "gone",
+        "berth.service": "web",
+        "berth.instance": "i1",
+      },
+    });
+    const { drift, actions } = planReconcile([settled], [live(), orphan], ctx);
+    expect(drift).toEqual([
+      { kind: "orphan", org: "acme", stack: "gone", service: "web", swarmName: "acme-gone_web" },
+    ]);
+    expect(actions).toEqual([{ type: "remove", id: "id-acme-gone_web", name: "acme-gone_web" }]);
+  });
+
+  it("never touches another installation's services", () => {
+    const foreign = live({ name: "x-y_z", labels: { "berth.managed": "true", "berth.instance": "other" } });
+    expect(planReconcile([settled], [live(), foreign], ctx)).toEqual({ drift: [], actions: [] });
+  });
+
+  it.each([
+    ["a deployment in flight", { latestStatus: "running" }],
+    ["a stack that never succeeded", { latestStatus: "failed", settled: undefined }],
+  ])("leaves alone %s, and does not call its services orphans", (_name, over) => {
+    const stack = { ...settled, ...over } as DesiredStack;
+    expect(planReconcile([stack], [live({ replicas: 7 })], ctx)).toEqual({ drift: [], actions: [] });
+  });
+
+  it("reports a stack it cannot repair instead of failing", () => {
+    const pinned: StackModel = {
+      ...model,
+      services: [{ ...model.services[0]!, ports: [{ target: 8080, protocol: "tcp", published: 30000 }] }],
+    };
+    const { drift, actions } = planReconcile(
+      [{ ...settled, settled: { deploymentId: "d1", model: pinned } }],
+      [],
+      ctx,
+    );
+    expect(drift).toMatchObject([{ kind: "blocked", stack: "shop" }]);
+    expect(actions).toEqual([]);
+  });
+});
