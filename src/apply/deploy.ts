@@ -18,6 +18,8 @@ import {
   type DeploymentRow,
   ensureOrg,
   getDeploymentById,
+  PortTaken,
+  reservedPorts,
   updateDeployment,
 } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
@@ -29,18 +31,34 @@ export async function requestDeploy(
   p: Platform,
   opts: { model: StackModel; requestedBy: string; correlationId: string },
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
-  const { model } = opts;
+  const orgId = await ensureOrg(p.db, opts.model.org);
   const deploymentId = randomUUID();
-  await planFor(p, model, deploymentId); // throws, writing nothing, when the plan is refused
-  const orgId = await ensureOrg(p.db, model.org);
   const jobId = randomUUID();
-  const { deployment } = await createDeployment(p.db, {
-    id: deploymentId,
-    orgId,
-    model,
-    requestedBy: opts.requestedBy,
-    jobId,
-  });
+  let recorded: DeploymentRow | undefined;
+  for (let attempt = 1; !recorded; attempt++) {
+    // Plan against the ports Swarm publishes and those other deployments have reserved; the plan
+    // throws, writing nothing, when it is refused.
+    const reserved = await reservedPorts(p.db, { orgId, stack: opts.model.name });
+    const { steps } = await planFor(p, opts.model, deploymentId, reserved);
+    const model = withHostPorts(opts.model, steps);
+    try {
+      ({ deployment: recorded } = await createDeployment(p.db, {
+        id: deploymentId,
+        orgId,
+        model,
+        requestedBy: opts.requestedBy,
+        jobId,
+        ports: model.services.flatMap((s) =>
+          s.ports.map((port) => ({ service: s.name, port: port.published! })),
+        ),
+      }));
+    } catch (err) {
+      // Another deployment took a port between our plan and our write: plan again.
+      if (!(err instanceof PortTaken) || attempt >= 5) throw err;
+    }
+  }
+  const deployment = recorded;
+  const model = deployment.spec;
   await p.jobs.enqueue({
     id: jobId,
     type: DEPLOY_JOB,
@@ -104,9 +122,12 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   await ctx.say(`succeeded: ${outcome.reason}`);
 }
 
-async function planFor(p: Platform, model: StackModel, deploymentId: string) {
+async function planFor(p: Platform, model: StackModel, deploymentId: string, reserved = new Set<number>()) {
   const network = planOrgNetwork(model.org);
-  const seen: StackObservation = { live: new Map(), usedHostPorts: await p.engine.usedHostPorts() };
+  const seen: StackObservation = {
+    live: new Map(),
+    usedHostPorts: new Set([...(await p.engine.usedHostPorts()), ...reserved]),
+  };
   for (const service of model.services) {
     const name = swarmServiceName(model.org, model.name, service.name);
     const live = await p.engine.findService(name);
@@ -143,6 +164,21 @@ async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation,
     return { action: "update", since: live.observed.updatedAt } satisfies ServiceAction;
   }
   return { action: "none" } satisfies ServiceAction;
+}
+
+/** The model with every service port's host port filled in from the plan, so every later attempt
+ * publishes exactly the ports that were reserved. */
+function withHostPorts(model: StackModel, steps: ServiceStep[]): StackModel {
+  return {
+    ...model,
+    services: model.services.map((s) => {
+      const spec = steps.find((st) => st.service === s.name)!.spec;
+      return {
+        ...s,
+        ports: s.ports.map((port, i) => ({ ...port, published: spec.EndpointSpec.Ports[i]!.PublishedPort! })),
+      };
+    }),
+  };
 }
 
 function describe(a: ServiceAction): string {

@@ -56,3 +56,43 @@ describe("parseShortForm", () => {
     expect(() => parseShortForm(input)).toThrow(message);
   });
 });
+
+describe("parseShortForm with services", () => {
+  it("builds a stack of several services", () => {
+    const stack = parseShortForm({
+      name: "shop",
+      services: [
+        { name: "web", image: "a:1", port: 80 },
+        { name: "api", image: "b:1", port: 3000, replicas: 2 },
+      ],
+    });
+    expect(stack.services.map((s) => [s.name, s.image, s.replicas])).toEqual([
+      ["web", "a:1", 1],
+      ["api", "b:1", 2],
+    ]);
+  });
+
+  it.each([
+    [{ name: "shop", services: [] }, "services: must list at least one service"],
+    [
+      {
+        name: "shop",
+        services: [
+          { name: "a", image: "x", port: 1 },
+          { name: "a", image: "y", port: 2 },
+        ],
+      },
+      "services: service names must be unique",
+    ],
+    [
+      { name: "shop", services: [{ name: "Bad", image: "x", port: 1 }] },
+      "services.0.name: 'Bad' must be lowercase",
+    ],
+    [
+      { name: "shop", services: [{ name: "a", image: "x", port: 0 }] },
+      "services.0.port: must be between 1 and 65535",
+    ],
+  ])("rejects %j", (input, message) => {
+    expect(() => parseShortForm(input)).toThrow(message);
+  });
+});

@@ -1,8 +1,9 @@
-// The short form of a stack: one image, one port. Used by `berth deploy --image` and by the API's
-// deploy body; it normalizes into the same StackModel that compose files do.
+// The short form of a stack: one image, one port (`berth deploy --image`), or a list of such services
+// under one stack name (the API's `services` body). Both normalize into the same StackModel that
+// compose files do.
 import { z } from "zod";
 import { nameProblem } from "../domain/names.js";
-import type { StackModel } from "../domain/stack.js";
+import type { ServiceModel, StackModel } from "../domain/stack.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
 import { parseImageRef } from "./image-ref.js";
 import { parseInput } from "./validate.js";
@@ -14,10 +15,12 @@ const port = () =>
     .min(1, "must be between 1 and 65535")
     .max(65535, "must be between 1 and 65535");
 
-const name = z.string().superRefine((v, ctx) => {
-  const problem = nameProblem("stack", v);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-});
+const nameOf = (kind: "stack" | "service") =>
+  z.string().superRefine((v, ctx) => {
+    const problem = nameProblem(kind, v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+const name = nameOf("stack");
 
 const image = z.string().superRefine((v, ctx) => {
   const parsed = parseImageRef(v);
@@ -26,45 +29,60 @@ const image = z.string().superRefine((v, ctx) => {
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const shortFormSchema = z
+const serviceFields = {
+  image,
+  port: port(),
+  publish: port()
+    .refine((p) => p >= DEFAULT_HOST_PORT_RANGE.from && p <= DEFAULT_HOST_PORT_RANGE.to, {
+      message: `must be in the allowed host port range ${DEFAULT_HOST_PORT_RANGE.from}-${DEFAULT_HOST_PORT_RANGE.to}`,
+    })
+    .optional(),
+  replicas: z.number().int("replicas must be a whole number").min(0).max(100).default(1),
+  env: z
+    .record(
+      z.string().regex(ENV_KEY, "environment variable names are letters, digits and '_'"),
+      z.string().max(32 * 1024),
+    )
+    .default({}),
+};
+
+export const shortFormSchema = z.object({ name, ...serviceFields }).strict();
+
+export const multiServiceSchema = z
   .object({
     name,
-    image,
-    port: port(),
-    publish: port()
-      .refine((p) => p >= DEFAULT_HOST_PORT_RANGE.from && p <= DEFAULT_HOST_PORT_RANGE.to, {
-        message: `must be in the allowed host port range ${DEFAULT_HOST_PORT_RANGE.from}-${DEFAULT_HOST_PORT_RANGE.to}`,
-      })
-      .optional(),
-    replicas: z.number().int("replicas must be a whole number").min(0).max(100).default(1),
-    env: z
-      .record(
-        z.string().regex(ENV_KEY, "environment variable names are letters, digits and '_'"),
-        z.string().max(32 * 1024),
-      )
-      .default({}),
+    services: z
+      .array(z.object({ name: nameOf("service"), ...serviceFields }).strict())
+      .min(1, "must list at least one service")
+      .max(50, "at most 50 services")
+      .refine(
+        (list) => new Set(list.map((s) => s.name)).size === list.length,
+        "service names must be unique",
+      ),
   })
   .strict();
 
 export type ShortFormInput = z.input<typeof shortFormSchema>;
 
-/** Validates a short-form request and normalizes it into a one-service stack. */
+/** Validates a short-form request (one service, or `services`) and normalizes it into a stack. */
 export function parseShortForm(input: unknown, org: string = DEFAULT_ORG): StackModel {
+  if (input !== null && typeof input === "object" && "services" in input) {
+    const v = parseInput(multiServiceSchema, input);
+    return { org, name: v.name, services: v.services.map((s) => toService(s.name, s)) };
+  }
   const v = parseInput(shortFormSchema, input);
+  return { org, name: v.name, services: [toService(v.name, v)] };
+}
+
+function toService(name: string, v: z.output<typeof shortFormSchema>): ServiceModel {
   return {
-    org,
-    name: v.name,
-    services: [
-      {
-        name: v.name,
-        image: v.image,
-        env: v.env,
-        ports: [
-          { target: v.port, protocol: "tcp", ...(v.publish === undefined ? {} : { published: v.publish }) },
-        ],
-        replicas: v.replicas,
-        resources: { ...DEFAULT_LIMITS },
-      },
+    name,
+    image: v.image,
+    env: v.env,
+    ports: [
+      { target: v.port, protocol: "tcp", ...(v.publish === undefined ? {} : { published: v.publish }) },
     ],
+    replicas: v.replicas,
+    resources: { ...DEFAULT_LIMITS },
   };
 }

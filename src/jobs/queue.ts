@@ -193,6 +193,8 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
             localConcurrency: o.concurrency ?? 4,
             ...(o.perOrg ? { groupConcurrency: o.perOrg } : {}),
             pollingIntervalSeconds: QUEUE_TIMINGS.pollingIntervalSeconds,
+            // NOTIFY wakes workers for new jobs, but not for retries coming due: poll for those too.
+            notifyPollingIntervalSeconds: 1,
           },
           async ([j]) => {
             if (j) await run(type, handler, j);
@@ -257,6 +259,7 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
         continue;
       }
       if (queued.state === "active" && atStart && database.kind === "pglite") {
+        log.warn({ job: job.id, type: job.type }, "job was running when the control plane stopped; retrying it now");
         await boss.fail(job.type, job.id, { message: "the control plane stopped while running it" });
         await requeueJob(db, job.id, "the control plane stopped while running it");
       } else if (queued.state === "failed" || queued.state === "cancelled") {

@@ -44,10 +44,6 @@ export function buildApp(deps: AppDeps) {
       { method: req.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    req.log.info(
-      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      "request",
-    );
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));

@@ -20,11 +20,18 @@ export function acquireLock(dataDir: string): () => void {
   return () => rmSync(path, { force: true });
 }
 
+/** Whether `pid` is a live process; a zombie (killed, not yet reaped by its parent) is not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no procfs: trust kill(0)
   }
 }

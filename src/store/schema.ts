@@ -327,3 +327,23 @@ export const settings = pgTable("settings", {
   value: text("value").notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Host ports published by each stack's services. The primary key makes two deployments planned at
+ * the same moment unable to take the same port.
+ */
+export const hostPorts = pgTable(
+  "host_ports",
+  {
+    port: integer("port").primaryKey(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    stackId: uuid("stack_id")
+      .notNull()
+      .references(() => stacks.id, { onDelete: "cascade" }),
+    service: text("service").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("host_ports_stack").on(t.stackId)],
+);

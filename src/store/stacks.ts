@@ -1,12 +1,13 @@
 // Stacks and their deployments (immutable revisions). Every read and write is scoped to an
 // organization id; another organization's stack is simply not found.
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import { Conflict, NotFound } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
 import type { Db } from "./db.js";
 import {
   type DeploymentStatus,
   deployments,
+  hostPorts,
   jobs,
   organizations,
   type ServiceAction,
@@ -28,7 +29,15 @@ export async function ensureOrg(db: Db, slug: string): Promise<string> {
 /** Records a new revision of `model`, creating the stack on its first deployment. */
 export async function createDeployment(
   db: Db,
-  opts: { id: string; orgId: string; model: StackModel; requestedBy: string; jobId?: string },
+  opts: {
+    id: string;
+    orgId: string;
+    model: StackModel;
+    requestedBy: string;
+    jobId?: string;
+    /** Host ports the stack's services publish, reserved for it in the same transaction. */
+    ports?: { service: string; port: number }[];
+  },
 ): Promise<{ stack: StackRow; deployment: DeploymentRow }> {
   try {
     return await db.transaction(async (tx) => {
@@ -40,6 +49,7 @@ export async function createDeployment(
         .select()
         .from(stacks)
         .where(and(eq(stacks.orgId, opts.orgId), eq(stacks.name, opts.model.name)));
+      if (opts.ports) await reservePorts(tx, { orgId: opts.orgId, stackId: stack!.id, ports: opts.ports });
       const [last] = await tx
         .select({ revision: deployments.revision })
         .from(deployments)
@@ -61,6 +71,7 @@ export async function createDeployment(
       return { stack: stack!, deployment: deployment! };
     });
   } catch (err) {
+    if (err instanceof PortTaken) throw err;
     if (isUniqueViolation(err)) {
       throw new Conflict(
         `another deployment of stack '${opts.model.name}' started at the same moment; try again`,
@@ -138,6 +149,50 @@ export async function getStack(db: Db, orgId: string, name: string): Promise<Sta
 
 export async function deleteStack(db: Db, orgId: string, name: string): Promise<void> {
   await db.delete(stacks).where(and(eq(stacks.orgId, orgId), eq(stacks.name, name)));
+}
+
+/** Holds `ports` for the stack, releasing the ones it no longer publishes; Conflict if one is taken. */
+async function reservePorts(
+  tx: Pick<Db, "delete" | "insert">,
+  opts: { orgId: string; stackId: string; ports: { service: string; port: number }[] },
+): Promise<void> {
+  const wanted = opts.ports.map((p) => p.port);
+  await tx
+    .delete(hostPorts)
+    .where(
+      and(
+        eq(hostPorts.stackId, opts.stackId),
+        wanted.length ? notInArray(hostPorts.port, wanted) : undefined,
+      ),
+    );
+  if (!opts.ports.length) return;
+  const held = await tx
+    .insert(hostPorts)
+    .values(opts.ports.map((p) => ({ ...p, orgId: opts.orgId, stackId: opts.stackId })))
+    .onConflictDoUpdate({
+      target: hostPorts.port,
+      set: { service: sql`excluded.service` },
+      setWhere: eq(hostPorts.stackId, opts.stackId),
+    })
+    .returning({ port: hostPorts.port });
+  const taken = wanted.filter((p) => !held.some((h) => h.port === p));
+  if (taken.length) throw new PortTaken(taken);
+}
+
+export class PortTaken extends Conflict {
+  constructor(readonly ports: number[]) {
+    super(`host port ${ports.join(", ")} was just taken by another deployment`);
+  }
+}
+
+/** Ports reserved by every stack except `<org>/<stack>`. */
+export async function reservedPorts(db: Db, except: { orgId: string; stack: string }): Promise<Set<number>> {
+  const rows = await db
+    .select({ port: hostPorts.port })
+    .from(hostPorts)
+    .innerJoin(stacks, eq(stacks.id, hostPorts.stackId))
+    .where(sql`not (${stacks.orgId} = ${except.orgId} and ${stacks.name} = ${except.stack})`);
+  return new Set(rows.map((r) => r.port));
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -1,0 +1,198 @@
+// Faults during deployments on the real swarm: the control plane SIGKILLed at random moments
+// (20 rounds), dockerd restarted, PostgreSQL restarted. Afterwards every acknowledged deployment has
+// finished, every job has ended, and Swarm runs exactly what the database says: nothing lost,
+// duplicated or orphaned.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  docker,
+  ROOT,
+  removeStacks,
+  stackPrefix,
+  startBerth,
+  type TestBerth,
+  until,
+} from "../helpers/berth.js";
+import { freshPostgres, POSTGRES_URL, type TestDatabase } from "../helpers/databases.js";
+
+const exec = promisify(execFile);
+const d = docker();
+const prefix = stackPrefix("x");
+const started: TestBerth[] = [];
+
+afterAll(async () => {
+  for (const b of started) await b.stop().catch(() => {});
+  await removeStacks(d, prefix);
+}, 120_000);
+
+async function boot(env: NodeJS.ProcessEnv = {}): Promise<TestBerth & { token: string }> {
+  const b = await startBerth({ BERTH_AUTO_REPAIR: "off", ...env });
+  started.push(b);
+  return Object.assign(b, { token: readFileSync(join(b.dataDir, "admin.token"), "utf8").trim() });
+}
+
+function pidOf(b: TestBerth): number {
+  return JSON.parse(readFileSync(join(b.dataDir, "server.json"), "utf8")).pid;
+}
+
+async function api(b: TestBerth & { token: string }, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${b.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${b.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** A two-service stack; `tag` goes into each service's env so every round changes something. */
+const stackBody = (name: string, tag: string) => ({
+  name,
+  services: [
+    { name: "web", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag } },
+    { name: "api", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag } },
+  ],
+});
+
+/** Waits until these deployments and all jobs have ended; returns the deployments. */
+async function settle(b: TestBerth & { token: string }, ids: string[], timeoutMs = 120_000) {
+  return until(
+    "every deployment and job to end",
+    async () => {
+      const deps = await Promise.all(
+        ids.map(async (id) => (await api(b, "GET", `/api/v1/deployments/${id}`)).body.deployment),
+      );
+      const jobs = (await api(b, "GET", "/api/v1/jobs?limit=200")).body.jobs as any[];
+      const open = jobs.filter((j) => j.status === "queued" || j.status === "running");
+      return deps.every((x) => ["succeeded", "failed", "rolled_back"].includes(x.status)) && open.length === 0
+        ? deps
+        : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** Swarm runs exactly what the database's latest deployments say, for stacks under `prefix`. */
+async function expectSwarmMatches(b: TestBerth & { token: string }, stackPrefixes: string) {
+  const stacks = ((await api(b, "GET", "/api/v1/stacks")).body.stacks as any[]).filter((s) =>
+    s.name.startsWith(stackPrefixes),
+  );
+  const all: any[] = await (d.listServices as any)({ filters: { label: ["berth.managed=true"] } });
+  const live = all.filter((s) => (s.Spec.Labels["berth.stack"] ?? "").startsWith(stackPrefixes));
+  const seen = new Map<string, number>();
+  for (const s of live) {
+    const key = `${s.Spec.Labels["berth.stack"]}/${s.Spec.Labels["berth.service"]}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of seen) expect(n, `duplicate services for ${key}`).toBe(1);
+  const known = new Set(stacks.map((s) => s.name));
+  for (const s of live) expect(known.has(s.Spec.Labels["berth.stack"]), `orphan ${s.Spec.Name}`).toBe(true);
+  for (const stack of stacks) {
+    const dep = (await api(b, "GET", `/api/v1/deployments/${stack.deploymentId}`)).body.deployment;
+    expect(dep.status, `${stack.name}: ${dep.reason}`).toBe("succeeded");
+    for (const svc of ["web", "api"]) {
+      const s = live.find(
+        (x) => x.Spec.Labels["berth.stack"] === stack.name && x.Spec.Labels["berth.service"] === svc,
+      );
+      expect(s, `${stack.name}/${svc} missing from Swarm`).toBeDefined();
+      expect(s.Spec.Labels["berth.deployment"]).toBe(stack.deploymentId);
+    }
+  }
+}
+
+describe("the control plane SIGKILLed mid-deploy, 20 rounds", () => {
+  it("loses no acknowledged deployment and leaves no orphan or duplicate", async () => {
+    const b = await boot();
+    const acknowledged: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const names = [`${prefix}-k${round % 2}`, `${prefix}-n${round}`];
+      const responses = await Promise.all(
+        names.map((n) => api(b, "POST", "/api/v1/deployments", stackBody(n, `r${round}`))),
+      );
+      for (const r of responses) {
+        expect(r.status).toBe(202);
+        acknowledged.push(r.body.deployment.id);
+      }
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 2500)));
+      process.kill(pidOf(b), "SIGKILL");
+      const up = await b.cli(["up", "--detach"]);
+      expect(up.code, up.stderr).toBe(0);
+      await settle(b, acknowledged.slice(-2));
+      // Keep the swarm small: drop the round's new stack once it is verified.
+      await expectSwarmMatches(b, `${prefix}-`);
+      expect((await b.cli(["rm", names[1]!])).code).toBe(0);
+    }
+    const all = await settle(b, acknowledged);
+    expect(all.filter((x: any) => x.status !== "succeeded")).toEqual([]);
+  }, 1_200_000);
+});
+
+describe("dockerd restarted mid-deploy", () => {
+  it("finishes the deployment once the Engine is back, and the database matches Swarm", async () => {
+    const b = await boot();
+    const r = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-dockerd`, "before"));
+    expect(r.status).toBe(202);
+    await new Promise((res) => setTimeout(res, 300));
+    await exec("bash", [
+      "-c",
+      "pkill -TERM -x dockerd; while pgrep -x dockerd >/dev/null; do sleep 0.2; done",
+    ]);
+    await exec(join(ROOT, "scripts/docker-up.sh"), [], { timeout: 120_000 });
+    const [dep] = await settle(b, [r.body.deployment.id], 180_000);
+    expect(dep.status, dep.reason).toBe("succeeded");
+    await expectSwarmMatches(b, `${prefix}-dockerd`);
+    const ready = await fetch(`${b.url}/readyz`);
+    expect(ready.status).toBe(200);
+  }, 300_000);
+});
+
+const pgTitle = POSTGRES_URL
+  ? "PostgreSQL restarted mid-deploy"
+  : "PostgreSQL restarted mid-deploy (skipped: BERTH_TEST_DATABASE_URL is not set; scripts/test.sh sets it)";
+describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
+  let db: TestDatabase;
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("reports not ready while the database is down, then finishes the deployment", async () => {
+    db = await freshPostgres();
+    await db.database.close();
+    const url = (db.target as { url: string }).url;
+    const b = await boot({ DATABASE_URL: url });
+    const r = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-pg`, "before"));
+    expect(r.status).toBe(202);
+    await exec(join(ROOT, "scripts/postgres.sh"), ["stop"]);
+    try {
+      const ready = await fetch(`${b.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as any).checks.db).not.toBe("ok");
+      await new Promise((res) => setTimeout(res, 2000));
+    } finally {
+      await exec(join(ROOT, "scripts/postgres.sh"), ["start"]);
+    }
+    const [dep] = await settle(b, [r.body.deployment.id], 180_000);
+    expect(dep.status, dep.reason).toBe("succeeded");
+    await expectSwarmMatches(b, `${prefix}-pg`);
+  }, 300_000);
+
+  it("picks up a job whose control plane was killed within 60 s (heartbeat), on PostgreSQL", async () => {
+    const url = (db.target as { url: string }).url;
+    const b = await boot({ DATABASE_URL: url });
+    const r = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-pgkill`, "x"));
+    await until("the job to run", async () => {
+      const j = (await api(b, "GET", `/api/v1/jobs/${r.body.jobId}`)).body.job;
+      return j.status === "running" ? j : undefined;
+    });
+    process.kill(pidOf(b), "SIGKILL");
+    const killedAt = Date.now();
+    expect((await b.cli(["up", "--detach"])).code).toBe(0);
+    const [dep] = await settle(b, [r.body.deployment.id], 90_000);
+    expect(dep.status, dep.reason).toBe("succeeded");
+    const job = (await api(b, "GET", `/api/v1/jobs/${r.body.jobId}`)).body.job;
+    expect(job.attempts).toBeGreaterThanOrEqual(2);
+    expect(Date.now() - killedAt).toBeLessThan(60_000 + 15_000);
+  }, 200_000);
+});
