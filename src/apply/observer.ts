@@ -28,7 +28,13 @@ const CURSOR_KEY = "events.since";
 
 export function createObserver(
   p: Platform,
-  opts: { metrics?: Metrics; resyncIntervalMs?: number; flushIntervalMs?: number } = {},
+  opts: {
+    metrics?: Metrics;
+    resyncIntervalMs?: number;
+    flushIntervalMs?: number;
+    /** Fault injection for benchmarks: make the event consumer this slow per event. */
+    eventDelayMs?: number;
+  } = {},
 ): Observer {
   const resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
   const flushIntervalMs = opts.flushIntervalMs ?? 50;
@@ -128,6 +134,7 @@ export function createObserver(
         }
         for await (const e of p.engine.events({ ...(since ? { since } : {}), signal: stop.signal })) {
           handle(e);
+          if (opts.eventDelayMs) await sleep(opts.eventDelayMs, stop.signal);
           backoff = 500;
           if (Date.now() - cursorSavedAt > 1000 && since) {
             cursorSavedAt = Date.now();

@@ -19,6 +19,8 @@ export interface ServerConfig {
   driftIntervalMs: number;
   /** Repair drift of Berth's own objects automatically. */
   autoRepair: boolean;
+  /** Fault injection for benchmarks and tests: a deliberately slow event consumer. */
+  observerEventDelayMs: number;
   logLevel: string;
 }
 
@@ -38,6 +40,7 @@ const schema = z.object({
   routingMesh: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
   rolloutTimeoutMs: z.coerce.number().int().positive(),
   driftIntervalMs: z.coerce.number().int().min(1000, "must be at least 1 second"),
+  observerEventDelayMs: z.coerce.number().int().min(0).max(10_000),
   autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 });
@@ -61,6 +64,7 @@ export function loadServerConfig(
     rolloutTimeoutMs: (Number(env.BERTH_ROLLOUT_TIMEOUT) || 180) * 1000,
     driftIntervalMs: Number(env.BERTH_DRIFT_INTERVAL ?? 60) * 1000,
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
+    observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
   };
   try {
@@ -85,6 +89,7 @@ const SOURCES = {
   rolloutTimeoutMs: "BERTH_ROLLOUT_TIMEOUT",
   driftIntervalMs: "BERTH_DRIFT_INTERVAL",
   autoRepair: "BERTH_AUTO_REPAIR",
+  observerEventDelayMs: "BERTH_OBSERVER_EVENT_DELAY_MS",
   logLevel: "BERTH_LOG_LEVEL",
 } as const;
 

@@ -72,7 +72,16 @@ describe("parseShortForm with services", () => {
     ]);
   });
 
+  it("lets a listed service publish nothing", () => {
+    const stack = parseShortForm({ name: "jobs", services: [{ name: "worker", image: "w:1", replicas: 3 }] });
+    expect(stack.services[0]!.ports).toEqual([]);
+  });
+
   it.each([
+    [
+      { name: "shop", services: [{ name: "w", image: "x", publish: 30001 }] },
+      "services.w.publish: needs a port",
+    ],
     [{ name: "shop", services: [] }, "services: must list at least one service"],
     [
       {

@@ -2,6 +2,7 @@
 // under one stack name (the API's `services` body). Both normalize into the same StackModel that
 // compose files do.
 import { z } from "zod";
+import { ConfigError } from "../domain/errors.js";
 import { nameProblem } from "../domain/names.js";
 import type { ServiceModel, StackModel } from "../domain/stack.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
@@ -52,7 +53,8 @@ export const multiServiceSchema = z
   .object({
     name,
     services: z
-      .array(z.object({ name: nameOf("service"), ...serviceFields }).strict())
+      // A service in a list may publish nothing (a worker).
+      .array(z.object({ name: nameOf("service"), ...serviceFields, port: port().optional() }).strict())
       .min(1, "must list at least one service")
       .max(50, "at most 50 services")
       .refine(
@@ -74,14 +76,20 @@ export function parseShortForm(input: unknown, org: string = DEFAULT_ORG): Stack
   return { org, name: v.name, services: [toService(v.name, v)] };
 }
 
-function toService(name: string, v: z.output<typeof shortFormSchema>): ServiceModel {
+function toService(
+  name: string,
+  v: Omit<z.output<typeof shortFormSchema>, "port" | "name"> & { port?: number },
+): ServiceModel {
+  if (v.port === undefined && v.publish !== undefined)
+    throw new ConfigError(`services.${name}.publish`, "needs a port");
   return {
     name,
     image: v.image,
     env: v.env,
-    ports: [
-      { target: v.port, protocol: "tcp", ...(v.publish === undefined ? {} : { published: v.publish }) },
-    ],
+    ports:
+      v.port === undefined
+        ? []
+        : [{ target: v.port, protocol: "tcp", ...(v.publish === undefined ? {} : { published: v.publish }) }],
     replicas: v.replicas,
     resources: { ...DEFAULT_LIMITS },
   };

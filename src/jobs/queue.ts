@@ -259,7 +259,10 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
         continue;
       }
       if (queued.state === "active" && atStart && database.kind === "pglite") {
-        log.warn({ job: job.id, type: job.type }, "job was running when the control plane stopped; retrying it now");
+        log.warn(
+          { job: job.id, type: job.type },
+          "job was running when the control plane stopped; retrying it now",
+        );
         await boss.fail(job.type, job.id, { message: "the control plane stopped while running it" });
         await requeueJob(db, job.id, "the control plane stopped while running it");
       } else if (queued.state === "failed" || queued.state === "cancelled") {

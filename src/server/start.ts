@@ -75,7 +75,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       rolloutTimeoutMs: config.rolloutTimeoutMs,
       refreshServices: async () => {},
     };
-    const observer = createObserver(platform, { metrics });
+    const observer = createObserver(platform, { metrics, eventDelayMs: config.observerEventDelayMs });
     platform.refreshServices = observer.refresh;
     jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), {
       concurrency: 4,

@@ -81,6 +81,20 @@ describe("jobs", () => {
     expect(log).toMatch(new RegExp(`"correlationId":"${prefix}-corr".*"msg":"${name}: created"`));
   });
 
+  it("stream their log lines and status as server-sent events until they end", async () => {
+    const res = await fetch(`${berth.url}/api/v1/jobs/${jobId}/events`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const text = await res.text(); // the stream ends with the job
+    const events = [...text.matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => [m[1], JSON.parse(m[2]!)]);
+    expect(events.filter(([e]) => e === "log").length).toBeGreaterThanOrEqual(4);
+    expect(events.at(-1)).toEqual([
+      "job",
+      expect.objectContaining({ id: jobId, status: "succeeded", progress: 100 }),
+    ]);
+  });
+
   it("are listed newest first with a cursor", async () => {
     const page = (await api("GET", "/api/v1/jobs?limit=1")).body;
     expect(page.jobs).toHaveLength(1);
