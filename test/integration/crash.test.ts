@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   docker,
   ROOT,
@@ -156,14 +156,17 @@ const pgTitle = POSTGRES_URL
   : "PostgreSQL restarted mid-deploy (skipped: BERTH_TEST_DATABASE_URL is not set; scripts/test.sh sets it)";
 describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
   let db: TestDatabase;
+  let url: string;
+  beforeAll(async () => {
+    db = await freshPostgres();
+    await db.database.close();
+    url = (db.target as { url: string }).url;
+  });
   afterAll(async () => {
     await db?.drop();
   });
 
   it("reports not ready while the database is down, then finishes the deployment", async () => {
-    db = await freshPostgres();
-    await db.database.close();
-    const url = (db.target as { url: string }).url;
     const b = await boot({ DATABASE_URL: url });
     const r = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-pg`, "before"));
     expect(r.status).toBe(202);
@@ -182,12 +185,14 @@ describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
   }, 300_000);
 
   it("picks up a job whose control plane was killed within 60 s (heartbeat), on PostgreSQL", async () => {
-    const url = (db.target as { url: string }).url;
     const b = await boot({ DATABASE_URL: url });
-    const r = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-pgkill`, "x"));
-    await until("the job to run", async () => {
+    const first = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-pgkill`, "x"));
+    await settle(b, [first.body.deployment.id]);
+    // An update waits out Swarm's 10 s monitor window: long enough to kill the control plane mid-job.
+    const r = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-pgkill`, "y"));
+    await until("the job to wait for Swarm", async () => {
       const j = (await api(b, "GET", `/api/v1/jobs/${r.body.jobId}`)).body.job;
-      return j.status === "running" ? j : undefined;
+      return j.status === "running" && j.progress >= 50 ? j : undefined;
     });
     process.kill(pidOf(b), "SIGKILL");
     const killedAt = Date.now();
