@@ -1,6 +1,4 @@
 // Shared bits of the benchmarks: timing, percentiles, a Berth of the bench's own, its API.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { startBerth, type TestBerth } from "../test/helpers/berth.js";
 
 export const now = () => performance.now();
@@ -13,28 +11,10 @@ export function percentile(values: number[], p: number): number {
 
 export const ms = (v: number) => `${v.toFixed(1)} ms`;
 
-export interface BenchBerth extends TestBerth {
-  token: string;
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
+export type BenchBerth = TestBerth;
 
-export async function benchBerth(env: NodeJS.ProcessEnv = {}): Promise<BenchBerth> {
-  const b = await startBerth({ BERTH_AUTO_REPAIR: "off", BERTH_LOG_LEVEL: "warn", ...env });
-  const token = readFileSync(join(b.dataDir, "admin.token"), "utf8").trim();
-  return Object.assign(b, {
-    token,
-    async api(method: string, path: string, body?: unknown) {
-      const res = await fetch(`${b.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { "content-type": "application/json" } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    },
-  });
+export function benchBerth(env: NodeJS.ProcessEnv = {}): Promise<BenchBerth> {
+  return startBerth({ BERTH_AUTO_REPAIR: "off", BERTH_LOG_LEVEL: "warn", ...env });
 }
 
 export async function waitFor<T>(

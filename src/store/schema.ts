@@ -22,6 +22,12 @@ import type { TaskSummary } from "../plan/observe.js";
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 
+/** The owning organization; its rows go with it. */
+const orgRef = () =>
+  uuid("org_id")
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" });
+
 export const organizations = pgTable("organizations", {
   id: id(),
   slug: text("slug").notNull().unique(),
@@ -33,9 +39,7 @@ export const stacks = pgTable(
   "stacks",
   {
     id: id(),
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
     name: text("name").notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -93,9 +97,7 @@ export const users = pgTable("users", {
 export const memberships = pgTable(
   "memberships",
   {
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
@@ -109,9 +111,7 @@ export const apiTokens = pgTable(
   "api_tokens",
   {
     id: id(),
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
     name: text("name").notNull(),
     role: text("role", { enum: ROLES }).notNull(),
     /** SHA-256 of the token; the token itself is shown once and never stored. */
@@ -145,9 +145,7 @@ export const services = pgTable(
   "services",
   {
     id: id(),
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
     stackId: uuid("stack_id")
       .notNull()
       .references(() => stacks.id, { onDelete: "cascade" }),
@@ -169,9 +167,7 @@ export const services = pgTable(
 
 export const networks = pgTable("networks", {
   id: id(),
-  orgId: uuid("org_id")
-    .notNull()
-    .references(() => organizations.id, { onDelete: "cascade" }),
+  orgId: orgRef(),
   name: text("name").notNull().unique(),
   swarmId: text("swarm_id"),
   encrypted: boolean("encrypted").notNull().default(false),
@@ -238,9 +234,7 @@ export const TLS_MODES = ["acme", "internal", "off"] as const;
 
 export const domains = pgTable("domains", {
   id: id(),
-  orgId: uuid("org_id")
-    .notNull()
-    .references(() => organizations.id, { onDelete: "cascade" }),
+  orgId: orgRef(),
   stackId: uuid("stack_id")
     .notNull()
     .references(() => stacks.id, { onDelete: "cascade" }),
@@ -270,9 +264,7 @@ export const volumes = pgTable(
   "volumes",
   {
     id: id(),
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
     stackId: uuid("stack_id").references(() => stacks.id, { onDelete: "set null" }),
     name: text("name").notNull(),
     sizeLimitBytes: bigint("size_limit_bytes", { mode: "number" }),
@@ -285,9 +277,7 @@ export const backups = pgTable(
   "backups",
   {
     id: id(),
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
     stackId: uuid("stack_id").references(() => stacks.id, { onDelete: "set null" }),
     kind: text("kind", { enum: ["volume", "database"] }).notNull(),
     source: text("source").notNull(),
@@ -336,9 +326,7 @@ export const hostPorts = pgTable(
   "host_ports",
   {
     port: integer("port").primaryKey(),
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: orgRef(),
     stackId: uuid("stack_id")
       .notNull()
       .references(() => stacks.id, { onDelete: "cascade" }),

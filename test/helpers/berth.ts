@@ -1,7 +1,7 @@
 // Runs the real `bin/berth` against a control plane of the test's own (temporary data directory,
 // free port), and cleans up what a test created by label.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -41,11 +41,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface ApiResult {
+  status: number;
+  body: any;
+}
+
 export interface TestBerth {
   dataDir: string;
   port: number;
   url: string;
   env: NodeJS.ProcessEnv;
+  /** The admin API token of this control plane. */
+  token: string;
+  /** Calls the API with the admin token; the body is parsed JSON. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResult>;
   cli(args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
   stop(): Promise<void>;
 }
@@ -57,11 +66,26 @@ export async function startBerth(env: NodeJS.ProcessEnv = {}): Promise<TestBerth
   const baseEnv = { BERTH_DATA_DIR: dataDir, BERTH_PORT: String(port), ...env };
   const up = await run(["up", "--detach"], baseEnv);
   if (up.code !== 0) throw new Error(`berth up failed (${up.code}): ${up.stderr || up.stdout}`);
+  const url = `http://127.0.0.1:${port}`;
+  const token = readFileSync(join(dataDir, "admin.token"), "utf8").trim();
   return {
     dataDir,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url,
     env: baseEnv,
+    token,
+    async api(method, path, body, headers = {}) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: await res.json() };
+    },
     cli: (args, extra = {}) => run(args, { ...baseEnv, ...extra }),
     async stop() {
       await run(["down"], baseEnv);

@@ -15,26 +15,13 @@ import {
 const d = docker();
 const prefix = stackPrefix("k");
 let berth: TestBerth;
-let token: string;
-
-const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${berth.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  berth.api(method, path, body, headers);
 const stackOf = async (name: string) =>
   (await api("GET", "/api/v1/stacks")).body.stacks.find((s: any) => s.name === name);
 
 beforeAll(async () => {
   berth = await startBerth({ BERTH_AUTO_REPAIR: "off" });
-  token = readFileSync(`${berth.dataDir}/admin.token`, "utf8").trim();
 });
 
 afterAll(async () => {
@@ -83,7 +70,7 @@ describe("jobs", () => {
 
   it("stream their log lines and status as server-sent events until they end", async () => {
     const res = await fetch(`${berth.url}/api/v1/jobs/${jobId}/events`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${berth.token}` },
     });
     expect(res.headers.get("content-type")).toBe("text/event-stream");
     const text = await res.text(); // the stream ends with the job

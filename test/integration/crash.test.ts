@@ -28,24 +28,17 @@ afterAll(async () => {
   await removeStacks(d, prefix);
 }, 120_000);
 
-async function boot(env: NodeJS.ProcessEnv = {}): Promise<TestBerth & { token: string }> {
+async function boot(env: NodeJS.ProcessEnv = {}): Promise<TestBerth> {
   const b = await startBerth({ BERTH_AUTO_REPAIR: "off", ...env });
   started.push(b);
-  return Object.assign(b, { token: readFileSync(join(b.dataDir, "admin.token"), "utf8").trim() });
+  return b;
 }
 
 function pidOf(b: TestBerth): number {
   return JSON.parse(readFileSync(join(b.dataDir, "server.json"), "utf8")).pid;
 }
 
-async function api(b: TestBerth & { token: string }, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${b.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${b.token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const api = (b: TestBerth, method: string, path: string, body?: unknown) => b.api(method, path, body);
 
 /** A two-service stack; `tag` goes into each service's env so every round changes something. */
 const stackBody = (name: string, tag: string) => ({
@@ -57,7 +50,7 @@ const stackBody = (name: string, tag: string) => ({
 });
 
 /** Waits until these deployments and all jobs have ended; returns the deployments. */
-async function settle(b: TestBerth & { token: string }, ids: string[], timeoutMs = 120_000) {
+async function settle(b: TestBerth, ids: string[], timeoutMs = 120_000) {
   return until(
     "every deployment and job to end",
     async () => {
@@ -75,7 +68,7 @@ async function settle(b: TestBerth & { token: string }, ids: string[], timeoutMs
 }
 
 /** Swarm runs exactly what the database's latest deployments say, for stacks under `prefix`. */
-async function expectSwarmMatches(b: TestBerth & { token: string }, stackPrefixes: string) {
+async function expectSwarmMatches(b: TestBerth, stackPrefixes: string) {
   const stacks = ((await api(b, "GET", "/api/v1/stacks")).body.stacks as any[]).filter((s) =>
     s.name.startsWith(stackPrefixes),
   );

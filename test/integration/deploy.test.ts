@@ -167,10 +167,9 @@ describe("berth deploy", () => {
   });
 
   it("refuses bad input at the API too, with 400 and the error shape", async () => {
-    const token = (await import("node:fs")).readFileSync(`${berth.dataDir}/admin.token`, "utf8").trim();
     const res = await fetch(`${berth.url}/api/v1/deployments`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${berth.token}` },
       body: JSON.stringify({ name: "ok", image: "local/httpd:1", port: 80, privileged: true }),
     });
     expect(res.status).toBe(400);
