@@ -26,7 +26,6 @@ export function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 1024 * 1024,
-    disableRequestLogging: true,
     // A caller's X-Request-Id (when sane) becomes the correlation id that follows the request into
     // its jobs' logs.
     genReqId: (req) => {

@@ -104,7 +104,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       metrics,
       ping: { db: database.ping, docker: engine.ping },
     });
-    await app.listen({ host: config.host, port: config.port });
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+        throw new ConfigError(
+          "--port (BERTH_PORT)",
+          `${config.host}:${config.port} is already in use; choose another port`,
+        );
+      }
+      throw err;
+    }
     cleanup.push(() => app.close());
 
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;

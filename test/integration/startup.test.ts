@@ -101,8 +101,10 @@ describe("berth up refuses to start, with one line that says what to do", () => 
     const berth = await startBerth();
     try {
       const r = await run(["up"], { BERTH_DATA_DIR: tempDir(), BERTH_PORT: String(berth.port) });
-      expect(r.code).not.toBe(0);
-      expect(oneLine(r.stderr)).toContain("EADDRINUSE");
+      expect(r.code).toBe(2);
+      expect(oneLine(r.stderr)).toBe(
+        `error: --port (BERTH_PORT): 127.0.0.1:${berth.port} is already in use; choose another port`,
+      );
     } finally {
       await berth.stop();
     }
