@@ -1,5 +1,6 @@
 // Opens the state database: embedded PGlite in a data directory (the default) or a PostgreSQL
 // server (DATABASE_URL). One schema and one set of migrations serve both.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,12 +34,31 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.kind === "pglite" ? openPglite(target.dir) : openPostgres(target.url);
 }
 
+/** A control plane's database is small: small buffers keep the embedded server's memory down. */
+const PGLITE_OPTIONS = { postgresqlconf: ["shared_buffers=16MB", "work_mem=2MB"] };
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * Creating a data directory runs initdb, whose WebAssembly memory the process keeps long after; doing
+ * it in a short-lived child leaves the control plane with only what serving needs.
+ */
+function initPgliteDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const script = `const { PGlite } = await import("@electric-sql/pglite");
+const c = await PGlite.create(process.argv[1], JSON.parse(process.argv[2]));
+await c.close();`;
+  execFileSync(process.execPath, ["--input-type=module", "-e", script, dir, JSON.stringify(PGLITE_OPTIONS)], {
+    cwd: packageRoot,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+}
+
 async function openPglite(dir: string): Promise<Database> {
-  const fresh = !existsSync(join(dir, "PG_VERSION"));
-  if (fresh) mkdirSync(dir, { recursive: true });
   let client: PGlite;
   try {
-    client = await PGlite.create(dir);
+    if (!existsSync(join(dir, "PG_VERSION"))) initPgliteDir(dir);
+    client = await PGlite.create(dir, PGLITE_OPTIONS);
   } catch (err) {
     throw new Unavailable(
       `cannot open the embedded database in ${dir} (${errText(err)}); restore the data directory from a backup or move it aside to start empty`,
