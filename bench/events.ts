@@ -50,7 +50,7 @@ try {
         const w = s?.services.find((x: any) => x.name === "w");
         if (w && w.running === target && w.replicas === target) berthAt = now();
       }
-      return dockerAt && berthAt;
+      return dockerAt > 0 && berthAt > 0 ? true : undefined;
     });
     rows.push([`scale to ${target}`, ms(dockerAt - t0), ms(berthAt - t0), ms(berthAt - dockerAt)]);
   }

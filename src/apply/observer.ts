@@ -3,7 +3,7 @@
 // drops them for slow consumers, also resyncs everything at start, after every reconnect, and on a
 // timer.
 import { LABEL, ownerFilter } from "../domain/labels.js";
-import { eventEffect, summarizeService } from "../plan/observe.js";
+import { eventEffect, summarizeService, tasksSettled } from "../plan/observe.js";
 import type { EngineEvent, ObservedService, ObservedTask } from "../plan/observed.js";
 import type { Metrics } from "../server/metrics.js";
 import {
@@ -25,6 +25,7 @@ export interface Observer {
 }
 
 const CURSOR_KEY = "events.since";
+const SETTLE_FOR_NS = 60_000_000_000n;
 
 export function createObserver(
   p: Platform,
@@ -38,6 +39,7 @@ export function createObserver(
 ): Observer {
   const resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
   const flushIntervalMs = opts.flushIntervalMs ?? 50;
+  const settleIntervalMs = 250;
   const stop = new AbortController();
   const dirty = new Map<string, bigint>(); // service id -> earliest event time not yet reflected
   let nodesDirty = false;
@@ -86,7 +88,8 @@ export function createObserver(
     if (opts.metrics) opts.metrics.resync.at = Date.now();
   }
 
-  async function refresh(ids: string[]): Promise<void> {
+  /** Writes these services' state; returns the ones whose tasks are still moving. */
+  async function refresh(ids: string[]): Promise<string[]> {
     const found: ObservedService[] = [];
     const gone: string[] = [];
     const tasks = new Map<string, ObservedTask[]>();
@@ -101,6 +104,7 @@ export function createObserver(
     }
     await upsertServiceStates(p.db, await toRows(found, (id) => tasks.get(id) ?? []));
     if (gone.length) await markMissing(p.db, { swarmIds: gone });
+    return found.filter((s) => !tasksSettled(tasks.get(s.id) ?? [])).map((s) => s.id);
   }
 
   async function flush(): Promise<void> {
@@ -111,9 +115,26 @@ export function createObserver(
     if (dirty.size === 0) return;
     const batch = new Map(dirty);
     dirty.clear();
-    await refresh([...batch.keys()]);
+    const moving = new Set(await refresh([...batch.keys()]));
     const now = BigInt(Date.now()) * 1_000_000n;
-    for (const t of batch.values()) opts.metrics?.eventLag.observe(Number(now - t) / 1e9);
+    for (const [id, t] of batch) {
+      // Docker has no task events: a task reaches `running` in Swarm's view a little after its
+      // container starts. Look again until its tasks settle; the lag counts until then.
+      // Tasks stuck for long (e.g. no node can take them) are left to the periodic resync.
+      if (moving.has(id) && now - t < SETTLE_FOR_NS) settling.set(id, t);
+      else opts.metrics?.eventLag.observe(Number(now - t) / 1e9);
+    }
+  }
+
+  /** Services whose tasks were still moving at the last refresh, by the time of their first event. */
+  const settling = new Map<string, bigint>();
+
+  async function settleLoop(): Promise<void> {
+    while (!stop.signal.aborted) {
+      await sleep(settleIntervalMs, stop.signal);
+      for (const [id, t] of settling) if (!dirty.has(id)) dirty.set(id, t);
+      settling.clear();
+    }
   }
 
   function handle(e: EngineEvent): void {
@@ -168,13 +189,15 @@ export function createObserver(
     async start() {
       since = (await getSetting(p.db, CURSOR_KEY)) ?? nanosToSince(BigInt(Date.now()) * 1_000_000n);
       await resync().catch((err) => log.warn({ err: (err as Error).message }, "initial resync failed"));
-      loops = [follow(), flushLoop()];
+      loops = [follow(), flushLoop(), settleLoop()];
       timer = setInterval(() => {
         resync().catch((err) => log.warn({ err: (err as Error).message }, "resync failed"));
       }, resyncIntervalMs);
       timer.unref();
     },
-    refresh,
+    async refresh(ids) {
+      for (const id of await refresh(ids)) if (!settling.has(id)) settling.set(id, BigInt(Date.now()) * 1_000_000n);
+    },
     resync,
     async stop() {
       stop.abort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventEffect, summarizeService } from "./observe.js";
+import { eventEffect, summarizeService, tasksSettled } from "./observe.js";
 import type { EngineEvent, ObservedService, ObservedTask } from "./observed.js";
 
 const ev = (over: Partial<EngineEvent>): EngineEvent => ({
@@ -68,5 +68,19 @@ describe("summarizeService", () => {
     expect(state.tasks.map((x) => x.id)).toEqual(["a", "b", "f2"]);
     expect(state.tasks[0]).toEqual({ id: "a", slot: 1, node: "n1", state: "running", desired: "running" });
     expect(state.tasks[2]!.error).toBe("newer");
+  });
+});
+
+describe("tasksSettled", () => {
+  const t = (state: string, desiredState: string) => ({ state, desiredState }) as ObservedTask;
+  it.each([
+    ["all running", [t("running", "running")], true],
+    ["one starting", [t("running", "running"), t("starting", "running")], false],
+    ["a failed one waits for its replacement", [t("failed", "running")], true],
+    ["one still running after shutdown was asked", [t("running", "shutdown")], false],
+    ["shut down", [t("shutdown", "shutdown"), t("complete", "shutdown")], true],
+    ["nothing", [], true],
+  ])("%s -> %s", (_name, tasks, expected) => {
+    expect(tasksSettled(tasks)).toBe(expected);
   });
 });

@@ -53,3 +53,14 @@ export function summarizeService(_service: ObservedService, tasks: ObservedTask[
     })),
   };
 }
+
+/**
+ * Whether every task is where Swarm wants it: running when it should run, not running otherwise,
+ * failed ones aside. Until then the tasks are still moving and their state will change without any
+ * event announcing it.
+ */
+export function tasksSettled(tasks: ObservedTask[]): boolean {
+  return tasks.every((t) =>
+    t.desiredState === "running" ? t.state === "running" || FAILED.has(t.state) : t.state !== "running",
+  );
+}
