@@ -3,9 +3,9 @@
 // drops them for slow consumers, also resyncs everything at start, after every reconnect, and on a
 // timer.
 import { LABEL, ownerFilter } from "../domain/labels.js";
+import type { Metrics } from "../observability/metrics.js";
 import { eventEffect, summarizeService, tasksSettled } from "../plan/observe.js";
 import type { EngineEvent, ObservedService, ObservedTask } from "../plan/observed.js";
-import type { Metrics } from "../server/metrics.js";
 import {
   markMissing,
   replaceNodes,
@@ -196,7 +196,8 @@ export function createObserver(
       timer.unref();
     },
     async refresh(ids) {
-      for (const id of await refresh(ids)) if (!settling.has(id)) settling.set(id, BigInt(Date.now()) * 1_000_000n);
+      for (const id of await refresh(ids))
+        if (!settling.has(id)) settling.set(id, BigInt(Date.now()) * 1_000_000n);
     },
     resync,
     async stop() {

@@ -3,8 +3,8 @@
 import { ownerFilter } from "../domain/labels.js";
 import { orgNetworkName } from "../domain/names.js";
 import type { JobContext } from "../jobs/queue.js";
+import type { Metrics } from "../observability/metrics.js";
 import { type DriftItem, planReconcile } from "../plan/reconcile.js";
-import type { Metrics } from "../server/metrics.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, ensureOrg } from "../store/stacks.js";
 import type { Platform } from "./platform.js";

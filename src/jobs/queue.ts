@@ -5,7 +5,7 @@
 import { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
 import { BerthError } from "../domain/errors.js";
-import type { Metrics } from "../server/metrics.js";
+import type { Metrics } from "../observability/metrics.js";
 import type { Database } from "../store/db.js";
 import {
   appendJobLog,

@@ -11,13 +11,13 @@ import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createJobQueue } from "../jobs/queue.js";
+import { createMetrics } from "../observability/metrics.js";
 import { openDatabase, redactUrl } from "../store/db.js";
 import { instanceId } from "../store/settings.js";
 import { failOrphanedDeployments } from "../store/stacks.js";
 import { buildApp } from "./app.js";
 import { ensureAdminToken } from "./auth.js";
 import { acquireLock } from "./lock.js";
-import { createMetrics } from "./metrics.js";
 
 export interface RunningServer {
   url: string;
