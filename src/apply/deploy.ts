@@ -7,11 +7,12 @@
 import { randomUUID } from "node:crypto";
 import { DeployFailed, NotFound } from "../domain/errors.js";
 import { LABEL } from "../domain/labels.js";
-import { swarmServiceName } from "../domain/names.js";
+import { orgNetworkName, swarmServiceName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import { planStackDeploy, type ServiceStep, type StackObservation } from "../plan/stack-deploy.js";
+import { pickSubnet } from "../plan/subnets.js";
 import type { ServiceAction } from "../store/schema.js";
 import {
   createDeployment,
@@ -82,7 +83,7 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   let actions = d.actions;
   if (d.status === "pending") {
     const { steps, seen } = await planFor(p, model, d.id);
-    await p.engine.ensureNetwork(planOrgNetwork(model.org));
+    await ensureOrgNetwork(p, model.org);
     actions = {};
     for (const step of steps) {
       await ctx.throwIfCancelled();
@@ -164,6 +165,14 @@ async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation,
     return { action: "update", since: live.observed.updatedAt } satisfies ServiceAction;
   }
   return { action: "none" } satisfies ServiceAction;
+}
+
+/** Creates the organization's network on a subnet of its own when it does not exist yet. */
+export async function ensureOrgNetwork(p: Platform, org: string): Promise<string> {
+  const existing = await p.engine.findNetwork(orgNetworkName(org));
+  if (existing) return existing;
+  const subnet = pickSubnet(await p.engine.usedSubnets());
+  return p.engine.ensureNetwork(planOrgNetwork(org, subnet ? { subnet } : {}));
 }
 
 /** The model with every service port's host port filled in from the plan, so every later attempt

@@ -23,6 +23,8 @@ export interface Engine {
   ensureCluster(opts: { advertiseAddr?: string }): Promise<ClusterInfo>;
   /** The id of the network with exactly this name, if there is one. */
   findNetwork(name: string): Promise<string | undefined>;
+  /** Subnets of every network the Engine knows (to allocate non-overlapping ones). */
+  usedSubnets(): Promise<string[]>;
   /** Creates the overlay network unless one by that name exists; returns its id. */
   ensureNetwork(spec: SwarmNetworkSpec): Promise<string>;
   /** The Berth-managed service by that name; throws Conflict if it exists but is not Berth's. */

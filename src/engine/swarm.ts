@@ -58,6 +58,11 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return found.find((n) => n.Name === name)?.Id;
     },
 
+    async usedSubnets() {
+      const all = await call("list networks", () => docker.listNetworks());
+      return all.flatMap((n) => (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])));
+    },
+
     async ensureNetwork(spec) {
       const existing = await this.findNetwork(spec.Name);
       if (existing) return existing;

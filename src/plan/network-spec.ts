@@ -2,8 +2,11 @@ import { ownerLabels } from "../domain/labels.js";
 import { orgNetworkName } from "../domain/names.js";
 import type { SwarmNetworkSpec } from "./swarm-types.js";
 
-/** The organization's own attachable overlay network. */
-export function planOrgNetwork(org: string, opts: { encrypted?: boolean } = {}): SwarmNetworkSpec {
+/** The organization's own attachable overlay network, on `subnet` when given. */
+export function planOrgNetwork(
+  org: string,
+  opts: { encrypted?: boolean; subnet?: string } = {},
+): SwarmNetworkSpec {
   return {
     Name: orgNetworkName(org),
     Driver: "overlay",
@@ -11,5 +14,6 @@ export function planOrgNetwork(org: string, opts: { encrypted?: boolean } = {}):
     CheckDuplicate: true,
     Labels: ownerLabels({ org }),
     ...(opts.encrypted ? { Options: { encrypted: "true" } } : {}),
+    ...(opts.subnet ? { IPAM: { Driver: "default", Config: [{ Subnet: opts.subnet }] } } : {}),
   };
 }

@@ -44,4 +44,5 @@ export interface SwarmNetworkSpec {
   CheckDuplicate: boolean;
   Labels: Record<string, string>;
   Options?: Record<string, string>;
+  IPAM?: { Driver: "default"; Config: { Subnet: string }[] };
 }

@@ -68,6 +68,8 @@ describe("berth deploy", () => {
     const net = await d.getNetwork(svc.Spec.TaskTemplate.Networks[0].Target).inspect();
     expect(net.Name).toBe("berth-org-default");
     expect(net.Labels?.["berth.managed"]).toBe("true");
+    // Room for thousands of tasks, not Docker's default /24.
+    expect(net.IPAM?.Config?.[0]?.Subnet).toMatch(/^10\.\d+\.\d+\.0\/20$/);
   });
 
   it("lists the stack with its task states in ps", async () => {
