@@ -129,6 +129,21 @@ export async function until<T>(
   }
 }
 
+/** `berth deploy --json` of the tiny test app, which serves MESSAGE. */
+export function deployHttpd(
+  b: TestBerth,
+  name: string,
+  opts: { message?: string; replicas?: number } = {},
+): Promise<RunResult> {
+  return b.cli([
+    "deploy",
+    ...["--image", "local/httpd:1", "--name", name, "--port", "8080"],
+    ...(opts.message ? ["-e", `MESSAGE=${opts.message}`] : []),
+    ...(opts.replicas ? ["--replicas", String(opts.replicas)] : []),
+    "--json",
+  ]);
+}
+
 /** A unique stack-name prefix per test file, so files never touch each other's stacks. */
 export function stackPrefix(tag: string): string {
   return `it${tag}${Date.now().toString(36).slice(-4)}`;

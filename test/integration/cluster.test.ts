@@ -4,7 +4,15 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, ROOT, stackPrefix, startBerth, type TestBerth, until } from "../helpers/berth.js";
+import {
+  deployHttpd,
+  docker,
+  ROOT,
+  stackPrefix,
+  startBerth,
+  type TestBerth,
+  until,
+} from "../helpers/berth.js";
 
 const exec = promisify(execFile);
 const CLUSTER = join(ROOT, "scripts/cluster.sh");
@@ -40,20 +48,7 @@ describe("a 3-node swarm", () => {
   });
 
   it("runs a deployment's tasks on different nodes, each answering on its node", async () => {
-    const r = await berth.cli([
-      "deploy",
-      "--image",
-      "local/httpd:1",
-      "--name",
-      name,
-      "--port",
-      "8080",
-      "--replicas",
-      "2",
-      "-e",
-      "MESSAGE=spread",
-      "--json",
-    ]);
+    const r = await deployHttpd(berth, name, { replicas: 2, message: "spread" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const stack = JSON.parse(r.stdout).stack;

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  deployHttpd,
   docker,
   removeStacks,
   servicesOfStacks,
@@ -143,17 +144,7 @@ describe("drift", () => {
   const name = `${prefix}-drift`;
 
   beforeAll(async () => {
-    const r = await berth.cli([
-      "deploy",
-      "--image",
-      "local/httpd:1",
-      "--name",
-      name,
-      "--port",
-      "8080",
-      "--replicas",
-      "1",
-    ]);
+    const r = await deployHttpd(berth, name, { replicas: 1 });
     expect(r.code).toBe(0);
   });
 

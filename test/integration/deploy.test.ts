@@ -1,6 +1,7 @@
 // The thin slice end to end on the real swarm: berth up, deploy, ps, update, rm, restart.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  deployHttpd,
   docker,
   removeStacks,
   servicesOfStacks,
@@ -27,18 +28,7 @@ describe("berth deploy", () => {
   const name = `${prefix}-web`;
 
   it("creates a labelled service, waits until it runs, and the app answers over HTTP", async () => {
-    const r = await berth.cli([
-      "deploy",
-      "--image",
-      "local/httpd:1",
-      "--name",
-      name,
-      "--port",
-      "8080",
-      "-e",
-      "MESSAGE=first",
-      "--json",
-    ]);
+    const r = await deployHttpd(berth, name, { message: "first" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -86,18 +76,7 @@ describe("berth deploy", () => {
 
   it("leaves the service alone when nothing changed", async () => {
     const [before] = await servicesOfStacks(d, name);
-    const r = await berth.cli([
-      "deploy",
-      "--image",
-      "local/httpd:1",
-      "--name",
-      name,
-      "--port",
-      "8080",
-      "-e",
-      "MESSAGE=first",
-      "--json",
-    ]);
+    const r = await deployHttpd(berth, name, { message: "first" });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).deployment).toMatchObject({ revision: 2, status: "succeeded" });
     const [after] = await servicesOfStacks(d, name);
@@ -107,18 +86,7 @@ describe("berth deploy", () => {
 
   it("updates in place, keeps the host port, and serves the new version", async () => {
     const [before] = await servicesOfStacks(d, name);
-    const r = await berth.cli([
-      "deploy",
-      "--image",
-      "local/httpd:1",
-      "--name",
-      name,
-      "--port",
-      "8080",
-      "-e",
-      "MESSAGE=second",
-      "--json",
-    ]);
+    const r = await deployHttpd(berth, name, { message: "second" });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.deployment).toMatchObject({ revision: 3, status: "succeeded" });
