@@ -8,8 +8,9 @@ import { benchBerth, deployed, now, waitFor } from "./lib.js";
 const SERVICES = Number(process.argv[2] ?? 20);
 const PER = Number(process.argv[3] ?? 25);
 const docker = new Docker();
-// Every event costs the observer 50 ms: far slower than the burst produces them.
-const b = await benchBerth({ BERTH_OBSERVER_EVENT_DELAY_MS: "50" });
+// Every event costs the observer this long (default 250 ms): slower than the burst produces them.
+const DELAY = process.env.BENCH_EVENT_DELAY_MS ?? "250";
+const b = await benchBerth({ BERTH_OBSERVER_EVENT_DELAY_MS: DELAY });
 const stack = `bench-burst-${Date.now().toString(36).slice(-4)}`;
 
 async function dockerState(ids: string[]) {
@@ -97,7 +98,8 @@ try {
   const metrics = await (await fetch(`${b.url}/metrics`)).text();
   const errors = metrics.match(/^berth_docker_errors_total\{operation="events"\} (\d+)/m)?.[1] ?? "0";
   console.log(
-    `about ${transitions.reduce((a, c) => a + c, 0)} task transitions; event stream restarts: ${errors}; target: match within 60 s`,
+    `about ${transitions.reduce((a, c) => a + c, 0)} task transitions, consumer slowed to ${DELAY} ms an event; ` +
+      `event stream restarts: ${errors}; target: match within 60 s`,
   );
 } finally {
   await b.api("DELETE", `/api/v1/stacks/${stack}`).catch(() => {});
