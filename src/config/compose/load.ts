@@ -34,6 +34,18 @@ function withoutLegacyIds(node: unknown): unknown {
 
 /** Parses and validates one compose file's text. */
 export function loadComposeFile(name: string, text: string): ComposeFile {
+  const file = parseComposeFile(name, text);
+  validateCompose(file);
+  return file;
+}
+
+/** Validates (an interpolated copy of) a parsed file against the compose specification. */
+export function validateCompose(file: ComposeFile): void {
+  if (!validate(file.data)) throw schemaError(file.name, validate.errors?.[0], file.lineOf);
+}
+
+/** Parses one compose file's text, without validating it. */
+export function parseComposeFile(name: string, text: string): ComposeFile {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_COMPOSE_BYTES) {
     throw new ConfigError(name, `file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; the limit is 1 MiB`);
@@ -57,7 +69,6 @@ export function loadComposeFile(name: string, text: string): ComposeFile {
     const offset = isNode(node) ? node.range?.[0] : undefined;
     return offset === undefined ? undefined : lines.linePos(offset).line;
   };
-  if (!validate(data)) throw schemaError(name, validate.errors?.[0], lineOf);
   return { name, data: data as Record<string, unknown>, lineOf };
 }
 
