@@ -2,6 +2,7 @@
 // the summary of a service's tasks that Berth stores.
 import { LABEL } from "../domain/labels.js";
 import type { EngineEvent, ObservedService, ObservedTask } from "./observed.js";
+import { compareTime } from "./time.js";
 
 export interface TaskSummary {
   id: string;
@@ -36,10 +37,10 @@ const FAILED = new Set(["failed", "rejected"]);
 export function summarizeService(_service: ObservedService, tasks: ObservedTask[]): ServiceState {
   const current = tasks
     .filter((t) => t.desiredState === "running" || t.state === "running")
-    .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || (a.createdAt < b.createdAt ? -1 : 1));
+    .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || compareTime(a.createdAt, b.createdAt));
   const lastFailure = tasks
     .filter((t) => FAILED.has(t.state) && t.desiredState !== "running")
-    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
+    .sort((a, b) => compareTime(b.createdAt, a.createdAt))[0];
   const shown = lastFailure ? [...current, lastFailure] : current;
   return {
     running: current.filter((t) => t.state === "running").length,

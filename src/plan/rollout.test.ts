@@ -44,6 +44,16 @@ describe("assessRollout", () => {
       "0/2 tasks running",
     ],
     [
+      "a task created just after the change counts, however Docker trims the fraction",
+      {
+        since: "2026-01-01T00:00:10.123Z",
+        service: { ...service, replicas: 1 },
+        tasks: [task({ createdAt: "2026-01-01T00:00:10.1231Z" })],
+      },
+      "succeeded",
+      "1/1 tasks running",
+    ],
+    [
       "three rejected attempts fail with Docker's error",
       {
         tasks: [

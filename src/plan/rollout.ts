@@ -1,6 +1,7 @@
 // Decides from what Swarm reports whether a deployment has converged, is still progressing, or has
 // failed. Berth reports what really runs, not that an API call returned.
 import type { ObservedService, ObservedTask } from "./observed.js";
+import { compareTime } from "./time.js";
 
 export type RolloutPhase = "progressing" | "succeeded" | "failed" | "rolled_back";
 
@@ -31,11 +32,16 @@ const FAILED_STATES = new Set(["failed", "rejected"]);
 export function assessRollout(input: RolloutInput): RolloutAssessment {
   const { service, since } = input;
   const desired = service.replicas;
-  const fresh = since === undefined ? input.tasks : input.tasks.filter((t) => t.createdAt >= since);
+  const fresh =
+    since === undefined ? input.tasks : input.tasks.filter((t) => compareTime(t.createdAt, since) >= 0);
   const running = fresh.filter((t) => t.state === "running" && t.desiredState === "running").length;
 
   const update = service.updateStatus;
-  const updateIsOurs = update !== undefined && since !== undefined && (update.startedAt ?? "") >= since;
+  const updateIsOurs =
+    update !== undefined &&
+    since !== undefined &&
+    update.startedAt !== undefined &&
+    compareTime(update.startedAt, since) >= 0;
   if (updateIsOurs) {
     const why = update.message ? `: ${update.message}` : "";
     if (update.state === "rollback_completed") {
@@ -51,7 +57,7 @@ export function assessRollout(input: RolloutInput): RolloutAssessment {
 
   const failed = fresh
     .filter((t) => FAILED_STATES.has(t.state))
-    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    .sort((a, b) => compareTime(b.createdAt, a.createdAt));
   if (failed.length >= (input.maxFailedAttempts ?? 3)) {
     const last = failed[0]!;
     return {

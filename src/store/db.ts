@@ -34,8 +34,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.kind === "pglite" ? openPglite(target.dir) : openPostgres(target.url);
 }
 
-/** A control plane's database is small: small buffers keep the embedded server's memory down. */
-const PGLITE_OPTIONS = { postgresqlconf: ["shared_buffers=16MB", "work_mem=2MB"] };
+/**
+ * A control plane's database is small: small buffers keep the embedded server's memory down. Written
+ * into postgresql.conf when the directory is created, so opening an existing one writes nothing.
+ */
+const PGLITE_INIT_OPTIONS = { postgresqlconf: ["shared_buffers=16MB", "work_mem=2MB"] };
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -48,7 +51,7 @@ function initPgliteDir(dir: string): void {
   const script = `const { PGlite } = await import("@electric-sql/pglite");
 const c = await PGlite.create(process.argv[1], JSON.parse(process.argv[2]));
 await c.close();`;
-  execFileSync(process.execPath, ["--input-type=module", "-e", script, dir, JSON.stringify(PGLITE_OPTIONS)], {
+  execFileSync(process.execPath, ["--input-type=module", "-e", script, dir, JSON.stringify(PGLITE_INIT_OPTIONS)], {
     cwd: packageRoot,
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -58,7 +61,7 @@ async function openPglite(dir: string): Promise<Database> {
   let client: PGlite;
   try {
     if (!existsSync(join(dir, "PG_VERSION"))) initPgliteDir(dir);
-    client = await PGlite.create(dir, PGLITE_OPTIONS);
+    client = await PGlite.create(dir);
   } catch (err) {
     throw new Unavailable(
       `cannot open the embedded database in ${dir} (${errText(err)}); restore the data directory from a backup or move it aside to start empty`,

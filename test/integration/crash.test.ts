@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   docker,
   ROOT,
@@ -148,19 +148,20 @@ const pgTitle = POSTGRES_URL
   ? "PostgreSQL restarted mid-deploy"
   : "PostgreSQL restarted mid-deploy (skipped: BERTH_TEST_DATABASE_URL is not set; scripts/test.sh sets it)";
 describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
-  let db: TestDatabase;
-  let url: string;
-  beforeAll(async () => {
-    db = await freshPostgres();
+  // Each test has a database of its own, so that no other control plane shares its job queue.
+  const dbs: TestDatabase[] = [];
+  async function freshUrl(): Promise<string> {
+    const db = await freshPostgres();
     await db.database.close();
-    url = (db.target as { url: string }).url;
-  });
+    dbs.push(db);
+    return (db.target as { url: string }).url;
+  }
   afterAll(async () => {
-    await db?.drop();
+    for (const db of dbs) await db.drop();
   });
 
   it("reports not ready while the database is down, then finishes the deployment", async () => {
-    const b = await boot({ DATABASE_URL: url });
+    const b = await boot({ DATABASE_URL: await freshUrl() });
     const r = await api(b, "POST", "/api/v1/deployments", stackBody(`${prefix}-pg`, "before"));
     expect(r.status).toBe(202);
     await exec(join(ROOT, "scripts/postgres.sh"), ["stop"]);
@@ -175,10 +176,11 @@ describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
     const [dep] = await settle(b, [r.body.deployment.id], 180_000);
     expect(dep.status, dep.reason).toBe("succeeded");
     await expectSwarmMatches(b, `${prefix}-pg`);
+    await b.stop();
   }, 300_000);
 
   it("picks up a job whose control plane was killed within 60 s (heartbeat), on PostgreSQL", async () => {
-    const b = await boot({ DATABASE_URL: url });
+    const b = await boot({ DATABASE_URL: await freshUrl() });
     // Three tasks updated one at a time, each watched for 10 s by Swarm: a rollout of 30 s or more,
     // so the control plane dies in the middle of it.
     const worker = (tag: string) => ({
