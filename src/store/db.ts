@@ -51,10 +51,14 @@ function initPgliteDir(dir: string): void {
   const script = `const { PGlite } = await import("@electric-sql/pglite");
 const c = await PGlite.create(process.argv[1], JSON.parse(process.argv[2]));
 await c.close();`;
-  execFileSync(process.execPath, ["--input-type=module", "-e", script, dir, JSON.stringify(PGLITE_INIT_OPTIONS)], {
-    cwd: packageRoot,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  execFileSync(
+    process.execPath,
+    ["--input-type=module", "-e", script, dir, JSON.stringify(PGLITE_INIT_OPTIONS)],
+    {
+      cwd: packageRoot,
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
 }
 
 async function openPglite(dir: string): Promise<Database> {
