@@ -3,7 +3,7 @@
 // observe beforehand and apply afterwards. Only services that carry this installation's labels are
 // ever considered, so nothing else is touched.
 import { LABEL } from "../domain/labels.js";
-import { swarmServiceName } from "../domain/names.js";
+import { orgNetworkName, swarmServiceName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { PortRange } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
@@ -78,7 +78,7 @@ export function planReconcile(
         {
           deploymentId,
           instance: ctx.instance,
-          network: ctx.networkIds.get(`berth-org-${model.org}`) ?? `berth-org-${model.org}`,
+          network: ctx.networkIds.get(orgNetworkName(model.org)) ?? orgNetworkName(model.org),
           routingMesh: ctx.routingMesh,
           hostPortRange: ctx.hostPortRange,
         },
