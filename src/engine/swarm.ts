@@ -189,13 +189,20 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
     },
 
     async usedHostPorts() {
-      const raw = await call("list services", () => docker.listServices());
+      // What services ask for and what their tasks really hold: after a dockerd restart or during an
+      // update the two can differ, and a port held by a task is taken whatever the spec says.
+      const services = await call("list services", () => docker.listServices());
+      const tasks = await call("list tasks", () => docker.listTasks() as Promise<any[]>);
       const used = new Set<number>();
-      for (const s of raw as any[]) {
-        for (const p of s.Endpoint?.Ports ?? s.Spec?.EndpointSpec?.Ports ?? []) {
-          if (p.PublishedPort) used.add(p.PublishedPort);
-        }
+      const add = (ports: { PublishedPort?: number }[] | undefined) => {
+        for (const p of ports ?? []) if (p.PublishedPort) used.add(p.PublishedPort);
+      };
+      for (const s of services as any[]) {
+        add(s.Endpoint?.Ports);
+        add(s.Spec?.EndpointSpec?.Ports);
       }
+      for (const t of tasks)
+        if (t.DesiredState === "running" || t.Status?.State === "running") add(t.Status?.PortStatus?.Ports);
       return used;
     },
   };

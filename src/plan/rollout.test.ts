@@ -133,6 +133,12 @@ describe("assessRollout", () => {
       "failed",
       "timed out after 60 s with 1/2 tasks running; last failure: exit 1",
     ],
+    [
+      "timeout says what the waiting task is doing",
+      { elapsedMs: 60_000, tasks: [task({ state: "pending", error: "no suitable node" })] },
+      "failed",
+      "timed out after 60 s with 0/2 tasks running; a task is pending (no suitable node)",
+    ],
     ["zero replicas", { service: { ...service, replicas: 0 }, tasks: [] }, "succeeded", "0/0 tasks running"],
   ])("%s", (_name, over, phase, reason) => {
     const result = assessRollout({ ...base, ...over } as Parameters<typeof assessRollout>[0]);

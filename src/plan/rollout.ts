@@ -72,9 +72,11 @@ export function assessRollout(input: RolloutInput): RolloutAssessment {
   if (running >= desired && !updating) {
     return { phase: "succeeded", running, desired, reason: `${running}/${desired} tasks running` };
   }
+  const pending = fresh.find((t) => t.desiredState === "running" && t.state !== "running");
+  const waiting = pending ? `; a task is ${pending.state}${pending.error ? ` (${pending.error})` : ""}` : "";
   if (input.elapsedMs >= input.timeoutMs) {
     const last = failed[0];
-    const detail = last ? `; last failure: ${last.error || last.message}` : "";
+    const detail = last ? `; last failure: ${last.error || last.message}` : waiting;
     return {
       phase: "failed",
       running,
@@ -82,7 +84,5 @@ export function assessRollout(input: RolloutInput): RolloutAssessment {
       reason: `timed out after ${Math.round(input.elapsedMs / 1000)} s with ${running}/${desired} tasks running${detail}`,
     };
   }
-  const pending = fresh.find((t) => t.desiredState === "running" && t.state !== "running");
-  const waiting = pending ? `; a task is ${pending.state}${pending.error ? ` (${pending.error})` : ""}` : "";
   return { phase: "progressing", running, desired, reason: `${running}/${desired} tasks running${waiting}` };
 }
