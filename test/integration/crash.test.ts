@@ -122,6 +122,9 @@ describe("the control plane SIGKILLed mid-deploy, 20 rounds", () => {
     const deploys = jobs.filter((j) => j.type === "deploy");
     expect(deploys).toHaveLength(acknowledged.length);
     expect(deploys.filter((j) => j.status !== "succeeded")).toEqual([]);
+    // Leave the swarm as this test found it, for the tests after it.
+    for (const k of [`${prefix}-k0`, `${prefix}-k1`]) expect((await b.cli(["rm", k])).code).toBe(0);
+    await b.stop();
   }, 1_200_000);
 });
 
@@ -141,6 +144,8 @@ describe("dockerd restarted mid-deploy", () => {
     await expectSwarmMatches(b, `${prefix}-dockerd`);
     const ready = await fetch(`${b.url}/readyz`);
     expect(ready.status).toBe(200);
+    expect((await b.cli(["rm", `${prefix}-dockerd`])).code).toBe(0);
+    await b.stop();
   }, 300_000);
 });
 
@@ -176,6 +181,7 @@ describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
     const [dep] = await settle(b, [r.body.deployment.id], 180_000);
     expect(dep.status, dep.reason).toBe("succeeded");
     await expectSwarmMatches(b, `${prefix}-pg`);
+    expect((await b.cli(["rm", `${prefix}-pg`])).code).toBe(0);
     await b.stop();
   }, 300_000);
 
