@@ -201,8 +201,8 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         add(s.Endpoint?.Ports);
         add(s.Spec?.EndpointSpec?.Ports);
       }
-      for (const t of tasks)
-        if (t.DesiredState === "running" || t.Status?.State === "running") add(t.Status?.PortStatus?.Ports);
+      // Tasks on their way out (their service removed or updated) free their ports within seconds.
+      for (const t of tasks) if (t.DesiredState === "running") add(t.Status?.PortStatus?.Ports);
       return used;
     },
   };
