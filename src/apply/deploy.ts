@@ -13,6 +13,7 @@ import type { JobContext } from "../jobs/queue.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import { planStackDeploy, type ServiceStep, type StackObservation } from "../plan/stack-deploy.js";
 import { pickSubnet } from "../plan/subnets.js";
+import { compareTime } from "../plan/time.js";
 import type { ServiceAction } from "../store/schema.js";
 import {
   createDeployment,
@@ -160,9 +161,13 @@ async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation,
   }
   // Already as planned. If this very deployment made it so (an attempt that died after applying),
   // its tasks are the ones created since that change.
-  const live = seen.live.get(step.spec.Name);
-  if (live?.observed.labels[LABEL.deployment] === deploymentId) {
-    return { action: "update", since: live.observed.updatedAt } satisfies ServiceAction;
+  const live = seen.live.get(step.spec.Name)?.observed;
+  if (live?.labels[LABEL.deployment] === deploymentId) {
+    if (!live.updated) return { action: "create" } satisfies ServiceAction;
+    // Swarm may touch the service after the update began; the updater's start is the safer mark.
+    const started = live.updateStatus?.startedAt;
+    const since = started && compareTime(started, live.updatedAt) < 0 ? started : live.updatedAt;
+    return { action: "update", since } satisfies ServiceAction;
   }
   return { action: "none" } satisfies ServiceAction;
 }

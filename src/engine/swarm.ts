@@ -260,6 +260,7 @@ function toObservedService(raw: any): ObservedService {
     replicas: spec.Mode?.Replicated?.Replicas ?? 0,
     publishedPorts: ports.map((p) => p.PublishedPort).filter((p): p is number => typeof p === "number"),
     updatedAt: raw.UpdatedAt,
+    updated: raw.PreviousSpec !== undefined,
     ...(update
       ? {
           updateStatus: {

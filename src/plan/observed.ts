@@ -41,6 +41,8 @@ export interface ObservedService {
   publishedPorts: number[];
   /** RFC 3339 timestamp from Docker's clock of the last spec change. */
   updatedAt: string;
+  /** Whether Swarm keeps a previous spec, i.e. the service was updated since it was created. */
+  updated: boolean;
   updateStatus?: { state: string; startedAt?: string; message?: string };
 }
 

@@ -58,6 +58,7 @@ function live(
     replicas: over.replicas ?? 2,
     publishedPorts: [30000],
     updatedAt: "2026-01-01T00:00:00Z",
+    updated: false,
   };
   return { observed, spec: { ...spec, Name: name, Labels: labels } };
 }

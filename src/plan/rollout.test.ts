@@ -11,6 +11,7 @@ const service: ObservedService = {
   replicas: 2,
   publishedPorts: [],
   updatedAt: "2026-01-01T00:00:10Z",
+  updated: true,
 };
 
 const task = (over: Partial<ObservedTask>): ObservedTask => ({

@@ -73,7 +73,12 @@ export function assessRollout(input: RolloutInput): RolloutAssessment {
     return { phase: "succeeded", running, desired, reason: `${running}/${desired} tasks running` };
   }
   const pending = fresh.find((t) => t.desiredState === "running" && t.state !== "running");
-  const waiting = pending ? `; a task is ${pending.state}${pending.error ? ` (${pending.error})` : ""}` : "";
+  const older = input.tasks.length - fresh.length;
+  const waiting = pending
+    ? `; a task is ${pending.state}${pending.error ? ` (${pending.error})` : ""}`
+    : fresh.length === 0
+      ? `; no task of this revision yet${older ? ` (${older} older)` : ""}`
+      : "";
   if (input.elapsedMs >= input.timeoutMs) {
     const last = failed[0];
     const detail = last ? `; last failure: ${last.error || last.message}` : waiting;

@@ -35,6 +35,7 @@ const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
   replicas: 1,
   publishedPorts: [30001],
   updatedAt: "2026-01-01T00:00:00Z",
+  updated: false,
   ...over,
 });
 

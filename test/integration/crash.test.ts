@@ -67,6 +67,14 @@ async function settle(b: TestBerth, ids: string[], timeoutMs = 120_000) {
   );
 }
 
+/** The deployment's reason plus its job's log, for an assertion message that explains a failure. */
+async function story(b: TestBerth, dep: any): Promise<string> {
+  if (!dep.jobId) return dep.reason;
+  const job = (await api(b, "GET", `/api/v1/jobs/${dep.jobId}`)).body;
+  const lines = (job.logs ?? []).map((l: any) => `  ${l.at ?? ""} ${l.message}`).join("\n");
+  return `${dep.reason}\njob ${dep.jobId} (attempts ${job.job?.attempts}):\n${lines}`;
+}
+
 /** Swarm runs exactly what the database's latest deployments say, for stacks under `prefix`. */
 async function expectSwarmMatches(b: TestBerth, stackPrefixes: string) {
   const stacks = ((await api(b, "GET", "/api/v1/stacks")).body.stacks as any[]).filter((s) =>
@@ -140,7 +148,7 @@ describe("dockerd restarted mid-deploy", () => {
     ]);
     await exec(join(ROOT, "scripts/docker-up.sh"), [], { timeout: 120_000 });
     const [dep] = await settle(b, [r.body.deployment.id], 180_000);
-    expect(dep.status, dep.reason).toBe("succeeded");
+    expect(dep.status, await story(b, dep)).toBe("succeeded");
     await expectSwarmMatches(b, `${prefix}-dockerd`);
     const ready = await fetch(`${b.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -179,7 +187,7 @@ describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
       await exec(join(ROOT, "scripts/postgres.sh"), ["start"]);
     }
     const [dep] = await settle(b, [r.body.deployment.id], 180_000);
-    expect(dep.status, dep.reason).toBe("succeeded");
+    expect(dep.status, await story(b, dep)).toBe("succeeded");
     await expectSwarmMatches(b, `${prefix}-pg`);
     expect((await b.cli(["rm", `${prefix}-pg`])).code).toBe(0);
     await b.stop();
@@ -206,7 +214,7 @@ describe.skipIf(!POSTGRES_URL)(pgTitle, () => {
     expect((await b.cli(["up", "--detach"])).code).toBe(0);
     expect(pidOf(b)).not.toBe(pid);
     const [dep] = await settle(b, [r.body.deployment.id], 90_000);
-    expect(dep.status, dep.reason).toBe("succeeded");
+    expect(dep.status, await story(b, dep)).toBe("succeeded");
     const job = (await api(b, "GET", `/api/v1/jobs/${r.body.jobId}`)).body.job;
     expect(job.attempts).toBeGreaterThanOrEqual(2);
     const logs = (await api(b, "GET", `/api/v1/jobs/${r.body.jobId}`)).body.logs as any[];
