@@ -5,15 +5,18 @@
 //   spec differs, then follow the rollout until Swarm converges, fails or rolls back.
 // Every step checks what Swarm already has, so running it twice does no harm.
 import { randomUUID } from "node:crypto";
-import { DeployFailed, NotFound } from "../domain/errors.js";
-import { LABEL } from "../domain/labels.js";
+import { ConfigError, DeployFailed, NotFound } from "../domain/errors.js";
+import { LABEL, ownerFilter } from "../domain/labels.js";
 import { orgNetworkName, swarmServiceName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import { planStackDeploy, type ServiceStep, type StackObservation } from "../plan/stack-deploy.js";
+import type { StackObjects } from "../plan/stack-objects.js";
 import { pickSubnet } from "../plan/subnets.js";
+import type { SwarmServiceSpec } from "../plan/swarm-types.js";
 import { compareTime } from "../plan/time.js";
+import type { Sealer } from "../security/sealer.js";
 import type { ServiceAction } from "../store/schema.js";
 import {
   createDeployment,
@@ -33,6 +36,7 @@ export async function requestDeploy(
   p: Platform,
   opts: { model: StackModel; requestedBy: string; correlationId: string },
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
+  opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await ensureOrg(p.db, opts.model.org);
   const deploymentId = randomUUID();
   const jobId = randomUUID();
@@ -51,7 +55,9 @@ export async function requestDeploy(
         requestedBy: opts.requestedBy,
         jobId,
         ports: model.services.flatMap((s) =>
-          s.ports.map((port) => ({ service: s.name, port: port.published! })),
+          s.ports.flatMap((port) =>
+            port.published === undefined ? [] : [{ service: s.name, port: port.published }],
+          ),
         ),
       }));
     } catch (err) {
@@ -83,14 +89,17 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
 
   let actions = d.actions;
   if (d.status === "pending") {
-    const { steps, seen } = await planFor(p, model, d.id);
     await ensureOrgNetwork(p, model.org);
+    const ids = await ensureStackObjects(p, (await planFor(p, model, d.id)).objects, ctx);
+    const { steps, seen } = await planFor(p, model, d.id);
     actions = {};
     for (const step of steps) {
       await ctx.throwIfCancelled();
-      actions[step.service] = await applyStep(p, step, seen, d.id);
+      actions[step.service] = await applyStep(p, { ...step, spec: withFileIds(step.spec, ids) }, seen, d.id);
       await ctx.say(`${step.service}: ${describe(actions[step.service]!)}`);
     }
+    for (const gone of await pruneServices(p, model))
+      await ctx.say(`${gone}: removed (no longer in the stack)`);
     await updateDeployment(p.db, d.id, { status: "running", actions });
   }
   await ctx.progress(50, "waiting for Swarm to run the new revision");
@@ -114,17 +123,24 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       }
     },
   });
-  const ids = await Promise.all(
+  const live = await Promise.all(
     model.services.map((s) => p.engine.findService(swarmServiceName(model.org, model.name, s.name))),
   );
-  await p.refreshServices(ids.flatMap((s) => (s ? [s.observed.id] : [])));
+  await p.refreshServices(live.flatMap((s) => (s ? [s.observed.id] : [])));
   const status = outcome.phase === "progressing" ? "failed" : outcome.phase;
   await updateDeployment(p.db, d.id, { status, reason: outcome.reason });
   if (status !== "succeeded") throw new DeployFailed(`${status.replace("_", " ")}: ${outcome.reason}`);
+  // Old secrets and configs are released once no task uses them.
+  await pruneStackObjects(p, model, (await planFor(p, model, d.id)).objects);
   await ctx.say(`succeeded: ${outcome.reason}`);
 }
 
-async function planFor(p: Platform, model: StackModel, deploymentId: string, reserved = new Set<number>()) {
+export async function planFor(
+  p: Platform,
+  model: StackModel,
+  deploymentId: string,
+  reserved = new Set<number>(),
+) {
   const network = planOrgNetwork(model.org);
   const seen: StackObservation = {
     live: new Map(),
@@ -136,14 +152,104 @@ async function planFor(p: Platform, model: StackModel, deploymentId: string, res
     if (live) (seen.live as Map<string, typeof live>).set(name, live);
   }
   const networkId = await p.engine.findNetwork(network.Name);
-  const steps = planStackDeploy(model, seen, {
+  const networkIds = new Map<string, string>();
+  for (const n of await p.engine.listNetworks(ownerFilter({ org: model.org, stack: model.name }).label)) {
+    networkIds.set(n.name, n.id);
+  }
+  for (const n of Object.values(model.networks ?? {})) {
+    const id = n.external ? await p.engine.findNetwork(n.external) : undefined;
+    if (n.external && id) networkIds.set(n.external, id);
+  }
+  const plan = planStackDeploy(model, seen, {
     deploymentId,
     instance: p.instanceId,
     network: networkId ?? network.Name,
+    networkIds,
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
   });
-  return { steps, seen };
+  return { ...plan, seen };
+}
+
+/** Creates the stack's networks, secrets and configs that do not exist yet; returns secret and config ids by name. */
+async function ensureStackObjects(
+  p: Platform,
+  objects: StackObjects,
+  ctx: JobContext,
+): Promise<Map<string, string>> {
+  for (const n of objects.networks) {
+    if (!(await p.engine.findNetwork(n.Name))) await ctx.say(`network ${n.Name}: created`);
+    await p.engine.ensureNetwork(n);
+  }
+  const ids = new Map<string, string>();
+  for (const [kind, specs] of [
+    ["secret", objects.secrets],
+    ["config", objects.configs],
+  ] as const) {
+    for (const spec of specs) {
+      const data = kind === "secret" ? p.sealer.open(spec.Data).toString("base64") : spec.Data;
+      ids.set(`${kind}/${spec.Name}`, await p.engine.ensureFile(kind, { ...spec, Data: data }));
+    }
+    const wanted = new Set(Object.values(kind === "secret" ? objects.secretNames : objects.configNames));
+    for (const f of await p.engine.listFiles(kind, [])) {
+      if (wanted.has(f.name) && !ids.has(`${kind}/${f.name}`)) ids.set(`${kind}/${f.name}`, f.id);
+    }
+  }
+  return ids;
+}
+
+/** The Engine needs the id of every secret and config a service references. */
+function withFileIds(spec: SwarmServiceSpec, ids: Map<string, string>): SwarmServiceSpec {
+  const c = spec.TaskTemplate.ContainerSpec;
+  if (!c.Secrets && !c.Configs) return spec;
+  const fill = (kind: "secret" | "config", name: string) => {
+    const id = ids.get(`${kind}/${name}`);
+    if (!id) throw new ConfigError(`${kind}s`, `${kind} '${name}' does not exist`);
+    return id;
+  };
+  return {
+    ...spec,
+    TaskTemplate: {
+      ...spec.TaskTemplate,
+      ContainerSpec: {
+        ...c,
+        ...(c.Secrets
+          ? { Secrets: c.Secrets.map((r) => ({ ...r, SecretID: fill("secret", r.SecretName!) })) }
+          : {}),
+        ...(c.Configs
+          ? { Configs: c.Configs.map((r) => ({ ...r, ConfigID: fill("config", r.ConfigName!) })) }
+          : {}),
+      },
+    },
+  };
+}
+
+/** Removes this installation's services of the stack that the new revision no longer has. */
+async function pruneServices(p: Platform, model: StackModel): Promise<string[]> {
+  const keep = new Set(model.services.map((s) => swarmServiceName(model.org, model.name, s.name)));
+  const owned = await p.engine.listServices(
+    ownerFilter({ instance: p.instanceId, org: model.org, stack: model.name }).label,
+  );
+  const gone = owned.filter((s) => !keep.has(s.name));
+  for (const s of gone) await p.engine.removeService(s.id);
+  return gone.map((s) => s.labels[LABEL.service] ?? s.name);
+}
+
+/** Removes the stack's secrets, configs and networks the current revision does not use (those still in use stay). */
+async function pruneStackObjects(p: Platform, model: StackModel, objects: StackObjects): Promise<void> {
+  const filter = ownerFilter({ instance: p.instanceId, org: model.org, stack: model.name }).label;
+  for (const [kind, specs] of [
+    ["secret", objects.secrets],
+    ["config", objects.configs],
+  ] as const) {
+    const keep = new Set(specs.map((s) => s.Name));
+    for (const f of await p.engine.listFiles(kind, filter))
+      if (!keep.has(f.name)) await p.engine.removeFile(kind, f.id);
+  }
+  const keep = new Set(objects.networks.map((n) => n.Name));
+  for (const n of await p.engine.listNetworks(filter)) {
+    if (!keep.has(n.name)) await p.engine.removeNetwork(n.id).catch(() => undefined);
+  }
 }
 
 async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation, deploymentId: string) {
@@ -186,12 +292,36 @@ function withHostPorts(model: StackModel, steps: ServiceStep[]): StackModel {
   return {
     ...model,
     services: model.services.map((s) => {
-      const spec = steps.find((st) => st.service === s.name)!.spec;
+      const { hostPorts } = steps.find((st) => st.service === s.name)!;
       return {
         ...s,
-        ports: s.ports.map((port, i) => ({ ...port, published: spec.EndpointSpec.Ports[i]!.PublishedPort! })),
+        ports: s.ports.map((port, i) => {
+          const published = hostPorts[i];
+          return published === undefined ? port : { ...port, published };
+        }),
       };
     }),
+  };
+}
+
+/**
+ * Names each secret and config by a keyed digest of its content and seals secret values, so that the
+ * stored revision never holds a secret in the clear. Values already sealed are left alone.
+ */
+export function sealFiles(sealer: Sealer, model: StackModel): StackModel {
+  const seal = (defs: StackModel["secrets"], secret: boolean) =>
+    defs &&
+    Object.fromEntries(
+      Object.entries(defs).map(([k, f]) => {
+        if (f.external || f.digest || f.data === undefined) return [k, f];
+        const plain = Buffer.from(f.data, "base64");
+        return [k, { ...f, digest: sealer.digest(plain), data: secret ? sealer.seal(plain) : f.data }];
+      }),
+    );
+  return {
+    ...model,
+    ...(model.secrets ? { secrets: seal(model.secrets, true) } : {}),
+    ...(model.configs ? { configs: seal(model.configs, false) } : {}),
   };
 }
 

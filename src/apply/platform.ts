@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { ClusterInfo, Engine } from "../engine/engine.js";
 import type { JobQueue } from "../jobs/queue.js";
 import type { PortRange } from "../plan/host-ports.js";
+import type { Sealer } from "../security/sealer.js";
 import type { Db } from "../store/db.js";
 
 export interface Platform {
@@ -17,6 +18,8 @@ export interface Platform {
   hostPortRange: PortRange;
   /** Writes the current state of these services to the database (set once the observer runs). */
   refreshServices: (swarmIds: string[]) => Promise<void>;
+  /** Seals secret values at rest and names content by a keyed digest. */
+  sealer: Sealer;
   /** How long a rollout may take before the deployment counts as failed. */
   rolloutTimeoutMs: number;
 }

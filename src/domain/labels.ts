@@ -11,6 +11,12 @@ export const LABEL = {
   instance: "berth.instance",
 } as const;
 
+/** Labels `docker stack deploy` sets; Berth sets them too, so `docker stack ps <org>-<stack>` works. */
+export const DOCKER_STACK_LABEL = {
+  namespace: "com.docker.stack.namespace",
+  image: "com.docker.stack.image",
+} as const;
+
 export interface Ownership {
   org: string;
   stack?: string;

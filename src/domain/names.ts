@@ -16,9 +16,19 @@ export function nameProblem(kind: keyof typeof NAME_LIMITS, value: string): stri
   return undefined;
 }
 
+/** The stack's namespace on Swarm, `<org>-<stack>`: what `docker stack` calls the stack's name. */
+export function stackNamespace(org: string, stack: string): string {
+  return `${org}-${stack}`;
+}
+
+/** Name of an object a stack owns (service, network, volume, secret, config): `<org>-<stack>_<key>`. */
+export function stackObjectName(org: string, stack: string, key: string): string {
+  return `${stackNamespace(org, stack)}_${key}`;
+}
+
 /** Swarm service name: `<org>-<stack>_<service>` (at most 62 characters, under Docker's 63). */
 export function swarmServiceName(org: string, stack: string, service: string): string {
-  return `${org}-${stack}_${service}`;
+  return stackObjectName(org, stack, service);
 }
 
 /** The organization's own overlay network. */

@@ -1,7 +1,24 @@
 // The engine interface: everything Berth asks of the container orchestrator. Swarm specifics live
 // behind it (swarm.ts) so another backend can follow.
 import type { EngineEvent, ObservedNode, ObservedService, ObservedTask } from "../plan/observed.js";
-import type { SwarmNetworkSpec, SwarmServiceSpec } from "../plan/swarm-types.js";
+import type { SwarmFileSpec, SwarmNetworkSpec, SwarmServiceSpec } from "../plan/swarm-types.js";
+
+export type FileKind = "secret" | "config";
+
+export interface NamedObject {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  /** Seconds since the epoch. */
+  since?: number;
+  tail?: number;
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
 
 export interface LiveService {
   observed: ObservedService;
@@ -48,4 +65,17 @@ export interface Engine {
   events(opts: { since?: string; signal: AbortSignal }): AsyncIterable<EngineEvent>;
   /** Host ports published by any service on the cluster. */
   usedHostPorts(): Promise<Set<number>>;
+  /** Networks that carry all of `labels`. */
+  listNetworks(labels: string[]): Promise<NamedObject[]>;
+  removeNetwork(id: string): Promise<void>;
+  /** Creates the secret or config unless one by that name exists; returns its id. */
+  ensureFile(kind: FileKind, spec: SwarmFileSpec): Promise<string>;
+  listFiles(kind: FileKind, labels: string[]): Promise<NamedObject[]>;
+  /** Removes it; false when a service still uses it. */
+  removeFile(kind: FileKind, id: string): Promise<boolean>;
+  /** Volumes on the Engine's own node that carry all of `labels`. */
+  listVolumes(labels: string[]): Promise<NamedObject[]>;
+  removeVolume(name: string): Promise<void>;
+  /** A service's log lines (both streams, demultiplexed), oldest first. */
+  serviceLogs(id: string, opts: LogOptions): AsyncIterable<{ stream: "stdout" | "stderr"; line: string }>;
 }

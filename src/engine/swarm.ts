@@ -126,6 +126,69 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return raw.map(toObservedService);
     },
 
+    async listNetworks(labels) {
+      const raw = await call("list networks", () => docker.listNetworks({ filters: { label: labels } }));
+      return raw.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+    },
+
+    async removeNetwork(id) {
+      await ignore404(`remove network ${id}`, () => docker.getNetwork(id).remove());
+    },
+
+    async ensureFile(kind, spec) {
+      const existing = (await this.listFiles(kind, [])).find((f) => f.name === spec.Name);
+      if (existing) return existing.id;
+      const create = kind === "secret" ? docker.createSecret.bind(docker) : docker.createConfig.bind(docker);
+      const created: any = await call(`create ${kind} ${spec.Name}`, () => create(spec as any));
+      return created.id ?? created.ID;
+    },
+
+    async listFiles(kind, labels) {
+      const filters = labels.length ? { filters: { label: labels } } : {};
+      const raw: any[] = await call(
+        `list ${kind}s`,
+        (): Promise<any[]> => (kind === "secret" ? docker.listSecrets(filters) : docker.listConfigs(filters)),
+      );
+      return raw.map((f) => ({ id: f.ID, name: f.Spec?.Name, labels: f.Spec?.Labels ?? {} }));
+    },
+
+    async removeFile(kind, id) {
+      const target = kind === "secret" ? docker.getSecret(id) : docker.getConfig(id);
+      try {
+        await target.remove();
+        return true;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 404) return true;
+        if (status === 400 || status === 409 || status === 500) return false; // in use by a service
+        throw withContext(`remove ${kind} ${id}`, err);
+      }
+    },
+
+    async listVolumes(labels) {
+      const raw = await call("list volumes", () => docker.listVolumes({ filters: { label: labels } }));
+      return (raw.Volumes ?? []).map((v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }));
+    },
+
+    async removeVolume(name) {
+      await ignore404(`remove volume ${name}`, () => docker.getVolume(name).remove());
+    },
+
+    async *serviceLogs(id, o) {
+      const stream: any = await call(`logs of service ${id}`, () =>
+        (docker.getService(id) as any).logs({
+          stdout: true,
+          stderr: true,
+          follow: o.follow,
+          timestamps: o.timestamps ?? false,
+          ...(o.since === undefined ? {} : { since: o.since }),
+          ...(o.tail === undefined ? {} : { tail: o.tail }),
+          ...(o.signal ? { abortSignal: o.signal } : {}),
+        }),
+      );
+      yield* demuxLines(stream, o.signal);
+    },
+
     async listLive(labels) {
       const raw = await call(
         "list services",
@@ -241,6 +304,52 @@ function detectRoutingMesh(setting = "auto"): boolean {
   // Only a local Engine shares our kernel; for a remote one assume a normal host with IPVS.
   if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith("unix://")) return true;
   return existsSync("/proc/net/ip_vs") || existsSync("/sys/module/ip_vs");
+}
+
+async function ignore404(what: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return;
+    throw withContext(what, err);
+  }
+}
+
+/**
+ * Splits the Engine's multiplexed log stream (8-byte frame headers: stream, 0, 0, 0, size) into
+ * lines. A non-follow call returns the whole buffer at once; a follow call streams frames.
+ */
+async function* demuxLines(
+  source: NodeJS.ReadableStream | Buffer,
+  signal?: AbortSignal,
+): AsyncIterable<{ stream: "stdout" | "stderr"; line: string }> {
+  let buf = Buffer.alloc(0);
+  const partial = { stdout: "", stderr: "" };
+  const chunks: AsyncIterable<Buffer> = Buffer.isBuffer(source)
+    ? (async function* () {
+        yield source;
+      })()
+    : (source as AsyncIterable<Buffer>);
+  try {
+    for await (const chunk of chunks) {
+      if (signal?.aborted) break;
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 8) {
+        const size = buf.readUInt32BE(4);
+        if (buf.length < 8 + size) break;
+        const stream = buf[0] === 2 ? "stderr" : "stdout";
+        const text = partial[stream] + buf.subarray(8, 8 + size).toString("utf8");
+        buf = buf.subarray(8 + size);
+        const lines = text.split("\n");
+        partial[stream] = lines.pop() ?? "";
+        for (const line of lines) yield { stream, line };
+      }
+    }
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+  }
+  for (const stream of ["stdout", "stderr"] as const)
+    if (partial[stream]) yield { stream, line: partial[stream] };
 }
 
 function describeDockerHost(): string {

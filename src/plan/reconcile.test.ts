@@ -42,7 +42,7 @@ function live(
       stack: "shop",
       deploymentId: "d1",
       instance: "i1",
-      networks: ["net1"],
+      networks: [{ Target: "net1" }],
       routingMesh: false,
       hostPorts: [30000],
     },

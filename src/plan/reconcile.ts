@@ -67,9 +67,9 @@ export function planReconcile(
     const { model, deploymentId } = stack.settled;
     const names = model.services.map((s) => swarmServiceName(model.org, model.name, s.name));
     for (const n of names) claimed.add(n);
-    let steps: ReturnType<typeof planStackDeploy>;
+    let steps: ReturnType<typeof planStackDeploy>["steps"];
     try {
-      steps = planStackDeploy(
+      ({ steps } = planStackDeploy(
         model,
         {
           live: new Map(names.flatMap((n) => (byName.has(n) ? [[n, byName.get(n)!] as const] : []))),
@@ -81,8 +81,9 @@ export function planReconcile(
           network: ctx.networkIds.get(orgNetworkName(model.org)) ?? orgNetworkName(model.org),
           routingMesh: ctx.routingMesh,
           hostPortRange: ctx.hostPortRange,
+          networkIds: ctx.networkIds,
         },
-      );
+      ));
     } catch (err) {
       drift.push({ kind: "blocked", org: model.org, stack: model.name, reason: (err as Error).message });
       continue;
@@ -124,7 +125,7 @@ const FIELDS: [string, (s: Spec) => unknown][] = [
   ["image", (s) => s?.TaskTemplate?.ContainerSpec?.Image],
   ["env", (s) => s?.TaskTemplate?.ContainerSpec?.Env ?? []],
   ["command", (s) => s?.TaskTemplate?.ContainerSpec?.Args ?? []],
-  ["replicas", (s) => s?.Mode?.Replicated?.Replicas],
+  ["replicas", (s) => (s?.Mode && "Replicated" in s.Mode ? s.Mode.Replicated.Replicas : "global")],
   ["limits", (s) => s?.TaskTemplate?.Resources?.Limits],
   [
     "ports",

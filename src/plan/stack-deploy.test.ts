@@ -47,7 +47,7 @@ const liveSpec = (image: string, port: number) =>
       stack: "shop",
       deploymentId: "d1",
       instance: "i1",
-      networks: ["berth-org-acme"],
+      networks: [{ Target: "berth-org-acme" }],
       routingMesh: false,
       hostPorts: [port],
     },
@@ -63,7 +63,7 @@ const seen = (
 
 describe("planStackDeploy", () => {
   it("creates a new service on the lowest free host port", () => {
-    const [step] = planStackDeploy(model, seen([], [30000]), ctx);
+    const [step] = planStackDeploy(model, seen([], [30000]), ctx).steps;
     expect(step!.action).toBe("create");
     expect(step!.spec.EndpointSpec.Ports[0]!.PublishedPort).toBe(30001);
     expect(step!.spec.Labels["berth.deployment"]).toBe("d2");
@@ -71,13 +71,13 @@ describe("planStackDeploy", () => {
 
   it("leaves an unchanged service alone and keeps its port", () => {
     const live = { observed: observed(), spec: liveSpec("local/httpd:1", 30001) };
-    const [step] = planStackDeploy(model, seen([["acme-shop_web", live]], [30000, 30001]), ctx);
+    const [step] = planStackDeploy(model, seen([["acme-shop_web", live]], [30000, 30001]), ctx).steps;
     expect(step).toMatchObject({ action: "none", id: "svc1" });
   });
 
   it("updates a changed service with the version it read", () => {
     const live = { observed: observed(), spec: liveSpec("local/httpd:0", 30001) };
-    const [step] = planStackDeploy(model, seen([["acme-shop_web", live]], [30001]), ctx);
+    const [step] = planStackDeploy(model, seen([["acme-shop_web", live]], [30001]), ctx).steps;
     expect(step).toMatchObject({ action: "update", id: "svc1", version: 7 });
   });
 

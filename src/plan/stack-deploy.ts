@@ -6,6 +6,7 @@ import type { StackModel } from "../domain/stack.js";
 import { type PortRange, pickHostPort } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
 import { planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
+import { planStackObjects, type StackObjects } from "./stack-objects.js";
 import type { SwarmServiceSpec } from "./swarm-types.js";
 
 export interface StackObservation {
@@ -20,30 +21,45 @@ export interface StackPlanContext {
   instance: string;
   /** The organization network's id when it exists (the Engine stores ids), else its name. */
   network: string;
+  /** Ids of the stack's networks that exist, by name. */
+  networkIds?: ReadonlyMap<string, string>;
   routingMesh: boolean;
   hostPortRange: PortRange;
 }
 
 export type ServiceStep =
-  | { action: "create"; service: string; spec: SwarmServiceSpec }
+  | { action: "create"; service: string; spec: SwarmServiceSpec; hostPorts: (number | undefined)[] }
   | {
       action: "update";
       service: string;
       spec: SwarmServiceSpec;
+      hostPorts: (number | undefined)[];
       id: string;
       version: number;
       /** False when only settings changed and the running tasks stay. */
       replacesTasks: boolean;
     }
-  | { action: "none"; service: string; spec: SwarmServiceSpec; id: string };
+  | {
+      action: "none";
+      service: string;
+      spec: SwarmServiceSpec;
+      hostPorts: (number | undefined)[];
+      id: string;
+    };
 
-export function planStackDeploy(
-  model: StackModel,
-  seen: StackObservation,
-  ctx: StackPlanContext,
-): ServiceStep[] {
+export interface StackPlan {
+  objects: StackObjects;
+  steps: ServiceStep[];
+}
+
+export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: StackPlanContext): StackPlan {
+  const objects = planStackObjects(model, {
+    instance: ctx.instance,
+    orgNetwork: ctx.network,
+    ...(ctx.networkIds ? { networkIds: ctx.networkIds } : {}),
+  });
   const used = new Set(seen.usedHostPorts);
-  return model.services.map((service) => {
+  const steps = model.services.map((service): ServiceStep => {
     const name = swarmServiceName(model.org, model.name, service.name);
     const live = seen.live.get(name);
     const own = new Set(live?.observed.publishedPorts ?? []);
@@ -54,6 +70,11 @@ export function planStackDeploy(
           `${path}.published`,
           `host port ${port.published} is already published by another service`,
         );
+      }
+      // A compose port publishes exactly what the file says (nothing: Swarm picks).
+      if (port.mode !== undefined) {
+        if (port.published !== undefined) used.add(port.published);
+        return port.published;
       }
       const current = live?.observed.publishedPorts[i];
       const picked = pickHostPort({
@@ -76,16 +97,20 @@ export function planStackDeploy(
       stack: model.name,
       deploymentId: ctx.deploymentId,
       instance: ctx.instance,
-      networks: [ctx.network],
+      networks: objects.serviceNetworks[service.name] ?? [{ Target: ctx.network }],
       routingMesh: ctx.routingMesh,
       hostPorts,
+      secretNames: objects.secretNames,
+      configNames: objects.configNames,
+      volumes: objects.volumes,
     });
-    if (!live) return { action: "create", service: service.name, spec };
+    if (!live) return { action: "create", service: service.name, spec, hostPorts };
     const { id, version } = live.observed;
     if (specNeedsUpdate(spec, live.spec)) {
       const replacesTasks = updateReplacesTasks(spec, live.spec);
-      return { action: "update", service: service.name, spec, id, version, replacesTasks };
+      return { action: "update", service: service.name, spec, hostPorts, id, version, replacesTasks };
     }
-    return { action: "none", service: service.name, spec, id };
+    return { action: "none", service: service.name, spec, hostPorts, id };
   });
+  return { objects, steps };
 }

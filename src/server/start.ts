@@ -12,6 +12,7 @@ import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createJobQueue } from "../jobs/queue.js";
 import { createMetrics } from "../observability/metrics.js";
+import { createSealer, loadMasterKey } from "../security/sealer.js";
 import { openDatabase, redactUrl } from "../store/db.js";
 import { instanceId } from "../store/settings.js";
 import { failOrphanedDeployments } from "../store/stacks.js";
@@ -73,6 +74,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log,
       hostPortRange,
       rolloutTimeoutMs: config.rolloutTimeoutMs,
+      sealer: createSealer(loadMasterKey(config.dataDir)),
       refreshServices: async () => {},
     };
     const observer = createObserver(platform, { metrics, eventDelayMs: config.observerEventDelayMs });

@@ -5,6 +5,7 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { ConfigError } from "../../domain/errors.js";
 import { castTypes } from "./cast.js";
+import { inlineFiles } from "./files.js";
 import { type Env, interpolate } from "./interpolate.js";
 import { parseComposeFile, validateCompose } from "./load.js";
 import { mergeComposeFiles } from "./merge.js";
@@ -17,8 +18,8 @@ export interface ComposeInput {
 
 export interface LoadOptions {
   env: Env;
-  /** Reads an env_file; injected so that loading stays testable without a disk. */
-  readFile(path: string): string;
+  /** Reads an env_file, secret or config file; injected so that loading stays testable without a disk. */
+  readFile(path: string): string | Buffer;
 }
 
 export function loadCompose(files: ComposeInput[], opts: LoadOptions): Record<string, unknown> {
@@ -29,12 +30,12 @@ export function loadCompose(files: ComposeInput[], opts: LoadOptions): Record<st
     // fields (`replicas: ${N}`) are cast to those types, as docker does.
     const data = castTypes(interpolate(raw.data, opts.env) as Record<string, unknown>);
     validateCompose({ ...raw, data });
-    return withEnvFiles(data, f.name, opts.readFile);
+    return inlineFiles(withEnvFiles(data, f.name, opts.readFile), f.name, opts.readFile, opts.env);
   });
   return mergeComposeFiles(docs);
 }
 
-function withEnvFiles(doc: Record<string, unknown>, file: string, readFile: (p: string) => string) {
+function withEnvFiles(doc: Record<string, unknown>, file: string, readFile: (p: string) => string | Buffer) {
   const services = (doc.services ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, svc] of Object.entries(services)) {
     if (svc.env_file === undefined) continue;
@@ -44,7 +45,7 @@ function withEnvFiles(doc: Record<string, unknown>, file: string, readFile: (p: 
     const fromFiles: Record<string, string> = {};
     for (const entry of list) {
       const path = isAbsolute(entry) ? entry : join(dirname(file), entry);
-      let text: string;
+      let text: string | Buffer;
       try {
         text = readFile(path);
       } catch (err) {
@@ -53,7 +54,7 @@ function withEnvFiles(doc: Record<string, unknown>, file: string, readFile: (p: 
           `cannot read ${path}: ${(err as Error).message}`,
         );
       }
-      Object.assign(fromFiles, parseEnvFile(text, `${path}`));
+      Object.assign(fromFiles, parseEnvFile(String(text), `${path}`));
     }
     const own = Array.isArray(svc.environment)
       ? Object.fromEntries(

@@ -1,0 +1,494 @@
+// A loaded compose document (merged, interpolated, validated) -> Berth's StackModel, reading each
+// key the way `docker stack deploy` does. Keys Swarm cannot honour give the docker CLI's warnings;
+// values the schema lets through but docker would refuse give a ConfigError naming the field.
+import { ConfigError } from "../../domain/errors.js";
+import { nameProblem } from "../../domain/names.js";
+import type {
+  FileRefModel,
+  HealthcheckModel,
+  MountModel,
+  NetworkRefModel,
+  PortModel,
+  RestartModel,
+  ServiceModel,
+  StackFileModel,
+  StackModel,
+  StackNetworkModel,
+  StackVolumeModel,
+  UpdateModel,
+} from "../../domain/stack.js";
+import { DEFAULT_LIMITS } from "../defaults.js";
+import { parseImageRef } from "../image-ref.js";
+import { DATA_KEY } from "./files.js";
+import { shellWords } from "./shell-words.js";
+import { parseBytes, parseCpus, parseDuration } from "./units.js";
+import { ignoredKeyWarnings } from "./warnings.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: a validated compose document, read key by key
+type Doc = Record<string, any>;
+
+export interface ComposeModel {
+  model: StackModel;
+  /** What docker would print about keys it ignores. */
+  warnings: string[];
+}
+
+export function composeToModel(doc: Doc, org: string, name: string): ComposeModel {
+  const problem = nameProblem("stack", name);
+  if (problem) throw new ConfigError("--name", problem);
+  const services = Object.entries((doc.services ?? {}) as Record<string, Doc>);
+  if (services.length === 0) throw new ConfigError("services", "the stack defines no services");
+  const volumes = mapEntries(doc.volumes, (key, v) => volumeDef(key, v ?? {}));
+  const networks = mapEntries(doc.networks, (key, n) => networkDef(key, n ?? {}));
+  const model: StackModel = {
+    org,
+    name,
+    services: services
+      .map(([key, s]) =>
+        service(key, s ?? {}, { volumes, networks, secrets: doc.secrets, configs: doc.configs }),
+      )
+      .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    networks,
+    volumes,
+    secrets: mapEntries(doc.secrets, (key, f) => fileDef("secrets", key, f ?? {})),
+    configs: mapEntries(doc.configs, (key, f) => fileDef("configs", key, f ?? {})),
+  };
+  return { model, warnings: ignoredKeyWarnings(doc) };
+}
+
+function mapEntries<T>(defs: unknown, fn: (key: string, v: Doc) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries((defs ?? {}) as Record<string, Doc>))
+    if (!k.startsWith("x-")) out[k] = fn(k, v);
+  return out;
+}
+
+const fail = (path: string, msg: string): never => {
+  throw new ConfigError(path, msg);
+};
+
+function externalName(key: string, def: Doc): string | undefined {
+  const ext = def.external;
+  if (ext === true) return typeof def.name === "string" ? def.name : key;
+  if (ext && typeof ext === "object") return typeof ext.name === "string" ? ext.name : (def.name ?? key);
+  return undefined;
+}
+
+function refuseCustomName(path: string, def: Doc) {
+  if (def.name !== undefined && !def.external) {
+    fail(`${path}.name`, "custom names are not supported: Berth names every object <org>-<stack>_<key>");
+  }
+}
+
+function networkDef(key: string, n: Doc): StackNetworkModel {
+  const path = `networks.${key}`;
+  const external = externalName(key, n);
+  if (external) return { external };
+  refuseCustomName(path, n);
+  return {
+    ...(n.driver ? { driver: n.driver } : {}),
+    ...(n.driver_opts ? { driverOpts: stringMap(n.driver_opts) } : {}),
+    ...(n.labels ? { labels: labelMap(n.labels) } : {}),
+    ...(n.attachable !== undefined ? { attachable: n.attachable } : {}),
+    ...(n.internal !== undefined ? { internal: n.internal } : {}),
+    ...(n.ipam
+      ? {
+          ipam: {
+            ...(n.ipam.driver ? { driver: n.ipam.driver } : {}),
+            config: ((n.ipam.config ?? []) as Doc[]).map((c) => ({
+              ...(c.subnet ? { subnet: c.subnet } : {}),
+              ...(c.gateway ? { gateway: c.gateway } : {}),
+              ...(c.ip_range ? { ipRange: c.ip_range } : {}),
+            })),
+          },
+        }
+      : {}),
+  };
+}
+
+function volumeDef(key: string, v: Doc): StackVolumeModel {
+  const external = externalName(key, v);
+  if (external) return { external };
+  refuseCustomName(`volumes.${key}`, v);
+  return {
+    ...(v.driver ? { driver: v.driver } : {}),
+    ...(v.driver_opts ? { driverOpts: stringMap(v.driver_opts) } : {}),
+    ...(v.labels ? { labels: labelMap(v.labels) } : {}),
+  };
+}
+
+function fileDef(kind: "secrets" | "configs", key: string, f: Doc): StackFileModel {
+  const path = `${kind}.${key}`;
+  const external = externalName(key, f);
+  if (external) return { external };
+  refuseCustomName(path, f);
+  const data =
+    f[DATA_KEY] ?? (typeof f.content === "string" ? Buffer.from(f.content).toString("base64") : undefined);
+  if (typeof data !== "string") fail(path, "needs `file` (read by the CLI) or `external`");
+  return {
+    data,
+    ...(f.labels ? { labels: labelMap(f.labels) } : {}),
+    ...(f.template_driver ? { templateDriver: f.template_driver } : {}),
+  };
+}
+
+interface StackDefs {
+  volumes: Record<string, StackVolumeModel>;
+  networks: Record<string, StackNetworkModel>;
+  secrets: unknown;
+  configs: unknown;
+}
+
+function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
+  const path = `services.${key}`;
+  const problem = nameProblem("service", key);
+  if (problem) fail(path, `service name ${problem}`);
+  if (typeof s.image !== "string")
+    fail(`${path}.image`, "is required: Berth deploys images, it does not build them");
+  const ref = parseImageRef(s.image);
+  if (typeof ref === "string") fail(`${path}.image`, ref);
+  const d: Doc = s.deploy ?? {};
+  const limits: Doc = d.resources?.limits ?? {};
+  const reservations: Doc | undefined = d.resources?.reservations;
+  const out: ServiceModel = {
+    name: key,
+    image: s.image,
+    env: environment(s.environment),
+    ports: ((s.ports ?? []) as unknown[]).flatMap((p, i) => ports(p, `${path}.ports.${i}`)),
+    replicas: d.replicas ?? 1,
+    resources: {
+      cpus:
+        limits.cpus === undefined
+          ? DEFAULT_LIMITS.cpus
+          : (parseCpus(limits.cpus) ??
+            fail(`${path}.deploy.resources.limits.cpus`, `'${limits.cpus}' is not a CPU count`)),
+      memoryBytes:
+        limits.memory === undefined
+          ? DEFAULT_LIMITS.memoryBytes
+          : bytes(limits.memory, `${path}.deploy.resources.limits.memory`),
+      ...(limits.pids === undefined ? {} : { pids: limits.pids }),
+    },
+  };
+  const set = <K extends keyof ServiceModel>(k: K, v: ServiceModel[K] | undefined) => {
+    if (v !== undefined) out[k] = v;
+  };
+  set("entrypoint", command(s.entrypoint, `${path}.entrypoint`));
+  set("command", command(s.command, `${path}.command`));
+  if (d.mode === "global") out.mode = "global";
+  else if (d.mode !== undefined && d.mode !== "replicated")
+    fail(`${path}.deploy.mode`, `'${d.mode}' is not supported (replicated or global)`);
+  set("maxReplicasPerNode", d.placement?.max_replicas_per_node);
+  if (reservations) {
+    out.reservations = {
+      ...(reservations.cpus === undefined
+        ? {}
+        : {
+            cpus:
+              parseCpus(reservations.cpus) ??
+              fail(`${path}.deploy.resources.reservations.cpus`, `'${reservations.cpus}' is not a CPU count`),
+          }),
+      ...(reservations.memory === undefined
+        ? {}
+        : { memoryBytes: bytes(reservations.memory, `${path}.deploy.resources.reservations.memory`) }),
+    };
+  }
+  set("labels", d.labels ? labelMap(d.labels) : undefined);
+  set("containerLabels", s.labels ? labelMap(s.labels) : undefined);
+  set("hostname", s.hostname);
+  set("user", s.user);
+  set("workingDir", s.working_dir);
+  set(
+    "stopGracePeriod",
+    s.stop_grace_period === undefined
+      ? undefined
+      : duration(s.stop_grace_period, `${path}.stop_grace_period`),
+  );
+  set("stopSignal", s.stop_signal);
+  set("tty", s.tty);
+  set("stdinOpen", s.stdin_open);
+  set("readOnly", s.read_only);
+  set("init", s.init);
+  set("sysctls", s.sysctls ? stringMap(s.sysctls) : undefined);
+  set("ulimits", s.ulimits ? ulimits(s.ulimits) : undefined);
+  set("healthcheck", s.healthcheck ? healthcheck(s.healthcheck, `${path}.healthcheck`) : undefined);
+  set(
+    "logging",
+    s.logging
+      ? {
+          ...(s.logging.driver ? { driver: s.logging.driver } : {}),
+          ...(s.logging.options ? { options: stringMap(s.logging.options) } : {}),
+        }
+      : undefined,
+  );
+  if (s.dns !== undefined || s.dns_search !== undefined) {
+    out.dns = {
+      ...(s.dns !== undefined ? { nameservers: list(s.dns) } : {}),
+      ...(s.dns_search !== undefined ? { search: list(s.dns_search) } : {}),
+    };
+  }
+  set("extraHosts", s.extra_hosts ? extraHosts(s.extra_hosts) : undefined);
+  set("isolation", s.isolation);
+  const mounts = ((s.volumes ?? []) as unknown[]).map((v, i) =>
+    mount(v, `${path}.volumes.${i}`, defs.volumes),
+  );
+  set("mounts", mounts.length ? mounts : undefined);
+  set("secrets", s.secrets ? fileRefs("secrets", s.secrets, `${path}.secrets`, defs.secrets) : undefined);
+  set("configs", s.configs ? fileRefs("configs", s.configs, `${path}.configs`, defs.configs) : undefined);
+  set("networks", s.networks ? networkRefs(s.networks, `${path}.networks`, defs.networks) : undefined);
+  set("endpointMode", d.endpoint_mode);
+  set(
+    "restart",
+    d.restart_policy
+      ? restartPolicy(d.restart_policy, `${path}.deploy.restart_policy`)
+      : restartKey(s.restart),
+  );
+  set("update", d.update_config ? updateConfig(d.update_config, `${path}.deploy.update_config`) : undefined);
+  set(
+    "rollback",
+    d.rollback_config ? updateConfig(d.rollback_config, `${path}.deploy.rollback_config`) : undefined,
+  );
+  if (d.placement?.constraints || d.placement?.preferences) {
+    out.placement = {
+      ...(d.placement.constraints ? { constraints: d.placement.constraints } : {}),
+      ...(d.placement.preferences
+        ? { preferences: (d.placement.preferences as Doc[]).map((p) => String(p.spread)) }
+        : {}),
+    };
+  }
+  return out;
+}
+
+function bytes(v: unknown, path: string): number {
+  return parseBytes(v) ?? fail(path, `'${v}' is not a size (like 512M or 1G)`);
+}
+
+function duration(v: unknown, path: string): number {
+  return parseDuration(v) ?? fail(path, `'${v}' is not a duration (like 10s or 1m30s)`);
+}
+
+function command(v: unknown, path: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return v.map(String);
+  return shellWords(String(v)) ?? fail(path, "has an unterminated quote");
+}
+
+function environment(v: unknown): Record<string, string> {
+  if (!v) return {};
+  const entries: [string, unknown][] = Array.isArray(v)
+    ? v.map((e) => {
+        const s = String(e);
+        const eq = s.indexOf("=");
+        return eq < 0 ? [s, null] : [s.slice(0, eq), s.slice(eq + 1)];
+      })
+    : Object.entries(v as Doc);
+  // A name without a value takes the deploying environment's value; the CLI resolves it first.
+  return Object.fromEntries(
+    entries.filter(([, val]) => val !== null && val !== undefined).map(([k, val]) => [k, String(val)]),
+  );
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  return environment(v);
+}
+
+function labelMap(v: unknown): Record<string, string> {
+  if (Array.isArray(v)) {
+    return Object.fromEntries(
+      v.map((e) => {
+        const s = String(e);
+        const eq = s.indexOf("=");
+        return eq < 0 ? [s, ""] : [s.slice(0, eq), s.slice(eq + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(v as Doc).map(([k, val]) => [k, val === null ? "" : String(val)]));
+}
+
+function list(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+function extraHosts(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  return Object.entries(v as Doc)
+    .map(([host, ip]) => `${host}:${ip}`)
+    .sort();
+}
+
+function ulimits(v: Doc): Record<string, { soft: number; hard: number }> {
+  return Object.fromEntries(
+    Object.entries(v).map(([k, l]) => [
+      k,
+      typeof l === "number" ? { soft: l, hard: l } : { soft: l.soft, hard: l.hard },
+    ]),
+  );
+}
+
+function healthcheck(h: Doc, path: string): HealthcheckModel | { disable: true } {
+  if (h.disable) return { disable: true };
+  const test =
+    h.test === undefined
+      ? undefined
+      : typeof h.test === "string"
+        ? ["CMD-SHELL", h.test]
+        : h.test.map(String);
+  return {
+    ...(test ? { test } : {}),
+    ...(h.interval !== undefined ? { interval: duration(h.interval, `${path}.interval`) } : {}),
+    ...(h.timeout !== undefined ? { timeout: duration(h.timeout, `${path}.timeout`) } : {}),
+    ...(h.retries !== undefined ? { retries: h.retries } : {}),
+    ...(h.start_period !== undefined
+      ? { startPeriod: duration(h.start_period, `${path}.start_period`) }
+      : {}),
+  };
+}
+
+function restartPolicy(r: Doc, path: string): RestartModel {
+  return {
+    ...(r.condition ? { condition: r.condition } : {}),
+    ...(r.delay !== undefined ? { delay: duration(r.delay, `${path}.delay`) } : {}),
+    ...(r.max_attempts !== undefined ? { maxAttempts: r.max_attempts } : {}),
+    ...(r.window !== undefined ? { window: duration(r.window, `${path}.window`) } : {}),
+  };
+}
+
+/** The service-level `restart:` key, as docker maps it when there is no deploy.restart_policy. */
+function restartKey(v: unknown): RestartModel | undefined {
+  if (typeof v !== "string" || v === "") return undefined;
+  if (v === "no") return { condition: "none" };
+  if (v === "always" || v === "unless-stopped") return { condition: "any" };
+  const m = /^on-failure(?::(\d+))?$/.exec(v);
+  if (m) return { condition: "on-failure", maxAttempts: m[1] ? Number(m[1]) : 0 };
+  return undefined;
+}
+
+function updateConfig(u: Doc, path: string): UpdateModel {
+  return {
+    ...(u.parallelism !== undefined ? { parallelism: u.parallelism } : {}),
+    ...(u.delay !== undefined ? { delay: duration(u.delay, `${path}.delay`) } : {}),
+    ...(u.failure_action ? { failureAction: u.failure_action } : {}),
+    ...(u.monitor !== undefined ? { monitor: duration(u.monitor, `${path}.monitor`) } : {}),
+    ...(u.max_failure_ratio !== undefined ? { maxFailureRatio: u.max_failure_ratio } : {}),
+    ...(u.order ? { order: u.order } : {}),
+  };
+}
+
+/** Short (`[ip:][published:]target[/proto]`, ranges allowed) or long port syntax. */
+function ports(p: unknown, path: string): PortModel[] {
+  if (p && typeof p === "object") {
+    const l = p as Doc;
+    const target = Number(l.target);
+    if (!Number.isInteger(target) || target < 1 || target > 65535)
+      fail(`${path}.target`, "must be a port between 1 and 65535");
+    const published = l.published === undefined || l.published === "" ? undefined : Number(l.published);
+    if (published !== undefined && (!Number.isInteger(published) || published < 1 || published > 65535)) {
+      fail(`${path}.published`, "must be a port between 1 and 65535");
+    }
+    return [
+      {
+        target,
+        ...(published === undefined ? {} : { published }),
+        protocol: l.protocol ?? "tcp",
+        mode: l.mode ?? "ingress",
+      },
+    ];
+  }
+  const text = String(p);
+  const m =
+    /^(?:(?:[\d.]+|\[[0-9a-f:]+\]):)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(
+      text,
+    );
+  if (!m) return fail(path, `'${text}' is not a port mapping (like 8080, 80:8080 or 8080/udp)`);
+  const protocol = (m[5]?.toLowerCase() ?? "tcp") as PortModel["protocol"];
+  const t0 = Number(m[3]);
+  const t1 = m[4] ? Number(m[4]) : t0;
+  const p0 = m[1] ? Number(m[1]) : undefined;
+  const p1 = m[2] ? Number(m[2]) : p0;
+  if (p0 !== undefined && p1! - p0 !== t1 - t0)
+    fail(path, `'${text}': published and target ranges differ in size`);
+  const out: PortModel[] = [];
+  for (let i = 0; i <= t1 - t0; i++) {
+    const target = t0 + i;
+    const published = p0 === undefined ? undefined : p0 + i;
+    if (target < 1 || target > 65535 || (published !== undefined && (published < 1 || published > 65535))) {
+      fail(path, `'${text}': ports must be between 1 and 65535`);
+    }
+    out.push({ target, ...(published === undefined ? {} : { published }), protocol, mode: "ingress" });
+  }
+  return out;
+}
+
+function mount(v: unknown, path: string, volumes: Record<string, StackVolumeModel>): MountModel {
+  const named = (source: string) => {
+    if (!volumes[source]) fail(path, `volume '${source}' is not defined under the top-level volumes`);
+  };
+  if (typeof v === "string") {
+    const parts = v.split(":");
+    if (parts.length === 1) return { type: "volume", target: parts[0]! };
+    const [source, target, modeText] = parts as [string, string, string?];
+    const readOnly = (modeText ?? "").split(",").includes("ro");
+    const ro = readOnly ? { readOnly: true } : {};
+    if (source.startsWith("/") || source.startsWith(".") || source.startsWith("~")) {
+      return { type: "bind", source, target, ...ro };
+    }
+    named(source);
+    return { type: "volume", source, target, ...ro };
+  }
+  const l = v as Doc;
+  const ro = l.read_only ? { readOnly: true } : {};
+  if (l.type === "tmpfs") {
+    return {
+      type: "tmpfs",
+      target: l.target,
+      ...ro,
+      ...(l.tmpfs?.size !== undefined ? { sizeBytes: bytes(l.tmpfs.size, `${path}.tmpfs.size`) } : {}),
+      ...(l.tmpfs?.mode !== undefined ? { mode: l.tmpfs.mode } : {}),
+    };
+  }
+  if (l.type === "bind") {
+    return {
+      type: "bind",
+      source: l.source,
+      target: l.target,
+      ...ro,
+      ...(l.bind?.propagation ? { propagation: l.bind.propagation } : {}),
+    };
+  }
+  if (l.type !== "volume")
+    fail(`${path}.type`, `'${l.type}' mounts are not supported (volume, bind or tmpfs)`);
+  if (l.source) named(l.source);
+  return {
+    type: "volume",
+    ...(l.source ? { source: l.source } : {}),
+    target: l.target,
+    ...ro,
+    ...(l.volume?.nocopy ? { noCopy: true } : {}),
+  };
+}
+
+function fileRefs(kind: "secrets" | "configs", refs: unknown[], path: string, defs: unknown): FileRefModel[] {
+  const known = (defs ?? {}) as Doc;
+  return refs.map((r, i) => {
+    const l: Doc = typeof r === "string" ? { source: r } : (r as Doc);
+    if (!known[l.source])
+      fail(`${path}.${i}`, `${kind.slice(0, -1)} '${l.source}' is not defined under the top-level ${kind}`);
+    return {
+      source: l.source,
+      target: l.target ?? l.source,
+      uid: l.uid ?? "0",
+      gid: l.gid ?? "0",
+      mode: l.mode ?? 0o444,
+    };
+  });
+}
+
+function networkRefs(v: unknown, path: string, defs: Record<string, StackNetworkModel>): NetworkRefModel[] {
+  const entries: [string, Doc | null][] = Array.isArray(v)
+    ? v.map((n) => [String(n), null])
+    : Object.entries(v as Doc);
+  return entries.map(([name, cfg]) => {
+    if (!defs[name] && name !== "default")
+      fail(`${path}.${name}`, `network '${name}' is not defined under the top-level networks`);
+    return { name, aliases: (cfg?.aliases ?? []).map(String) };
+  });
+}
