@@ -1,6 +1,7 @@
 // Reading stacks with what runs (from the database, which the observer keeps current), and
 // removing them. Services are found by label.
-import { ownerFilter } from "../domain/labels.js";
+import { NotFound } from "../domain/errors.js";
+import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { TaskSummary } from "../plan/observe.js";
 import { serviceStates } from "../store/services.js";
 import { deleteStack, ensureOrg, getStack, listStacks } from "../store/stacks.js";
@@ -55,15 +56,121 @@ export async function viewStacks(p: Platform, org: string): Promise<StackView[]>
   }));
 }
 
-/** Removes a stack's services (found by label), then its record. */
-export async function removeStack(p: Platform, org: string, name: string): Promise<{ removed: string[] }> {
+/**
+ * Removes a stack: its services (found by label), then, once their tasks are gone, the networks,
+ * secrets and configs it owns; its volumes only when asked. Then its record.
+ */
+export async function removeStack(
+  p: Platform,
+  org: string,
+  name: string,
+  opts: { volumes?: boolean } = {},
+): Promise<{ removed: string[]; networks: number; secrets: number; configs: number; volumes: number }> {
+  const orgId = await ensureOrg(p.db, org);
+  await getStack(p.db, orgId, name);
+  const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
+  const services = await p.engine.listServices(owner);
+  for (const s of services) await p.engine.removeService(s.id);
+  const ids = new Set(services.map((s) => s.id));
+  // Networks, secrets and volumes stay busy until the services' containers are gone.
+  for (let i = 0; i < 120; i++) {
+    const left = (await p.engine.listTasks()).filter((t) => ids.has(t.serviceId));
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const counts = { networks: 0, secrets: 0, configs: 0, volumes: 0 };
+  for (const n of await p.engine.listNetworks(owner)) {
+    await retryBusy(() => p.engine.removeNetwork(n.id).then(() => true));
+    counts.networks++;
+  }
+  for (const kind of ["secret", "config"] as const) {
+    for (const f of await p.engine.listFiles(kind, owner)) {
+      if (await retryBusy(() => p.engine.removeFile(kind, f.id))) counts[`${kind}s`]++;
+    }
+  }
+  if (opts.volumes) {
+    for (const v of await p.engine.listVolumes(ownerFilter({ org, stack: name }).label)) {
+      await retryBusy(() => p.engine.removeVolume(v.name).then(() => true));
+      counts.volumes++;
+    }
+  }
+  await deleteStack(p.db, orgId, name);
+  p.log.info({ org, stack: name, services: services.length, ...counts }, "stack removed");
+  return { removed: services.map((s) => s.name), ...counts };
+}
+
+/** Containers leave a moment after their tasks: a busy object is tried again for a few seconds. */
+async function retryBusy(fn: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; ; i++) {
+    try {
+      if (await fn()) return true;
+    } catch (err) {
+      if (i >= 20) throw err;
+    }
+    if (i >= 20) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export interface LogLine {
+  service: string;
+  stream: "stdout" | "stderr";
+  line: string;
+}
+
+/**
+ * Log lines of a stack's services (or one of them), interleaved as they arrive. With `follow` the
+ * iteration lasts until `signal` aborts.
+ */
+export async function stackLogs(
+  p: Platform,
+  org: string,
+  name: string,
+  opts: { service?: string; follow: boolean; since?: number; tail?: number; signal: AbortSignal },
+): Promise<AsyncIterable<LogLine>> {
   const orgId = await ensureOrg(p.db, org);
   await getStack(p.db, orgId, name);
   const services = await p.engine.listServices(
-    ownerFilter({ org, stack: name, instance: p.instanceId }).label,
+    ownerFilter({ org, stack: name, ...(opts.service ? { service: opts.service } : {}) }).label,
   );
-  for (const s of services) await p.engine.removeService(s.id);
-  await deleteStack(p.db, orgId, name);
-  p.log.info({ org, stack: name, services: services.length }, "stack removed");
-  return { removed: services.map((s) => s.name) };
+  if (opts.service && services.length === 0) throw new NotFound("service", `${name}/${opts.service}`);
+  return interleave(p, services, opts);
+}
+
+async function* interleave(
+  p: Platform,
+  services: { id: string; name: string; labels: Record<string, string> }[],
+  opts: { follow: boolean; since?: number; tail?: number; signal: AbortSignal },
+): AsyncIterable<LogLine> {
+  const queue: LogLine[] = [];
+  let wake: (() => void) | undefined;
+  let running = services.length;
+  let failure: unknown;
+  for (const s of services) {
+    const service = s.labels[LABEL.service] ?? s.name;
+    void (async () => {
+      try {
+        for await (const l of p.engine.serviceLogs(s.id, { ...opts, timestamps: false })) {
+          queue.push({ service, ...l });
+          wake?.();
+        }
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        running--;
+        wake?.();
+      }
+    })();
+  }
+  while (running > 0 || queue.length) {
+    if (queue.length) {
+      yield queue.shift()!;
+      continue;
+    }
+    await new Promise<void>((r) => {
+      wake = r;
+    });
+    wake = undefined;
+  }
+  if (failure && !opts.signal.aborted) throw failure;
 }

@@ -29,6 +29,29 @@ export class ApiClient {
     this.token = opts.token ?? process.env.BERTH_TOKEN ?? readToken(opts.dataDir);
   }
 
+  /** A GET whose body streams (logs); errors become CliError like request's. */
+  async stream(path: string, signal?: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new CliError(
+        `cannot reach Berth at ${this.url} (${why}); start it with 'berth up'`,
+        EXIT.unavailable,
+      );
+    }
+    if (!res.ok) {
+      const e = ((await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } })
+        .error;
+      throw new CliError(e?.message ?? `HTTP ${res.status}`, exitCodeFor(e?.code ?? ""));
+    }
+    return res;
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {

@@ -5,6 +5,7 @@ import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerJobCommands } from "./commands/jobs.js";
 import { registerServerCommands } from "./commands/server.js";
+import { registerStackCommands } from "./commands/stack.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
 
 const program = new Command()
@@ -24,6 +25,7 @@ const program = new Command()
 registerServerCommands(program);
 registerAppCommands(program);
 registerJobCommands(program);
+registerStackCommands(program);
 
 try {
   await program.parseAsync(process.argv);

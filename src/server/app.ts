@@ -25,7 +25,8 @@ export function buildApp(deps: AppDeps) {
   const { platform: p, metrics } = deps;
   const app = Fastify({
     loggerInstance: deps.logger,
-    bodyLimit: 1024 * 1024,
+    // A compose document is at most 1 MiB per file; with secrets and configs inlined, more.
+    bodyLimit: 8 * 1024 * 1024,
     // A caller's X-Request-Id (when sane) becomes the correlation id that follows the request into
     // its jobs' logs.
     genReqId: (req) => {

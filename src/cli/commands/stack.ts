@@ -1,0 +1,212 @@
+// `berth stack ...`: compose stacks. Files are loaded here, like `docker stack deploy -c`: variables
+// come from this shell's environment, env_file and secret/config files are read next to the compose
+// file; the server receives the merged document and validates it again.
+import { readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import type { Command } from "commander";
+import type { StackView } from "../../apply/stacks.js";
+import { loadCompose } from "../../config/compose/index.js";
+import { ConfigError } from "../../domain/errors.js";
+import { CliError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { clientFor } from "../globals.js";
+import { printJson, table } from "../output.js";
+import { type DeploymentView, urlsOf, waitFor } from "./apps.js";
+
+interface FileOptions {
+  composeFile: string[];
+  name?: string;
+  json?: boolean;
+}
+
+function loadBody(opts: FileOptions) {
+  if (opts.composeFile.length === 0)
+    throw new ConfigError("-c", "name at least one compose file (-c stack.yml)");
+  const files = opts.composeFile.map((f) => {
+    try {
+      return { name: f, text: readFileSync(f, "utf8") };
+    } catch (err) {
+      throw new ConfigError(f, `cannot read: ${(err as Error).message}`);
+    }
+  });
+  const compose = loadCompose(files, { env: process.env, readFile: (p) => readFileSync(p) });
+  // Like docker, the stack is named by --name, else by the compose `name:`, else by the directory.
+  const name =
+    opts.name ??
+    (typeof compose.name === "string" ? compose.name : basename(dirname(resolve(files[0]!.name))));
+  const { name: _n, ...rest } = compose;
+  return { name, compose: rest };
+}
+
+function printWarnings(warnings: string[]) {
+  for (const w of warnings) console.error(`${w}\n`);
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function withFiles(cmd: Command): Command {
+  return cmd
+    .option(
+      "-c, --compose-file <file>",
+      "compose file (repeatable; later files override earlier ones)",
+      collect,
+      [],
+    )
+    .option("--name <name>", "stack name (default: the compose file's `name`, else its directory)");
+}
+
+export function registerStackCommands(program: Command): void {
+  const stack = program.command("stack").description("compose stacks: deploy, diff, render, ps, logs, rm");
+
+  withFiles(stack.command("render"))
+    .description("print the Swarm create bodies Berth would send, without touching the swarm")
+    .option("--format <format>", "output format (json)", "json")
+    .action(async (opts: FileOptions & { format: string }, cmd: Command) => {
+      if (opts.format !== "json")
+        throw new ConfigError("--format", `'${opts.format}' is not supported (json)`);
+      const rendered = await clientFor(cmd).request<{ warnings: string[] }>(
+        "POST",
+        "/api/v1/stacks/render",
+        loadBody(opts),
+      );
+      printWarnings(rendered.warnings);
+      printJson(rendered);
+    });
+
+  withFiles(stack.command("diff"))
+    .description("show what deploying these files would change, service by service")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: FileOptions, cmd: Command) => {
+      const body = loadBody(opts);
+      const diff = await clientFor(cmd).request<{
+        services: { service: string; action: string; fields?: string[] }[];
+        warnings: string[];
+      }>("POST", "/api/v1/stacks/diff", body);
+      if (opts.json) return printJson(diff);
+      printWarnings(diff.warnings);
+      const sign: Record<string, string> = { create: "+", update: "~", remove: "-", none: "=" };
+      for (const s of diff.services) {
+        console.log(
+          `${sign[s.action] ?? "?"} ${body.name}/${s.service}${s.fields ? ` (${s.fields.join(", ")})` : ""}`,
+        );
+      }
+    });
+
+  withFiles(stack.command("deploy"))
+    .description("deploy compose files as a stack (create or update in place, prune removed services)")
+    .option("--no-wait", "return once the deployment is accepted")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: FileOptions & { wait: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const res = await client.request<{ deployment: DeploymentView; warnings: string[] }>(
+        "POST",
+        "/api/v1/stacks/deploy",
+        loadBody(opts),
+      );
+      printWarnings(res.warnings);
+      const final = opts.wait ? await waitFor(client, res.deployment, !opts.json) : res.deployment;
+      if (opts.json) printJson({ deployment: final, warnings: res.warnings });
+      else console.log(`${final.stack} revision ${final.revision} ${final.status}`);
+      if (opts.wait && final.status !== "succeeded") {
+        throw new CliError(
+          `deployment of ${final.stack} ${final.status.replace("_", " ")}: ${final.reason ?? ""}`,
+          EXIT.failed,
+        );
+      }
+    });
+
+  stack
+    .command("ps")
+    .description("a stack's services and their tasks")
+    .argument("<name>", "stack name")
+    .option("--json", "print the result as JSON")
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const { stack: s } = await client.request<{ stack: StackView }>(
+        "GET",
+        `/api/v1/stacks/${encodeURIComponent(name)}`,
+      );
+      if (opts.json) return printJson({ stack: s, urls: urlsOf(client, s) });
+      console.log(`${s.name} revision ${s.revision} ${s.status}${s.reason ? `: ${s.reason}` : ""}`);
+      const rows = s.services.flatMap((svc) =>
+        svc.tasks.length
+          ? svc.tasks.map((t) => [
+              svc.name,
+              `${svc.running}/${svc.replicas}`,
+              svc.image,
+              `${t.slot ?? "-"}`,
+              t.state,
+              t.error ?? "",
+            ])
+          : [[svc.name, `${svc.running}/${svc.replicas}`, svc.image, "-", "-", ""]],
+      );
+      console.log(table(["SERVICE", "RUNNING", "IMAGE", "SLOT", "STATE", "ERROR"], rows));
+    });
+
+  stack
+    .command("logs")
+    .description("a stack's logs (all services, or one)")
+    .argument("<name>", "stack name")
+    .option("-s, --service <service>", "only this service")
+    .option("-f, --follow", "keep printing new lines")
+    .option("--since <seconds>", "only lines from the last N seconds")
+    .option("-n, --tail <lines>", "only the last N lines of each service")
+    .option("--json", "print one JSON object per line")
+    .action(
+      async (
+        name: string,
+        opts: { service?: string; follow?: boolean; since?: string; tail?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const q = new URLSearchParams();
+        if (opts.service) q.set("service", opts.service);
+        if (opts.follow) q.set("follow", "true");
+        if (opts.since !== undefined) {
+          const secs = Number(opts.since);
+          if (!Number.isFinite(secs) || secs < 0)
+            throw new ConfigError("--since", `'${opts.since}' is not a number of seconds`);
+          q.set("since", String(Math.floor(Date.now() / 1000 - secs)));
+        }
+        if (opts.tail !== undefined) q.set("tail", opts.tail);
+        const res = await clientFor(cmd).stream(`/api/v1/stacks/${encodeURIComponent(name)}/logs?${q}`);
+        const decoder = new TextDecoder();
+        let rest = "";
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          rest += decoder.decode(chunk, { stream: true });
+          const lines = rest.split("\n");
+          rest = lines.pop() ?? "";
+          for (const l of lines) {
+            if (!l) continue;
+            if (opts.json) console.log(l);
+            else {
+              const v = JSON.parse(l) as { service?: string; line?: string; error?: string };
+              if (v.error) throw new CliError(v.error, EXIT.failed);
+              console.log(`${name}_${v.service} | ${v.line}`);
+            }
+          }
+        }
+      },
+    );
+
+  stack
+    .command("rm")
+    .description("remove a stack: services, then its networks, secrets and configs (volumes with --volumes)")
+    .argument("<name>", "stack name")
+    .option("--volumes", "also remove the stack's volumes (their data is lost)")
+    .option("--json", "print the result as JSON")
+    .action(async (name: string, opts: { volumes?: boolean; json?: boolean }, cmd: Command) => {
+      const result = await clientFor(cmd).request<{
+        removed: string[];
+        networks: number;
+        secrets: number;
+        configs: number;
+        volumes: number;
+      }>("DELETE", `/api/v1/stacks/${encodeURIComponent(name)}${opts.volumes ? "?volumes=true" : ""}`);
+      if (opts.json) printJson(result);
+      else {
+        console.log(
+          `removed ${name}: ${result.removed.length} services, ${result.networks} networks, ${result.secrets} secrets, ${result.configs} configs, ${result.volumes} volumes`,
+        );
+      }
+    });
+}
