@@ -65,7 +65,15 @@ export async function removeStack(
   org: string,
   name: string,
   opts: { volumes?: boolean } = {},
-): Promise<{ removed: string[]; networks: number; secrets: number; configs: number; volumes: number }> {
+): Promise<{
+  removed: string[];
+  networks: number;
+  secrets: number;
+  configs: number;
+  volumes: number;
+  /** Objects still in use after 30 s (named so they can be removed later). */
+  left: string[];
+}> {
   const orgId = await ensureOrg(p.db, org);
   await getStack(p.db, orgId, name);
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
@@ -79,37 +87,45 @@ export async function removeStack(
     await new Promise((r) => setTimeout(r, 250));
   }
   const counts = { networks: 0, secrets: 0, configs: 0, volumes: 0 };
+  const left: string[] = [];
+  const count = (ok: boolean, kind: keyof typeof counts, name: string) => {
+    if (ok) counts[kind]++;
+    else left.push(name);
+  };
   for (const n of await p.engine.listNetworks(owner)) {
-    await retryBusy(() => p.engine.removeNetwork(n.id).then(() => true));
-    counts.networks++;
+    count(await retryBusy(() => p.engine.removeNetwork(n.id).then(() => true)), "networks", n.name);
   }
   for (const kind of ["secret", "config"] as const) {
     for (const f of await p.engine.listFiles(kind, owner)) {
-      if (await retryBusy(() => p.engine.removeFile(kind, f.id))) counts[`${kind}s`]++;
+      count(await retryBusy(() => p.engine.removeFile(kind, f.id)), `${kind}s`, f.name);
     }
   }
   if (opts.volumes) {
     for (const v of await p.engine.listVolumes(ownerFilter({ org, stack: name }).label)) {
-      await retryBusy(() => p.engine.removeVolume(v.name).then(() => true));
-      counts.volumes++;
+      count(await retryBusy(() => p.engine.removeVolume(v.name).then(() => true)), "volumes", v.name);
     }
   }
   await deleteStack(p.db, orgId, name);
+  if (left.length)
+    p.log.warn({ org, stack: name, left }, "objects still in use were left; remove them later");
   p.log.info({ org, stack: name, services: services.length, ...counts }, "stack removed");
-  return { removed: services.map((s) => s.name), ...counts };
+  return { removed: services.map((s) => s.name), ...counts, left };
 }
 
-/** Containers leave a moment after their tasks: a busy object is tried again for a few seconds. */
+/**
+ * Containers leave a while after their tasks (up to their stop grace period): a busy object is tried
+ * again for 30 s. False when it is still busy then.
+ */
 async function retryBusy(fn: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; ; i++) {
+  for (let i = 0; i < 60; i++) {
     try {
       if (await fn()) return true;
-    } catch (err) {
-      if (i >= 20) throw err;
+    } catch {
+      // busy (an endpoint or a task still uses it): try again
     }
-    if (i >= 20) return false;
     await new Promise((r) => setTimeout(r, 500));
   }
+  return false;
 }
 
 export interface LogLine {

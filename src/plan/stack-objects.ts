@@ -44,7 +44,8 @@ export function planStackObjects(model: StackModel, ctx: StackObjectsContext): S
 
   const networkDefs = { ...model.networks };
   const compose = model.networks !== undefined;
-  if (compose && model.services.some((s) => !s.networks) && !networkDefs[DEFAULT_NETWORK]) {
+  const wantsDefault = (s: ServiceModel) => !s.networks || s.networks.some((n) => n.name === DEFAULT_NETWORK);
+  if (compose && model.services.some(wantsDefault) && !networkDefs[DEFAULT_NETWORK]) {
     networkDefs[DEFAULT_NETWORK] = {};
   }
   // Like docker, only networks some service joins are created.

@@ -207,6 +207,7 @@ export function registerStackCommands(program: Command): void {
         console.log(
           `removed ${name}: ${result.removed.length} services, ${result.networks} networks, ${result.secrets} secrets, ${result.configs} configs, ${result.volumes} volumes`,
         );
+        if (result.left.length) console.error(`still in use, left for now: ${result.left.join(", ")}`);
       }
     });
 }

@@ -54,7 +54,14 @@ export function parseComposeFile(name: string, text: string): ComposeFile {
     throw new ConfigError(name, `file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; the limit is 1 MiB`);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: true });
+  // YAML 1.1, as docker's loader reads it: `mode: 0440` is octal, `yes` is true.
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    merge: true,
+    prettyErrors: true,
+    version: "1.1",
+  });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const at = yamlError.linePos?.[0];

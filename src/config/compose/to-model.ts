@@ -395,7 +395,7 @@ function ports(p: unknown, path: string): PortModel[] {
   }
   const text = String(p);
   const m =
-    /^(?:(?:[\d.]+|\[[0-9a-f:]+\]):)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(
+    /^(?:(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\]):)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(
       text,
     );
   if (!m) return fail(path, `'${text}' is not a port mapping (like 8080, 80:8080 or 8080/udp)`);

@@ -1,0 +1,173 @@
+// Conformance with `docker stack deploy`: every compose file of the corpus (test/conformance/compose)
+// is deployed with the docker CLI and with Berth on the real swarm, and the ServiceSpecs Swarm stores
+// are compared field by field. Every field docker sets must come out the same in Berth's spec;
+// Berth's own labels, its organization network and its name prefix (<org>-<stack>, digest-suffixed
+// secret and config names) are the documented differences, and where docker leaves a field unset
+// Berth may apply its defaults (limits, restart and update policies).
+import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, ROOT, startBerth, type TestBerth, until } from "../helpers/berth.js";
+
+const exec = promisify(execFile);
+const CORPUS = join(ROOT, "test/conformance/compose");
+const d = docker();
+
+/** Each case: its files (`NN-multi-a.yml` and `NN-multi-b.yml` are deployed together). */
+const groups = new Map<string, string[]>();
+for (const f of readdirSync(CORPUS)
+  .filter((f) => f.endsWith(".yml"))
+  .sort()) {
+  groups.set(f.slice(0, 2), [...(groups.get(f.slice(0, 2)) ?? []), join(CORPUS, f)]);
+}
+const cases = [...groups].map(([id, files]) => ({ id, files }));
+
+let b: TestBerth;
+beforeAll(async () => {
+  // Ingress ports and VIPs exactly as docker writes them; this kernel lacks IPVS, so they carry no
+  // traffic here, but the specs are what is compared.
+  b = await startBerth({ BERTH_ROUTING_MESH: "on", BERTH_ROLLOUT_TIMEOUT: "30" });
+}, 120_000);
+afterAll(async () => {
+  await b?.stop();
+});
+
+const isUnset = (v: unknown): boolean =>
+  v === undefined ||
+  v === null ||
+  v === "" ||
+  v === 0 ||
+  v === false ||
+  (Array.isArray(v) && v.length === 0) ||
+  (typeof v === "object" && !Array.isArray(v) && Object.values(v as object).every(isUnset));
+
+/** The value without unset fields, so that `0` written and `0` omitted compare equal. */
+function prune(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(prune);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => !isUnset(x))
+        .map(([k, x]) => [k, prune(x)]),
+    );
+  }
+  return v;
+}
+
+/** Paths where docker set a value and Berth's differs. */
+function mismatches(dk: any, br: any, path = ""): string[] {
+  if (isUnset(dk)) return [];
+  if (Array.isArray(dk) || typeof dk !== "object") {
+    const [a, z] = [JSON.stringify(prune(dk)), JSON.stringify(prune(br))];
+    return a === z ? [] : [`${path}: docker ${a}, berth ${z}`];
+  }
+  return Object.keys(dk).flatMap((k) => mismatches(dk[k], br?.[k], path ? `${path}.${k}` : k));
+}
+
+const OWN = (k: string) => k.startsWith("berth.") || k === "com.docker.stack.namespace";
+const dropOwn = (labels?: Record<string, string>) =>
+  labels && Object.fromEntries(Object.entries(labels).filter(([k]) => !OWN(k)));
+
+/** A stored spec in comparable terms: names without the stack prefix, Berth's own parts removed. */
+function normalize(spec: any, ns: string, networkNames: Map<string, string>): any {
+  const s = structuredClone(spec);
+  const descope = (name: string) => (name.startsWith(`${ns}_`) ? name.slice(ns.length + 1) : name);
+  s.Name = descope(s.Name);
+  s.Labels = dropOwn(s.Labels);
+  const c = s.TaskTemplate.ContainerSpec;
+  c.Labels = dropOwn(c.Labels);
+  s.TaskTemplate.Networks = (s.TaskTemplate.Networks ?? [])
+    .map((n: any) => ({ ...n, Target: descope(networkNames.get(n.Target) ?? n.Target) }))
+    .filter((n: any) => !n.Target.startsWith("berth-org-"));
+  for (const m of c.Mounts ?? []) {
+    if (m.Source) m.Source = descope(m.Source);
+    if (m.VolumeOptions?.Labels) m.VolumeOptions.Labels = dropOwn(m.VolumeOptions.Labels);
+  }
+  for (const r of c.Secrets ?? []) {
+    delete r.SecretID;
+    r.SecretName = descope(r.SecretName).replace(/-[0-9a-f]{12}$/, "");
+  }
+  for (const r of c.Configs ?? []) {
+    delete r.ConfigID;
+    r.ConfigName = descope(r.ConfigName).replace(/-[0-9a-f]{12}$/, "");
+  }
+  return s;
+}
+
+async function storedSpecs(namespace: string): Promise<Map<string, any>> {
+  const nets = new Map<string, string>(
+    ((await d.listNetworks()) as any[]).map((n) => [n.Id as string, n.Name as string]),
+  );
+  const services: any[] = await (d.listServices as any)({
+    filters: { label: [`com.docker.stack.namespace=${namespace}`] },
+  });
+  return new Map(
+    services.map((s) => [s.Spec.Name.slice(namespace.length + 1), normalize(s.Spec, namespace, nets)]),
+  );
+}
+
+async function servicesGone(namespace: string) {
+  await until(
+    `${namespace} to be removed`,
+    async () => {
+      const left: any[] = await (d.listServices as any)({
+        filters: { label: [`com.docker.stack.namespace=${namespace}`] },
+      });
+      const tasks: any[] = await (d.listTasks as any)({});
+      return (
+        left.length === 0 &&
+        !tasks.some(
+          (t) =>
+            t.Spec?.ContainerSpec?.Labels?.["com.docker.stack.namespace"] === namespace &&
+            t.DesiredState === "running",
+        )
+      );
+    },
+    60_000,
+  );
+}
+
+describe("compose conformance with docker stack deploy", () => {
+  it("has a corpus of at least 25 compose files", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(cases)(
+    "$id: Berth's ServiceSpecs carry every field docker sets",
+    async ({ id, files }) => {
+      const dockerStack = `dk${id}`;
+      const berthStack = `cf${id}`;
+      const composeArgs = files.flatMap((f) => ["-c", f]);
+
+      const dk = await exec(
+        "docker",
+        ["stack", "deploy", "--resolve-image", "never", ...composeArgs, dockerStack],
+        {
+          cwd: CORPUS,
+        },
+      );
+      const fromDocker = await storedSpecs(dockerStack);
+      await exec("docker", ["stack", "rm", dockerStack]);
+      await servicesGone(dockerStack);
+
+      const br = await b.cli(["stack", "deploy", ...composeArgs, "--name", berthStack, "--json"]);
+      expect([0, 1], br.stderr).toContain(br.code); // 1: Swarm could not run it here (placement), specs still compare
+      const fromBerth = await storedSpecs(`default-${berthStack}`);
+      expect((await b.cli(["stack", "rm", berthStack, "--volumes"])).code).toBe(0);
+
+      expect([...fromBerth.keys()].sort()).toEqual([...fromDocker.keys()].sort());
+      const problems = [...fromDocker].flatMap(([name, spec]) =>
+        mismatches(spec, fromBerth.get(name)).map((m) => `${name}: ${m}`),
+      );
+      expect(problems).toEqual([]);
+
+      // Docker's warnings about ignored keys are Berth's warnings.
+      const ignoring = (text: string) =>
+        text.split("\n").filter((l) => l.startsWith("Ignoring") || /^[a-z_]+: [A-Z]/.test(l));
+      expect(ignoring(br.stderr)).toEqual(ignoring(dk.stderr));
+    },
+    180_000,
+  );
+});
