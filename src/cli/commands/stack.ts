@@ -201,6 +201,7 @@ export function registerStackCommands(program: Command): void {
         secrets: number;
         configs: number;
         volumes: number;
+        left: string[];
       }>("DELETE", `/api/v1/stacks/${encodeURIComponent(name)}${opts.volumes ? "?volumes=true" : ""}`);
       if (opts.json) printJson(result);
       else {
