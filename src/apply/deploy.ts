@@ -11,6 +11,7 @@ import { orgNetworkName, swarmServiceName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
+import type { PolicyRelaxations } from "../plan/policy.js";
 import { planStackDeploy, type ServiceStep, type StackObservation } from "../plan/stack-deploy.js";
 import type { StackObjects } from "../plan/stack-objects.js";
 import { pickSubnet } from "../plan/subnets.js";
@@ -27,6 +28,7 @@ import {
   reservedPorts,
   updateDeployment,
 } from "../store/stacks.js";
+import { admit } from "./admission.js";
 import type { Platform } from "./platform.js";
 import { followRollout } from "./rollout.js";
 
@@ -34,10 +36,11 @@ export const DEPLOY_JOB = "deploy";
 
 export async function requestDeploy(
   p: Platform,
-  opts: { model: StackModel; requestedBy: string; correlationId: string },
+  opts: { model: StackModel; policy: PolicyRelaxations; requestedBy: string; correlationId: string },
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await ensureOrg(p.db, opts.model.org);
+  await admit(p, orgId, opts.model, opts.policy);
   const deploymentId = randomUUID();
   const jobId = randomUUID();
   let recorded: DeploymentRow | undefined;

@@ -1,6 +1,8 @@
 // The CLI's API client. Finds the control plane (flag, env, or the data directory of a local
 // `berth up`) and turns error bodies into CliError with the matching exit code.
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { DEFAULT_API_PORT } from "../config/defaults.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
@@ -17,16 +19,51 @@ export class CliError extends Error {
 export interface ClientOptions {
   url?: string;
   token?: string;
+  org?: string;
   dataDir: string;
+}
+
+/** What `berth login` stores (mode 0600): where to call, with which token, in which organization. */
+export interface Credentials {
+  url: string;
+  token: string;
+  org: string;
+}
+
+export function credentialsPath(): string {
+  return process.env.BERTH_CREDENTIALS ?? join(homedir(), ".config", "berth", "credentials.json");
+}
+
+export function readCredentials(): Credentials | undefined {
+  try {
+    return JSON.parse(readFileSync(credentialsPath(), "utf8")) as Credentials;
+  } catch {
+    return undefined;
+  }
 }
 
 export class ApiClient {
   readonly url: string;
   private readonly token: string | undefined;
 
+  private readonly org: string | undefined;
+
+  /** Flags, then environment, then `berth login`'s credentials, then the local control plane's admin token. */
   constructor(opts: ClientOptions) {
-    this.url = (opts.url ?? process.env.BERTH_URL ?? localServerUrl(opts.dataDir)).replace(/\/$/, "");
-    this.token = opts.token ?? process.env.BERTH_TOKEN ?? readToken(opts.dataDir);
+    const explicitUrl = opts.url ?? process.env.BERTH_URL;
+    const explicitToken = opts.token ?? process.env.BERTH_TOKEN;
+    const saved = explicitUrl || explicitToken ? undefined : readCredentials();
+    this.url = (explicitUrl ?? saved?.url ?? localServerUrl(opts.dataDir)).replace(/\/$/, "");
+    this.token = explicitToken ?? saved?.token ?? readToken(opts.dataDir);
+    this.org = opts.org ?? process.env.BERTH_ORG ?? saved?.org;
+  }
+
+  private headers(json: boolean): Record<string, string> {
+    return {
+      ...(json ? { "content-type": "application/json" } : {}),
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...(this.org ? { "x-berth-org": this.org } : {}),
+    };
   }
 
   /** A GET whose body streams (logs); errors become CliError like request's. */
@@ -34,7 +71,7 @@ export class ApiClient {
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
-        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+        headers: this.headers(false),
         ...(signal ? { signal } : {}),
       });
     } catch (err) {
@@ -57,10 +94,7 @@ export class ApiClient {
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
-        headers: {
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        },
+        headers: this.headers(body !== undefined),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(120_000),
       });

@@ -20,6 +20,8 @@ const BY_CODE: Record<string, number> = {
   policy_violation: EXIT.invalidInput,
   unavailable: EXIT.unavailable,
   unauthorized: EXIT.unauthorized,
+  forbidden: EXIT.unauthorized,
+  rate_limited: EXIT.unavailable,
 };
 
 export function exitCodeFor(code: string): number {
@@ -34,4 +36,4 @@ Exit codes:
   3  not found
   4  conflict (already exists, changed concurrently, over quota)
   5  Berth, Docker or the database is unreachable
-  6  missing or invalid API token`;
+  6  missing or invalid credentials, or a role that does not allow this`;

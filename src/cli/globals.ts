@@ -6,14 +6,16 @@ export interface GlobalOptions {
   dataDir: string;
   url?: string;
   token?: string;
+  org?: string;
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as { dataDir?: string; url?: string; token?: string };
+  const o = cmd.optsWithGlobals() as { dataDir?: string; url?: string; token?: string; org?: string };
   return {
     dataDir: o.dataDir ?? defaultDataDir(),
     ...(o.url ? { url: o.url } : {}),
     ...(o.token ? { token: o.token } : {}),
+    ...(o.org ? { org: o.org } : {}),
   };
 }
 

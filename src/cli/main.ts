@@ -4,6 +4,7 @@ import { BerthError } from "../domain/errors.js";
 import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerJobCommands } from "./commands/jobs.js";
+import { registerOrgCommands } from "./commands/orgs.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerStackCommands } from "./commands/stack.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
@@ -17,7 +18,11 @@ const program = new Command()
     "data directory of the local control plane (env BERTH_DATA_DIR, default ~/.berth)",
   )
   .option("--url <url>", "Berth API URL (env BERTH_URL; default: the local control plane)")
-  .option("--token <token>", "API token (env BERTH_TOKEN; default: the local admin token)")
+  .option(
+    "--token <token>",
+    "API token (env BERTH_TOKEN; default: berth login's, else the local admin token)",
+  )
+  .option("--org <org>", "organization to act in (env BERTH_ORG; default: the token's, else 'default')")
   .addHelpText("after", EXIT_HELP)
   .showHelpAfterError("(run 'berth --help' for usage)")
   .exitOverride();
@@ -26,6 +31,7 @@ registerServerCommands(program);
 registerAppCommands(program);
 registerJobCommands(program);
 registerStackCommands(program);
+registerOrgCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,8 @@ export const dataDirPaths = (dataDir: string) => ({
   adminToken: join(dataDir, "admin.token"),
   /** Written by a running control plane: its URL and pid. */
   serverInfo: join(dataDir, "server.json"),
+  /** The generated first admin password, until `berth up` prints it once. */
+  initialAdmin: join(dataDir, "initial-admin-password"),
   /** Held while a control plane uses this directory. */
   lock: join(dataDir, "berth.pid"),
   /** Output of a detached control plane. */

@@ -8,6 +8,7 @@ export type ErrorCode =
   | "quota_exceeded"
   | "policy_violation"
   | "unauthorized"
+  | "forbidden"
   | "unavailable"
   | "deploy_failed";
 
@@ -46,6 +47,27 @@ export class Conflict extends BerthError {
 
 export class Unauthorized extends BerthError {
   readonly code = "unauthorized";
+}
+
+/** The caller is known but its role does not allow this. */
+export class Forbidden extends BerthError {
+  readonly code = "forbidden";
+}
+
+/** A deployment would exceed the organization's quota; the message names the numbers. */
+export class QuotaExceeded extends BerthError {
+  readonly code = "quota_exceeded";
+}
+
+/** A workload breaks a rule of the tenant policy; the message names the field and the rule. */
+export class PolicyViolation extends BerthError {
+  readonly code = "policy_violation";
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`${path}: ${problem}`, { details: { path } });
+  }
 }
 
 /** A dependency (Docker, the database) cannot be reached or refused the request. */

@@ -127,6 +127,18 @@ export interface ServiceModel {
   update?: UpdateModel;
   rollback?: UpdateModel;
   placement?: { constraints?: string[]; preferences?: string[] };
+  /**
+   * Host access the file asked for (compose keys Swarm ignores or that give a container power over
+   * its host). Kept so the tenant policy can refuse them by name rather than drop them silently.
+   */
+  hostAccess?: {
+    privileged?: boolean;
+    capAdd?: string[];
+    devices?: string[];
+    /** `network_mode`, `pid`, `ipc`, `userns_mode` set to `host`. */
+    hostNamespaces?: string[];
+    securityOpt?: string[];
+  };
 }
 
 export interface StackNetworkModel {

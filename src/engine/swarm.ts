@@ -393,5 +393,15 @@ function toObservedTask(raw: any): ObservedTask {
     message: raw.Status?.Message ?? "",
     ...(raw.Status?.Err ? { error: raw.Status.Err } : {}),
     createdAt: raw.CreatedAt,
+    ...(raw.NetworksAttachments
+      ? {
+          addresses: Object.fromEntries(
+            (raw.NetworksAttachments as any[]).map((a) => [a.Network?.ID, a.Addresses ?? []]),
+          ),
+        }
+      : {}),
+    ...(raw.Status?.ContainerStatus?.ExitCode === undefined
+      ? {}
+      : { exitCode: raw.Status.ContainerStatus.ExitCode }),
   };
 }

@@ -29,6 +29,9 @@ export interface ObservedTask {
   error?: string;
   /** RFC 3339 timestamp from Docker's clock. */
   createdAt: string;
+  /** The task's addresses (CIDR) on each network it is attached to, by network id. */
+  addresses?: Record<string, string[]>;
+  exitCode?: number;
 }
 
 export interface ObservedService {

@@ -1,16 +1,21 @@
 // The HTTP API. Routes validate input through the config layer, call the apply layer, and map
 // domain errors at this edge only.
 import { randomUUID } from "node:crypto";
+import cookie from "@fastify/cookie";
+import rateLimit from "@fastify/rate-limit";
 import Fastify from "fastify";
 import type { Logger } from "pino";
 import type { Platform } from "../apply/platform.js";
-import { DEFAULT_ORG } from "../config/defaults.js";
 import type { Metrics } from "../observability/metrics.js";
-import { bearerAuth } from "./auth.js";
-import { errorHandler } from "./http-errors.js";
+import { authenticate } from "./access.js";
+import { body, errorHandler } from "./http-errors.js";
+import { docsPage, openApiDocument } from "./openapi.js";
+import { type RegisteredRoute, Routes } from "./registry.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { driftRoutes } from "./routes/drift.js";
+import { identityRoutes } from "./routes/identity.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { orgRoutes } from "./routes/orgs.js";
 import { stackRoutes } from "./routes/stacks.js";
 
 export interface AppDeps {
@@ -19,7 +24,11 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   ping: { db: () => Promise<void>; docker: () => Promise<void> };
+  /** Receives the declared routes (tests drive every endpoint with them). */
+  onRoutes?: (routes: RegisteredRoute[]) => void;
 }
+
+const VERSION = "1";
 
 export function buildApp(deps: AppDeps) {
   const { platform: p, metrics } = deps;
@@ -63,14 +72,29 @@ export function buildApp(deps: AppDeps) {
     return metrics.registry.metrics();
   });
 
+  app.register(cookie);
+  // Only routes that ask for it (login, token creation) are limited, per client address.
+  app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      ...body("rate_limited", `too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`),
+    }),
+  });
   app.register(
     async (api) => {
-      api.addHook("onRequest", bearerAuth(deps.token));
-      const org = DEFAULT_ORG;
-      deploymentRoutes(api, p, org);
-      stackRoutes(api, p, org);
-      jobRoutes(api, p, org);
-      driftRoutes(api, p, org);
+      api.addHook("onRequest", async (req) => authenticate(p, deps.token, req));
+      const routes = new Routes(api, p);
+      identityRoutes(routes, p);
+      orgRoutes(routes, p);
+      deploymentRoutes(routes, p);
+      stackRoutes(routes, p);
+      jobRoutes(routes, p);
+      driftRoutes(routes, p);
+      const doc = openApiDocument(routes.all, VERSION);
+      api.get("/openapi.json", async () => doc);
+      api.get("/docs", async (_req, reply) => reply.type("text/html").send(docsPage(routes.all)));
+      deps.onRoutes?.(routes.all);
     },
     { prefix: "/api/v1" },
   );

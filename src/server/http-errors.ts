@@ -6,6 +6,7 @@ import { BerthError, type ErrorCode } from "../domain/errors.js";
 const STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   quota_exceeded: 409,

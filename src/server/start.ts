@@ -18,6 +18,7 @@ import { instanceId } from "../store/settings.js";
 import { failOrphanedDeployments } from "../store/stacks.js";
 import { buildApp } from "./app.js";
 import { ensureAdminToken } from "./auth.js";
+import { bootstrapIdentity } from "./bootstrap.js";
 import { acquireLock } from "./lock.js";
 
 export interface RunningServer {
@@ -98,6 +99,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     cleanup.push(() => drift.stop());
 
+    await bootstrapIdentity(database.db, config.dataDir);
     const token = ensureAdminToken(config.dataDir);
     const app = buildApp({
       platform,

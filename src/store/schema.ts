@@ -18,6 +18,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { StackModel } from "../domain/stack.js";
 import type { TaskSummary } from "../plan/observe.js";
+import type { PolicyRelaxations } from "../plan/policy.js";
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -28,10 +29,13 @@ const orgRef = () =>
     .notNull()
     .references(() => organizations.id, { onDelete: "cascade" });
 
+export type { PolicyRelaxations };
+
 export const organizations = pgTable("organizations", {
   id: id(),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
+  policy: jsonb("policy").$type<PolicyRelaxations>().notNull().default({}),
   createdAt: createdAt(),
 });
 
@@ -123,6 +127,38 @@ export const apiTokens = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("api_tokens_org").on(t.orgId)],
+);
+
+/** Browser sessions: the cookie holds a random token; only its SHA-256 is stored. */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull().unique(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("sessions_user").on(t.userId)],
+);
+
+/**
+ * Responses of creating calls sent with an `Idempotency-Key`: the same key (per organization and
+ * route) gets the same response instead of a second deployment. Kept for a day.
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    orgId: orgRef(),
+    key: text("key").notNull(),
+    route: text("route").notNull(),
+    status: integer("status").notNull(),
+    response: jsonb("response").$type<unknown>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.route, t.key] })],
 );
 
 /** Limits per organization; null means no limit. */

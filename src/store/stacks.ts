@@ -138,6 +138,11 @@ export async function listStacks(db: Db, orgId: string): Promise<StackSummary[]>
   return rows.sort((a, b) => a.stack.name.localeCompare(b.stack.name));
 }
 
+/** The model of each stack's latest revision (what the organization asked to run). */
+export async function latestModels(db: Db, orgId: string): Promise<StackModel[]> {
+  return (await listStacks(db, orgId)).map((r) => r.latest.spec);
+}
+
 export async function getStack(db: Db, orgId: string, name: string): Promise<StackRow> {
   const [row] = await db
     .select()

@@ -1,6 +1,6 @@
 // `berth up` and `berth down`: run the control plane in the foreground or detached.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import type { Command } from "commander";
 import { dataDirPaths, type ServerInfo } from "../../config/data-dir.js";
 import { loadServerConfig } from "../../config/server-config.js";
@@ -29,13 +29,19 @@ export function registerServerCommands(program: Command): void {
         if (opts.detach) {
           const args = ["up", "--port", String(config.port), "--host", config.host];
           const info = await startDetached(config.dataDir, args);
-          if (opts.json) printJson(info);
-          else console.log(`Berth is up at ${info.url} (pid ${info.pid}, data in ${config.dataDir})`);
+          const admin = takeInitialAdmin(config.dataDir);
+          if (opts.json) printJson({ ...info, ...(admin ? { initialAdmin: admin } : {}) });
+          else {
+            console.log(`Berth is up at ${info.url} (pid ${info.pid}, data in ${config.dataDir})`);
+            if (admin) printAdmin(admin);
+          }
           return;
         }
         const { startServer } = await import("../../server/start.js");
         const server = await startServer(config);
         console.error(`Berth is up at ${server.url} (data in ${config.dataDir}); Ctrl-C stops it`);
+        const admin = takeInitialAdmin(config.dataDir);
+        if (admin) printAdmin(admin);
         await new Promise<void>((resolve) => {
           process.once("SIGINT", () => resolve());
           process.once("SIGTERM", () => resolve());
@@ -95,6 +101,20 @@ async function startDetached(dataDir: string, args: string[]): Promise<ServerInf
     await sleep(200);
   }
   throw new CliError(`Berth did not come up within 120 s; see ${paths.log}`, EXIT.unavailable);
+}
+
+/** The generated first admin password, once: the file is deleted after reading. */
+function takeInitialAdmin(dataDir: string): { email: string; password: string } | undefined {
+  const path = dataDirPaths(dataDir).initialAdmin;
+  if (!existsSync(path)) return undefined;
+  const [email, password] = readFileSync(path, "utf8").split("\n");
+  rmSync(path, { force: true });
+  return email && password ? { email, password } : undefined;
+}
+
+function printAdmin(a: { email: string; password: string }) {
+  console.error(`platform admin created: ${a.email}  password: ${a.password}`);
+  console.error("(shown once; sign in with 'berth login --email <email>')");
 }
 
 function readServerInfo(dataDir: string): ServerInfo | undefined {

@@ -54,4 +54,14 @@ services:
     const text = `services: {}\n#${"x".repeat(MAX_COMPOSE_BYTES)}`;
     expect(() => loadComposeFile("big.yml", text)).toThrow("big.yml: file is 1.0 MiB; the limit is 1 MiB");
   });
+
+  it("reads numbers with a leading zero as octal, like docker, and keeps keys such as off and . as text", () => {
+    const f = loadComposeFile(
+      "stack.yml",
+      "services:\n  off:\n    image: a\n    build: .\n    secrets:\n      - source: s\n        mode: 0440\nsecrets:\n  s:\n    file: ./s\n",
+    );
+    const off = (f.data.services as Record<string, any>).off;
+    expect(off.secrets[0].mode).toBe(0o440);
+    expect(off.build).toBe(".");
+  });
 });

@@ -3,10 +3,23 @@
 import { createRequire } from "node:module";
 import type { ErrorObject } from "ajv";
 import { Ajv2019 } from "ajv/dist/2019.js";
-import { isNode, LineCounter, parseDocument } from "yaml";
+import { isNode, LineCounter, parseDocument, type ScalarTag } from "yaml";
 import { ConfigError } from "../../domain/errors.js";
 
 export const MAX_COMPOSE_BYTES = 1024 * 1024;
+
+/**
+ * docker's loader reads `mode: 0440` as octal (YAML 1.1); YAML 1.2 would read 440. Only this rule of
+ * YAML 1.1 is taken: its other ones (`off` as false, `.` as a number) would change service names.
+ */
+const LEGACY_OCTAL: ScalarTag = {
+  tag: "tag:yaml.org,2002:int",
+  format: "OCT",
+  default: true,
+  test: /^0[0-7]+$/,
+  resolve: (text: string) => Number.parseInt(text, 8),
+  identify: (value: unknown) => typeof value === "number",
+};
 
 export interface ComposeFile {
   /** The file name, for messages. */
@@ -54,13 +67,12 @@ export function parseComposeFile(name: string, text: string): ComposeFile {
     throw new ConfigError(name, `file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; the limit is 1 MiB`);
   }
   const lines = new LineCounter();
-  // YAML 1.1, as docker's loader reads it: `mode: 0440` is octal, `yes` is true.
   const doc = parseDocument(text, {
     lineCounter: lines,
     uniqueKeys: true,
     merge: true,
     prettyErrors: true,
-    version: "1.1",
+    customTags: (tags) => [LEGACY_OCTAL, ...tags],
   });
   const yamlError = doc.errors[0];
   if (yamlError) {

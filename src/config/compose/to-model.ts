@@ -247,6 +247,17 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
     "rollback",
     d.rollback_config ? updateConfig(d.rollback_config, `${path}.deploy.rollback_config`) : undefined,
   );
+  const hostAccess = {
+    ...(s.privileged ? { privileged: true } : {}),
+    ...(s.cap_add?.length ? { capAdd: s.cap_add.map(String) } : {}),
+    ...(s.devices?.length
+      ? { devices: s.devices.map((x: unknown) => (typeof x === "string" ? x : JSON.stringify(x))) }
+      : {}),
+    ...(s.security_opt?.length ? { securityOpt: s.security_opt.map(String) } : {}),
+  };
+  const namespaces = ["network_mode", "pid", "ipc", "userns_mode"].filter((k) => s[k] === "host");
+  if (namespaces.length) Object.assign(hostAccess, { hostNamespaces: namespaces });
+  if (Object.keys(hostAccess).length) out.hostAccess = hostAccess;
   if (d.placement?.constraints || d.placement?.preferences) {
     out.placement = {
       ...(d.placement.constraints ? { constraints: d.placement.constraints } : {}),

@@ -1,24 +1,48 @@
-import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { requestDeploy } from "../../apply/deploy.js";
 import type { Platform } from "../../apply/platform.js";
 import { parseShortForm } from "../../config/short-form.js";
-import { ensureOrg, getDeployment } from "../../store/stacks.js";
+import { getDeployment } from "../../store/stacks.js";
+import { idempotent } from "../idempotency.js";
+import type { Routes } from "../registry.js";
 import { deploymentView, parseId } from "../views.js";
 
-export function deploymentRoutes(api: FastifyInstance, p: Platform, org: string): void {
-  api.post("/deployments", async (req, reply) => {
-    const model = parseShortForm(req.body, org);
-    const { deployment, jobId } = await requestDeploy(p, {
-      model,
-      requestedBy: "admin",
-      correlationId: req.id,
-    });
-    return reply.status(202).send({ deployment: deploymentView(deployment, model.name), jobId });
-  });
+export const idParams = z.object({ id: z.string() }).strict();
 
-  api.get<{ Params: { id: string } }>("/deployments/:id", async (req) => {
-    const orgId = await ensureOrg(p.db, org);
-    const d = await getDeployment(p.db, orgId, parseId(req.params.id, "deployment"));
-    return { deployment: deploymentView(d, d.stackName) };
-  });
+export function deploymentRoutes(r: Routes, p: Platform): void {
+  r.add(
+    {
+      method: "POST",
+      url: "/deployments",
+      access: "deployer",
+      summary: "Deploy a stack in the short form (one image, or a list of services); queues a deploy job",
+      body: z.unknown(),
+      status: 202,
+    },
+    async ({ body, req, reply }) =>
+      idempotent(p, req, reply, async () => {
+        const model = parseShortForm(body, req.org!.slug);
+        const { deployment, jobId } = await requestDeploy(p, {
+          model,
+          policy: req.org!.policy,
+          requestedBy: req.caller!.actor,
+          correlationId: req.id,
+        });
+        return { deployment: deploymentView(deployment, model.name), jobId };
+      }),
+  );
+
+  r.add(
+    {
+      method: "GET",
+      url: "/deployments/:id",
+      access: "viewer",
+      summary: "One deployment (revision)",
+      params: idParams,
+    },
+    async ({ params, req }) => {
+      const d = await getDeployment(p.db, req.org!.id, parseId(params.id, "deployment"));
+      return { deployment: deploymentView(d, d.stackName) };
+    },
+  );
 }

@@ -1,25 +1,40 @@
-import type { FastifyInstance } from "fastify";
 import type { Platform } from "../../apply/platform.js";
 import { RECONCILE_JOB, reconcileOnce } from "../../apply/reconcile.js";
-import { ensureOrg } from "../../store/stacks.js";
+import type { Routes } from "../registry.js";
 import { jobView } from "../views.js";
 
-export function driftRoutes(api: FastifyInstance, p: Platform, org: string): void {
-  api.get("/drift", async () => {
-    const { drift } = await reconcileOnce(p, { org, repair: false });
-    return { drift };
-  });
+export function driftRoutes(r: Routes, p: Platform): void {
+  r.add(
+    {
+      method: "GET",
+      url: "/drift",
+      access: "viewer",
+      summary: "Where Swarm differs from what Berth deployed",
+    },
+    async ({ req }) => {
+      const { drift } = await reconcileOnce(p, { org: req.org!.slug, repair: false });
+      return { drift };
+    },
+  );
 
-  api.post("/drift/repair", async (req, reply) => {
-    const orgId = await ensureOrg(p.db, org);
-    const job = await p.jobs.enqueue({
-      type: RECONCILE_JOB,
-      orgId,
-      target: org,
-      payload: { org },
-      correlationId: req.id,
-      requestedBy: "admin",
-    });
-    return reply.status(202).send({ job: jobView(job) });
-  });
+  r.add(
+    {
+      method: "POST",
+      url: "/drift/repair",
+      access: "deployer",
+      summary: "Queue a repair of the drift",
+      status: 202,
+    },
+    async ({ req }) => {
+      const job = await p.jobs.enqueue({
+        type: RECONCILE_JOB,
+        orgId: req.org!.id,
+        target: req.org!.slug,
+        payload: { org: req.org!.slug },
+        correlationId: req.id,
+        requestedBy: req.caller!.actor,
+      });
+      return { job: jobView(job) };
+    },
+  );
 }

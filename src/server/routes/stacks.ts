@@ -1,17 +1,23 @@
-import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { diffStack, parseComposeRequest, renderStack } from "../../apply/compose.js";
+import { composeBody, diffStack, parseComposeRequest, renderStack } from "../../apply/compose.js";
 import { requestDeploy } from "../../apply/deploy.js";
 import type { Platform } from "../../apply/platform.js";
 import { removeStack, stackLogs, viewStacks } from "../../apply/stacks.js";
-import { parseInput } from "../../config/validate.js";
-import { ConfigError, NotFound } from "../../domain/errors.js";
+import { NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
+import { idempotent } from "../idempotency.js";
+import type { Routes } from "../registry.js";
 import { deploymentView } from "../views.js";
+
+const stackName = z.string().superRefine((v, ctx) => {
+  const problem = nameProblem("stack", v);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+const nameParams = z.object({ name: stackName }).strict();
 
 const logQuery = z
   .object({
-    service: z.string().optional(),
+    service: z.string().max(64).optional(),
     follow: z.enum(["true", "false"]).optional(),
     since: z.coerce.number({ error: "must be seconds since the epoch" }).nonnegative().optional(),
     tail: z.coerce.number({ error: "must be a number of lines" }).int().nonnegative().optional(),
@@ -19,72 +25,123 @@ const logQuery = z
   .strict();
 
 const removeQuery = z.object({ volumes: z.enum(["true", "false"]).optional() }).strict();
+const COMPOSE_LIMIT = 8 * 1024 * 1024;
 
-function stackName(name: string): string {
-  const problem = nameProblem("stack", name);
-  if (problem) throw new ConfigError("name", problem);
-  return name;
-}
+export function stackRoutes(r: Routes, p: Platform): void {
+  r.add(
+    { method: "GET", url: "/stacks", access: "viewer", summary: "Stacks with their services and tasks" },
+    async ({ req }) => ({
+      stacks: await viewStacks(p, req.org!.slug),
+    }),
+  );
 
-export function stackRoutes(api: FastifyInstance, p: Platform, org: string): void {
-  api.get("/stacks", async () => ({ stacks: await viewStacks(p, org) }));
+  r.add(
+    { method: "GET", url: "/stacks/:name", access: "viewer", summary: "One stack", params: nameParams },
+    async ({ params, req }) => {
+      const stack = (await viewStacks(p, req.org!.slug)).find((s) => s.name === params.name);
+      if (!stack) throw new NotFound("stack", params.name);
+      return { stack };
+    },
+  );
 
-  api.get<{ Params: { name: string } }>("/stacks/:name", async (req) => {
-    const name = stackName(req.params.name);
-    const stack = (await viewStacks(p, org)).find((s) => s.name === name);
-    if (!stack) throw new NotFound("stack", name);
-    return { stack };
-  });
+  r.add(
+    {
+      method: "POST",
+      url: "/stacks/render",
+      access: "deployer",
+      summary: "The Swarm create bodies a compose document would produce, without touching the swarm",
+      body: composeBody,
+      bodyLimit: COMPOSE_LIMIT,
+    },
+    async ({ body, req }) => {
+      const { model, warnings } = parseComposeRequest(body, req.org!.slug);
+      return renderStack(p, model, warnings);
+    },
+  );
 
-  api.post("/stacks/render", async (req) => {
-    const { model, warnings } = parseComposeRequest(req.body, org);
-    return renderStack(p, model, warnings);
-  });
+  r.add(
+    {
+      method: "POST",
+      url: "/stacks/diff",
+      access: "deployer",
+      summary: "What deploying a compose document would change, service by service",
+      body: composeBody,
+      bodyLimit: COMPOSE_LIMIT,
+    },
+    async ({ body, req }) => {
+      const { model, warnings } = parseComposeRequest(body, req.org!.slug);
+      return { services: await diffStack(p, model), warnings };
+    },
+  );
 
-  api.post("/stacks/diff", async (req) => {
-    const { model, warnings } = parseComposeRequest(req.body, org);
-    return { services: await diffStack(p, model), warnings };
-  });
+  r.add(
+    {
+      method: "POST",
+      url: "/stacks/deploy",
+      access: "deployer",
+      summary: "Deploy a compose document as a stack (create, update in place, prune); queues a deploy job",
+      body: composeBody,
+      bodyLimit: COMPOSE_LIMIT,
+      status: 202,
+    },
+    async ({ body, req, reply }) =>
+      idempotent(p, req, reply, async () => {
+        const { model, warnings } = parseComposeRequest(body, req.org!.slug);
+        const { deployment, jobId } = await requestDeploy(p, {
+          model,
+          policy: req.org!.policy,
+          requestedBy: req.caller!.actor,
+          correlationId: req.id,
+        });
+        return { deployment: deploymentView(deployment, model.name), jobId, warnings };
+      }),
+  );
 
-  api.post("/stacks/deploy", async (req, reply) => {
-    const { model, warnings } = parseComposeRequest(req.body, org);
-    const { deployment, jobId } = await requestDeploy(p, {
-      model,
-      requestedBy: "admin",
-      correlationId: req.id,
-    });
-    return reply.status(202).send({ deployment: deploymentView(deployment, model.name), jobId, warnings });
-  });
+  r.add(
+    {
+      method: "DELETE",
+      url: "/stacks/:name",
+      access: "admin",
+      summary:
+        "Remove a stack: services, then its networks, secrets and configs (volumes with ?volumes=true)",
+      params: nameParams,
+      query: removeQuery,
+    },
+    async ({ params, query, req }) =>
+      removeStack(p, req.org!.slug, params.name, { volumes: query.volumes === "true" }),
+  );
 
-  api.delete<{ Params: { name: string } }>("/stacks/:name", async (req) => {
-    const q = parseInput(removeQuery, req.query);
-    return removeStack(p, org, stackName(req.params.name), { volumes: q.volumes === "true" });
-  });
-
-  api.get<{ Params: { name: string } }>("/stacks/:name/logs", async (req, reply) => {
-    const q = parseInput(logQuery, req.query);
-    const name = stackName(req.params.name);
-    const abort = new AbortController();
-    req.raw.on("close", () => abort.abort());
-    const lines = (
-      await stackLogs(p, org, name, {
-        follow: q.follow === "true",
-        signal: abort.signal,
-        ...(q.service ? { service: q.service } : {}),
-        ...(q.since === undefined ? {} : { since: q.since }),
-        ...(q.tail === undefined ? {} : { tail: q.tail }),
-      })
-    )[Symbol.asyncIterator]();
-    reply.hijack();
-    reply.raw.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
-    try {
-      for (let n = await lines.next(); !n.done; n = await lines.next()) {
-        reply.raw.write(`${JSON.stringify(n.value)}\n`);
+  r.add(
+    {
+      method: "GET",
+      url: "/stacks/:name/logs",
+      access: "viewer",
+      summary: "A stack's log lines as newline-delimited JSON ({service, stream, line}); follow streams",
+      params: nameParams,
+      query: logQuery,
+    },
+    async ({ params, query: q, req, reply }) => {
+      const abort = new AbortController();
+      req.raw.on("close", () => abort.abort());
+      const lines = (
+        await stackLogs(p, req.org!.slug, params.name, {
+          follow: q.follow === "true",
+          signal: abort.signal,
+          ...(q.service ? { service: q.service } : {}),
+          ...(q.since === undefined ? {} : { since: q.since }),
+          ...(q.tail === undefined ? {} : { tail: q.tail }),
+        })
+      )[Symbol.asyncIterator]();
+      reply.hijack();
+      reply.raw.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
+      try {
+        for (let n = await lines.next(); !n.done; n = await lines.next()) {
+          reply.raw.write(`${JSON.stringify(n.value)}\n`);
+        }
+      } catch (err) {
+        reply.raw.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
       }
-    } catch (err) {
-      reply.raw.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
-    }
-    reply.raw.end();
-    return reply;
-  });
+      reply.raw.end();
+    },
+  );
 }

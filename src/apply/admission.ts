@@ -1,0 +1,82 @@
+// Admission of a stack model before anything is created: the tenant policy (pure, plan/policy.ts),
+// objects named as external that must belong to the same organization, and the quota.
+import { PolicyViolation, QuotaExceeded } from "../domain/errors.js";
+import { LABEL } from "../domain/labels.js";
+import type { StackModel } from "../domain/stack.js";
+import { checkPolicy, type PolicyRelaxations } from "../plan/policy.js";
+import { addUsage, quotaProblem, type Usage, usageOf, ZERO_USAGE } from "../plan/quota.js";
+import { getQuota } from "../store/identity.js";
+import { latestModels } from "../store/stacks.js";
+import type { Platform } from "./platform.js";
+
+export async function admit(
+  p: Platform,
+  orgId: string,
+  model: StackModel,
+  policy: PolicyRelaxations,
+): Promise<void> {
+  const [first] = checkPolicy(model, policy, p.hostPortRange);
+  if (first) throw new PolicyViolation(first.path, first.rule);
+  await checkExternals(p, model);
+  const quota = await getQuota(p.db, orgId);
+  if (quota) {
+    const { others } = await orgUsage(p, orgId, model.name);
+    const problem = quotaProblem(quota, others, usageOf(model, await nodeCount(p)));
+    if (problem) throw new QuotaExceeded(problem, { details: { quota } });
+  }
+}
+
+/** What the organization's stacks use (their latest revisions), without `except`. */
+export async function orgUsage(p: Platform, orgId: string, except?: string): Promise<{ others: Usage }> {
+  const nodes = await nodeCount(p);
+  const models = await latestModels(p.db, orgId);
+  const others = models
+    .filter((m) => m.name !== except)
+    .reduce((u, m) => addUsage(u, usageOf(m, nodes)), ZERO_USAGE);
+  return { others };
+}
+
+async function nodeCount(p: Platform): Promise<number> {
+  const nodes = await p.engine.listNodes();
+  return Math.max(1, nodes.filter((n) => n.status === "ready" && n.availability === "active").length);
+}
+
+/**
+ * An external network, volume, secret or config must be the organization's own (Berth's labels say
+ * so): naming another organization's object must not reach into it.
+ */
+async function checkExternals(p: Platform, model: StackModel): Promise<void> {
+  const mine = (labels: Record<string, string>) => labels[LABEL.org] === model.org;
+  for (const [key, n] of Object.entries(model.networks ?? {})) {
+    if (!n.external) continue;
+    const found = (await p.engine.listNetworks([])).find((x) => x.name === n.external);
+    if (!found || !mine(found.labels)) {
+      throw new PolicyViolation(
+        `networks.${key}`,
+        `external network '${n.external}' is not one of this organization's`,
+      );
+    }
+  }
+  for (const [key, v] of Object.entries(model.volumes ?? {})) {
+    if (!v.external) continue;
+    const found = (await p.engine.listVolumes([])).find((x) => x.name === v.external);
+    if (!found || !mine(found.labels)) {
+      throw new PolicyViolation(
+        `volumes.${key}`,
+        `external volume '${v.external}' is not one of this organization's`,
+      );
+    }
+  }
+  for (const kind of ["secret", "config"] as const) {
+    for (const [key, f] of Object.entries(model[`${kind}s`] ?? {})) {
+      if (!f.external) continue;
+      const found = (await p.engine.listFiles(kind, [])).find((x) => x.name === f.external);
+      if (!found || !mine(found.labels)) {
+        throw new PolicyViolation(
+          `${kind}s.${key}`,
+          `external ${kind} '${f.external}' is not one of this organization's`,
+        );
+      }
+    }
+  }
+}

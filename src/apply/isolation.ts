@@ -1,0 +1,100 @@
+// Proof of network isolation with real traffic: a probe server joins organization A's network, then
+// one client on A's network and one on B's network each try to fetch from it by its address on A's
+// network. Within A it must connect; from B it must not. Probes are labelled and always removed.
+import { randomBytes } from "node:crypto";
+import { LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
+import type { SwarmServiceSpec } from "../plan/swarm-types.js";
+import { ensureOrgNetwork } from "./deploy.js";
+import type { Platform } from "./platform.js";
+
+const PROBE_IMAGE = "local/httpd:1";
+const PROBE_LABEL = "berth.probe";
+
+export interface IsolationReport {
+  orgs: [string, string];
+  sameOrg: { connected: boolean; detail: string };
+  crossOrg: { connected: boolean; detail: string };
+  isolated: boolean;
+}
+
+export async function verifyIsolation(p: Platform, a: string, b: string): Promise<IsolationReport> {
+  const run = randomBytes(4).toString("hex");
+  const netA = await ensureOrgNetwork(p, a);
+  const netB = await ensureOrgNetwork(p, b);
+  const ids: string[] = [];
+  try {
+    const server = await p.engine.createService(
+      probeSpec(`berth-probe-${run}-srv`, a, run, netA, ["/bin/httpd", "-f", "-p", "8080", "-h", "/"]),
+    );
+    ids.push(server);
+    const address = await until(60_000, async () => {
+      const running = (await p.engine.listTasks(server)).find((t) => t.state === "running");
+      const cidr = running?.addresses?.[netA]?.[0];
+      return cidr?.split("/")[0];
+    });
+    if (!address) throw new Error("the probe server did not start within 60 s");
+    // The address comes from Docker, never from the caller.
+    const fetch = ["/bin/sh", "-c", `wget -q -T 3 -O /dev/null http://${address}:8080/`];
+    const same = await p.engine.createService(probeSpec(`berth-probe-${run}-a`, a, run, netA, fetch, true));
+    ids.push(same);
+    const cross = await p.engine.createService(probeSpec(`berth-probe-${run}-b`, b, run, netB, fetch, true));
+    ids.push(cross);
+    const [sameOrg, crossOrg] = await Promise.all([outcome(p, same), outcome(p, cross)]);
+    return { orgs: [a, b], sameOrg, crossOrg, isolated: sameOrg.connected && !crossOrg.connected };
+  } finally {
+    for (const id of ids) await p.engine.removeService(id).catch(() => undefined);
+  }
+}
+
+function probeSpec(
+  name: string,
+  org: string,
+  run: string,
+  network: string,
+  command: string[],
+  once = false,
+): SwarmServiceSpec {
+  const labels = sortRecord({ ...ownerLabels({ org }), [PROBE_LABEL]: run, [LABEL.instance]: "probe" });
+  return {
+    Name: name,
+    Labels: labels,
+    TaskTemplate: {
+      ContainerSpec: { Image: PROBE_IMAGE, Labels: labels, Command: command, Env: [] },
+      Resources: { Limits: { NanoCPUs: 100_000_000, MemoryBytes: 32 * 1024 * 1024 } },
+      RestartPolicy: once
+        ? { Condition: "none" }
+        : { Condition: "any", Delay: 1_000_000_000, MaxAttempts: 0 },
+      Networks: [{ Target: network }],
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+    UpdateConfig: { Parallelism: 1 },
+    RollbackConfig: { Parallelism: 1 },
+    EndpointSpec: { Mode: "dnsrr", Ports: [] },
+  };
+}
+
+/** A client's task ends `complete` when it fetched the page and `failed` when it could not. */
+async function outcome(p: Platform, serviceId: string): Promise<{ connected: boolean; detail: string }> {
+  const end = await until(60_000, async () => {
+    const t = (await p.engine.listTasks(serviceId)).find(
+      (x) => x.state === "complete" || x.state === "failed" || x.state === "rejected",
+    );
+    return t;
+  });
+  if (!end) return { connected: false, detail: "the probe did not finish within 60 s" };
+  if (end.state === "complete") return { connected: true, detail: "fetched the page" };
+  return {
+    connected: false,
+    detail: `could not connect (${end.error || end.message}${end.exitCode === undefined ? "" : `, exit ${end.exitCode}`})`,
+  };
+}
+
+async function until<T>(ms: number, fn: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return undefined;
+}

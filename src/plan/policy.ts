@@ -1,0 +1,84 @@
+// The tenant workload policy (SPEC "Rules for tenant workloads"), as a pure check of a stack model:
+// no privileged mode, added capabilities, host namespaces, devices or security options; no bind
+// mounts of host paths and never the Docker socket; placement only on the node labels an admin
+// allows; published ports only inside the allowed range; limits always set. A platform admin may
+// lift some rules for one organization.
+import type { StackModel } from "../domain/stack.js";
+import type { PortRange } from "./host-ports.js";
+
+/** Rules of the policy a platform admin lifted for one organization. */
+export interface PolicyRelaxations {
+  /** Node labels (`node.labels.<key>`) placement constraints may use. */
+  placementLabels?: string[];
+  bindMounts?: boolean;
+  hostPortsAnywhere?: boolean;
+}
+
+export interface Violation {
+  path: string;
+  rule: string;
+}
+
+/** Constraint attributes any organization may use: they select kinds of nodes, not given nodes. */
+const OPEN_ATTRIBUTES = ["node.role", "node.platform.os", "node.platform.arch"];
+
+export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: PortRange): Violation[] {
+  const out: Violation[] = [];
+  for (const s of model.services) {
+    const at = (k: string) => `services.${s.name}.${k}`;
+    const h = s.hostAccess ?? {};
+    if (h.privileged) out.push({ path: at("privileged"), rule: "privileged mode is not allowed" });
+    if (h.capAdd?.length)
+      out.push({ path: at("cap_add"), rule: `added capabilities are not allowed (${h.capAdd.join(", ")})` });
+    if (h.devices?.length) out.push({ path: at("devices"), rule: "host devices are not allowed" });
+    for (const ns of h.hostNamespaces ?? [])
+      out.push({ path: at(ns), rule: "the host's namespaces are not allowed" });
+    if (h.securityOpt?.length)
+      out.push({ path: at("security_opt"), rule: "security options are not allowed" });
+    (s.mounts ?? []).forEach((m, i) => {
+      if (m.type !== "bind") return;
+      if (/docker\.sock/.test(m.source) || m.source === "/var/run" || m.source === "/run") {
+        out.push({ path: at(`volumes.${i}`), rule: "the Docker socket is never mounted" });
+      } else if (!relax.bindMounts) {
+        out.push({
+          path: at(`volumes.${i}`),
+          rule: `bind mounts of host paths are not allowed (${m.source}); use a named volume`,
+        });
+      }
+    });
+    for (const c of s.placement?.constraints ?? []) {
+      const attr = c.split(/==|!=/)[0]!.trim();
+      const label = /^node\.labels\.(.+)$/.exec(attr)?.[1];
+      const allowed =
+        OPEN_ATTRIBUTES.includes(attr) ||
+        (label !== undefined && (relax.placementLabels ?? []).includes(label));
+      if (!allowed) {
+        out.push({
+          path: at("deploy.placement.constraints"),
+          rule: `'${c}' is not allowed: constraints may use ${[...OPEN_ATTRIBUTES, ...(relax.placementLabels ?? []).map((l) => `node.labels.${l}`)].join(", ")}`,
+        });
+      }
+    }
+    s.ports.forEach((p, i) => {
+      if (p.published === undefined || relax.hostPortsAnywhere) return;
+      if (p.published < range.from || p.published > range.to) {
+        out.push({
+          path: at(`ports.${i}`),
+          rule: `host port ${p.published} is outside the allowed range ${range.from}-${range.to}`,
+        });
+      }
+    });
+    if (!(s.resources.memoryBytes > 0))
+      out.push({ path: at("deploy.resources.limits.memory"), rule: "a memory limit is required" });
+    if (!(s.resources.cpus > 0))
+      out.push({ path: at("deploy.resources.limits.cpus"), rule: "a CPU limit is required" });
+  }
+  for (const [key, v] of Object.entries(model.volumes ?? {})) {
+    const o = v.driverOpts ?? {};
+    const bindLike = /(^|,)bind(,|$)/.test(o.o ?? "") || (o.device ?? "").startsWith("/");
+    if (bindLike && !relax.bindMounts) {
+      out.push({ path: `volumes.${key}.driver_opts`, rule: "a volume bound to a host path is not allowed" });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+// Who is calling and in which organization. A request authenticates with the bootstrap admin token,
+// an organization's API token (Bearer), or a session cookie from `POST /auth/login`. Organization
+// routes then resolve the organization (the token's own; else `:org` in the path or the
+// `X-Berth-Org` header; else the default one) and the caller's role there. Not being a member reads
+// as "not found", so that other organizations' existence does not leak.
+import { timingSafeEqual } from "node:crypto";
+import type {} from "@fastify/cookie";
+import type { FastifyRequest } from "fastify";
+import type { Platform } from "../apply/platform.js";
+import { DEFAULT_ORG } from "../config/defaults.js";
+import { Forbidden, NotFound, Unauthorized } from "../domain/errors.js";
+import type { PolicyRelaxations } from "../plan/policy.js";
+import { tokenHash } from "../security/passwords.js";
+import { orgBySlug, roleIn, tokenByHash, userBySession } from "../store/identity.js";
+import { ROLES, type Role } from "../store/schema.js";
+
+export const SESSION_COOKIE = "berth_session";
+
+/** What a route requires: a role in the organization, a platform admin, any signed-in caller, or nobody. */
+export type Access = Role | "platform" | "signed-in" | "public";
+
+export interface Caller {
+  /** For the audit log: `admin-token`, `user:<email>`, `token:<name>@<org>`. */
+  actor: string;
+  userId?: string;
+  platformAdmin: boolean;
+  /** Set when the caller is an organization's API token: it acts there only. */
+  token?: { id: string; orgSlug: string; role: Role };
+}
+
+export interface OrgContext {
+  id: string;
+  slug: string;
+  /** The caller's role here (platform admins act as owners). */
+  role: Role;
+  policy: PolicyRelaxations;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller?: Caller;
+    org?: OrgContext;
+  }
+}
+
+const RANK: Record<Role, number> = { viewer: 1, deployer: 2, admin: 3, owner: 4 };
+
+export function roleAllows(have: Role, need: Role): boolean {
+  return RANK[have] >= RANK[need];
+}
+
+export function isRole(v: string): v is Role {
+  return (ROLES as readonly string[]).includes(v);
+}
+
+/** Identifies the caller, or leaves `req.caller` unset when no credentials were sent. */
+export async function authenticate(p: Platform, bootstrapToken: string, req: FastifyRequest): Promise<void> {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const given = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    if (!given) throw new Unauthorized("the Authorization header must be 'Bearer <token>'");
+    const a = Buffer.from(tokenHash(given));
+    const b = Buffer.from(tokenHash(bootstrapToken));
+    if (timingSafeEqual(a, b)) {
+      req.caller = { actor: "admin-token", platformAdmin: true };
+      return;
+    }
+    const t = await tokenByHash(p.db, tokenHash(given));
+    if (!t) throw new Unauthorized("invalid, expired or revoked API token");
+    req.caller = {
+      actor: `token:${t.name}@${t.orgSlug}`,
+      platformAdmin: false,
+      token: { id: t.id, orgSlug: t.orgSlug, role: t.role },
+    };
+    return;
+  }
+  const cookie = req.cookies?.[SESSION_COOKIE];
+  if (cookie) {
+    const user = await userBySession(p.db, tokenHash(cookie));
+    if (!user) throw new Unauthorized("the session has expired; sign in again");
+    req.caller = { actor: `user:${user.email}`, userId: user.id, platformAdmin: user.platformAdmin };
+  }
+}
+
+/** Checks `access` for the request and, for organization routes, fills `req.org`. */
+export async function authorize(p: Platform, req: FastifyRequest, access: Access): Promise<void> {
+  if (access === "public") return;
+  const caller = req.caller;
+  if (!caller)
+    throw new Unauthorized("sign in (berth login) or send an API token: Authorization: Bearer <token>");
+  if (access === "signed-in") return;
+  if (access === "platform") {
+    if (!caller.platformAdmin) throw new Forbidden("only a platform admin may do this");
+    return;
+  }
+  const slug = requestedOrg(req);
+  if (caller.token && caller.token.orgSlug !== slug) throw new NotFound("organization", slug);
+  const org = await orgBySlug(p.db, slug);
+  if (!org) throw new NotFound("organization", slug);
+  let role: Role | undefined;
+  if (caller.platformAdmin) role = "owner";
+  else if (caller.token) role = caller.token.role;
+  else if (caller.userId) role = await roleIn(p.db, org.id, caller.userId);
+  if (!role) throw new NotFound("organization", slug);
+  if (!roleAllows(role, access)) {
+    throw new Forbidden(`this needs the ${access} role in '${slug}'; you are ${role}`);
+  }
+  req.org = { id: org.id, slug: org.slug, role, policy: org.policy };
+}
+
+function requestedOrg(req: FastifyRequest): string {
+  const fromPath = (req.params as { org?: string } | undefined)?.org;
+  if (fromPath) return fromPath;
+  if (req.caller?.token) return req.caller.token.orgSlug;
+  const header = req.headers["x-berth-org"];
+  return typeof header === "string" && header ? header : DEFAULT_ORG;
+}

@@ -1,0 +1,103 @@
+// Every API route is declared once here-style: method, path, who may call it, and zod schemas for
+// params, query and body. The same declarations drive input validation, the role check, the audit
+// log, the OpenAPI document and the tests that call every endpoint with every role.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Platform } from "../apply/platform.js";
+import { parseInput } from "../config/validate.js";
+import { writeAudit } from "../store/identity.js";
+import { type Access, authorize } from "./access.js";
+
+export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Fastify path under /api/v1, e.g. `/orgs/:org/tokens`. */
+  url: string;
+  access: Access;
+  summary: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Response status on success (documentation). */
+  status?: number;
+  /** Requests per minute per client address (login and token endpoints). */
+  rateLimit?: number;
+  /** Larger bodies (compose documents). */
+  bodyLimit?: number;
+}
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access;
+  summary: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  status: number;
+}
+
+export const EMPTY = z.object({}).strict();
+
+export class Routes {
+  readonly all: RegisteredRoute[] = [];
+
+  constructor(
+    private readonly api: FastifyInstance,
+    private readonly p: Platform,
+  ) {}
+
+  add<
+    P extends z.ZodType = typeof EMPTY,
+    Q extends z.ZodType = typeof EMPTY,
+    B extends z.ZodType = z.ZodUnknown,
+  >(
+    def: RouteDef<P, Q, B>,
+    handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
+  ): void {
+    const p = this.p;
+    this.all.push({
+      method: def.method,
+      url: def.url,
+      access: def.access,
+      summary: def.summary,
+      status: def.status ?? 200,
+      ...(def.params ? { params: def.params } : {}),
+      ...(def.query ? { query: def.query } : {}),
+      ...(def.body ? { body: def.body } : {}),
+    });
+    this.api.route({
+      method: def.method,
+      url: def.url,
+      ...(def.bodyLimit ? { bodyLimit: def.bodyLimit } : {}),
+      ...(def.rateLimit ? { config: { rateLimit: { max: def.rateLimit, timeWindow: "1 minute" } } } : {}),
+      handler: async (req, reply) => {
+        // Who may call comes first: an unknown caller learns nothing from validation messages.
+        await authorize(p, req, def.access);
+        const params = parseInput(def.params ?? EMPTY, req.params ?? {}) as z.output<P>;
+        const query = parseInput(def.query ?? EMPTY, req.query ?? {}) as z.output<Q>;
+        const body = def.body ? parseInput(def.body, req.body) : (undefined as z.output<B>);
+        const result = await handler({ params, query, body, req, reply });
+        if (def.method !== "GET" && reply.statusCode < 400) {
+          await writeAudit(p.db, {
+            orgId: req.org?.id ?? null,
+            actor: req.caller?.actor ?? "anonymous",
+            action: `${def.method} ${def.url}`,
+            target: req.url.split("?")[0]!,
+            sourceAddress: req.ip,
+          });
+        }
+        if (reply.sent) return reply;
+        if (def.status && reply.statusCode === 200) reply.status(def.status);
+        return result;
+      },
+    });
+  }
+}

@@ -1,0 +1,346 @@
+// Organizations: creation (platform admins), members and roles, API tokens, quota and usage, the
+// policy relaxations, the isolation check and the audit log.
+import { z } from "zod";
+import { orgUsage } from "../../apply/admission.js";
+import { verifyIsolation } from "../../apply/isolation.js";
+import type { Platform } from "../../apply/platform.js";
+import { ConfigError, Forbidden, NotFound } from "../../domain/errors.js";
+import { nameProblem } from "../../domain/names.js";
+import { newSecret, tokenHash } from "../../security/passwords.js";
+import {
+  createOrg,
+  createToken,
+  getQuota,
+  listAudit,
+  listMembers,
+  listOrgs,
+  listTokens,
+  orgBySlug,
+  removeMember,
+  revokeToken,
+  roleIn,
+  setMember,
+  setPolicy,
+  setQuota,
+  userByEmail,
+} from "../../store/identity.js";
+import { ROLES } from "../../store/schema.js";
+import { roleAllows } from "../access.js";
+import type { Routes } from "../registry.js";
+import { parseId } from "../views.js";
+import { email } from "./identity.js";
+
+const slug = z.string().superRefine((v, ctx) => {
+  const problem = nameProblem("org", v);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+const orgParams = z.object({ org: slug }).strict();
+const role = z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` });
+
+const createOrgBody = z
+  .object({ slug, name: z.string().min(1).max(100).optional(), owner: email.optional() })
+  .strict();
+const memberBody = z.object({ email, role }).strict();
+const tokenBody = z
+  .object({
+    name: z.string().min(1, "is required").max(64),
+    role,
+    expiresInDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict();
+const quotaBody = z
+  .object({
+    cpus: z.number().positive().max(10_000).nullable().optional(),
+    memoryBytes: z.number().int().positive().nullable().optional(),
+    services: z.number().int().min(0).max(100_000).nullable().optional(),
+    replicas: z.number().int().min(0).max(1_000_000).nullable().optional(),
+    volumeBytes: z.number().int().positive().nullable().optional(),
+  })
+  .strict();
+const policyBody = z
+  .object({
+    placementLabels: z
+      .array(z.string().regex(/^[\w.-]{1,64}$/, "must be a node label key"))
+      .max(50)
+      .optional(),
+    bindMounts: z.boolean().optional(),
+    hostPortsAnywhere: z.boolean().optional(),
+  })
+  .strict();
+const isolationBody = z.object({ other: slug }).strict();
+const auditQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.coerce.number({ error: "must be a cursor from a previous page" }).int().positive().optional(),
+  })
+  .strict();
+
+const tokenView = (t: Awaited<ReturnType<typeof listTokens>>[number]) => ({
+  id: t.id,
+  name: t.name,
+  role: t.role,
+  createdAt: t.createdAt.toISOString(),
+  expiresAt: t.expiresAt?.toISOString() ?? null,
+  revokedAt: t.revokedAt?.toISOString() ?? null,
+  lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+});
+
+export function orgRoutes(r: Routes, p: Platform): void {
+  r.add(
+    { method: "GET", url: "/orgs", access: "signed-in", summary: "Organizations the caller can see" },
+    async ({ req }) => {
+      const c = req.caller!;
+      if (c.token) return { orgs: [{ slug: c.token.orgSlug, role: c.token.role }] };
+      const rows = await listOrgs(p.db, c.platformAdmin ? undefined : c.userId);
+      return { orgs: rows.map((o) => ({ slug: o.slug, name: o.name, role: o.role ?? "owner" })) };
+    },
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/orgs",
+      access: "platform",
+      summary: "Create an organization (platform admin)",
+      body: createOrgBody,
+      status: 201,
+    },
+    async ({ body }) => {
+      const owner = body.owner ? await userByEmail(p.db, body.owner) : undefined;
+      if (body.owner && !owner)
+        throw new ConfigError("owner", `no user '${body.owner}'; create it first (POST /users)`);
+      const org = await createOrg(p.db, body.slug, body.name ?? body.slug);
+      if (owner) await setMember(p.db, org.id, owner.id, "owner");
+      return { org: { slug: org.slug, name: org.name } };
+    },
+  );
+
+  r.add(
+    { method: "GET", url: "/orgs/:org", access: "viewer", summary: "One organization", params: orgParams },
+    async ({ req }) => ({
+      org: { slug: req.org!.slug, role: req.org!.role, policy: req.org!.policy },
+    }),
+  );
+
+  r.add(
+    {
+      method: "GET",
+      url: "/orgs/:org/members",
+      access: "viewer",
+      summary: "Members and their roles",
+      params: orgParams,
+    },
+    async ({ req }) => ({
+      members: (await listMembers(p.db, req.org!.id)).map((m) => ({ ...m, since: m.since.toISOString() })),
+    }),
+  );
+
+  r.add(
+    {
+      method: "PUT",
+      url: "/orgs/:org/members",
+      access: "admin",
+      summary: "Add a member or change a role",
+      params: orgParams,
+      body: memberBody,
+    },
+    async ({ body, req }) => {
+      const user = await userByEmail(p.db, body.email);
+      if (!user) throw new NotFound("user", body.email);
+      if (body.role === "owner" && !roleAllows(req.org!.role, "owner"))
+        throw new Forbidden("only an owner may make owners");
+      const current = await roleIn(p.db, req.org!.id, user.id);
+      if (current === "owner" && !roleAllows(req.org!.role, "owner"))
+        throw new Forbidden("only an owner may change an owner");
+      await setMember(p.db, req.org!.id, user.id, body.role);
+      return { member: { email: user.email, role: body.role } };
+    },
+  );
+
+  r.add(
+    {
+      method: "DELETE",
+      url: "/orgs/:org/members/:email",
+      access: "admin",
+      summary: "Remove a member",
+      params: z.object({ org: slug, email }).strict(),
+    },
+    async ({ params, req }) => {
+      const user = await userByEmail(p.db, params.email);
+      const current = user ? await roleIn(p.db, req.org!.id, user.id) : undefined;
+      if (!user || !current) throw new NotFound("member", params.email);
+      if (current === "owner" && !roleAllows(req.org!.role, "owner"))
+        throw new Forbidden("only an owner may remove an owner");
+      await removeMember(p.db, req.org!.id, user.id);
+      return { removed: params.email };
+    },
+  );
+
+  r.add(
+    {
+      method: "GET",
+      url: "/orgs/:org/tokens",
+      access: "admin",
+      summary: "API tokens (never their secret)",
+      params: orgParams,
+    },
+    async ({ req }) => ({
+      tokens: (await listTokens(p.db, req.org!.id)).map(tokenView),
+    }),
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/orgs/:org/tokens",
+      access: "admin",
+      summary: "Create an API token scoped to this organization and a role; the token is shown once",
+      params: orgParams,
+      body: tokenBody,
+      status: 201,
+      rateLimit: 20,
+    },
+    async ({ body, req }) => {
+      if (!roleAllows(req.org!.role, body.role))
+        throw new Forbidden(`a ${req.org!.role} cannot create a ${body.role} token`);
+      const token = newSecret("berth_");
+      const row = await createToken(p.db, {
+        orgId: req.org!.id,
+        name: body.name,
+        role: body.role,
+        tokenHash: tokenHash(token),
+        createdBy: req.caller!.userId ?? null,
+        expiresAt: body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null,
+      });
+      return { token, ...tokenView(row) };
+    },
+  );
+
+  r.add(
+    {
+      method: "DELETE",
+      url: "/orgs/:org/tokens/:id",
+      access: "admin",
+      summary: "Revoke an API token",
+      params: z.object({ org: slug, id: z.string() }).strict(),
+    },
+    async ({ params, req }) => {
+      await revokeToken(p.db, req.org!.id, parseId(params.id, "token"));
+      return { revoked: params.id };
+    },
+  );
+
+  r.add(
+    {
+      method: "GET",
+      url: "/orgs/:org/quota",
+      access: "viewer",
+      summary: "The organization's quota",
+      params: orgParams,
+    },
+    async ({ req }) => ({
+      quota: quotaView(await getQuota(p.db, req.org!.id)),
+    }),
+  );
+
+  r.add(
+    {
+      method: "PUT",
+      url: "/orgs/:org/quota",
+      access: "platform",
+      summary: "Set the quota (platform admin); null lifts a limit",
+      params: orgParams,
+      body: quotaBody,
+    },
+    async ({ params, body }) => {
+      const org = await orgBySlug(p.db, params.org);
+      if (!org) throw new NotFound("organization", params.org);
+      return { quota: quotaView(await setQuota(p.db, org.id, body)) };
+    },
+  );
+
+  r.add(
+    {
+      method: "GET",
+      url: "/orgs/:org/usage",
+      access: "viewer",
+      summary: "What the organization's stacks use, beside its quota",
+      params: orgParams,
+    },
+    async ({ req }) => {
+      const { others } = await orgUsage(p, req.org!.id);
+      return { usage: others, quota: quotaView(await getQuota(p.db, req.org!.id)) };
+    },
+  );
+
+  r.add(
+    {
+      method: "PUT",
+      url: "/orgs/:org/policy",
+      access: "platform",
+      summary: "Lift workload policy rules for this organization (platform admin)",
+      params: orgParams,
+      body: policyBody,
+    },
+    async ({ params, body }) => {
+      const org = await orgBySlug(p.db, params.org);
+      if (!org) throw new NotFound("organization", params.org);
+      await setPolicy(p.db, org.id, body);
+      return { policy: body };
+    },
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/orgs/:org/verify-isolation",
+      access: "admin",
+      summary: "Send real traffic: within the organization it must connect, to the other one it must not",
+      params: orgParams,
+      body: isolationBody,
+    },
+    async ({ body, req }) => {
+      const other = await orgBySlug(p.db, body.other);
+      const c = req.caller!;
+      const allowed =
+        other &&
+        (c.platformAdmin ||
+          (!c.token &&
+            c.userId &&
+            roleAllows((await roleIn(p.db, other.id, c.userId)) ?? "viewer", "admin")));
+      if (!other || !allowed || other.slug === req.org!.slug) {
+        if (other?.slug === req.org!.slug) throw new ConfigError("other", "must be another organization");
+        throw new NotFound("organization", body.other);
+      }
+      return verifyIsolation(p, req.org!.slug, other.slug);
+    },
+  );
+
+  r.add(
+    {
+      method: "GET",
+      url: "/orgs/:org/audit",
+      access: "admin",
+      summary: "Audit log: who changed what, when, from where (newest first)",
+      params: orgParams,
+      query: auditQuery,
+    },
+    async ({ query, req }) => {
+      const rows = await listAudit(p.db, req.org!.id, query.limit, query.cursor);
+      return {
+        entries: rows.map((a) => ({ ...a, at: a.at.toISOString() })),
+        nextCursor: rows.length === query.limit ? (rows.at(-1)?.id ?? null) : null,
+      };
+    },
+  );
+}
+
+function quotaView(q: Awaited<ReturnType<typeof getQuota>>) {
+  return {
+    cpus: q?.cpus ?? null,
+    memoryBytes: q?.memoryBytes ?? null,
+    services: q?.services ?? null,
+    replicas: q?.replicas ?? null,
+    volumeBytes: q?.volumeBytes ?? null,
+  };
+}
