@@ -9,14 +9,19 @@ import { getQuota } from "../store/identity.js";
 import { latestModels } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
 
+/** Refuses, naming the field and the rule, a model the tenant policy does not allow. */
+export function admitPolicy(p: Platform, model: StackModel, policy: PolicyRelaxations): void {
+  const [first] = checkPolicy(model, policy, p.hostPortRange);
+  if (first) throw new PolicyViolation(first.path, first.rule);
+}
+
 export async function admit(
   p: Platform,
   orgId: string,
   model: StackModel,
   policy: PolicyRelaxations,
 ): Promise<void> {
-  const [first] = checkPolicy(model, policy, p.hostPortRange);
-  if (first) throw new PolicyViolation(first.path, first.rule);
+  admitPolicy(p, model, policy);
   await checkExternals(p, model);
   const quota = await getQuota(p.db, orgId);
   if (quota) {

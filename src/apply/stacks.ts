@@ -80,8 +80,14 @@ export async function removeStack(
   const services = await p.engine.listServices(owner);
   for (const s of services) await p.engine.removeService(s.id);
   const ids = new Set(services.map((s) => s.id));
+  const owned = [
+    ...(await p.engine.listNetworks(owner)),
+    ...(await p.engine.listFiles("secret", owner)),
+    ...(await p.engine.listFiles("config", owner)),
+    ...(opts.volumes ? await p.engine.listVolumes(ownerFilter({ org, stack: name }).label) : []),
+  ];
   // Networks, secrets and volumes stay busy until the services' containers are gone.
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 120 && owned.length > 0; i++) {
     const left = (await p.engine.listTasks()).filter((t) => ids.has(t.serviceId));
     if (left.length === 0) break;
     await new Promise((r) => setTimeout(r, 250));

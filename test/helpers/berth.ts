@@ -63,7 +63,13 @@ export interface TestBerth {
 export async function startBerth(env: NodeJS.ProcessEnv = {}): Promise<TestBerth> {
   const dataDir = mkdtempSync(join(tmpdir(), "berth-it-"));
   const port = await freePort();
-  const baseEnv = { BERTH_DATA_DIR: dataDir, BERTH_PORT: String(port), ...env };
+  // The CLI's stored credentials (berth login) stay inside this control plane's directory.
+  const baseEnv = {
+    BERTH_DATA_DIR: dataDir,
+    BERTH_PORT: String(port),
+    BERTH_CREDENTIALS: join(dataDir, "credentials.json"),
+    ...env,
+  };
   const up = await run(["up", "--detach"], baseEnv);
   if (up.code !== 0) throw new Error(`berth up failed (${up.code}): ${up.stderr || up.stdout}`);
   const url = `http://127.0.0.1:${port}`;
@@ -98,6 +104,33 @@ export function docker(host?: string): Docker {
   if (!host) return new Docker();
   const u = new URL(host);
   return new Docker({ host: u.hostname, port: Number(u.port), protocol: "http" });
+}
+
+/** One HTTP call as anyone: a token, a session cookie, or nobody. */
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  o: { token?: string; cookie?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResult & { headers: Headers; text: string }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+      ...(o.cookie ? { cookie: o.cookie } : {}),
+      ...(o.body === undefined ? {} : { "content-type": "application/json" }),
+      ...o.headers,
+    },
+    ...(o.body === undefined ? {} : { body: typeof o.body === "string" ? o.body : JSON.stringify(o.body) }),
+  });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON (docs page, log stream)
+  }
+  return { status: res.status, body, headers: res.headers, text };
 }
 
 /** Services of stacks whose name starts with `prefix` (found by Berth's labels). */

@@ -27,7 +27,11 @@ function num(v: string, flag: string, int = false): number | null {
 }
 
 async function readPassword(fromStdin: boolean): Promise<string> {
-  if (fromStdin) return readFileSync(0, "utf8").replace(/\r?\n$/, "");
+  if (fromStdin) {
+    const given = readFileSync(0, "utf8").replace(/\r?\n$/, "");
+    if (!given) throw new ConfigError("--password-stdin", "no password on standard input");
+    return given;
+  }
   const env = process.env.BERTH_PASSWORD;
   if (env) return env;
   throw new ConfigError(

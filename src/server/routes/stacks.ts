@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { admitPolicy } from "../../apply/admission.js";
 import { composeBody, diffStack, parseComposeRequest, renderStack } from "../../apply/compose.js";
 import { requestDeploy } from "../../apply/deploy.js";
 import type { Platform } from "../../apply/platform.js";
@@ -55,6 +56,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     },
     async ({ body, req }) => {
       const { model, warnings } = parseComposeRequest(body, req.org!.slug);
+      admitPolicy(p, model, req.org!.policy);
       return renderStack(p, model, warnings);
     },
   );
@@ -70,6 +72,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     },
     async ({ body, req }) => {
       const { model, warnings } = parseComposeRequest(body, req.org!.slug);
+      admitPolicy(p, model, req.org!.policy);
       return { services: await diffStack(p, model), warnings };
     },
   );
