@@ -1,5 +1,5 @@
 // Proof of network isolation with real traffic: a probe server joins organization A's network, then
-// one client on A's network and one on B's network each try to fetch from it by its address on A's
+// one client on A's network and one on B's network each fetch its page by its address on A's
 // network. Within A it must connect; from B it must not. Probes are labelled and always removed.
 import { randomBytes } from "node:crypto";
 import { LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
@@ -7,7 +7,8 @@ import type { SwarmServiceSpec } from "../plan/swarm-types.js";
 import { ensureOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 
-const PROBE_IMAGE = "local/httpd:1";
+const SERVER_IMAGE = "local/httpd:1";
+const CLIENT_IMAGE = "local/debian:bookworm";
 const PROBE_LABEL = "berth.probe";
 
 export interface IsolationReport {
@@ -23,8 +24,11 @@ export async function verifyIsolation(p: Platform, a: string, b: string): Promis
   const netB = await ensureOrgNetwork(p, b);
   const ids: string[] = [];
   try {
+    // The server answers with a nonce: a connection alone proves nothing where something on the
+    // path accepts every TCP connection, the page's content does.
+    const nonce = randomBytes(16).toString("hex");
     const server = await p.engine.createService(
-      probeSpec(`berth-probe-${run}-srv`, a, run, netA, ["/bin/httpd", "-f", "-p", "8080", "-h", "/"]),
+      probeSpec(`berth-probe-${run}-srv`, a, run, netA, undefined, false, [`MESSAGE=${nonce}`]),
     );
     ids.push(server);
     const address = await until(60_000, async () => {
@@ -34,7 +38,13 @@ export async function verifyIsolation(p: Platform, a: string, b: string): Promis
     });
     if (!address) throw new Error("the probe server did not start within 60 s");
     // The address comes from Docker, never from the caller.
-    const fetch = ["/bin/sh", "-c", `wget -q -T 3 -O /dev/null http://${address}:8080/`];
+    const fetch = [
+      "timeout",
+      "5",
+      "bash",
+      "-c",
+      `exec 3<>/dev/tcp/${address}/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && grep -q ${nonce} <&3`,
+    ];
     const same = await p.engine.createService(probeSpec(`berth-probe-${run}-a`, a, run, netA, fetch, true));
     ids.push(same);
     const cross = await p.engine.createService(probeSpec(`berth-probe-${run}-b`, b, run, netB, fetch, true));
@@ -51,15 +61,21 @@ function probeSpec(
   org: string,
   run: string,
   network: string,
-  command: string[],
+  command: string[] | undefined,
   once = false,
+  env: string[] = [],
 ): SwarmServiceSpec {
   const labels = sortRecord({ ...ownerLabels({ org }), [PROBE_LABEL]: run, [LABEL.instance]: "probe" });
   return {
     Name: name,
     Labels: labels,
     TaskTemplate: {
-      ContainerSpec: { Image: PROBE_IMAGE, Labels: labels, Command: command, Env: [] },
+      ContainerSpec: {
+        Image: once ? CLIENT_IMAGE : SERVER_IMAGE,
+        Labels: labels,
+        ...(command ? { Command: command } : {}),
+        Env: env,
+      },
       Resources: { Limits: { NanoCPUs: 100_000_000, MemoryBytes: 32 * 1024 * 1024 } },
       RestartPolicy: once
         ? { Condition: "none" }
@@ -73,7 +89,7 @@ function probeSpec(
   };
 }
 
-/** A client's task ends `complete` when it fetched the page and `failed` when it could not. */
+/** A client's task ends `complete` when it got the probe's page and `failed` when it could not. */
 async function outcome(p: Platform, serviceId: string): Promise<{ connected: boolean; detail: string }> {
   const end = await until(60_000, async () => {
     const t = (await p.engine.listTasks(serviceId)).find(
@@ -82,7 +98,7 @@ async function outcome(p: Platform, serviceId: string): Promise<{ connected: boo
     return t;
   });
   if (!end) return { connected: false, detail: "the probe did not finish within 60 s" };
-  if (end.state === "complete") return { connected: true, detail: "fetched the page" };
+  if (end.state === "complete") return { connected: true, detail: "fetched the probe's page" };
   return {
     connected: false,
     detail: `could not connect (${end.error || end.message}${end.exitCode === undefined ? "" : `, exit ${end.exitCode}`})`,

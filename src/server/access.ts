@@ -1,7 +1,7 @@
 // Who is calling and in which organization. A request authenticates with the bootstrap admin token,
 // an organization's API token (Bearer), or a session cookie from `POST /auth/login`. Organization
-// routes then resolve the organization (the token's own; else `:org` in the path or the
-// `X-Berth-Org` header; else the default one) and the caller's role there. Not being a member reads
+// routes then resolve the organization (`:org` in the path, else the `X-Berth-Org` header, else the
+// token's own, else the default one) and the caller's role there. Not being a member reads
 // as "not found", so that other organizations' existence does not leak.
 import { timingSafeEqual } from "node:crypto";
 import type {} from "@fastify/cookie";
@@ -111,7 +111,8 @@ export async function authorize(p: Platform, req: FastifyRequest, access: Access
 function requestedOrg(req: FastifyRequest): string {
   const fromPath = (req.params as { org?: string } | undefined)?.org;
   if (fromPath) return fromPath;
-  if (req.caller?.token) return req.caller.token.orgSlug;
+  // A token scoped to one organization that names another gets "not found", like any other caller.
   const header = req.headers["x-berth-org"];
-  return typeof header === "string" && header ? header : DEFAULT_ORG;
+  if (typeof header === "string" && header) return header;
+  return req.caller?.token?.orgSlug ?? DEFAULT_ORG;
 }

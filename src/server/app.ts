@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Platform } from "../apply/platform.js";
 import type { Metrics } from "../observability/metrics.js";
 import { authenticate } from "./access.js";
-import { body, errorHandler } from "./http-errors.js";
+import { errorHandler } from "./http-errors.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
 import { deploymentRoutes } from "./routes/deployments.js";
@@ -76,10 +76,10 @@ export function buildApp(deps: AppDeps) {
   // Only routes that ask for it (login, token creation) are limited, per client address.
   app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      ...body("rate_limited", `too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`),
-    }),
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(new Error(`too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`), {
+        statusCode: 429,
+      }),
   });
   app.register(
     async (api) => {

@@ -27,6 +27,10 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     return;
   }
   const fe = err as FastifyError;
+  if (fe.statusCode === 429) {
+    reply.status(429).send(body("rate_limited", fe.message));
+    return;
+  }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own refusals: malformed JSON, unsupported media type, body too large.
     reply.status(fe.statusCode).send(body("invalid_input", fe.message));

@@ -75,7 +75,7 @@ export function openApiDocument(routes: RegisteredRoute[], version: string): obj
       title: "Berth API",
       version,
       description:
-        "Organization routes act in the API token's organization, else the one named by `:org` or the `X-Berth-Org` header, else `default`.",
+        "Organization routes act in the organization named by `:org`, else by the `X-Berth-Org` header, else the API token's own, else `default`. A token acts only in its own organization.",
     },
     servers: [{ url: "/" }],
     components: {

@@ -269,7 +269,16 @@ describe("quotas", () => {
       body: { name: "small", image: "local/httpd:1", port: 8080, replicas: 2 },
     });
     expect(small.status, JSON.stringify(small.body)).toBe(202);
-  });
+    await until(
+      "the small stack to run",
+      async () => {
+        const st = (await call(b.url, "GET", "/api/v1/stacks/small", { token: tokens[`${B}/owner`] })).body
+          .stack;
+        return st?.status === "succeeded" ? st : undefined;
+      },
+      120_000,
+    );
+  }, 180_000);
 });
 
 describe("workload policy", () => {

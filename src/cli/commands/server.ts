@@ -40,7 +40,7 @@ export function registerServerCommands(program: Command): void {
         const { startServer } = await import("../../server/start.js");
         const server = await startServer(config);
         console.error(`Berth is up at ${server.url} (data in ${config.dataDir}); Ctrl-C stops it`);
-        const admin = takeInitialAdmin(config.dataDir);
+        const admin = process.env[DETACHED_CHILD] ? undefined : takeInitialAdmin(config.dataDir);
         if (admin) printAdmin(admin);
         await new Promise<void>((resolve) => {
           process.once("SIGINT", () => resolve());
@@ -84,7 +84,8 @@ async function startDetached(dataDir: string, args: string[]): Promise<ServerInf
   const child = spawn(process.execPath, [process.argv[1]!, "--data-dir", dataDir, ...args], {
     detached: true,
     stdio: ["ignore", out, out],
-    env: process.env,
+    // The parent prints what the first start hands over (the admin password); the log must not.
+    env: { ...process.env, [DETACHED_CHILD]: "1" },
   });
   closeSync(out);
   let exited = null as number | null;
@@ -102,6 +103,8 @@ async function startDetached(dataDir: string, args: string[]): Promise<ServerInf
   }
   throw new CliError(`Berth did not come up within 120 s; see ${paths.log}`, EXIT.unavailable);
 }
+
+const DETACHED_CHILD = "BERTH_DETACHED_CHILD";
 
 /** The generated first admin password, once: the file is deleted after reading. */
 function takeInitialAdmin(dataDir: string): { email: string; password: string } | undefined {

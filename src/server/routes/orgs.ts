@@ -193,8 +193,9 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/orgs/:org/tokens",
-      access: "admin",
-      summary: "Create an API token scoped to this organization and a role; the token is shown once",
+      access: "viewer",
+      summary:
+        "Create an API token scoped to this organization and a role no higher than the caller's; shown once",
       params: orgParams,
       body: tokenBody,
       status: 201,
