@@ -9,6 +9,7 @@ import type { FastifyRequest } from "fastify";
 import type { Platform } from "../apply/platform.js";
 import { DEFAULT_ORG } from "../config/defaults.js";
 import { Forbidden, NotFound, Unauthorized } from "../domain/errors.js";
+import { nameProblem } from "../domain/names.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import { tokenHash } from "../security/passwords.js";
 import { orgBySlug, roleIn, tokenByHash, userBySession } from "../store/identity.js";
@@ -94,7 +95,9 @@ export async function authorize(p: Platform, req: FastifyRequest, access: Access
     return;
   }
   const slug = requestedOrg(req);
-  if (caller.token && caller.token.orgSlug !== slug) throw new NotFound("organization", slug);
+  if (nameProblem("org", slug) || (caller.token && caller.token.orgSlug !== slug)) {
+    throw new NotFound("organization", slug.slice(0, 64));
+  }
   const org = await orgBySlug(p.db, slug);
   if (!org) throw new NotFound("organization", slug);
   let role: Role | undefined;

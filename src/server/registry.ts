@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Platform } from "../apply/platform.js";
 import { parseInput } from "../config/validate.js";
+import { ConfigError } from "../domain/errors.js";
 import { writeAudit } from "../store/identity.js";
 import { type Access, authorize } from "./access.js";
 
@@ -46,6 +47,20 @@ export interface RegisteredRoute {
 
 export const EMPTY = z.object({}).strict();
 
+/** NUL characters cannot be stored (PostgreSQL text and jsonb refuse them): refused up front. */
+function refuseNul(v: unknown, path: string): void {
+  if (typeof v === "string") {
+    if (v.includes("\u0000")) throw new ConfigError(path || "body", "must not contain NUL characters");
+  } else if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) refuseNul(x, path ? `${path}.${i}` : String(i));
+  } else if (v && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      if (k.includes("\u0000")) throw new ConfigError(path || "body", "keys must not contain NUL characters");
+      refuseNul(x, path ? `${path}.${k}` : k);
+    }
+  }
+}
+
 export class Routes {
   readonly all: RegisteredRoute[] = [];
 
@@ -81,6 +96,9 @@ export class Routes {
       handler: async (req, reply) => {
         // Who may call comes first: an unknown caller learns nothing from validation messages.
         await authorize(p, req, def.access);
+        refuseNul(req.params, "");
+        refuseNul(req.query, "");
+        refuseNul(req.body, "");
         const params = parseInput(def.params ?? EMPTY, req.params ?? {}) as z.output<P>;
         const query = parseInput(def.query ?? EMPTY, req.query ?? {}) as z.output<Q>;
         const body = def.body ? parseInput(def.body, req.body) : (undefined as z.output<B>);
