@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import type { ServiceModel, StackModel } from "../domain/stack.js";
+import { checkPolicy, type PolicyRelaxations } from "./policy.js";
+
+const RANGE = { from: 30000, to: 32767 };
+const base: ServiceModel = {
+  name: "app",
+  image: "local/httpd:1",
+  env: {},
+  ports: [],
+  replicas: 1,
+  resources: { cpus: 0.5, memoryBytes: 256 * 1024 * 1024 },
+};
+const stack = (over: Partial<ServiceModel>, extra: Partial<StackModel> = {}): StackModel => ({
+  org: "acme",
+  name: "shop",
+  services: [{ ...base, ...over }],
+  ...extra,
+});
+
+describe("checkPolicy", () => {
+  it("allows an ordinary service", () => {
+    expect(checkPolicy(stack({}), {}, RANGE)).toEqual([]);
+  });
+
+  it.each<[string, Partial<ServiceModel>, Partial<StackModel>, PolicyRelaxations, string | undefined]>([
+    ["privileged", { hostAccess: { privileged: true } }, {}, {}, "services.app.privileged"],
+    ["capabilities", { hostAccess: { capAdd: ["SYS_ADMIN"] } }, {}, {}, "services.app.cap_add"],
+    ["devices", { hostAccess: { devices: ["/dev/kvm"] } }, {}, {}, "services.app.devices"],
+    [
+      "host network",
+      { hostAccess: { hostNamespaces: ["network_mode"] } },
+      {},
+      {},
+      "services.app.network_mode",
+    ],
+    [
+      "security options",
+      { hostAccess: { securityOpt: ["seccomp=unconfined"] } },
+      {},
+      {},
+      "services.app.security_opt",
+    ],
+    [
+      "a bind mount",
+      { mounts: [{ type: "bind", source: "/srv", target: "/data" }] },
+      {},
+      {},
+      "services.app.volumes.0",
+    ],
+    [
+      "a bind mount, relaxed",
+      { mounts: [{ type: "bind", source: "/srv", target: "/data" }] },
+      {},
+      { bindMounts: true },
+      undefined,
+    ],
+    [
+      "the Docker socket, even relaxed",
+      { mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/s" }] },
+      {},
+      { bindMounts: true },
+      "services.app.volumes.0",
+    ],
+    [
+      "/var/run, even relaxed",
+      { mounts: [{ type: "bind", source: "/var/run", target: "/s" }] },
+      {},
+      { bindMounts: true },
+      "services.app.volumes.0",
+    ],
+    ["a named volume", { mounts: [{ type: "volume", source: "data", target: "/data" }] }, {}, {}, undefined],
+    [
+      "a volume bound to a host path",
+      {},
+      { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/srv" } } } },
+      {},
+      "volumes.data.driver_opts",
+    ],
+    ["node.role", { placement: { constraints: ["node.role == worker"] } }, {}, {}, undefined],
+    [
+      "node.hostname",
+      { placement: { constraints: ["node.hostname == n1"] } },
+      {},
+      {},
+      "services.app.deploy.placement.constraints",
+    ],
+    [
+      "an unlisted node label",
+      { placement: { constraints: ["node.labels.gpu == yes"] } },
+      {},
+      {},
+      "services.app.deploy.placement.constraints",
+    ],
+    [
+      "an allowed node label",
+      { placement: { constraints: ["node.labels.gpu == yes"] } },
+      {},
+      { placementLabels: ["gpu"] },
+      undefined,
+    ],
+    [
+      "a port below the range",
+      { ports: [{ target: 80, published: 80, protocol: "tcp" }] },
+      {},
+      {},
+      "services.app.ports.0",
+    ],
+    [
+      "a port in the range",
+      { ports: [{ target: 80, published: 30080, protocol: "tcp" }] },
+      {},
+      {},
+      undefined,
+    ],
+    [
+      "a port anywhere, relaxed",
+      { ports: [{ target: 80, published: 80, protocol: "tcp" }] },
+      {},
+      { hostPortsAnywhere: true },
+      undefined,
+    ],
+    [
+      "no memory limit",
+      { resources: { cpus: 0.5, memoryBytes: 0 } },
+      {},
+      {},
+      "services.app.deploy.resources.limits.memory",
+    ],
+  ])("%s", (_name, over, extra, relax, path) => {
+    const found = checkPolicy(stack(over, extra), relax, RANGE);
+    if (path === undefined) expect(found).toEqual([]);
+    else expect(found.map((v) => v.path)).toContain(path);
+  });
+});
