@@ -77,7 +77,7 @@ const hostile = fc.oneof(
     "' OR '1'='1",
     "'; DROP TABLE stacks; --",
     "<script>alert(1)</script>",
-    "${jndi:ldap://x}",
+    `$${"{"}jndi:ldap://x}`,
     "\u0000\u0001",
     "😀",
     "a".repeat(5000),
