@@ -81,10 +81,20 @@ describe("parseCpus", () => {
     expect(parseCpus(input)).toBe(expected);
   });
 
-  it.each<[unknown]>([["0"], ["x"], [""], ["  "], [0], [-1], ["-0.5"], [Number.NaN], ["Infinity"], [null]])(
-    "refuses %j",
-    (input) => {
-      expect(parseCpus(input)).toBeUndefined();
-    },
-  );
+  it.each<[unknown]>([
+    ["0"],
+    ["x"],
+    [""],
+    ["  "],
+    [0],
+    [-1],
+    ["-0.5"],
+    [Number.NaN],
+    ["Infinity"],
+    [null],
+    ["0x10"],
+    ["1e1"],
+  ])("refuses %j", (input) => {
+    expect(parseCpus(input)).toBeUndefined();
+  });
 });

@@ -54,11 +54,8 @@ export function parseBytes(value: unknown): number | undefined {
 
 /** CPUs as a decimal count (`0.5`, `"2"`). */
 export function parseCpus(value: unknown): number | undefined {
-  const n =
-    typeof value === "number"
-      ? value
-      : typeof value === "string" && value.trim() !== ""
-        ? Number(value)
-        : NaN;
+  // Decimal digits only, like Go's ParseFloat as docker uses it (no hex, no exponent).
+  const decimal = typeof value === "string" && /^(\d+(\.\d*)?|\.\d+)$/.test(value.trim());
+  const n = typeof value === "number" ? value : decimal ? Number(value) : Number.NaN;
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
