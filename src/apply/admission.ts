@@ -1,10 +1,10 @@
 // Admission of a stack model before anything is created: the tenant policy (pure, plan/policy.ts),
 // objects named as external that must belong to the same organization, and the quota.
 import { PolicyViolation, QuotaExceeded } from "../domain/errors.js";
-import { LABEL } from "../domain/labels.js";
+import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
 import { checkPolicy, type PolicyRelaxations } from "../plan/policy.js";
-import { addUsage, quotaProblem, type Usage, usageOf, ZERO_USAGE } from "../plan/quota.js";
+import { addUsage, quotaProblem, type Usage, usageOf, volumeProblem, ZERO_USAGE } from "../plan/quota.js";
 import { getQuota } from "../store/identity.js";
 import { latestModels } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
@@ -28,6 +28,13 @@ export async function admit(
     const { others } = await orgUsage(p, orgId, model.name);
     const problem = quotaProblem(quota, others, usageOf(model, await nodeCount(p)));
     if (problem) throw new QuotaExceeded(problem, { details: { quota } });
+    // Volumes grow after the fact: a stack with volumes is refused once the organization's are full.
+    const ownVolumes = Object.values(model.volumes ?? {}).some((v) => !v.external);
+    if (quota.volumeBytes !== null && ownVolumes) {
+      const used = await orgVolumeBytes(p, model.org);
+      const problem = volumeProblem(quota.volumeBytes, used);
+      if (problem) throw new QuotaExceeded(problem, { details: { quota } });
+    }
   }
 }
 
@@ -39,6 +46,11 @@ export async function orgUsage(p: Platform, orgId: string, except?: string): Pro
     .filter((m) => m.name !== except)
     .reduce((u, m) => addUsage(u, usageOf(m, nodes)), ZERO_USAGE);
   return { others };
+}
+
+/** Bytes the organization's volumes hold on this node. */
+export function orgVolumeBytes(p: Platform, org: string): Promise<number> {
+  return p.engine.volumeBytes(ownerFilter({ org }).label);
 }
 
 async function nodeCount(p: Platform): Promise<number> {

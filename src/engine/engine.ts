@@ -76,6 +76,8 @@ export interface Engine {
   /** Volumes on the Engine's own node that carry all of `labels`. */
   listVolumes(labels: string[]): Promise<NamedObject[]>;
   removeVolume(name: string): Promise<void>;
+  /** Bytes used by volumes carrying all of `labels`, on the Engine's own node. */
+  volumeBytes(labels: string[]): Promise<number>;
   /** A service's log lines (both streams, demultiplexed), oldest first. */
   serviceLogs(id: string, opts: LogOptions): AsyncIterable<{ stream: "stdout" | "stderr"; line: string }>;
 }

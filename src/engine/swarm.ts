@@ -174,6 +174,14 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       await ignore404(`remove volume ${name}`, () => docker.getVolume(name).remove());
     },
 
+    async volumeBytes(labels) {
+      const df: any = await call("disk usage", () => docker.df());
+      const want = labels.map((l) => l.split("="));
+      return ((df.Volumes ?? []) as any[])
+        .filter((v) => want.every(([k, val]) => (v.Labels ?? {})[k!] === val))
+        .reduce((sum, v) => sum + Math.max(0, v.UsageData?.Size ?? 0), 0);
+    },
+
     async *serviceLogs(id, o) {
       const stream: any = await call(`logs of service ${id}`, () =>
         (docker.getService(id) as any).logs({

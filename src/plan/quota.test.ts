@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StackModel } from "../domain/stack.js";
-import { quotaProblem, usageOf, ZERO_USAGE } from "./quota.js";
+import { quotaProblem, usageOf, volumeProblem, ZERO_USAGE } from "./quota.js";
 
 const MIB = 1024 * 1024;
 const model = (replicas: number, mode?: "global"): StackModel => ({
@@ -51,5 +51,15 @@ describe("quotaProblem", () => {
     [{ memoryBytes: null, cpus: null }, ZERO_USAGE, 100, undefined],
   ])("quota %j, others %j, %i replicas", (quota, others, replicas, expected) => {
     expect(quotaProblem(quota, others, usageOf(model(replicas), 1))).toBe(expected);
+  });
+});
+
+describe("volumeProblem", () => {
+  it.each([
+    [1024 * MIB, 0, undefined],
+    [1024 * MIB, 1023 * MIB, undefined],
+    [1024 * MIB, 1024 * MIB, "volumes 1.0 GiB used, quota 1.0 GiB: no room for more volume data"],
+  ])("quota %i, used %i", (quota, used, expected) => {
+    expect(volumeProblem(quota, used)).toBe(expected);
   });
 });

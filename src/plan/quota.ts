@@ -64,3 +64,9 @@ export function quotaProblem(quota: Quota, others: Usage, requested: Usage): str
   }
   return undefined;
 }
+
+/** Why a new stack with volumes is refused when the organization's volumes already fill the quota. */
+export function volumeProblem(quotaBytes: number, usedBytes: number): string | undefined {
+  if (usedBytes < quotaBytes) return undefined;
+  return `volumes ${(usedBytes / GIB).toFixed(1)} GiB used, quota ${(quotaBytes / GIB).toFixed(1)} GiB: no room for more volume data`;
+}

@@ -346,6 +346,11 @@ export function registerOrgCommands(program: Command): void {
             ],
             ["services", String(u.services), show(q.services)],
             ["replicas", String(u.replicas), show(q.replicas)],
+            [
+              "volumes",
+              show(u.volumeBytes / GIB, " GiB"),
+              show(q.volumeBytes === null ? null : q.volumeBytes / GIB, " GiB"),
+            ],
           ],
         ),
       );

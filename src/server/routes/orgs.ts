@@ -1,7 +1,7 @@
 // Organizations: creation (platform admins), members and roles, API tokens, quota and usage, the
 // policy relaxations, the isolation check and the audit log.
 import { z } from "zod";
-import { orgUsage } from "../../apply/admission.js";
+import { orgUsage, orgVolumeBytes } from "../../apply/admission.js";
 import { verifyIsolation } from "../../apply/isolation.js";
 import type { Platform } from "../../apply/platform.js";
 import { ConfigError, Forbidden, NotFound } from "../../domain/errors.js";
@@ -270,7 +270,8 @@ export function orgRoutes(r: Routes, p: Platform): void {
     },
     async ({ req }) => {
       const { others } = await orgUsage(p, req.org!.id);
-      return { usage: others, quota: quotaView(await getQuota(p.db, req.org!.id)) };
+      const volumeBytes = await orgVolumeBytes(p, req.org!.slug);
+      return { usage: { ...others, volumeBytes }, quota: quotaView(await getQuota(p.db, req.org!.id)) };
     },
   );
 
