@@ -12,6 +12,8 @@ BERTH_TEST_DATABASE_URL=$("$BERTH_ROOT/scripts/postgres.sh" start)
 export BERTH_TEST_DATABASE_URL
 # A cluster left behind by an interrupted run would collide with the cluster tests.
 "$BERTH_ROOT/scripts/cluster.sh" down >/dev/null 2>&1 || true
+# So would control planes of an interrupted run (their reconcilers recreate their test stacks).
+pkill -f -- "--data-dir /tmp/berth-it-" 2>/dev/null || true
 
 log "typecheck and lint"
 npm run -s typecheck

@@ -266,7 +266,8 @@ describe("quotas", () => {
     // Within the quota it goes through.
     const small = await call(b.url, "POST", "/api/v1/deployments", {
       token: tokens[`${B}/owner`],
-      body: { name: "small", image: "local/httpd:1", port: 8080, replicas: 2 },
+      // Two tasks, no published port (two tasks cannot publish one host port on one node).
+      body: { name: "small", services: [{ name: "small", image: "local/httpd:1", replicas: 2 }] },
     });
     expect(small.status, JSON.stringify(small.body)).toBe(202);
     await until(
