@@ -149,11 +149,12 @@ export async function planFor(
     live: new Map(),
     usedHostPorts: new Set([...(await p.engine.usedHostPorts()), ...reserved]),
   };
-  for (const service of model.services) {
-    const name = swarmServiceName(model.org, model.name, service.name);
-    const live = await p.engine.findService(name);
-    if (live) (seen.live as Map<string, typeof live>).set(name, live);
-  }
+  const names = model.services.map((s) => swarmServiceName(model.org, model.name, s.name));
+  const found = await Promise.all(names.map((name) => p.engine.findService(name)));
+  names.forEach((name, i) => {
+    const live = found[i];
+    if (live) (seen.live as Map<string, NonNullable<typeof live>>).set(name, live);
+  });
   const networkId = await p.engine.findNetwork(network.Name);
   const networkIds = new Map<string, string>();
   for (const n of await p.engine.listNetworks(ownerFilter({ org: model.org, stack: model.name }).label)) {

