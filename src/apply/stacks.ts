@@ -27,9 +27,12 @@ export interface StackView {
   services: ServiceView[];
 }
 
-export async function viewStacks(p: Platform, org: string): Promise<StackView[]> {
+/** The organization's stacks with what runs; only the one named, when `name` is given. */
+export async function viewStacks(p: Platform, org: string, name?: string): Promise<StackView[]> {
   const orgId = await ensureOrg(p.db, org);
-  const [rows, states] = await Promise.all([listStacks(p.db, orgId), serviceStates(p.db, orgId)]);
+  const rows = await listStacks(p.db, orgId, name);
+  if (name !== undefined && rows.length === 0) return [];
+  const states = await serviceStates(p.db, orgId, name === undefined ? undefined : rows[0]!.stack.id);
   const byStack = new Map<string, ServiceView[]>();
   for (const s of states) {
     if (s.presence !== "present") continue;

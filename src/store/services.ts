@@ -61,8 +61,12 @@ export async function markMissing(db: Db, opts: { swarmIds?: string[]; allBut?: 
     .where(and(eq(services.presence, "present"), where));
 }
 
-export async function serviceStates(db: Db, orgId: string): Promise<ServiceRow[]> {
-  return db.select().from(services).where(eq(services.orgId, orgId));
+/** Observed services of an organization, or of one of its stacks. */
+export async function serviceStates(db: Db, orgId: string, stackId?: string): Promise<ServiceRow[]> {
+  const where = stackId
+    ? and(eq(services.orgId, orgId), eq(services.stackId, stackId))
+    : eq(services.orgId, orgId);
+  return db.select().from(services).where(where);
 }
 
 export async function replaceNodes(db: Db, observed: ObservedNode[]): Promise<void> {

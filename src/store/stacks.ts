@@ -128,12 +128,13 @@ export interface StackSummary {
   latest: DeploymentRow;
 }
 
-export async function listStacks(db: Db, orgId: string): Promise<StackSummary[]> {
+/** Every stack of the organization (or the one named) with its latest revision. */
+export async function listStacks(db: Db, orgId: string, name?: string): Promise<StackSummary[]> {
   const rows = await db
     .selectDistinctOn([stacks.id], { stack: stacks, latest: deployments })
     .from(stacks)
     .innerJoin(deployments, eq(deployments.stackId, stacks.id))
-    .where(eq(stacks.orgId, orgId))
+    .where(name === undefined ? eq(stacks.orgId, orgId) : and(eq(stacks.orgId, orgId), eq(stacks.name, name)))
     .orderBy(stacks.id, desc(deployments.revision));
   return rows.sort((a, b) => a.stack.name.localeCompare(b.stack.name));
 }

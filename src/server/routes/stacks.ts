@@ -39,7 +39,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
   r.add(
     { method: "GET", url: "/stacks/:name", access: "viewer", summary: "One stack", params: nameParams },
     async ({ params, req }) => {
-      const stack = (await viewStacks(p, req.org!.slug)).find((s) => s.name === params.name);
+      const [stack] = await viewStacks(p, req.org!.slug, params.name);
       if (!stack) throw new NotFound("stack", params.name);
       return { stack };
     },
