@@ -25,12 +25,20 @@ function fill(i: number) {
 }
 
 async function run(title: string, o: autocannon.Options) {
+  let firstRefusal: string | undefined;
   const result = await autocannon({
     duration: SECONDS,
     connections: 4,
     ...o,
     headers: { ...auth, ...o.headers },
+    setupClient: (client) => {
+      client.on("body", (body: Buffer) => {
+        const text = String(body);
+        if (text.startsWith('{"error"') && firstRefusal === undefined) firstRefusal = text.slice(0, 200);
+      });
+    },
   });
+  if (firstRefusal) console.log(`${title}: first refusal: ${firstRefusal}`);
   const bad = result.non2xx + result.errors + result.timeouts;
   return [
     title,

@@ -242,17 +242,21 @@ async function pruneServices(p: Platform, model: StackModel): Promise<string[]> 
 /** Removes the stack's secrets, configs and networks the current revision does not use (those still in use stay). */
 async function pruneStackObjects(p: Platform, model: StackModel, objects: StackObjects): Promise<void> {
   const filter = ownerFilter({ instance: p.instanceId, org: model.org, stack: model.name }).label;
-  for (const [kind, specs] of [
-    ["secret", objects.secrets],
-    ["config", objects.configs],
-  ] as const) {
-    const keep = new Set(specs.map((s) => s.Name));
-    for (const f of await p.engine.listFiles(kind, filter))
-      if (!keep.has(f.name)) await p.engine.removeFile(kind, f.id);
-  }
-  const keep = new Set(objects.networks.map((n) => n.Name));
-  for (const n of await p.engine.listNetworks(filter)) {
-    if (!keep.has(n.name)) await p.engine.removeNetwork(n.id).catch(() => undefined);
+  const keepFiles = new Set([...objects.secrets, ...objects.configs].map((s) => s.Name));
+  const keepNetworks = new Set(objects.networks.map((n) => n.Name));
+  // The old revision's tasks hold them until they have stopped (up to their stop grace period).
+  for (let attempt = 0; attempt < 30; attempt++) {
+    let busy = 0;
+    for (const kind of ["secret", "config"] as const) {
+      for (const f of await p.engine.listFiles(kind, filter)) {
+        if (!keepFiles.has(f.name) && !(await p.engine.removeFile(kind, f.id))) busy++;
+      }
+    }
+    for (const n of await p.engine.listNetworks(filter)) {
+      if (!keepNetworks.has(n.name)) await p.engine.removeNetwork(n.id).catch(() => busy++);
+    }
+    if (busy === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
