@@ -103,8 +103,7 @@ try {
             ...req,
             body: JSON.stringify({
               name: `w${tag}-${Math.random().toString(36).slice(2, 8)}`,
-              image: "local/httpd:1",
-              replicas: 0,
+              services: [{ name: "w", image: "local/httpd:1", replicas: 0 }],
             }),
           }),
         },
