@@ -117,7 +117,7 @@ function takeInitialAdmin(dataDir: string): { email: string; password: string } 
 
 function printAdmin(a: { email: string; password: string }) {
   console.error(`platform admin created: ${a.email}  password: ${a.password}`);
-  console.error("(shown once; sign in with 'berth login --email <email>')");
+  console.error(`(shown once; sign in elsewhere with 'berth login --email ${a.email} --password-stdin')`);
 }
 
 function readServerInfo(dataDir: string): ServerInfo | undefined {
