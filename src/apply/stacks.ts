@@ -63,12 +63,7 @@ export async function viewStacks(p: Platform, org: string, name?: string): Promi
  * Removes a stack: its services (found by label), then, once their tasks are gone, the networks,
  * secrets and configs it owns; its volumes only when asked. Then its record.
  */
-export async function removeStack(
-  p: Platform,
-  org: string,
-  name: string,
-  opts: { volumes?: boolean } = {},
-): Promise<{
+export interface RemovedStack {
   removed: string[];
   networks: number;
   secrets: number;
@@ -76,7 +71,14 @@ export async function removeStack(
   volumes: number;
   /** Objects still in use after 30 s (named so they can be removed later). */
   left: string[];
-}> {
+}
+
+export async function removeStack(
+  p: Platform,
+  org: string,
+  name: string,
+  opts: { volumes?: boolean } = {},
+): Promise<RemovedStack> {
   const orgId = await ensureOrg(p.db, org);
   await getStack(p.db, orgId, name);
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;

@@ -178,7 +178,7 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       const df: any = await call("disk usage", () => docker.df());
       const want = labels.map((l) => l.split("="));
       return ((df.Volumes ?? []) as any[])
-        .filter((v) => want.every(([k, val]) => (v.Labels ?? {})[k!] === val))
+        .filter((v) => want.every(([k, val]) => v.Labels?.[k!] === val))
         .reduce((sum, v) => sum + Math.max(0, v.UsageData?.Size ?? 0), 0);
     },
 

@@ -166,7 +166,7 @@ describe("compose stacks", () => {
     ],
     [
       "an undefined required variable",
-      "services:\n  web:\n    image: ${IMAGE:?set IMAGE to the image to run}\n",
+      `services:\n  web:\n    image: $\{IMAGE:?set IMAGE to the image to run}\n`,
       [],
       /set IMAGE to the image to run/,
     ],

@@ -57,12 +57,7 @@ export function registerAppCommands(program: Command): void {
           `${final.stack} revision ${final.revision} ${final.status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
         );
       }
-      if (opts.wait && final.status !== "succeeded") {
-        throw new CliError(
-          `deployment of ${final.stack} ${final.status.replace("_", " ")}: ${final.reason ?? ""}`,
-          EXIT.failed,
-        );
-      }
+      if (opts.wait) failUnlessSucceeded(final);
     });
 
   program
@@ -121,6 +116,15 @@ interface DeployOptions {
   env: string[];
   wait: boolean;
   json?: boolean;
+}
+
+/** Exit 1, with Swarm's reason, when a deployment that was waited for did not succeed. */
+export function failUnlessSucceeded(d: DeploymentView): void {
+  if (d.status === "succeeded") return;
+  throw new CliError(
+    `deployment of ${d.stack} ${d.status.replace("_", " ")}: ${d.reason ?? ""}`,
+    EXIT.failed,
+  );
 }
 
 /** Polls the deployment until it ends, showing its job's log lines as progress. */

@@ -4,14 +4,14 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import type { StackView } from "../../apply/stacks.js";
+import type { RemovedStack, StackView } from "../../apply/stacks.js";
 import { loadCompose } from "../../config/compose/index.js";
 import { ConfigError } from "../../domain/errors.js";
 import { CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
 import { printJson, table } from "../output.js";
-import { type DeploymentView, urlsOf, waitFor } from "./apps.js";
+import { type DeploymentView, failUnlessSucceeded, urlsOf, waitFor } from "./apps.js";
 
 interface FileOptions {
   composeFile: string[];
@@ -107,12 +107,7 @@ export function registerStackCommands(program: Command): void {
       const final = opts.wait ? await waitFor(client, res.deployment, !opts.json) : res.deployment;
       if (opts.json) printJson({ deployment: final, warnings: res.warnings });
       else console.log(`${final.stack} revision ${final.revision} ${final.status}`);
-      if (opts.wait && final.status !== "succeeded") {
-        throw new CliError(
-          `deployment of ${final.stack} ${final.status.replace("_", " ")}: ${final.reason ?? ""}`,
-          EXIT.failed,
-        );
-      }
+      if (opts.wait) failUnlessSucceeded(final);
     });
 
   stack
@@ -195,14 +190,10 @@ export function registerStackCommands(program: Command): void {
     .option("--volumes", "also remove the stack's volumes (their data is lost)")
     .option("--json", "print the result as JSON")
     .action(async (name: string, opts: { volumes?: boolean; json?: boolean }, cmd: Command) => {
-      const result = await clientFor(cmd).request<{
-        removed: string[];
-        networks: number;
-        secrets: number;
-        configs: number;
-        volumes: number;
-        left: string[];
-      }>("DELETE", `/api/v1/stacks/${encodeURIComponent(name)}${opts.volumes ? "?volumes=true" : ""}`);
+      const result = await clientFor(cmd).request<RemovedStack>(
+        "DELETE",
+        `/api/v1/stacks/${encodeURIComponent(name)}${opts.volumes ? "?volumes=true" : ""}`,
+      );
       if (opts.json) printJson(result);
       else {
         console.log(
