@@ -21,10 +21,10 @@ const ACCESS_TEXT: Record<string, string> = {
   platform: "platform admin",
 };
 
-function schemaOf(s: z.ZodType): object {
+function schemaOf(s: z.ZodType, io: "input" | "output" = "input"): object {
   try {
     const { $schema: _ignored, ...rest } = z.toJSONSchema(s, {
-      io: "input",
+      io,
       unrepresentable: "any",
     }) as Record<string, unknown>;
     return rest;
@@ -60,7 +60,12 @@ export function openApiDocument(routes: RegisteredRoute[], version: string): obj
         ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(r.body) } } } }
         : {}),
       responses: {
-        [String(r.status)]: { description: "success" },
+        [String(r.status)]: {
+          description: "success",
+          ...(r.response
+            ? { content: { "application/json": { schema: schemaOf(r.response, "output") } } }
+            : {}),
+        },
         "4XX": {
           description: "refused; nothing changed",
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },

@@ -20,6 +20,8 @@ export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.
   body?: B;
   /** Response status on success (documentation). */
   status?: number;
+  /** What a success answers; every response is parsed with it before it is sent. */
+  response?: z.ZodType;
   /** Requests per minute per client address (login and token endpoints). */
   rateLimit?: number;
   /** Larger bodies (compose documents). */
@@ -42,6 +44,7 @@ export interface RegisteredRoute {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  response?: z.ZodType;
   status: number;
 }
 
@@ -87,6 +90,7 @@ export class Routes {
       ...(def.params ? { params: def.params } : {}),
       ...(def.query ? { query: def.query } : {}),
       ...(def.body ? { body: def.body } : {}),
+      ...(def.response ? { response: def.response } : {}),
     });
     this.api.route({
       method: def.method,
@@ -114,7 +118,16 @@ export class Routes {
         }
         if (reply.sent) return reply;
         if (def.status && reply.statusCode === 200) reply.status(def.status);
-        return result;
+        if (!def.response) return result;
+        const checked = def.response.safeParse(result);
+        if (!checked.success) {
+          req.log.error(
+            { issues: checked.error.issues.slice(0, 5), route: def.url },
+            "response does not match its schema",
+          );
+          throw new Error(`response of ${def.method} ${def.url} does not match its schema`);
+        }
+        return checked.data;
       },
     });
   }

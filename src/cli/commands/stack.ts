@@ -170,8 +170,10 @@ export function registerStackCommands(program: Command): void {
           rest += decoder.decode(chunk, { stream: true });
           const lines = rest.split("\n");
           rest = lines.pop() ?? "";
-          for (const l of lines) {
-            if (!l) continue;
+          for (const raw of lines) {
+            // Server-sent events: only their `data:` lines carry a log line (or an error).
+            if (!raw.startsWith("data: ")) continue;
+            const l = raw.slice(6);
             if (opts.json) console.log(l);
             else {
               const v = JSON.parse(l) as { service?: string; line?: string; error?: string };

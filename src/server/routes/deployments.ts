@@ -5,6 +5,7 @@ import { parseShortForm } from "../../config/short-form.js";
 import { getDeployment } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
 import { deploymentView, parseId } from "../views.js";
 
 export const idParams = z.object({ id: z.string() }).strict();
@@ -14,6 +15,7 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/deployments",
+      response: z.object({ deployment: R.deployment, jobId: z.string() }),
       access: "deployer",
       summary: "Deploy a stack in the short form (one image, or a list of services); queues a deploy job",
       body: z.unknown(),
@@ -36,6 +38,7 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/deployments/:id",
+      response: z.object({ deployment: R.deployment }),
       access: "viewer",
       summary: "One deployment (revision)",
       params: idParams,

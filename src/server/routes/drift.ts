@@ -1,6 +1,8 @@
+import { z } from "zod";
 import type { Platform } from "../../apply/platform.js";
 import { RECONCILE_JOB, reconcileOnce } from "../../apply/reconcile.js";
 import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
 import { jobView } from "../views.js";
 
 export function driftRoutes(r: Routes, p: Platform): void {
@@ -8,6 +10,7 @@ export function driftRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/drift",
+      response: R.drift,
       access: "viewer",
       summary: "Where Swarm differs from what Berth deployed",
     },
@@ -21,6 +24,7 @@ export function driftRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/drift/repair",
+      response: z.object({ job: R.job }),
       access: "deployer",
       summary: "Queue a repair of the drift",
       status: 202,

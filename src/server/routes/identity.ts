@@ -6,6 +6,7 @@ import { hashPassword, newSecret, tokenHash, verifyPassword } from "../../securi
 import { createSession, createUser, deleteSession, listOrgs, userByEmail } from "../../store/identity.js";
 import { SESSION_COOKIE } from "../access.js";
 import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
 
 const SESSION_DAYS = 7;
 export const email = z.email("must be an email address").max(254);
@@ -19,6 +20,7 @@ export function identityRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/auth/login",
+      response: z.object({ user: R.user }),
       access: "public",
       summary: "Sign in: sets an HTTP-only session cookie",
       body: loginBody,
@@ -44,7 +46,13 @@ export function identityRoutes(r: Routes, p: Platform): void {
   );
 
   r.add(
-    { method: "POST", url: "/auth/logout", access: "signed-in", summary: "Sign out (ends the session)" },
+    {
+      method: "POST",
+      url: "/auth/logout",
+      access: "signed-in",
+      summary: "Sign out (ends the session)",
+      response: z.object({ signedOut: z.literal(true) }),
+    },
     async ({ req, reply }) => {
       const cookie = req.cookies[SESSION_COOKIE];
       if (cookie) await deleteSession(p.db, tokenHash(cookie));
@@ -54,7 +62,13 @@ export function identityRoutes(r: Routes, p: Platform): void {
   );
 
   r.add(
-    { method: "GET", url: "/me", access: "signed-in", summary: "Who is calling, and their organizations" },
+    {
+      method: "GET",
+      url: "/me",
+      access: "signed-in",
+      summary: "Who is calling, and their organizations",
+      response: R.me,
+    },
     async ({ req }) => {
       const c = req.caller!;
       const orgs = c.token
@@ -71,6 +85,7 @@ export function identityRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/users",
+      response: z.object({ user: R.user }),
       access: "platform",
       summary: "Create a user (platform admin)",
       body: userBody,

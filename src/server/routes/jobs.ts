@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Platform } from "../../apply/platform.js";
 import { getJob, jobLogLines, listJobs } from "../../store/jobs.js";
 import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
 import { jobLogView, jobView, parseId } from "../views.js";
 import { idParams } from "./deployments.js";
 
@@ -33,6 +34,7 @@ export function jobRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/jobs",
+      response: z.object({ jobs: z.array(R.job), nextCursor: z.string().nullable() }),
       access: "viewer",
       summary: "Jobs, newest first (cursor pagination)",
       query: listQuery,
@@ -53,6 +55,7 @@ export function jobRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/jobs/:id",
+      response: z.object({ job: R.job, logs: z.array(R.jobLog) }),
       access: "viewer",
       summary: "One job with its log lines after `after`",
       params: idParams,
@@ -69,6 +72,7 @@ export function jobRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/jobs/:id/cancel",
+      response: z.object({ job: R.job }),
       access: "deployer",
       summary: "Cancel a job",
       params: idParams,

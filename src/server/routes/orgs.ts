@@ -27,6 +27,7 @@ import {
 import { ROLES } from "../../store/schema.js";
 import { roleAllows } from "../access.js";
 import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
 import { parseId } from "../views.js";
 import { email } from "./identity.js";
 
@@ -87,7 +88,13 @@ const tokenView = (t: Awaited<ReturnType<typeof listTokens>>[number]) => ({
 
 export function orgRoutes(r: Routes, p: Platform): void {
   r.add(
-    { method: "GET", url: "/orgs", access: "signed-in", summary: "Organizations the caller can see" },
+    {
+      method: "GET",
+      url: "/orgs",
+      access: "signed-in",
+      summary: "Organizations the caller can see",
+      response: R.orgList,
+    },
     async ({ req }) => {
       const c = req.caller!;
       if (c.token) return { orgs: [{ slug: c.token.orgSlug, role: c.token.role }] };
@@ -100,6 +107,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/orgs",
+      response: z.object({ org: z.object({ slug: z.string(), name: z.string() }) }),
       access: "platform",
       summary: "Create an organization (platform admin)",
       body: createOrgBody,
@@ -116,7 +124,14 @@ export function orgRoutes(r: Routes, p: Platform): void {
   );
 
   r.add(
-    { method: "GET", url: "/orgs/:org", access: "viewer", summary: "One organization", params: orgParams },
+    {
+      method: "GET",
+      url: "/orgs/:org",
+      access: "viewer",
+      summary: "One organization",
+      params: orgParams,
+      response: z.object({ org: z.object({ slug: z.string(), role: z.string(), policy: R.policy }) }),
+    },
     async ({ req }) => ({
       org: { slug: req.org!.slug, role: req.org!.role, policy: req.org!.policy },
     }),
@@ -126,6 +141,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/orgs/:org/members",
+      response: z.object({ members: z.array(R.member) }),
       access: "viewer",
       summary: "Members and their roles",
       params: orgParams,
@@ -139,6 +155,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "PUT",
       url: "/orgs/:org/members",
+      response: z.object({ member: z.object({ email: z.string(), role: z.string() }) }),
       access: "admin",
       summary: "Add a member or change a role",
       params: orgParams,
@@ -161,6 +178,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "DELETE",
       url: "/orgs/:org/members/:email",
+      response: z.object({ removed: z.string() }),
       access: "admin",
       summary: "Remove a member",
       params: z.object({ org: slug, email }).strict(),
@@ -180,6 +198,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/orgs/:org/tokens",
+      response: z.object({ tokens: z.array(R.token) }),
       access: "admin",
       summary: "API tokens (never their secret)",
       params: orgParams,
@@ -193,6 +212,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/orgs/:org/tokens",
+      response: R.token.extend({ token: z.string() }),
       access: "viewer",
       summary:
         "Create an API token scoped to this organization and a role no higher than the caller's; shown once",
@@ -221,6 +241,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "DELETE",
       url: "/orgs/:org/tokens/:id",
+      response: z.object({ revoked: z.string() }),
       access: "admin",
       summary: "Revoke an API token",
       params: z.object({ org: slug, id: z.string() }).strict(),
@@ -235,6 +256,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/orgs/:org/quota",
+      response: z.object({ quota: R.quota }),
       access: "viewer",
       summary: "The organization's quota",
       params: orgParams,
@@ -248,6 +270,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "PUT",
       url: "/orgs/:org/quota",
+      response: z.object({ quota: R.quota }),
       access: "platform",
       summary: "Set the quota (platform admin); null lifts a limit",
       params: orgParams,
@@ -264,6 +287,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/orgs/:org/usage",
+      response: R.usage,
       access: "viewer",
       summary: "What the organization's stacks use, beside its quota",
       params: orgParams,
@@ -279,6 +303,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "PUT",
       url: "/orgs/:org/policy",
+      response: z.object({ policy: R.policy }),
       access: "platform",
       summary: "Lift workload policy rules for this organization (platform admin)",
       params: orgParams,
@@ -296,6 +321,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/orgs/:org/verify-isolation",
+      response: R.isolation,
       access: "admin",
       summary: "Send real traffic: within the organization it must connect, to the other one it must not",
       params: orgParams,
@@ -322,6 +348,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "GET",
       url: "/orgs/:org/audit",
+      response: R.audit,
       access: "admin",
       summary: "Audit log: who changed what, when, from where (newest first)",
       params: orgParams,

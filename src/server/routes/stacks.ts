@@ -8,6 +8,7 @@ import { NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
 import { deploymentView } from "../views.js";
 
 const stackName = z.string().superRefine((v, ctx) => {
@@ -30,14 +31,27 @@ const COMPOSE_LIMIT = 8 * 1024 * 1024;
 
 export function stackRoutes(r: Routes, p: Platform): void {
   r.add(
-    { method: "GET", url: "/stacks", access: "viewer", summary: "Stacks with their services and tasks" },
+    {
+      method: "GET",
+      url: "/stacks",
+      access: "viewer",
+      summary: "Stacks with their services and tasks",
+      response: z.object({ stacks: z.array(R.stack) }),
+    },
     async ({ req }) => ({
       stacks: await viewStacks(p, req.org!.slug),
     }),
   );
 
   r.add(
-    { method: "GET", url: "/stacks/:name", access: "viewer", summary: "One stack", params: nameParams },
+    {
+      method: "GET",
+      url: "/stacks/:name",
+      access: "viewer",
+      summary: "One stack",
+      params: nameParams,
+      response: z.object({ stack: R.stack }),
+    },
     async ({ params, req }) => {
       const [stack] = await viewStacks(p, req.org!.slug, params.name);
       if (!stack) throw new NotFound("stack", params.name);
@@ -49,6 +63,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/stacks/render",
+      response: R.rendered,
       access: "deployer",
       summary: "The Swarm create bodies a compose document would produce, without touching the swarm",
       body: composeBody,
@@ -65,6 +80,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/stacks/diff",
+      response: R.diff,
       access: "deployer",
       summary: "What deploying a compose document would change, service by service",
       body: composeBody,
@@ -81,6 +97,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/stacks/deploy",
+      response: z.object({ deployment: R.deployment, jobId: z.string(), warnings: z.array(z.string()) }),
       access: "deployer",
       summary: "Deploy a compose document as a stack (create, update in place, prune); queues a deploy job",
       body: composeBody,
@@ -104,6 +121,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     {
       method: "DELETE",
       url: "/stacks/:name",
+      response: R.removed,
       access: "admin",
       summary:
         "Remove a stack: services, then its networks, secrets and configs (volumes with ?volumes=true)",
@@ -119,7 +137,8 @@ export function stackRoutes(r: Routes, p: Platform): void {
       method: "GET",
       url: "/stacks/:name/logs",
       access: "viewer",
-      summary: "A stack's log lines as newline-delimited JSON ({service, stream, line}); follow streams",
+      summary:
+        "A stack's log lines as server-sent events (`log`: {service, stream, line}); follow keeps streaming",
       params: nameParams,
       query: logQuery,
     },
@@ -136,13 +155,17 @@ export function stackRoutes(r: Routes, p: Platform): void {
         })
       )[Symbol.asyncIterator]();
       reply.hijack();
-      reply.raw.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
+      reply.raw.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+      });
       try {
         for (let n = await lines.next(); !n.done; n = await lines.next()) {
-          reply.raw.write(`${JSON.stringify(n.value)}\n`);
+          reply.raw.write(`event: log\ndata: ${JSON.stringify(n.value)}\n\n`);
         }
       } catch (err) {
-        reply.raw.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
+        reply.raw.write(`event: error\ndata: ${JSON.stringify({ error: (err as Error).message })}\n\n`);
       }
       reply.raw.end();
     },

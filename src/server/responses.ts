@@ -1,0 +1,164 @@
+// What each route answers, as zod schemas: every response is parsed with its route's schema before it
+// is sent (unknown fields are dropped, so nothing leaks by accident; a mismatch is a server bug and
+// answers 500), and the OpenAPI document describes the same shapes.
+import { z } from "zod";
+
+const iso = z.string().nullable();
+const uuid = z.string();
+
+export const deployment = z.object({
+  id: uuid,
+  stack: z.string(),
+  revision: z.number().int(),
+  status: z.string(),
+  reason: z.string().nullable(),
+  jobId: uuid.nullable(),
+  createdAt: iso,
+  finishedAt: iso,
+});
+
+export const job = z.object({
+  id: uuid,
+  type: z.string(),
+  target: z.string(),
+  status: z.string(),
+  progress: z.number(),
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+  cancelRequested: z.boolean(),
+  correlationId: z.string().nullable(),
+  requestedBy: z.string().nullable(),
+  createdAt: iso,
+  startedAt: iso,
+  finishedAt: iso,
+});
+
+export const jobLog = z.object({ id: z.number(), at: iso, level: z.string(), message: z.string() });
+
+const task = z.object({
+  id: z.string(),
+  slot: z.number().optional(),
+  node: z.string().optional(),
+  state: z.string(),
+  desired: z.string(),
+  error: z.string().optional(),
+});
+
+export const stack = z.object({
+  name: z.string(),
+  revision: z.number().int(),
+  status: z.string(),
+  reason: z.string().nullable(),
+  deploymentId: uuid,
+  updatedAt: z.string(),
+  services: z.array(
+    z.object({
+      name: z.string(),
+      image: z.string(),
+      replicas: z.number().int(),
+      running: z.number().int(),
+      ports: z.array(z.number().int()),
+      tasks: z.array(task),
+      observedAt: z.string(),
+    }),
+  ),
+});
+
+const swarmObject = z.record(z.string(), z.unknown());
+
+export const rendered = z.object({
+  services: z.array(swarmObject),
+  networks: z.array(swarmObject),
+  volumes: z.array(swarmObject),
+  secrets: z.array(swarmObject.and(z.object({ Data: z.literal("(sealed)") }))),
+  configs: z.array(swarmObject),
+  warnings: z.array(z.string()),
+});
+
+export const diff = z.object({
+  services: z.array(
+    z.object({
+      service: z.string(),
+      action: z.enum(["create", "update", "none", "remove"]),
+      fields: z.array(z.string()).optional(),
+    }),
+  ),
+  warnings: z.array(z.string()),
+});
+
+export const removed = z.object({
+  removed: z.array(z.string()),
+  networks: z.number().int(),
+  secrets: z.number().int(),
+  configs: z.number().int(),
+  volumes: z.number().int(),
+  left: z.array(z.string()),
+});
+
+export const drift = z.object({ drift: z.array(z.record(z.string(), z.unknown())) });
+
+const role = z.enum(["owner", "admin", "deployer", "viewer"]);
+export const user = z.object({ id: uuid, email: z.string(), platformAdmin: z.boolean() });
+export const me = z.object({
+  actor: z.string(),
+  platformAdmin: z.boolean(),
+  orgs: z.array(z.object({ slug: z.string(), role })),
+});
+export const orgList = z.object({
+  orgs: z.array(z.object({ slug: z.string(), name: z.string().optional(), role })),
+});
+export const policy = z.object({
+  placementLabels: z.array(z.string()).optional(),
+  bindMounts: z.boolean().optional(),
+  hostPortsAnywhere: z.boolean().optional(),
+});
+export const member = z.object({ userId: uuid, email: z.string(), role, since: z.string() });
+/** A token as listed: never its secret or hash. */
+export const token = z.object({
+  id: uuid,
+  name: z.string(),
+  role,
+  createdAt: z.string(),
+  expiresAt: iso,
+  revokedAt: iso,
+  lastUsedAt: iso,
+});
+export const quota = z.object({
+  cpus: z.number().nullable(),
+  memoryBytes: z.number().nullable(),
+  services: z.number().nullable(),
+  replicas: z.number().nullable(),
+  volumeBytes: z.number().nullable(),
+});
+export const usage = z.object({
+  usage: z.object({
+    cpus: z.number(),
+    memoryBytes: z.number(),
+    services: z.number(),
+    replicas: z.number(),
+    volumeBytes: z.number(),
+  }),
+  quota,
+});
+const probe = z.object({ connected: z.boolean(), detail: z.string() });
+export const isolation = z.object({
+  orgs: z.tuple([z.string(), z.string()]),
+  sameOrg: probe,
+  crossOrg: probe,
+  isolated: z.boolean(),
+});
+export const audit = z.object({
+  entries: z.array(
+    z.object({
+      id: z.number(),
+      at: z.string(),
+      orgId: uuid.nullable(),
+      actor: z.string(),
+      action: z.string(),
+      target: z.string(),
+      sourceAddress: z.string().nullable(),
+      details: z.record(z.string(), z.unknown()),
+    }),
+  ),
+  nextCursor: z.number().nullable(),
+});
