@@ -396,6 +396,7 @@ function toObservedService(raw: any): ObservedService {
     labels: spec.Labels ?? {},
     image: spec.TaskTemplate?.ContainerSpec?.Image ?? "",
     replicas: spec.Mode?.Replicated?.Replicas ?? 0,
+    ...(spec.Mode?.Global ? { global: true } : {}),
     publishedPorts: ports.map((p) => p.PublishedPort).filter((p): p is number => typeof p === "number"),
     updatedAt: raw.UpdatedAt,
     updated: raw.PreviousSpec !== undefined,

@@ -41,6 +41,8 @@ export interface ObservedService {
   labels: Record<string, string>;
   image: string;
   replicas: number;
+  /** A global service runs one task per eligible node; `replicas` does not apply. */
+  global?: boolean;
   publishedPorts: number[];
   /** RFC 3339 timestamp from Docker's clock of the last spec change. */
   updatedAt: string;

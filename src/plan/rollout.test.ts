@@ -30,6 +30,24 @@ describe("assessRollout", () => {
   it.each([
     ["all replicas running", { tasks: [task({}), task({})] }, "succeeded", "2/2 tasks running"],
     [
+      "a global service with a task per node running",
+      { service: { ...service, replicas: 0, global: true }, tasks: [task({}), task({}), task({})] },
+      "succeeded",
+      "3/3 tasks running",
+    ],
+    [
+      "a global service still starting on one node",
+      { service: { ...service, replicas: 0, global: true }, tasks: [task({}), task({ state: "starting" })] },
+      "progressing",
+      "1/2 tasks running",
+    ],
+    [
+      "a global service with no task scheduled yet",
+      { service: { ...service, replicas: 0, global: true }, tasks: [] },
+      "progressing",
+      "0/1 tasks running",
+    ],
+    [
       "one still starting",
       { tasks: [task({}), task({ state: "starting" })] },
       "progressing",

@@ -31,9 +31,12 @@ const FAILED_STATES = new Set(["failed", "rejected"]);
 
 export function assessRollout(input: RolloutInput): RolloutAssessment {
   const { service, since } = input;
-  const desired = service.replicas;
   const fresh =
     since === undefined ? input.tasks : input.tasks.filter((t) => compareTime(t.createdAt, since) >= 0);
+  // A global service wants one task per eligible node: as many as Swarm scheduled, at least one.
+  const desired = service.global
+    ? Math.max(1, fresh.filter((t) => t.desiredState === "running").length)
+    : service.replicas;
   const running = fresh.filter((t) => t.state === "running" && t.desiredState === "running").length;
 
   const update = service.updateStatus;
