@@ -60,8 +60,8 @@ export async function viewStacks(p: Platform, org: string, name?: string): Promi
 }
 
 /**
- * Removes a stack: its services (found by label), then, once their tasks are gone, the networks,
- * secrets and configs it owns; its volumes only when asked. Then its record.
+ * Removes a stack: its record, then its services (found by label), then, once their tasks are gone,
+ * the networks, secrets and configs it owns; its volumes only when asked.
  */
 export interface RemovedStack {
   removed: string[];
@@ -81,6 +81,9 @@ export async function removeStack(
 ): Promise<RemovedStack> {
   const orgId = await ensureOrg(p.db, org);
   await getStack(p.db, orgId, name);
+  // The record goes first: from then on nothing desires the stack, so the reconciler cannot recreate
+  // services being removed, and should this stop half-way it removes what is left as orphans.
+  await deleteStack(p.db, orgId, name);
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
   const services = await p.engine.listServices(owner);
   for (const s of services) await p.engine.removeService(s.id);
@@ -116,7 +119,6 @@ export async function removeStack(
       count(await retryBusy(() => p.engine.removeVolume(v.name).then(() => true)), "volumes", v.name);
     }
   }
-  await deleteStack(p.db, orgId, name);
   if (left.length)
     p.log.warn({ org, stack: name, left }, "objects still in use were left; remove them later");
   p.log.info({ org, stack: name, services: services.length, ...counts }, "stack removed");
