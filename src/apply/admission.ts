@@ -63,35 +63,20 @@ async function nodeCount(p: Platform): Promise<number> {
  * so): naming another organization's object must not reach into it.
  */
 async function checkExternals(p: Platform, model: StackModel): Promise<void> {
-  const mine = (labels: Record<string, string>) => labels[LABEL.org] === model.org;
-  for (const [key, n] of Object.entries(model.networks ?? {})) {
-    if (!n.external) continue;
-    const found = (await p.engine.listNetworks([])).find((x) => x.name === n.external);
-    if (!found || !mine(found.labels)) {
-      throw new PolicyViolation(
-        `networks.${key}`,
-        `external network '${n.external}' is not one of this organization's`,
-      );
-    }
-  }
-  for (const [key, v] of Object.entries(model.volumes ?? {})) {
-    if (!v.external) continue;
-    const found = (await p.engine.listVolumes([])).find((x) => x.name === v.external);
-    if (!found || !mine(found.labels)) {
-      throw new PolicyViolation(
-        `volumes.${key}`,
-        `external volume '${v.external}' is not one of this organization's`,
-      );
-    }
-  }
-  for (const kind of ["secret", "config"] as const) {
-    for (const [key, f] of Object.entries(model[`${kind}s`] ?? {})) {
-      if (!f.external) continue;
-      const found = (await p.engine.listFiles(kind, [])).find((x) => x.name === f.external);
-      if (!found || !mine(found.labels)) {
+  const kinds = [
+    ["network", "networks", model.networks, () => p.engine.listNetworks([])],
+    ["volume", "volumes", model.volumes, () => p.engine.listVolumes([])],
+    ["secret", "secrets", model.secrets, () => p.engine.listFiles("secret", [])],
+    ["config", "configs", model.configs, () => p.engine.listFiles("config", [])],
+  ] as const;
+  for (const [kind, section, defs, list] of kinds) {
+    for (const [key, def] of Object.entries(defs ?? {})) {
+      if (!def.external) continue;
+      const found = (await list()).find((x) => x.name === def.external);
+      if (found?.labels[LABEL.org] !== model.org) {
         throw new PolicyViolation(
-          `${kind}s.${key}`,
-          `external ${kind} '${f.external}' is not one of this organization's`,
+          `${section}.${key}`,
+          `external ${kind} '${def.external}' is not one of this organization's`,
         );
       }
     }
