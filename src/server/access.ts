@@ -12,7 +12,7 @@ import { Forbidden, NotFound, Unauthorized } from "../domain/errors.js";
 import { nameProblem } from "../domain/names.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import { tokenHash } from "../security/passwords.js";
-import { orgBySlug, roleIn, tokenByHash, userBySession } from "../store/identity.js";
+import { listOrgs, orgBySlug, roleIn, tokenByHash, userBySession } from "../store/identity.js";
 import { ROLES, type Role } from "../store/schema.js";
 
 export const SESSION_COOKIE = "berth_session";
@@ -81,6 +81,16 @@ export async function authenticate(p: Platform, bootstrapToken: string, req: Fas
     if (!user) throw new Unauthorized("the session has expired; sign in again");
     req.caller = { actor: `user:${user.email}`, userId: user.id, platformAdmin: user.platformAdmin };
   }
+}
+
+/** The organizations a caller can act in, with its role in each (platform admins: all, as owners). */
+export async function callerOrgs(
+  p: Platform,
+  c: Caller,
+): Promise<{ slug: string; name?: string; role: Role }[]> {
+  if (c.token) return [{ slug: c.token.orgSlug, role: c.token.role }];
+  const rows = await listOrgs(p.db, c.platformAdmin ? undefined : c.userId);
+  return rows.map((o) => ({ slug: o.slug, name: o.name, role: o.role ?? "owner" }));
 }
 
 /** Checks `access` for the request and, for organization routes, fills `req.org`. */

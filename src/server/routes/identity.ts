@@ -3,8 +3,8 @@ import { z } from "zod";
 import type { Platform } from "../../apply/platform.js";
 import { Unauthorized } from "../../domain/errors.js";
 import { hashPassword, newSecret, tokenHash, verifyPassword } from "../../security/passwords.js";
-import { createSession, createUser, deleteSession, listOrgs, userByEmail } from "../../store/identity.js";
-import { SESSION_COOKIE } from "../access.js";
+import { createSession, createUser, deleteSession, userByEmail } from "../../store/identity.js";
+import { callerOrgs, SESSION_COOKIE } from "../access.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
 
@@ -71,13 +71,7 @@ export function identityRoutes(r: Routes, p: Platform): void {
     },
     async ({ req }) => {
       const c = req.caller!;
-      const orgs = c.token
-        ? [{ slug: c.token.orgSlug, role: c.token.role }]
-        : (await listOrgs(p.db, c.platformAdmin ? undefined : c.userId)).map((o) => ({
-            slug: o.slug,
-            role: o.role ?? "owner",
-          }));
-      return { actor: c.actor, platformAdmin: c.platformAdmin, orgs };
+      return { actor: c.actor, platformAdmin: c.platformAdmin, orgs: await callerOrgs(p, c) };
     },
   );
 

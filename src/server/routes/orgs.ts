@@ -13,7 +13,6 @@ import {
   getQuota,
   listAudit,
   listMembers,
-  listOrgs,
   listTokens,
   orgBySlug,
   removeMember,
@@ -25,7 +24,7 @@ import {
   userByEmail,
 } from "../../store/identity.js";
 import { ROLES } from "../../store/schema.js";
-import { roleAllows } from "../access.js";
+import { callerOrgs, roleAllows } from "../access.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
 import { parseId } from "../views.js";
@@ -96,10 +95,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
       response: R.orgList,
     },
     async ({ req }) => {
-      const c = req.caller!;
-      if (c.token) return { orgs: [{ slug: c.token.orgSlug, role: c.token.role }] };
-      const rows = await listOrgs(p.db, c.platformAdmin ? undefined : c.userId);
-      return { orgs: rows.map((o) => ({ slug: o.slug, name: o.name, role: o.role ?? "owner" })) };
+      return { orgs: await callerOrgs(p, req.caller!) };
     },
   );
 
