@@ -272,11 +272,7 @@ export function orgRoutes(r: Routes, p: Platform): void {
       params: orgParams,
       body: quotaBody,
     },
-    async ({ params, body }) => {
-      const org = await orgBySlug(p.db, params.org);
-      if (!org) throw new NotFound("organization", params.org);
-      return { quota: quotaView(await setQuota(p.db, org.id, body)) };
-    },
+    async ({ body, req }) => ({ quota: quotaView(await setQuota(p.db, req.org!.id, body)) }),
   );
 
   r.add(
@@ -305,10 +301,8 @@ export function orgRoutes(r: Routes, p: Platform): void {
       params: orgParams,
       body: policyBody,
     },
-    async ({ params, body }) => {
-      const org = await orgBySlug(p.db, params.org);
-      if (!org) throw new NotFound("organization", params.org);
-      await setPolicy(p.db, org.id, body);
+    async ({ body, req }) => {
+      await setPolicy(p.db, req.org!.id, body);
       return { policy: body };
     },
   );
