@@ -8,6 +8,7 @@ import { castTypes } from "./cast.js";
 import { inlineFiles } from "./files.js";
 import { type Env, interpolate } from "./interpolate.js";
 import { parseComposeFile, validateCompose } from "./load.js";
+import { mappingEntries } from "./mapping.js";
 import { mergeComposeFiles } from "./merge.js";
 
 export interface ComposeInput {
@@ -56,14 +57,7 @@ function withEnvFiles(doc: Record<string, unknown>, file: string, readFile: (p: 
       }
       Object.assign(fromFiles, parseEnvFile(String(text), `${path}`));
     }
-    const own = Array.isArray(svc.environment)
-      ? Object.fromEntries(
-          (svc.environment as string[]).map((s) => {
-            const eq = s.indexOf("=");
-            return eq < 0 ? [s, null] : [s.slice(0, eq), s.slice(eq + 1)];
-          }),
-        )
-      : ((svc.environment ?? {}) as Record<string, unknown>);
+    const own = Object.fromEntries(mappingEntries(svc.environment));
     const { env_file: _read, ...rest } = svc;
     services[name] = { ...rest, environment: { ...fromFiles, ...own } };
   }

@@ -20,6 +20,7 @@ import type {
 import { DEFAULT_LIMITS } from "../defaults.js";
 import { parseImageRef } from "../image-ref.js";
 import { DATA_KEY } from "./files.js";
+import { mappingEntries } from "./mapping.js";
 import { shellWords } from "./shell-words.js";
 import { parseBytes, parseCpus, parseDuration } from "./units.js";
 import { ignoredKeyWarnings } from "./warnings.js";
@@ -283,19 +284,10 @@ function command(v: unknown, path: string): string[] | undefined {
   return shellWords(String(v)) ?? fail(path, "has an unterminated quote");
 }
 
+// A name without a value takes the deploying environment's value; the CLI resolves it first, so
+// what is still without a value is left out.
 function environment(v: unknown): Record<string, string> {
-  if (!v) return {};
-  const entries: [string, unknown][] = Array.isArray(v)
-    ? v.map((e) => {
-        const s = String(e);
-        const eq = s.indexOf("=");
-        return eq < 0 ? [s, null] : [s.slice(0, eq), s.slice(eq + 1)];
-      })
-    : Object.entries(v as Doc);
-  // A name without a value takes the deploying environment's value; the CLI resolves it first.
-  return Object.fromEntries(
-    entries.filter(([, val]) => val !== null && val !== undefined).map(([k, val]) => [k, String(val)]),
-  );
+  return Object.fromEntries(mappingEntries(v).filter((e): e is [string, string] => e[1] !== null));
 }
 
 function stringMap(v: unknown): Record<string, string> {
@@ -303,16 +295,7 @@ function stringMap(v: unknown): Record<string, string> {
 }
 
 function labelMap(v: unknown): Record<string, string> {
-  if (Array.isArray(v)) {
-    return Object.fromEntries(
-      v.map((e) => {
-        const s = String(e);
-        const eq = s.indexOf("=");
-        return eq < 0 ? [s, ""] : [s.slice(0, eq), s.slice(eq + 1)];
-      }),
-    );
-  }
-  return Object.fromEntries(Object.entries(v as Doc).map(([k, val]) => [k, val === null ? "" : String(val)]));
+  return Object.fromEntries(mappingEntries(v).map(([k, val]) => [k, val ?? ""]));
 }
 
 function list(v: unknown): string[] {
