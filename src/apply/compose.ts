@@ -49,7 +49,7 @@ export function renderStack(p: Platform, model: StackModel, warnings: string[]) 
   );
   return {
     services: steps.map((s) => s.spec),
-    networks: [planOrgNetwork(model.org), ...objects.networks],
+    networks: [planOrgNetwork(model.org, { instance: p.instanceId }), ...objects.networks],
     volumes: Object.entries(objects.volumes).flatMap(([, v]) =>
       "external" in v
         ? []

@@ -291,7 +291,9 @@ export async function ensureOrgNetwork(p: Platform, org: string): Promise<string
   const existing = await p.engine.findNetwork(orgNetworkName(org));
   if (existing) return existing;
   const subnet = pickSubnet(await p.engine.usedSubnets());
-  return p.engine.ensureNetwork(planOrgNetwork(org, subnet ? { subnet } : {}));
+  return p.engine.ensureNetwork(
+    planOrgNetwork(org, { instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
+  );
 }
 
 /** The model with every service port's host port filled in from the plan, so every later attempt

@@ -20,4 +20,6 @@ export interface ServerInfo {
   url: string;
   pid: number;
   startedAt: string;
+  /** The installation's id, the value of the `berth.instance` label on what it creates. */
+  instance: string;
 }

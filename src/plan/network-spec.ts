@@ -1,18 +1,24 @@
-import { ownerLabels } from "../domain/labels.js";
+import { LABEL, ownerLabels } from "../domain/labels.js";
 import { orgNetworkName } from "../domain/names.js";
 import type { SwarmNetworkSpec } from "./swarm-types.js";
 
-/** The organization's own attachable overlay network, on `subnet` when given. */
+/**
+ * The organization's own attachable overlay network, on `subnet` when given, labelled with the
+ * installation that creates it.
+ */
 export function planOrgNetwork(
   org: string,
-  opts: { encrypted?: boolean; subnet?: string } = {},
+  opts: { instance?: string; encrypted?: boolean; subnet?: string } = {},
 ): SwarmNetworkSpec {
   return {
     Name: orgNetworkName(org),
     Driver: "overlay",
     Attachable: true,
     CheckDuplicate: true,
-    Labels: ownerLabels({ org }),
+    Labels: {
+      ...ownerLabels({ org }),
+      ...(opts.instance ? { [LABEL.instance]: opts.instance } : {}),
+    },
     ...(opts.encrypted ? { Options: { encrypted: "true" } } : {}),
     ...(opts.subnet ? { IPAM: { Driver: "default", Config: [{ Subnet: opts.subnet }] } } : {}),
   };

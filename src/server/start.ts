@@ -122,7 +122,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     cleanup.push(() => app.close());
 
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
-    const info: ServerInfo = { url, pid: process.pid, startedAt: new Date().toISOString() };
+    const info: ServerInfo = {
+      url,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      instance: platform.instanceId,
+    };
     const infoPath = dataDirPaths(config.dataDir).serverInfo;
     writeFileSync(infoPath, `${JSON.stringify(info)}\n`);
     cleanup.push(() => rmSync(infoPath, { force: true }));

@@ -53,6 +53,8 @@ export interface TestBerth {
   env: NodeJS.ProcessEnv;
   /** The admin API token of this control plane. */
   token: string;
+  /** Its installation id: the `berth.instance` label on everything it creates. */
+  instance: string;
   /** Calls the API with the admin token; the body is parsed JSON. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResult>;
   cli(args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
@@ -74,12 +76,16 @@ export async function startBerth(env: NodeJS.ProcessEnv = {}): Promise<TestBerth
   if (up.code !== 0) throw new Error(`berth up failed (${up.code}): ${up.stderr || up.stdout}`);
   const url = `http://127.0.0.1:${port}`;
   const token = readFileSync(join(dataDir, "admin.token"), "utf8").trim();
+  const { instance } = JSON.parse(readFileSync(join(dataDir, "server.json"), "utf8"));
+  if (typeof instance !== "string")
+    throw new Error("server.json has no instance (is dist/ stale? npm run build)");
   return {
     dataDir,
     port,
     url,
     env: baseEnv,
     token,
+    instance,
     async api(method, path, body, headers = {}) {
       const res = await fetch(`${url}${path}`, {
         method,
@@ -93,9 +99,11 @@ export async function startBerth(env: NodeJS.ProcessEnv = {}): Promise<TestBerth
       return { status: res.status, body: await res.json() };
     },
     cli: (args, extra = {}) => run(args, { ...baseEnv, ...extra }),
+    /** Stops the control plane and removes what it left in Swarm (a test's stacks, networks...). */
     async stop() {
       await run(["down"], baseEnv);
       rmSync(dataDir, { recursive: true, force: true });
+      await removeOwnedBy(new Docker(), instance);
     },
   };
 }
@@ -132,6 +140,49 @@ export async function call(
   }
   return { status: res.status, body, headers: res.headers, text };
 }
+
+/**
+ * Removes every Swarm object labelled with installation `instance`: services first, then, once their
+ * tasks are gone, networks, secrets, configs and volumes. What is still in use after 30 s stays.
+ */
+export async function removeOwnedBy(d: Docker, instance: string): Promise<void> {
+  const filters = { label: [`berth.instance=${instance}`] };
+  const services: any[] = await (d.listServices as any)({ filters });
+  await Promise.all(
+    services.map((s) =>
+      d
+        .getService(s.ID)
+        .remove()
+        .catch(() => {}),
+    ),
+  );
+  const ids = new Set(services.map((s) => s.ID));
+  const deadline = Date.now() + 30_000;
+  const settled = async () => !((await d.listTasks()) as any[]).some((t) => ids.has(t.ServiceID));
+  while (ids.size > 0 && Date.now() < deadline && !(await settled())) await sleep(250);
+  for (;;) {
+    const left = [
+      ...((await d.listNetworks({ filters })) as any[]).map((n) => d.getNetwork(n.Id)),
+      ...((await d.listSecrets({ filters })) as any[]).map((x) => d.getSecret(x.ID)),
+      ...((await d.listConfigs({ filters })) as any[]).map((x) => d.getConfig(x.ID)),
+      ...((await d.listVolumes({ filters })).Volumes ?? []).map((v) => d.getVolume(v.Name)),
+    ];
+    const failed = (
+      await Promise.all(
+        left.map((o) =>
+          o.remove().then(
+            () => 0,
+            () => 1,
+          ),
+        ),
+      )
+    ).reduce((a: number, b: number) => a + b, 0);
+    if (failed === 0 || Date.now() > deadline) return;
+    await sleep(500);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Services of stacks whose name starts with `prefix` (found by Berth's labels). */
 export async function servicesOfStacks(d: Docker, prefix: string): Promise<any[]> {
