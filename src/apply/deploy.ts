@@ -13,7 +13,7 @@ import type { JobContext } from "../jobs/queue.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import { planStackDeploy, type ServiceStep, type StackObservation } from "../plan/stack-deploy.js";
-import type { StackObjects } from "../plan/stack-objects.js";
+import { planStackObjects, type StackObjects } from "../plan/stack-objects.js";
 import { pickSubnet } from "../plan/subnets.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
 import { compareTime } from "../plan/time.js";
@@ -93,14 +93,15 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   let actions = d.actions;
   if (d.status === "pending") {
     await ensureOrgNetwork(p, model.org);
-    const ids = await ensureStackObjects(p, (await planFor(p, model, d.id)).objects, ctx);
+    const ids = await ensureStackObjects(p, objectsOf(p, model), ctx);
     const { steps, seen } = await planFor(p, model, d.id);
-    actions = {};
-    for (const step of steps) {
-      await ctx.throwIfCancelled();
-      actions[step.service] = await applyStep(p, { ...step, spec: withFileIds(step.spec, ids) }, seen, d.id);
-      await ctx.say(`${step.service}: ${describe(actions[step.service]!)}`);
-    }
+    await ctx.throwIfCancelled();
+    // Services of one stack are independent: Swarm takes them all at once.
+    const applied = await Promise.all(
+      steps.map((step) => applyStep(p, { ...step, spec: withFileIds(step.spec, ids) }, seen, d.id)),
+    );
+    actions = Object.fromEntries(steps.map((step, i) => [step.service, applied[i]!]));
+    for (const step of steps) await ctx.say(`${step.service}: ${describe(actions[step.service]!)}`);
     for (const gone of await pruneServices(p, model))
       await ctx.say(`${gone}: removed (no longer in the stack)`);
     await updateDeployment(p.db, d.id, { status: "running", actions });
@@ -134,7 +135,7 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   await updateDeployment(p.db, d.id, { status, reason: outcome.reason });
   if (status !== "succeeded") throw new DeployFailed(`${status.replace("_", " ")}: ${outcome.reason}`);
   // Old secrets and configs are released once no task uses them.
-  await pruneStackObjects(p, model, (await planFor(p, model, d.id)).objects);
+  await pruneStackObjects(p, model, objectsOf(p, model));
   await ctx.say(`succeeded: ${outcome.reason}`);
 }
 
@@ -145,9 +146,11 @@ export async function planFor(
   reserved = new Set<number>(),
 ) {
   const network = planOrgNetwork(model.org);
+  // Host ports in use matter only to a stack that publishes some (listing them reads every task).
+  const publishes = model.services.some((s) => s.ports.length > 0);
   const seen: StackObservation = {
     live: new Map(),
-    usedHostPorts: new Set([...(await p.engine.usedHostPorts()), ...reserved]),
+    usedHostPorts: new Set([...(publishes ? await p.engine.usedHostPorts() : []), ...reserved]),
   };
   const names = model.services.map((s) => swarmServiceName(model.org, model.name, s.name));
   const found = await Promise.all(names.map((name) => p.engine.findService(name)));
@@ -173,6 +176,11 @@ export async function planFor(
     hostPortRange: p.hostPortRange,
   });
   return { ...plan, seen };
+}
+
+/** The stack's networks, secrets and configs: they depend on the model alone. */
+function objectsOf(p: Platform, model: StackModel): StackObjects {
+  return planStackObjects(model, { instance: p.instanceId, orgNetwork: orgNetworkName(model.org) });
 }
 
 /** Creates the stack's networks, secrets and configs that do not exist yet; returns secret and config ids by name. */

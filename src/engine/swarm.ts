@@ -284,7 +284,10 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       // What services ask for and what their tasks really hold: after a dockerd restart or during an
       // update the two can differ, and a port held by a task is taken whatever the spec says.
       const services = await call("list services", () => docker.listServices());
-      const tasks = await call("list tasks", () => docker.listTasks() as Promise<any[]>);
+      const tasks = await call(
+        "list tasks",
+        () => docker.listTasks({ filters: { "desired-state": ["running"] } }) as Promise<any[]>,
+      );
       const used = new Set<number>();
       const add = (ports: { PublishedPort?: number }[] | undefined) => {
         for (const p of ports ?? []) if (p.PublishedPort) used.add(p.PublishedPort);

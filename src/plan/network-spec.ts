@@ -1,4 +1,4 @@
-import { LABEL, ownerLabels } from "../domain/labels.js";
+import { LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
 import { orgNetworkName } from "../domain/names.js";
 import type { SwarmNetworkSpec } from "./swarm-types.js";
 
@@ -15,10 +15,10 @@ export function planOrgNetwork(
     Driver: "overlay",
     Attachable: true,
     CheckDuplicate: true,
-    Labels: {
+    Labels: sortRecord({
       ...ownerLabels({ org }),
       ...(opts.instance ? { [LABEL.instance]: opts.instance } : {}),
-    },
+    }),
     ...(opts.encrypted ? { Options: { encrypted: "true" } } : {}),
     ...(opts.subnet ? { IPAM: { Driver: "default", Config: [{ Subnet: opts.subnet }] } } : {}),
   };
