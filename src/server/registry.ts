@@ -26,6 +26,8 @@ export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.
   rateLimit?: number;
   /** Larger bodies (compose documents). */
   bodyLimit?: number;
+  /** A POST that only reads (render, diff): not written to the audit log. */
+  readOnly?: boolean;
 }
 
 export interface RouteInput<P, Q, B> {
@@ -107,7 +109,7 @@ export class Routes {
         const query = parseInput(def.query ?? EMPTY, req.query ?? {}) as z.output<Q>;
         const body = def.body ? parseInput(def.body, req.body) : (undefined as z.output<B>);
         const result = await handler({ params, query, body, req, reply });
-        if (def.method !== "GET" && reply.statusCode < 400) {
+        if (def.method !== "GET" && !def.readOnly && reply.statusCode < 400) {
           await writeAudit(p.db, {
             orgId: req.org?.id ?? null,
             actor: req.caller?.actor ?? "anonymous",

@@ -63,6 +63,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/stacks/render",
+      readOnly: true,
       response: R.rendered,
       access: "deployer",
       summary: "The Swarm create bodies a compose document would produce, without touching the swarm",
@@ -80,6 +81,7 @@ export function stackRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/stacks/diff",
+      readOnly: true,
       response: R.diff,
       access: "deployer",
       summary: "What deploying a compose document would change, service by service",
