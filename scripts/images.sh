@@ -8,7 +8,13 @@
 source "$(dirname "$0")/lib.sh"
 docker_ready || "$BERTH_ROOT/scripts/docker-up.sh"
 
-have() { [ -z "${BERTH_REBUILD_IMAGES:-}" ] && docker image inspect "$1" >/dev/null 2>&1; }
+# have TAG [REVISION]: the tag exists (and carries label berth.image.revision=REVISION when given).
+have() {
+  [ -z "${BERTH_REBUILD_IMAGES:-}" ] || return 1
+  local rev
+  rev=$(docker image inspect -f '{{index .Config.Labels "berth.image.revision"}}' "$1" 2>/dev/null) || return 1
+  [ -z "${2:-}" ] || [ "$rev" = "$2" ]
+}
 
 build_debian() {
   have local/debian:bookworm && return 0
@@ -22,7 +28,7 @@ build_debian() {
 }
 
 build_httpd() {
-  have local/httpd:1 && return 0
+  have local/httpd:1 2 && return 0
   apt_install busybox-static
   local rootfs; rootfs=$(mktemp -d /tmp/berth-httpd.XXXXXX)
   mkdir -p "$rootfs/bin" "$rootfs/www" "$rootfs/tmp" "$rootfs/etc"
@@ -30,10 +36,12 @@ build_httpd() {
   chroot "$rootfs" /bin/busybox --install -s /bin
   echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >"$rootfs/etc/passwd"
   log "importing local/httpd:1"
-  # MESSAGE sets the page body so tests can tell versions apart.
+  # MESSAGE sets the page body so tests can tell versions apart. The shell stays PID 1 and exits on
+  # SIGTERM (busybox httpd as PID 1 ignores it, so every stop would wait out the 10 s grace period).
   tar -C "$rootfs" -c . | docker import \
     -c 'EXPOSE 8080' \
-    -c 'CMD ["/bin/sh","-c","echo \"${MESSAGE:-hello from berth}\" > /www/index.html; exec /bin/httpd -f -p 8080 -h /www"]' \
+    -c 'LABEL berth.image.revision=2' \
+    -c 'CMD ["/bin/sh","-c","echo \"${MESSAGE:-hello from berth}\" > /www/index.html; trap \"exit 0\" TERM INT; /bin/httpd -f -p 8080 -h /www & wait"]' \
     - local/httpd:1 >/dev/null
   rm -rf "$rootfs"
 }
