@@ -1,6 +1,8 @@
 // Compose stacks: conversion throughput (load + convert + plan, no I/O), and wall time to deploy a
 // 10-service stack until every task runs, with Berth (CLI, API, job) beside `docker stack deploy`
 // (which returns before tasks run, so both are timed until the tasks are running), same run.
+// Berth attaches every service to its organization's network too; a third row times docker with the
+// same two networks per service, to tell Berth's own cost from the cost of that topology.
 // Usage: tsx bench/stack.ts [ROUNDS]
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -33,6 +35,13 @@ const text = `version: "3.9"\nservices:\n${services}`;
 const dir = mkdtempSync(join(tmpdir(), "berth-bench-stack-"));
 const file = join(dir, "stack.yml");
 writeFileSync(file, text);
+const tag = Date.now().toString(36).slice(-4);
+const extraNetwork = `bench-extra-${tag}`;
+const twoNetworks = join(dir, "two-networks.yml");
+writeFileSync(
+  twoNetworks,
+  `${text.replaceAll("    image: local/httpd:1\n", "    image: local/httpd:1\n    networks: [default, extra]\n")}networks:\n  extra:\n    external: true\n    name: ${extraNetwork}\n`,
+);
 
 // Conversion throughput.
 const n = 2000;
@@ -71,8 +80,12 @@ async function allRunning(namespace: string) {
 }
 
 const b = await benchBerth();
-const tag = Date.now().toString(36).slice(-4);
-const times: Record<string, number[]> = { "berth stack deploy": [], "docker stack deploy": [] };
+await docker.createNetwork({ Name: extraNetwork, Driver: "overlay", Attachable: true });
+const times: Record<string, number[]> = {
+  "berth stack deploy": [],
+  "docker stack deploy": [],
+  "docker stack deploy, two networks": [],
+};
 try {
   for (let i = 0; i < ROUNDS; i++) {
     t = now();
@@ -85,6 +98,11 @@ try {
     await exec("docker", ["stack", "deploy", "--resolve-image", "never", "-c", file, `ds${tag}${i}`]);
     await allRunning(`ds${tag}${i}`);
     times["docker stack deploy"]!.push(now() - t);
+
+    t = now();
+    await exec("docker", ["stack", "deploy", "--resolve-image", "never", "-c", twoNetworks, `dn${tag}${i}`]);
+    await allRunning(`dn${tag}${i}`);
+    times["docker stack deploy, two networks"]!.push(now() - t);
   }
   console.log(`\n10-service stack until every task runs, ${ROUNDS} rounds\n`);
   console.log(
@@ -95,10 +113,24 @@ try {
   );
   const ratio = percentile(times["berth stack deploy"]!, 50) / percentile(times["docker stack deploy"]!, 50);
   console.log(`\nberth stack deploy / docker stack deploy: ${ratio.toFixed(2)}x`);
+  const same =
+    percentile(times["berth stack deploy"]!, 50) /
+    percentile(times["docker stack deploy, two networks"]!, 50);
+  console.log(`berth stack deploy / docker stack deploy with the same two networks: ${same.toFixed(2)}x`);
 } finally {
   for (let i = 0; i < ROUNDS; i++) {
     await b.cli(["stack", "rm", `bs${tag}${i}`]).catch(() => {});
     await exec("docker", ["stack", "rm", `ds${tag}${i}`]).catch(() => {});
+    await exec("docker", ["stack", "rm", `dn${tag}${i}`]).catch(() => {});
   }
+  await waitFor(
+    "the extra network to be free",
+    () =>
+      docker
+        .getNetwork(extraNetwork)
+        .remove()
+        .then(() => true),
+    60_000,
+  ).catch(() => console.error(`left behind: network ${extraNetwork}`));
   await b.stop();
 }
