@@ -145,7 +145,7 @@ export async function planFor(
   deploymentId: string,
   reserved = new Set<number>(),
 ) {
-  const network = planOrgNetwork(model.org);
+  const orgNetwork = orgNetworkName(model.org);
   // Host ports in use matter only to a stack that publishes some (listing them reads every task).
   const publishes = model.services.some((s) => s.ports.length > 0);
   const seen: StackObservation = {
@@ -158,7 +158,7 @@ export async function planFor(
     const live = found[i];
     if (live) (seen.live as Map<string, NonNullable<typeof live>>).set(name, live);
   });
-  const networkId = await p.engine.findNetwork(network.Name);
+  const networkId = await p.engine.findNetwork(orgNetwork);
   const networkIds = new Map<string, string>();
   for (const n of await p.engine.listNetworks(ownerFilter({ org: model.org, stack: model.name }).label)) {
     networkIds.set(n.name, n.id);
@@ -170,7 +170,7 @@ export async function planFor(
   const plan = planStackDeploy(model, seen, {
     deploymentId,
     instance: p.instanceId,
-    network: networkId ?? network.Name,
+    network: networkId ?? orgNetwork,
     networkIds,
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
