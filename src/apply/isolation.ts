@@ -32,7 +32,7 @@ export async function verifyIsolation(p: Platform, a: string, b: string): Promis
     );
     ids.push(server);
     const address = await until(60_000, async () => {
-      const running = (await p.engine.listTasks(server)).find((t) => t.state === "running");
+      const running = (await p.engine.tasksOf([server])).find((t) => t.state === "running");
       const cidr = running?.addresses?.[netA]?.[0];
       return cidr?.split("/")[0];
     });
@@ -92,7 +92,7 @@ function probeSpec(
 /** A client's task ends `complete` when it got the probe's page and `failed` when it could not. */
 async function outcome(p: Platform, serviceId: string): Promise<{ connected: boolean; detail: string }> {
   const end = await until(60_000, async () => {
-    const t = (await p.engine.listTasks(serviceId)).find(
+    const t = (await p.engine.tasksOf([serviceId])).find(
       (x) => x.state === "complete" || x.state === "failed" || x.state === "rejected",
     );
     return t;

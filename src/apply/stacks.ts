@@ -87,7 +87,7 @@ export async function removeStack(
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
   const services = await p.engine.listServices(owner);
   for (const s of services) await p.engine.removeService(s.id);
-  const ids = new Set(services.map((s) => s.id));
+  const ids = services.map((s) => s.id);
   const owned = [
     ...(await p.engine.listNetworks(owner)),
     ...(await p.engine.listFiles("secret", owner)),
@@ -96,8 +96,7 @@ export async function removeStack(
   ];
   // Networks, secrets and volumes stay busy until the services' containers are gone.
   for (let i = 0; i < 120 && owned.length > 0; i++) {
-    const left = (await p.engine.listTasks()).filter((t) => ids.has(t.serviceId));
-    if (left.length === 0) break;
+    if ((await p.engine.tasksOf(ids)).length === 0) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   const counts = { networks: 0, secrets: 0, configs: 0, volumes: 0 };

@@ -46,8 +46,6 @@ export interface Engine {
   ensureNetwork(spec: SwarmNetworkSpec): Promise<string>;
   /** The Berth-managed service by that name; throws Conflict if it exists but is not Berth's. */
   findService(name: string): Promise<LiveService | undefined>;
-  /** Any service by id, Berth's or not; undefined when it does not exist. */
-  inspectService(id: string): Promise<ObservedService | undefined>;
   createService(spec: SwarmServiceSpec): Promise<string>;
   updateService(id: string, version: number, spec: SwarmServiceSpec): Promise<void>;
   removeService(id: string): Promise<void>;
@@ -55,9 +53,9 @@ export interface Engine {
   listLive(labels: string[]): Promise<LiveService[]>;
   /** Services that carry all of `labels` (`key=value` strings). */
   listServices(labels: string[]): Promise<ObservedService[]>;
-  /** Tasks of one service, or of every service when no id is given. */
-  listTasks(serviceId?: string): Promise<ObservedTask[]>;
-  /** Tasks of these services, in one call. */
+  /** Every task of the swarm. */
+  listTasks(): Promise<ObservedTask[]>;
+  /** Tasks of these services (removed ones included), in one call. */
   tasksOf(serviceIds: string[]): Promise<ObservedTask[]>;
   /** These services (Berth's or not) as they are now, in one call; missing ones are left out. */
   servicesById(ids: string[]): Promise<ObservedService[]>;

@@ -89,15 +89,6 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return { observed: toObservedService(raw), spec: raw.Spec };
     },
 
-    async inspectService(id) {
-      try {
-        return toObservedService(await docker.getService(id).inspect());
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-        throw withContext(`inspect service ${id}`, err);
-      }
-    },
-
     async createService(spec) {
       const created = await call(`create service ${spec.Name}`, () => docker.createService(spec as any));
       return (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID;
@@ -205,19 +196,24 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return raw.map((r) => ({ observed: toObservedService(r), spec: r.Spec }));
     },
 
-    async listTasks(serviceId) {
-      const filters = serviceId ? { service: [serviceId] } : {};
-      const raw = await call("list tasks", () => docker.listTasks({ filters }) as Promise<any[]>);
+    async listTasks() {
+      const raw = await call("list tasks", () => docker.listTasks() as Promise<any[]>);
       return raw.map(toObservedTask);
     },
 
     async tasksOf(serviceIds) {
       if (serviceIds.length === 0) return [];
       const wanted = new Set(serviceIds);
-      const raw = await call(
-        "list tasks",
-        () => docker.listTasks({ filters: { service: serviceIds } }) as Promise<any[]>,
-      );
+      // The Engine's service filter refuses an id whose service is gone (removed meanwhile, or by a
+      // stack removal waiting for its tasks): then every task, filtered here.
+      const raw = await call("list tasks", async () => {
+        try {
+          return (await docker.listTasks({ filters: { service: serviceIds } })) as any[];
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+          return (await docker.listTasks()) as any[];
+        }
+      });
       return raw.map(toObservedTask).filter((t) => wanted.has(t.serviceId));
     },
 
