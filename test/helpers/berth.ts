@@ -148,14 +148,7 @@ export async function call(
 export async function removeOwnedBy(d: Docker, instance: string): Promise<void> {
   const filters = { label: [`berth.instance=${instance}`] };
   const services: any[] = await (d.listServices as any)({ filters });
-  await Promise.all(
-    services.map((s) =>
-      d
-        .getService(s.ID)
-        .remove()
-        .catch(() => {}),
-    ),
-  );
+  await Promise.allSettled(services.map((s) => d.getService(s.ID).remove()));
   const ids = new Set(services.map((s) => s.ID));
   const deadline = Date.now() + 30_000;
   const settled = async () => !((await d.listTasks()) as any[]).some((t) => ids.has(t.ServiceID));
@@ -167,16 +160,8 @@ export async function removeOwnedBy(d: Docker, instance: string): Promise<void> 
       ...((await d.listConfigs({ filters })) as any[]).map((x) => d.getConfig(x.ID)),
       ...((await d.listVolumes({ filters })).Volumes ?? []).map((v) => d.getVolume(v.Name)),
     ];
-    const failed = (
-      await Promise.all(
-        left.map((o) =>
-          o.remove().then(
-            () => 0,
-            () => 1,
-          ),
-        ),
-      )
-    ).reduce((a: number, b: number) => a + b, 0);
+    const results = await Promise.allSettled(left.map((o) => o.remove()));
+    const failed = results.filter((r) => r.status === "rejected").length;
     if (failed === 0 || Date.now() > deadline) return;
     await sleep(500);
   }
