@@ -55,6 +55,7 @@ for (let i = 0; i < n; i++) {
     {
       deploymentId: "d",
       instance: "i",
+      namespace: "bench_conv",
       network: "n",
       routingMesh: false,
       hostPortRange: { from: 30000, to: 32767 },
@@ -91,7 +92,7 @@ try {
     t = now();
     const r = await b.cli(["stack", "deploy", "-c", file, "--name", `bs${tag}${i}`]);
     if (r.code !== 0) throw new Error(r.stderr);
-    await allRunning(`default-bs${tag}${i}`);
+    await allRunning(`default_bs${tag}${i}`);
     times["berth stack deploy"]!.push(now() - t);
 
     t = now();

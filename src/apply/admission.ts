@@ -1,7 +1,7 @@
 // Admission of a stack model before anything is created: the tenant policy (pure, plan/policy.ts),
 // objects named as external that must belong to the same organization, and the quota.
 import { PolicyViolation, QuotaExceeded } from "../domain/errors.js";
-import { LABEL, ownerFilter } from "../domain/labels.js";
+import { ownerFilter, ownershipProblem } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
 import { checkPolicy, type PolicyRelaxations } from "../plan/policy.js";
 import { addUsage, quotaProblem, type Usage, usageOf, volumeProblem, ZERO_USAGE } from "../plan/quota.js";
@@ -50,7 +50,7 @@ export async function orgUsage(p: Platform, orgId: string, except?: string): Pro
 
 /** Bytes the organization's volumes hold on this node. */
 export function orgVolumeBytes(p: Platform, org: string): Promise<number> {
-  return p.engine.volumeBytes(ownerFilter({ org }).label);
+  return p.engine.volumeBytes(ownerFilter({ instance: p.instanceId, org }).label);
 }
 
 async function nodeCount(p: Platform): Promise<number> {
@@ -73,7 +73,7 @@ async function checkExternals(p: Platform, model: StackModel): Promise<void> {
     for (const [key, def] of Object.entries(defs ?? {})) {
       if (!def.external) continue;
       const found = (await list()).find((x) => x.name === def.external);
-      if (found?.labels[LABEL.org] !== model.org) {
+      if (!found || ownershipProblem(found.labels, { instance: p.instanceId, org: model.org })) {
         throw new PolicyViolation(
           `${section}.${key}`,
           `external ${kind} '${def.external}' is not one of this organization's`,

@@ -5,14 +5,15 @@ import { z } from "zod";
 import { validateCompose } from "../config/compose/load.js";
 import { composeToModel } from "../config/compose/to-model.js";
 import { parseInput } from "../config/validate.js";
-import { LABEL, ownerFilter } from "../domain/labels.js";
+import { LABEL } from "../domain/labels.js";
 import { orgNetworkName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import { changedFields } from "../plan/reconcile.js";
-import { planStackDeploy } from "../plan/stack-deploy.js";
+import { planStackDeploy, removedServices } from "../plan/stack-deploy.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
-import { planFor, sealFiles } from "./deploy.js";
+import { ensureOrg } from "../store/stacks.js";
+import { findOrgNetwork, namespaceFor, planContext, planFor, sealFiles, stackFilter } from "./deploy.js";
 import type { Platform } from "./platform.js";
 
 export const composeBody = z
@@ -34,22 +35,18 @@ export function parseComposeRequest(body: unknown, org: string): ComposeRequest 
 }
 
 /** The create bodies Berth would send, computed without reading or changing the swarm. */
-export function renderStack(p: Platform, model: StackModel, warnings: string[]) {
+export async function renderStack(p: Platform, model: StackModel, warnings: string[]) {
   const sealed = sealFiles(p.sealer, model);
+  const namespace = await namespaceFor(p, await ensureOrg(p.db, model.org), model);
+  const network = (await findOrgNetwork(p, model.org))?.name ?? orgNetworkName(model.org);
   const { objects, steps } = planStackDeploy(
     sealed,
     { live: new Map(), usedHostPorts: new Set() },
-    {
-      deploymentId: "(assigned at deploy)",
-      instance: p.instanceId,
-      network: orgNetworkName(model.org),
-      routingMesh: p.cluster.routingMesh,
-      hostPortRange: p.hostPortRange,
-    },
+    planContext(p, { namespace, deploymentId: "(assigned at deploy)", network }),
   );
   return {
     services: steps.map((s) => s.spec),
-    networks: [planOrgNetwork(model.org, { instance: p.instanceId }), ...objects.networks],
+    networks: [planOrgNetwork(model.org, { name: network, instance: p.instanceId }), ...objects.networks],
     volumes: Object.entries(objects.volumes).flatMap(([, v]) =>
       "external" in v
         ? []
@@ -70,18 +67,19 @@ export interface ServiceDiff {
 
 /** What deploying the model would change, service by service, against what Swarm runs now. */
 export async function diffStack(p: Platform, model: StackModel): Promise<ServiceDiff[]> {
-  const { steps, seen } = await planFor(p, sealFiles(p.sealer, model), "(diff)");
+  const namespace = await namespaceFor(p, await ensureOrg(p.db, model.org), model);
+  const { steps, seen } = await planFor(p, {
+    model: sealFiles(p.sealer, model),
+    namespace,
+    deploymentId: "(diff)",
+  });
   const out: ServiceDiff[] = steps.map((s) =>
     s.action === "update"
       ? { service: s.service, action: "update", fields: changedFields(s.spec, liveSpec(seen, s.spec)) }
       : { service: s.service, action: s.action },
   );
-  const keep = new Set(steps.map((s) => s.spec.Name));
-  const owned = await p.engine.listServices(
-    ownerFilter({ instance: p.instanceId, org: model.org, stack: model.name }).label,
-  );
-  for (const s of owned) {
-    if (!keep.has(s.name)) out.push({ service: s.labels[LABEL.service] ?? s.name, action: "remove" });
+  for (const s of removedServices(model, await p.engine.listServices(stackFilter(p, model)))) {
+    out.push({ service: s.labels[LABEL.service] ?? s.name, action: "remove" });
   }
   return out;
 }

@@ -5,14 +5,21 @@
 //   spec differs, then follow the rollout until Swarm converges, fails or rolls back.
 // Every step checks what Swarm already has, so running it twice does no harm.
 import { randomUUID } from "node:crypto";
-import { ConfigError, DeployFailed, NotFound } from "../domain/errors.js";
-import { LABEL, ownerFilter } from "../domain/labels.js";
-import { orgNetworkName, swarmServiceName } from "../domain/names.js";
+import { ConfigError, Conflict, DeployFailed, NotFound } from "../domain/errors.js";
+import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
+import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
-import { planStackDeploy, type ServiceStep, type StackObservation } from "../plan/stack-deploy.js";
+import {
+  type ExistingObject,
+  planStackDeploy,
+  removedServices,
+  type ServiceStep,
+  type StackObservation,
+  type StackPlanContext,
+} from "../plan/stack-deploy.js";
 import { planStackObjects, type StackObjects } from "../plan/stack-objects.js";
 import { pickSubnet } from "../plan/subnets.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
@@ -26,6 +33,7 @@ import {
   getDeploymentById,
   PortTaken,
   reservedPorts,
+  stackNamespaceOf,
   updateDeployment,
 } from "../store/stacks.js";
 import { admit } from "./admission.js";
@@ -41,6 +49,7 @@ export async function requestDeploy(
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await ensureOrg(p.db, opts.model.org);
   await admit(p, orgId, opts.model, opts.policy);
+  const namespace = await namespaceFor(p, orgId, opts.model);
   const deploymentId = randomUUID();
   const jobId = randomUUID();
   let recorded: DeploymentRow | undefined;
@@ -48,12 +57,13 @@ export async function requestDeploy(
     // Plan against the ports Swarm publishes and those other deployments have reserved; the plan
     // throws, writing nothing, when it is refused.
     const reserved = await reservedPorts(p.db, { orgId, stack: opts.model.name });
-    const { steps } = await planFor(p, opts.model, deploymentId, reserved);
+    const { steps } = await planFor(p, { model: opts.model, namespace, deploymentId, reserved });
     const model = withHostPorts(opts.model, steps);
     try {
       ({ deployment: recorded } = await createDeployment(p.db, {
         id: deploymentId,
         orgId,
+        namespace,
         model,
         requestedBy: opts.requestedBy,
         jobId,
@@ -88,13 +98,17 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   if (!d) throw new NotFound("deployment", deploymentId);
   if (d.status === "succeeded" || d.status === "failed" || d.status === "rolled_back") return;
   const model = d.spec;
+  const namespace = d.namespace;
   await ctx.say(`deploying ${model.name} revision ${d.revision} (${model.services.length} services)`);
 
   let actions = d.actions;
   if (d.status === "pending") {
     await ensureOrgNetwork(p, model.org);
-    const ids = await ensureStackObjects(p, objectsOf(p, model), ctx);
-    const { steps, seen } = await planFor(p, model, d.id);
+    // Planned before anything is created: a plan refused (objects under the stack's names that are
+    // not its own) creates nothing. Planned again once the objects exist, to refer to them by id.
+    const first = await planFor(p, { model, namespace, deploymentId: d.id });
+    const ids = await ensureStackObjects(p, first.objects, ctx);
+    const { steps, seen } = await planFor(p, { model, namespace, deploymentId: d.id });
     await ctx.throwIfCancelled();
     // Services of one stack are independent: Swarm takes them all at once.
     const applied = await Promise.all(
@@ -127,60 +141,102 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       }
     },
   });
-  const live = await Promise.all(
-    model.services.map((s) => p.engine.findService(swarmServiceName(model.org, model.name, s.name))),
-  );
-  await p.refreshServices(live.flatMap((s) => (s ? [s.observed.id] : [])));
+  const live = await p.engine.listServices(stackFilter(p, model));
+  await p.refreshServices(live.map((s) => s.id));
   const status = outcome.phase === "progressing" ? "failed" : outcome.phase;
   await updateDeployment(p.db, d.id, { status, reason: outcome.reason });
   if (status !== "succeeded") throw new DeployFailed(`${status.replace("_", " ")}: ${outcome.reason}`);
   // Old secrets and configs are released once no task uses them.
-  await pruneStackObjects(p, model, objectsOf(p, model));
+  const { objects } = planStackObjectsFor(p, model, namespace);
+  await pruneStackObjects(p, model, objects);
   await ctx.say(`succeeded: ${outcome.reason}`);
 }
 
+/** The namespace of the stack on Swarm: the one it was created with, or the current scheme's for a new stack. */
+export async function namespaceFor(p: Platform, orgId: string, model: StackModel): Promise<string> {
+  return (await stackNamespaceOf(p.db, orgId, model.name)) ?? stackNamespace(model.org, model.name);
+}
+
+/** Berth's label filter for this installation's objects of the stack. */
+export function stackFilter(p: Platform, model: StackModel): string[] {
+  return ownerFilter({ instance: p.instanceId, org: model.org, stack: model.name }).label;
+}
+
+/**
+ * Observes what the plan needs (live services and objects under the stack's names, host ports in
+ * use, network ids) and plans. Anything found under the stack's names that is not the stack's own
+ * refuses the plan (planStackDeploy), so nothing of another owner is read, updated or removed.
+ */
 export async function planFor(
   p: Platform,
-  model: StackModel,
-  deploymentId: string,
-  reserved = new Set<number>(),
+  opts: { model: StackModel; namespace: string; deploymentId: string; reserved?: Set<number> },
 ) {
-  const orgNetwork = orgNetworkName(model.org);
+  const { model, namespace } = opts;
+  const orgNetwork = await findOrgNetwork(p, model.org);
   // Host ports in use matter only to a stack that publishes some (listing them reads every task).
   const publishes = model.services.some((s) => s.ports.length > 0);
-  const seen: StackObservation = {
-    live: new Map(),
-    usedHostPorts: new Set([...(publishes ? await p.engine.usedHostPorts() : []), ...reserved]),
-  };
-  const names = model.services.map((s) => swarmServiceName(model.org, model.name, s.name));
+  const names = model.services.map((s) => scopedName(namespace, s.name));
   const found = await Promise.all(names.map((name) => p.engine.findService(name)));
-  names.forEach((name, i) => {
-    const live = found[i];
-    if (live) (seen.live as Map<string, NonNullable<typeof live>>).set(name, live);
-  });
-  const networkId = await p.engine.findNetwork(orgNetwork);
+  const live = new Map(found.flatMap((s) => (s ? [[s.observed.name, s] as const] : [])));
   const networkIds = new Map<string, string>();
-  for (const n of await p.engine.listNetworks(ownerFilter({ org: model.org, stack: model.name }).label)) {
-    networkIds.set(n.name, n.id);
-  }
+  for (const n of await p.engine.listNetworks(stackFilter(p, model))) networkIds.set(n.name, n.id);
   for (const n of Object.values(model.networks ?? {})) {
     const id = n.external ? await p.engine.findNetwork(n.external) : undefined;
     if (n.external && id) networkIds.set(n.external, id);
   }
-  const plan = planStackDeploy(model, seen, {
-    deploymentId,
-    instance: p.instanceId,
-    network: networkId ?? orgNetwork,
+  const ctx = planContext(p, {
+    namespace,
+    deploymentId: opts.deploymentId,
+    network: orgNetwork?.id ?? orgNetworkName(model.org),
     networkIds,
-    routingMesh: p.cluster.routingMesh,
-    hostPortRange: p.hostPortRange,
   });
+  const seen: StackObservation = {
+    live,
+    usedHostPorts: new Set([...(publishes ? await p.engine.usedHostPorts() : []), ...(opts.reserved ?? [])]),
+    objects: await existingObjects(p, planStackObjectsFor(p, model, namespace).objects),
+  };
+  const plan = planStackDeploy(model, seen, ctx);
   return { ...plan, seen };
 }
 
-/** The stack's networks, secrets and configs: they depend on the model alone. */
-function objectsOf(p: Platform, model: StackModel): StackObjects {
-  return planStackObjects(model, { instance: p.instanceId, orgNetwork: orgNetworkName(model.org) });
+/** The plan context of this installation for one stack. */
+export function planContext(
+  p: Platform,
+  o: { namespace: string; deploymentId: string; network: string; networkIds?: Map<string, string> },
+): StackPlanContext {
+  return {
+    ...o,
+    instance: p.instanceId,
+    routingMesh: p.cluster.routingMesh,
+    hostPortRange: p.hostPortRange,
+  };
+}
+
+/** The stack's networks, volumes, secrets and configs: they depend on the model and its namespace alone. */
+function planStackObjectsFor(p: Platform, model: StackModel, namespace: string) {
+  return {
+    objects: planStackObjects(model, {
+      instance: p.instanceId,
+      namespace,
+      orgNetwork: orgNetworkName(model.org),
+    }),
+  };
+}
+
+/** What exists on the swarm under the names of the stack's networks, volumes, secrets and configs. */
+async function existingObjects(p: Platform, objects: StackObjects): Promise<ExistingObject[]> {
+  const wanted = {
+    network: objects.networks.map((n) => n.Name),
+    volume: Object.values(objects.volumes).flatMap((v) => ("name" in v ? [v.name] : [])),
+    secret: objects.secrets.map((f) => f.Name),
+    config: objects.configs.map((f) => f.Name),
+  };
+  const out: ExistingObject[] = [];
+  for (const kind of ["network", "volume", "secret", "config"] as const) {
+    if (wanted[kind].length === 0) continue;
+    for (const o of await p.engine.objectsNamed(kind, wanted[kind])) out.push({ kind, ...o });
+  }
+  return out;
 }
 
 /** Creates the stack's networks, secrets and configs that do not exist yet; returns secret and config ids by name. */
@@ -238,18 +294,14 @@ function withFileIds(spec: SwarmServiceSpec, ids: Map<string, string>): SwarmSer
 
 /** Removes this installation's services of the stack that the new revision no longer has. */
 async function pruneServices(p: Platform, model: StackModel): Promise<string[]> {
-  const keep = new Set(model.services.map((s) => swarmServiceName(model.org, model.name, s.name)));
-  const owned = await p.engine.listServices(
-    ownerFilter({ instance: p.instanceId, org: model.org, stack: model.name }).label,
-  );
-  const gone = owned.filter((s) => !keep.has(s.name));
+  const gone = removedServices(model, await p.engine.listServices(stackFilter(p, model)));
   for (const s of gone) await p.engine.removeService(s.id);
   return gone.map((s) => s.labels[LABEL.service] ?? s.name);
 }
 
 /** Removes the stack's secrets, configs and networks the current revision does not use (those still in use stay). */
 async function pruneStackObjects(p: Platform, model: StackModel, objects: StackObjects): Promise<void> {
-  const filter = ownerFilter({ instance: p.instanceId, org: model.org, stack: model.name }).label;
+  const filter = stackFilter(p, model);
   const keepFiles = new Set([...objects.secrets, ...objects.configs].map((s) => s.Name));
   const keepNetworks = new Set(objects.networks.map((n) => n.Name));
   // The old revision's tasks hold them until they have stopped (up to their stop grace period).
@@ -296,11 +348,29 @@ async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation,
 
 /** Creates the organization's network on a subnet of its own when it does not exist yet. */
 export async function ensureOrgNetwork(p: Platform, org: string): Promise<string> {
-  const existing = await p.engine.findNetwork(orgNetworkName(org));
-  if (existing) return existing;
+  const existing = await findOrgNetwork(p, org);
+  if (existing) return existing.id;
+  // Another installation sharing the swarm may hold the plain name: then the name carries ours.
+  const taken = (await p.engine.objectsNamed("network", [orgNetworkName(org)])).length > 0;
+  const name = orgNetworkName(org, { instance: p.instanceId, taken });
+  if (taken && (await p.engine.objectsNamed("network", [name])).length > 0) {
+    throw new Conflict(`a network named '${name}' exists that is not this organization's; remove it`);
+  }
   const subnet = pickSubnet(await p.engine.usedSubnets());
   return p.engine.ensureNetwork(
-    planOrgNetwork(org, { instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
+    planOrgNetwork(org, { name, instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
+  );
+}
+
+/** The organization's network of this installation, found by its labels (an org network has no stack). */
+export async function findOrgNetwork(
+  p: Platform,
+  org: string,
+): Promise<{ id: string; name: string } | undefined> {
+  const owned = await p.engine.listNetworks(ownerFilter({ instance: p.instanceId, org }).label);
+  return owned.find(
+    (n) =>
+      n.labels[LABEL.stack] === undefined && !ownershipProblem(n.labels, { instance: p.instanceId, org }),
   );
 }
 

@@ -1,12 +1,12 @@
 // The reconciler's applier: observe, plan with planReconcile, and (when asked) repair. Repairs run
 // as `reconcile` jobs; a timer reports drift and, with auto-repair on, queues such a job.
 import { ownerFilter } from "../domain/labels.js";
-import { orgNetworkName } from "../domain/names.js";
 import type { JobContext } from "../jobs/queue.js";
 import type { Metrics } from "../observability/metrics.js";
 import { type DriftItem, planReconcile } from "../plan/reconcile.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, ensureOrg } from "../store/stacks.js";
+import { findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 
 export const RECONCILE_JOB = "reconcile";
@@ -19,14 +19,15 @@ export async function reconcileOnce(
   const live = await p.engine.listLive(
     ownerFilter({ instance: p.instanceId, ...(opts.org ? { org: opts.org } : {}) }).label,
   );
-  const networkIds = new Map<string, string>();
+  const orgNetworks = new Map<string, string>();
   for (const org of new Set(desired.map((d) => d.org))) {
-    const id = await p.engine.findNetwork(orgNetworkName(org));
-    if (id) networkIds.set(orgNetworkName(org), id);
+    const net = await findOrgNetwork(p, org);
+    if (net) orgNetworks.set(org, net.id);
   }
   const { drift, actions } = planReconcile(desired, live, {
     instance: p.instanceId,
-    networkIds,
+    orgNetworks,
+    networkIds: new Map(),
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
     usedHostPorts: await p.engine.usedHostPorts(),

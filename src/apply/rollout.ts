@@ -1,7 +1,6 @@
 // Follows a deployment until Swarm says it converged, failed or was rolled back. Berth reports what
 // really runs, not that an API call returned.
-import { ownerFilter } from "../domain/labels.js";
-import { swarmServiceName } from "../domain/names.js";
+import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
 import { assessRollout, type RolloutAssessment } from "../plan/rollout.js";
 import type { ServiceAction } from "../store/schema.js";
@@ -40,12 +39,14 @@ export async function followRollout(p: Platform, o: FollowOptions): Promise<Roll
 async function assessStack(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
   const elapsedMs = Date.now() - o.startedAt.getTime();
   // Two Engine calls per look, however many services: the Engine is busy starting their tasks.
-  const owned = await p.engine.listServices(ownerFilter({ org: o.spec.org, stack: o.spec.name }).label);
-  const byName = new Map(owned.map((s) => [s.name, s]));
+  const owned = await p.engine.listServices(
+    ownerFilter({ instance: p.instanceId, org: o.spec.org, stack: o.spec.name }).label,
+  );
+  const byName = new Map(owned.map((s) => [s.labels[LABEL.service], s]));
   const tasks = await p.engine.tasksOf(owned.map((s) => s.id));
   const results: RolloutAssessment[] = [];
   for (const service of o.spec.services) {
-    const live = byName.get(swarmServiceName(o.spec.org, o.spec.name, service.name));
+    const live = byName.get(service.name);
     if (!live) {
       results.push({
         phase: "failed",

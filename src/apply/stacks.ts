@@ -92,7 +92,7 @@ export async function removeStack(
     ...(await p.engine.listNetworks(owner)),
     ...(await p.engine.listFiles("secret", owner)),
     ...(await p.engine.listFiles("config", owner)),
-    ...(opts.volumes ? await p.engine.listVolumes(ownerFilter({ org, stack: name }).label) : []),
+    ...(opts.volumes ? await p.engine.listVolumes(owner) : []),
   ];
   // Networks, secrets and volumes stay busy until the services' containers are gone.
   for (let i = 0; i < 120 && owned.length > 0; i++) {
@@ -114,7 +114,7 @@ export async function removeStack(
     }
   }
   if (opts.volumes) {
-    for (const v of await p.engine.listVolumes(ownerFilter({ org, stack: name }).label)) {
+    for (const v of await p.engine.listVolumes(owner)) {
       count(await retryBusy(() => p.engine.removeVolume(v.name).then(() => true)), "volumes", v.name);
     }
   }
@@ -159,7 +159,12 @@ export async function stackLogs(
   const orgId = await ensureOrg(p.db, org);
   await getStack(p.db, orgId, name);
   const services = await p.engine.listServices(
-    ownerFilter({ org, stack: name, ...(opts.service ? { service: opts.service } : {}) }).label,
+    ownerFilter({
+      instance: p.instanceId,
+      org,
+      stack: name,
+      ...(opts.service ? { service: opts.service } : {}),
+    }).label,
   );
   if (opts.service && services.length === 0) throw new NotFound("service", `${name}/${opts.service}`);
   return interleave(p, services, opts);

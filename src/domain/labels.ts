@@ -44,3 +44,24 @@ export function ownerFilter(owner?: Partial<Ownership> & { instance?: string }):
 export function sortRecord<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/**
+ * Why an object found on the swarm (by name, or by a label filter that may be wider) is not this
+ * owner's to read into a plan, update or remove; undefined when it is. The answer never names the
+ * object's real owner: it may be another tenant.
+ */
+export function ownershipProblem(
+  labels: Record<string, string>,
+  owner: Partial<Ownership> & { instance: string },
+): string | undefined {
+  if (labels[LABEL.managed] !== "true") return "it was not created by Berth";
+  const mismatch = (
+    [
+      [LABEL.instance, owner.instance],
+      [LABEL.org, owner.org],
+      [LABEL.stack, owner.stack],
+      [LABEL.service, owner.service],
+    ] as const
+  ).some(([key, want]) => want !== undefined && labels[key] !== want);
+  return mismatch ? "it belongs to someone else" : undefined;
+}

@@ -1,5 +1,11 @@
 // Names of organizations, stacks and services, and the one place that scopes them into Swarm
 // object names. Names are DNS labels because they end up in hostnames (`tasks.<service>`).
+//
+// Scoped names must be injective: no two (organization, stack, key) triples may ever produce one
+// Swarm name, or one tenant could address another's objects. Organization slugs and stack names
+// never contain `_`, so `<org>_<stack>_<key>` splits back into exactly one triple. Berth still
+// checks the labels of every object it finds by name (domain/labels.ts `ownershipProblem`): a name
+// alone never proves ownership.
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -16,22 +22,32 @@ export function nameProblem(kind: keyof typeof NAME_LIMITS, value: string): stri
   return undefined;
 }
 
-/** The stack's namespace on Swarm, `<org>-<stack>`: what `docker stack` calls the stack's name. */
+/**
+ * A new stack's namespace on Swarm, `<org>_<stack>` (what `docker stack` calls the stack's name).
+ * Stored with the stack when it is first deployed: stacks created before this scheme keep theirs.
+ */
 export function stackNamespace(org: string, stack: string): string {
+  return `${org}_${stack}`;
+}
+
+/**
+ * The namespace of stacks created before names were made injective: `<org>-<stack>`, where org `t`
+ * with stack `x-a` and org `t-x` with stack `a` meet. Kept only for those stacks (their volumes hold
+ * data under these names); their objects are protected by the ownership labels.
+ */
+export function legacyStackNamespace(org: string, stack: string): string {
   return `${org}-${stack}`;
 }
 
-/** Name of an object a stack owns (service, network, volume, secret, config): `<org>-<stack>_<key>`. */
-export function stackObjectName(org: string, stack: string, key: string): string {
-  return `${stackNamespace(org, stack)}_${key}`;
+/** Name of an object a stack owns (service, network, volume, secret, config): `<namespace>_<key>`. */
+export function scopedName(namespace: string, key: string): string {
+  return `${namespace}_${key}`;
 }
 
-/** Swarm service name: `<org>-<stack>_<service>` (at most 62 characters, under Docker's 63). */
-export function swarmServiceName(org: string, stack: string, service: string): string {
-  return stackObjectName(org, stack, service);
-}
-
-/** The organization's own overlay network. */
-export function orgNetworkName(org: string): string {
-  return `berth-org-${org}`;
+/**
+ * The organization's own overlay network: `berth-org-<org>`, or, when another installation sharing
+ * the swarm already holds that name, `berth-org-<org>-<instance>`.
+ */
+export function orgNetworkName(org: string, opts: { instance?: string; taken?: boolean } = {}): string {
+  return opts.taken && opts.instance ? `berth-org-${org}-${opts.instance}` : `berth-org-${org}`;
 }

@@ -44,7 +44,7 @@ export interface Engine {
   usedSubnets(): Promise<string[]>;
   /** Creates the overlay network unless one by that name exists; returns its id. */
   ensureNetwork(spec: SwarmNetworkSpec): Promise<string>;
-  /** The Berth-managed service by that name; throws Conflict if it exists but is not Berth's. */
+  /** The service with exactly this name, whoever owns it (callers check its labels). */
   findService(name: string): Promise<LiveService | undefined>;
   createService(spec: SwarmServiceSpec): Promise<string>;
   updateService(id: string, version: number, spec: SwarmServiceSpec): Promise<void>;
@@ -67,6 +67,8 @@ export interface Engine {
   events(opts: { since?: string; signal: AbortSignal }): AsyncIterable<EngineEvent>;
   /** Host ports published by any service on the cluster. */
   usedHostPorts(): Promise<Set<number>>;
+  /** Objects of `kind` with exactly one of these names, whoever owns them (callers check their labels). */
+  objectsNamed(kind: "network" | "volume" | FileKind, names: string[]): Promise<NamedObject[]>;
   /** Networks that carry all of `labels`. */
   listNetworks(labels: string[]): Promise<NamedObject[]>;
   removeNetwork(id: string): Promise<void>;

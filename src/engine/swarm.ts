@@ -2,10 +2,9 @@
 import { existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import Docker from "dockerode";
-import { Conflict, Unavailable, withContext } from "../domain/errors.js";
-import { LABEL } from "../domain/labels.js";
+import { Unavailable, withContext } from "../domain/errors.js";
 import type { ObservedService, ObservedTask, TaskState } from "../plan/observed.js";
-import type { ClusterInfo, Engine } from "./engine.js";
+import type { ClusterInfo, Engine, NamedObject } from "./engine.js";
 
 export interface SwarmEngineOptions {
   docker?: Docker;
@@ -81,11 +80,6 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         throw withContext(`inspect service ${name}`, err);
       }
       if (raw.Spec?.Name !== name) return undefined; // the Engine also matches id prefixes
-      if (raw.Spec?.Labels?.[LABEL.managed] !== "true") {
-        throw new Conflict(
-          `a service named '${name}' exists that Berth does not manage; remove or rename it`,
-        );
-      }
       return { observed: toObservedService(raw), spec: raw.Spec };
     },
 
@@ -115,6 +109,26 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         () => docker.listServices({ filters: { label: labels } }) as Promise<any[]>,
       );
       return raw.map(toObservedService);
+    },
+
+    async objectsNamed(kind, names) {
+      if (names.length === 0) return [];
+      const wanted = new Set(names);
+      // The Engine's name filters match substrings: keep exact names only.
+      const filters = { name: names };
+      const raw: NamedObject[] =
+        kind === "network"
+          ? (await call("list networks", () => docker.listNetworks({ filters }))).map((n) => ({
+              id: n.Id,
+              name: n.Name,
+              labels: n.Labels ?? {},
+            }))
+          : kind === "volume"
+            ? ((await call("list volumes", () => docker.listVolumes({ filters }))).Volumes ?? []).map(
+                (v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }),
+              )
+            : await this.listFiles(kind, []).then((all) => all.filter((f) => wanted.has(f.name)));
+      return raw.filter((o) => wanted.has(o.name));
     },
 
     async listNetworks(labels) {

@@ -8,10 +8,10 @@ import type { SwarmNetworkSpec } from "./swarm-types.js";
  */
 export function planOrgNetwork(
   org: string,
-  opts: { instance?: string; encrypted?: boolean; subnet?: string } = {},
+  opts: { name?: string; instance?: string; encrypted?: boolean; subnet?: string } = {},
 ): SwarmNetworkSpec {
   return {
-    Name: orgNetworkName(org),
+    Name: opts.name ?? orgNetworkName(org),
     Driver: "overlay",
     Attachable: true,
     CheckDuplicate: true,

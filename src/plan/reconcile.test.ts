@@ -20,7 +20,8 @@ const model: StackModel = {
 };
 const ctx = {
   instance: "i1",
-  networkIds: new Map([["berth-org-acme", "net1"]]),
+  orgNetworks: new Map([["acme", "net1"]]),
+  networkIds: new Map<string, string>(),
   routingMesh: false,
   hostPortRange: { from: 30000, to: 30010 },
   usedHostPorts: new Set([30000]),
@@ -28,6 +29,7 @@ const ctx = {
 const settled: DesiredStack = {
   org: "acme",
   name: "shop",
+  namespace: "acme_shop",
   latestStatus: "succeeded",
   settled: { deploymentId: "d1", model },
 };
@@ -40,6 +42,7 @@ function live(
     {
       org: "acme",
       stack: "shop",
+      namespace: "acme_shop",
       deploymentId: "d1",
       instance: "i1",
       networks: [{ Target: "net1" }],
@@ -71,7 +74,7 @@ describe("planReconcile", () => {
   it("recreates a missing service", () => {
     const { drift, actions } = planReconcile([settled], [], ctx);
     expect(drift).toEqual([{ kind: "missing", org: "acme", stack: "shop", service: "web" }]);
-    expect(actions).toMatchObject([{ type: "create", spec: { Name: "acme-shop_web" } }]);
+    expect(actions).toMatchObject([{ type: "create", spec: { Name: "acme_shop_web" } }]);
   });
 
   it("sets a changed service back, naming what changed", () => {
@@ -79,12 +82,12 @@ describe("planReconcile", () => {
     expect(drift).toEqual([
       { kind: "changed", org: "acme", stack: "shop", service: "web", fields: ["replicas"] },
     ]);
-    expect(actions).toMatchObject([{ type: "update", id: "id-acme-shop_web", version: 3 }]);
+    expect(actions).toMatchObject([{ type: "update", id: "id-acme_shop_web", version: 3 }]);
   });
 
   it("removes a Berth service of this installation that no stack wants", () => {
     const orphan = live({
-      name: "acme-gone_web",
+      name: "acme_gone_web",
       labels: {
         "berth.managed": "true",
         "berth.org": "acme",
@@ -95,9 +98,9 @@ describe("planReconcile", () => {
     });
     const { drift, actions } = planReconcile([settled], [live(), orphan], ctx);
     expect(drift).toEqual([
-      { kind: "orphan", org: "acme", stack: "gone", service: "web", swarmName: "acme-gone_web" },
+      { kind: "orphan", org: "acme", stack: "gone", service: "web", swarmName: "acme_gone_web" },
     ]);
-    expect(actions).toEqual([{ type: "remove", id: "id-acme-gone_web", name: "acme-gone_web" }]);
+    expect(actions).toEqual([{ type: "remove", id: "id-acme_gone_web", name: "acme_gone_web" }]);
   });
 
   it("never touches another installation's services", () => {

@@ -3,7 +3,7 @@
 // observe beforehand and apply afterwards. Only services that carry this installation's labels are
 // ever considered, so nothing else is touched.
 import { LABEL } from "../domain/labels.js";
-import { orgNetworkName, swarmServiceName } from "../domain/names.js";
+import { orgNetworkName, scopedName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { PortRange } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
@@ -13,6 +13,8 @@ import type { SwarmServiceSpec } from "./swarm-types.js";
 export interface DesiredStack {
   org: string;
   name: string;
+  /** The stack's namespace on Swarm (domain/names.ts). */
+  namespace: string;
   /** Status of the newest deployment; a stack with one in flight belongs to its job, not to us. */
   latestStatus: string;
   /** The newest deployment that succeeded, if any. */
@@ -37,6 +39,8 @@ export type RepairAction =
 
 export interface ReconcileContext {
   instance: string;
+  /** Each organization's network (its id) by organization. */
+  orgNetworks: ReadonlyMap<string, string>;
   networkIds: ReadonlyMap<string, string>;
   routingMesh: boolean;
   hostPortRange: PortRange;
@@ -65,7 +69,7 @@ export function planReconcile(
     }
     if (stack.latestStatus === "pending" || stack.latestStatus === "running" || !stack.settled) continue;
     const { model, deploymentId } = stack.settled;
-    const names = model.services.map((s) => swarmServiceName(model.org, model.name, s.name));
+    const names = model.services.map((s) => scopedName(stack.namespace, s.name));
     for (const n of names) claimed.add(n);
     let steps: ReturnType<typeof planStackDeploy>["steps"];
     try {
@@ -78,7 +82,8 @@ export function planReconcile(
         {
           deploymentId,
           instance: ctx.instance,
-          network: ctx.networkIds.get(orgNetworkName(model.org)) ?? orgNetworkName(model.org),
+          namespace: stack.namespace,
+          network: ctx.orgNetworks.get(model.org) ?? orgNetworkName(model.org),
           routingMesh: ctx.routingMesh,
           hostPortRange: ctx.hostPortRange,
           networkIds: ctx.networkIds,

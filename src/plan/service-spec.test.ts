@@ -13,6 +13,7 @@ const web: ServiceModel = {
 const ctx = {
   org: "acme",
   stack: "shop",
+  namespace: "acme_shop",
   deploymentId: "d1",
   instance: "i1",
   networks: [{ Target: "berth-org-acme" }],
@@ -23,11 +24,11 @@ const ctx = {
 describe("planServiceSpec", () => {
   it("builds the whole spec for a host-mode cluster", () => {
     expect(planServiceSpec(web, ctx)).toEqual({
-      Name: "acme-shop_web",
+      Name: "acme_shop_web",
       Labels: {
         "berth.deployment": "d1",
         "com.docker.stack.image": "local/httpd:1",
-        "com.docker.stack.namespace": "acme-shop",
+        "com.docker.stack.namespace": "acme_shop",
         "berth.instance": "i1",
         "berth.managed": "true",
         "berth.org": "acme",
@@ -42,7 +43,7 @@ describe("planServiceSpec", () => {
             "berth.org": "acme",
             "berth.service": "web",
             "berth.stack": "shop",
-            "com.docker.stack.namespace": "acme-shop",
+            "com.docker.stack.namespace": "acme_shop",
           },
           Env: ["ALPHA=2", "ZED=1"],
           Privileges: { CredentialSpec: null, SELinuxContext: null },

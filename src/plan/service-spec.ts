@@ -4,7 +4,7 @@
 // and context always give the same spec, so comparing it with the live spec tells whether an update
 // is needed.
 import { DOCKER_STACK_LABEL, LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
-import { stackNamespace, swarmServiceName } from "../domain/names.js";
+import { scopedName } from "../domain/names.js";
 import type { ServiceModel, UpdateModel } from "../domain/stack.js";
 import { planMounts, type VolumeTargets } from "./mounts.js";
 import type { SwarmContainerSpec, SwarmPort, SwarmServiceSpec, SwarmUpdateConfig } from "./swarm-types.js";
@@ -14,6 +14,8 @@ const SECOND = 1_000_000_000;
 export interface ServicePlanContext {
   org: string;
   stack: string;
+  /** The stack's namespace on Swarm (domain/names.ts): services are `<namespace>_<service>`. */
+  namespace: string;
   deploymentId: string;
   /** The Berth installation's id. */
   instance: string;
@@ -46,7 +48,7 @@ export function defaultUpdateConfig(order: "start-first" | "stop-first"): SwarmU
 
 export function planServiceSpec(service: ServiceModel, ctx: ServicePlanContext): SwarmServiceSpec {
   const owner = { org: ctx.org, stack: ctx.stack, service: service.name };
-  const namespace = { [DOCKER_STACK_LABEL.namespace]: stackNamespace(ctx.org, ctx.stack) };
+  const namespace = { [DOCKER_STACK_LABEL.namespace]: ctx.namespace };
   const ports = planPorts(service, ctx);
   // A host-mode port can be bound by one task per node only, so a start-first update would wait
   // forever for the port its predecessor holds.
@@ -60,7 +62,7 @@ export function planServiceSpec(service: ServiceModel, ctx: ServicePlanContext):
     (!ctx.routingMesh && ports.some((p) => p.PublishMode === "host") ? "dnsrr" : "vip");
 
   return {
-    Name: swarmServiceName(ctx.org, ctx.stack, service.name),
+    Name: scopedName(ctx.namespace, service.name),
     Labels: sortRecord({
       ...service.labels,
       ...namespace,

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { Conflict } from "../domain/errors.js";
+import { LABEL, ownerLabels } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
 import type { ObservedService } from "./observed.js";
 import { planServiceSpec } from "./service-spec.js";
-import { planStackDeploy, type StackObservation } from "./stack-deploy.js";
+import { planStackDeploy, removedServices, type StackObservation } from "./stack-deploy.js";
 
 const model: StackModel = {
   org: "acme",
@@ -21,6 +23,7 @@ const model: StackModel = {
 const ctx = {
   deploymentId: "d2",
   instance: "i1",
+  namespace: "acme_shop",
   network: "berth-org-acme",
   routingMesh: false,
   hostPortRange: { from: 30000, to: 30001 },
@@ -28,9 +31,9 @@ const ctx = {
 
 const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
   id: "svc1",
-  name: "acme-shop_web",
+  name: "acme_shop_web",
   version: 7,
-  labels: {},
+  labels: { ...ownerLabels({ org: "acme", stack: "shop", service: "web" }), [LABEL.instance]: "i1" },
   image: "local/httpd:1",
   replicas: 1,
   publishedPorts: [30001],
@@ -45,6 +48,7 @@ const liveSpec = (image: string, port: number) =>
     {
       org: "acme",
       stack: "shop",
+      namespace: "acme_shop",
       deploymentId: "d1",
       instance: "i1",
       networks: [{ Target: "berth-org-acme" }],
@@ -71,13 +75,13 @@ describe("planStackDeploy", () => {
 
   it("leaves an unchanged service alone and keeps its port", () => {
     const live = { observed: observed(), spec: liveSpec("local/httpd:1", 30001) };
-    const [step] = planStackDeploy(model, seen([["acme-shop_web", live]], [30000, 30001]), ctx).steps;
+    const [step] = planStackDeploy(model, seen([["acme_shop_web", live]], [30000, 30001]), ctx).steps;
     expect(step).toMatchObject({ action: "none", id: "svc1" });
   });
 
   it("updates a changed service with the version it read", () => {
     const live = { observed: observed(), spec: liveSpec("local/httpd:0", 30001) };
-    const [step] = planStackDeploy(model, seen([["acme-shop_web", live]], [30001]), ctx).steps;
+    const [step] = planStackDeploy(model, seen([["acme_shop_web", live]], [30001]), ctx).steps;
     expect(step).toMatchObject({ action: "update", id: "svc1", version: 7 });
   });
 
@@ -95,5 +99,63 @@ describe("planStackDeploy", () => {
       services: [{ ...model.services[0]!, ports: [{ target: 8080, protocol: "tcp" as const, ...portOver }] }],
     };
     expect(() => planStackDeploy(m, seen([], used), ctx)).toThrow(message);
+  });
+
+  // Whatever its name, a service is only this stack's when its labels say so: another organization's,
+  // another installation's, or one Berth did not make is never updated (or read into the plan).
+  it.each([
+    ["another organization's", { [LABEL.org]: "acme-x" }],
+    ["another stack's", { [LABEL.stack]: "other" }],
+    ["another installation's", { [LABEL.instance]: "i2" }],
+    ["another service's", { [LABEL.service]: "api" }],
+    ["not Berth's", { [LABEL.managed]: "false" }],
+  ])("refuses to take over %s service of the same name, without naming its owner", (_n, labels) => {
+    const foreign = observed({ labels: { ...observed().labels, ...labels } });
+    const live = { observed: foreign, spec: liveSpec("local/httpd:0", 30001) };
+    const plan = () => planStackDeploy(model, seen([["acme_shop_web", live]], [30001]), ctx);
+    expect(plan).toThrow(Conflict);
+    expect(plan).toThrow(
+      "a service named 'acme_shop_web' already exists on the swarm and is not this stack's",
+    );
+    expect(plan).not.toThrow(/acme-x|\bi2\b|stack: other/);
+  });
+
+  it.each(["network", "volume", "secret", "config"] as const)(
+    "refuses a %s under the stack's name that is not the stack's",
+    (kind) => {
+      const m: StackModel = {
+        ...model,
+        networks: { default: {} },
+        volumes: { data: {} },
+        secrets: { key: { data: "", digest: "abc" } },
+        configs: { conf: { data: "", digest: "def" } },
+      };
+      const names = {
+        network: "acme_shop_default",
+        volume: "acme_shop_data",
+        secret: "acme_shop_key-abc",
+        config: "acme_shop_conf-def",
+      };
+      const ours = { ...ownerLabels({ org: "acme", stack: "shop" }), [LABEL.instance]: "i1" };
+      const at = (labels: Record<string, string>): StackObservation => ({
+        ...seen([], []),
+        objects: [{ kind, name: names[kind], labels }],
+      });
+      expect(() => planStackDeploy(m, at(ours), ctx)).not.toThrow();
+      expect(() => planStackDeploy(m, at({ ...ours, [LABEL.org]: "acme-shop" }), ctx)).toThrow(
+        `a ${kind} named '${names[kind]}' already exists on the swarm and is not this stack's`,
+      );
+      expect(() => planStackDeploy(m, at({}), ctx)).toThrow(Conflict);
+    },
+  );
+});
+
+describe("removedServices", () => {
+  it("picks the stack's live services the model no longer has, by their service label", () => {
+    const live = [
+      { name: "x", labels: { [LABEL.service]: "web" } },
+      { name: "acme_shop_web", labels: { [LABEL.service]: "gone" } },
+    ];
+    expect(removedServices(model, live)).toEqual([live[1]]);
   });
 });

@@ -1,7 +1,8 @@
 // Plans a stack deployment: for every service, the spec it should have and whether that means
 // creating it, updating it, or leaving it alone. Pure; all input is observed beforehand.
-import { ConfigError } from "../domain/errors.js";
-import { swarmServiceName } from "../domain/names.js";
+import { ConfigError, Conflict } from "../domain/errors.js";
+import { LABEL, ownershipProblem } from "../domain/labels.js";
+import { scopedName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { type PortRange, pickHostPort } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
@@ -14,11 +15,21 @@ export interface StackObservation {
   live: ReadonlyMap<string, { observed: ObservedService; spec: unknown }>;
   /** Host ports published anywhere on the cluster. */
   usedHostPorts: ReadonlySet<number>;
+  /** Networks, volumes, secrets and configs that exist under the names this stack plans, whoever owns them. */
+  objects?: readonly ExistingObject[];
+}
+
+export interface ExistingObject {
+  kind: "network" | "volume" | "secret" | "config";
+  name: string;
+  labels: Record<string, string>;
 }
 
 export interface StackPlanContext {
   deploymentId: string;
   instance: string;
+  /** The stack's namespace on Swarm (domain/names.ts). */
+  namespace: string;
   /** The organization network's id when it exists (the Engine stores ids), else its name. */
   network: string;
   /** Ids of the stack's networks that exist, by name. */
@@ -55,13 +66,21 @@ export interface StackPlan {
 export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: StackPlanContext): StackPlan {
   const objects = planStackObjects(model, {
     instance: ctx.instance,
+    namespace: ctx.namespace,
     orgNetwork: ctx.network,
     ...(ctx.networkIds ? { networkIds: ctx.networkIds } : {}),
   });
+  refuseForeignObjects(model, objects, seen, ctx);
   const used = new Set(seen.usedHostPorts);
   const steps = model.services.map((service): ServiceStep => {
-    const name = swarmServiceName(model.org, model.name, service.name);
+    const name = scopedName(ctx.namespace, service.name);
     const live = seen.live.get(name);
+    const owner = { instance: ctx.instance, org: model.org, stack: model.name, service: service.name };
+    if (live && ownershipProblem(live.observed.labels, owner)) {
+      throw new Conflict(
+        `services.${service.name}: a service named '${name}' already exists on the swarm and is not this stack's; choose another stack name`,
+      );
+    }
     const own = new Set(live?.observed.publishedPorts ?? []);
     const hostPorts = service.ports.map((port, i) => {
       const path = `services.${service.name}.ports.${i}`;
@@ -95,6 +114,7 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
     const spec = planServiceSpec(service, {
       org: model.org,
       stack: model.name,
+      namespace: ctx.namespace,
       deploymentId: ctx.deploymentId,
       instance: ctx.instance,
       networks: objects.serviceNetworks[service.name] ?? [{ Target: ctx.network }],
@@ -113,4 +133,43 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
     return { action: "none", service: service.name, spec, hostPorts, id };
   });
   return { objects, steps };
+}
+
+/**
+ * A network, volume, secret or config the stack would create or use under its own name, but whose
+ * labels say it is not this stack's (another tenant's, another installation's, or not Berth's):
+ * the plan is refused rather than joining, mounting or removing it.
+ */
+function refuseForeignObjects(
+  model: StackModel,
+  objects: StackObjects,
+  seen: StackObservation,
+  ctx: StackPlanContext,
+): void {
+  const planned = new Set([
+    ...objects.networks.map((n) => `network/${n.Name}`),
+    ...objects.secrets.map((f) => `secret/${f.Name}`),
+    ...objects.configs.map((f) => `config/${f.Name}`),
+    ...Object.values(objects.volumes).flatMap((v) => ("name" in v ? [`volume/${v.name}`] : [])),
+  ]);
+  const owner = { instance: ctx.instance, org: model.org, stack: model.name };
+  for (const o of seen.objects ?? []) {
+    if (planned.has(`${o.kind}/${o.name}`) && ownershipProblem(o.labels, owner)) {
+      throw new Conflict(
+        `a ${o.kind} named '${o.name}' already exists on the swarm and is not this stack's; choose another stack name`,
+      );
+    }
+  }
+}
+
+/**
+ * The stack's live services (found by its labels) that the model no longer has: a deployment removes
+ * them, a diff shows them as removed. Decided by the service label, never by the Swarm name.
+ */
+export function removedServices<T extends { labels: Record<string, string> }>(
+  model: StackModel,
+  owned: T[],
+): T[] {
+  const keep = new Set(model.services.map((s) => s.name));
+  return owned.filter((s) => !keep.has(s.labels[LABEL.service] ?? ""));
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NetworkRefModel, ServiceModel, StackModel } from "../domain/stack.js";
 import { planStackObjects, type StackObjectsContext } from "./stack-objects.js";
 
-const ctx: StackObjectsContext = { instance: "i1", orgNetwork: "org-net-id" };
+const ctx: StackObjectsContext = { instance: "i1", namespace: "acme_shop", orgNetwork: "org-net-id" };
 
 /** The labels of every object the stack owns, sorted by key. */
 const OWNED = {
@@ -10,7 +10,7 @@ const OWNED = {
   "berth.managed": "true",
   "berth.org": "acme",
   "berth.stack": "shop",
-  "com.docker.stack.namespace": "acme-shop",
+  "com.docker.stack.namespace": "acme_shop",
 };
 
 const svc = (name: string, networks?: NetworkRefModel[]): ServiceModel => ({
@@ -46,22 +46,22 @@ describe("planStackObjects: networks", () => {
     [
       "compose, a service without networks: the default network",
       stack({ networks: {} }),
-      ["acme-shop_default"],
+      ["acme_shop_default"],
     ],
     [
       "compose, every service names its networks: no default network",
       stack({ networks: { front: {} }, services: [svc("web", [net("front")])] }),
-      ["acme-shop_front"],
+      ["acme_shop_front"],
     ],
     [
       "compose, one service without networks: the default network too, after the defined ones",
       stack({ networks: { front: {} }, services: [svc("web", [net("front")]), svc("db")] }),
-      ["acme-shop_front", "acme-shop_default"],
+      ["acme_shop_front", "acme_shop_default"],
     ],
     [
       "unused networks are not created",
       stack({ networks: { front: {}, unused: {} }, services: [svc("web", [net("front")])] }),
-      ["acme-shop_front"],
+      ["acme_shop_front"],
     ],
     [
       "external networks are not created",
@@ -78,13 +78,13 @@ describe("planStackObjects: networks", () => {
   });
 
   it("creates the default network as a plain overlay with the stack's labels", () => {
-    expect(planStackObjects(stack({ networks: {} }), ctx).networks).toEqual([overlay("acme-shop_default")]);
+    expect(planStackObjects(stack({ networks: {} }), ctx).networks).toEqual([overlay("acme_shop_default")]);
   });
 
   it("keeps a user-defined default network", () => {
     const model = stack({ networks: { default: { driver: "bridge", attachable: true } } });
     expect(planStackObjects(model, ctx).networks).toEqual([
-      { ...overlay("acme-shop_default"), Driver: "bridge", Attachable: true },
+      { ...overlay("acme_shop_default"), Driver: "bridge", Attachable: true },
     ]);
   });
 
@@ -104,7 +104,7 @@ describe("planStackObjects: networks", () => {
     });
     const [spec] = planStackObjects(model, ctx).networks;
     expect(spec).toEqual({
-      Name: "acme-shop_front",
+      Name: "acme_shop_front",
       Driver: "overlay",
       Attachable: true,
       Internal: true,
@@ -137,9 +137,9 @@ describe("planStackObjects: networks", () => {
     const objects = planStackObjects(model, ctx);
     expect(objects.serviceNetworks.web).toEqual([
       { Target: "org-net-id" },
-      { Target: "acme-shop_default", Aliases: ["web"] },
+      { Target: "acme_shop_default", Aliases: ["web"] },
     ]);
-    expect(objects.networks.map((n) => n.Name)).toEqual(["acme-shop_default"]);
+    expect(objects.networks.map((n) => n.Name)).toEqual(["acme_shop_default"]);
   });
 });
 
@@ -151,8 +151,8 @@ describe("planStackObjects: service networks", () => {
       stack({ networks: {}, services: [svc("web"), svc("db")] }),
       ctx,
       {
-        web: [{ Target: "org-net-id" }, { Target: "acme-shop_default", Aliases: ["web"] }],
-        db: [{ Target: "org-net-id" }, { Target: "acme-shop_default", Aliases: ["db"] }],
+        web: [{ Target: "org-net-id" }, { Target: "acme_shop_default", Aliases: ["web"] }],
+        db: [{ Target: "org-net-id" }, { Target: "acme_shop_default", Aliases: ["db"] }],
       },
     ],
     [
@@ -165,8 +165,8 @@ describe("planStackObjects: service networks", () => {
       {
         web: [
           { Target: "org-net-id" },
-          { Target: "acme-shop_alpha", Aliases: ["web"] },
-          { Target: "acme-shop_zeta", Aliases: ["z", "www", "web"] },
+          { Target: "acme_shop_alpha", Aliases: ["web"] },
+          { Target: "acme_shop_zeta", Aliases: ["z", "www", "web"] },
         ],
       },
     ],
@@ -180,7 +180,7 @@ describe("planStackObjects: service networks", () => {
       {
         web: [
           { Target: "org-net-id" },
-          { Target: "acme-shop_b", Aliases: ["web"] },
+          { Target: "acme_shop_b", Aliases: ["web"] },
           { Target: "zz-shared", Aliases: ["web"] },
         ],
       },
@@ -194,14 +194,14 @@ describe("planStackObjects: service networks", () => {
       {
         ...ctx,
         networkIds: new Map([
-          ["acme-shop_front", "id-front"],
+          ["acme_shop_front", "id-front"],
           ["shared", "id-shared"],
         ]),
       },
       {
         web: [
           { Target: "org-net-id" },
-          { Target: "acme-shop_back", Aliases: ["web"] },
+          { Target: "acme_shop_back", Aliases: ["web"] },
           { Target: "id-front", Aliases: ["www", "web"] },
           { Target: "id-shared", Aliases: ["web"] },
         ],
@@ -235,12 +235,12 @@ describe("planStackObjects: volumes", () => {
     });
     expect(planStackObjects(model, ctx).volumes).toEqual({
       data: {
-        name: "acme-shop_data",
+        name: "acme_shop_data",
         labels: { ...OWNED, backup: "yes" },
         driver: "local",
         driverOpts: { type: "nfs" },
       },
-      plain: { name: "acme-shop_plain", labels: OWNED },
+      plain: { name: "acme_shop_plain", labels: OWNED },
       ext: { external: "shared-vol" },
     });
   });
@@ -260,7 +260,7 @@ describe("planStackObjects: secrets and configs", () => {
     });
     const objects = planStackObjects(model, ctx);
     expect(objects.secrets).toEqual([
-      { Name: "acme-shop_db-abc123def456", Labels: { ...OWNED, purpose: "db" }, Data: "c2VhbGVk" },
+      { Name: "acme_shop_db-abc123def456", Labels: { ...OWNED, purpose: "db" }, Data: "c2VhbGVk" },
     ]);
     expect(Object.keys(objects.secrets[0]!.Labels)).toEqual([
       "berth.instance",
@@ -270,7 +270,7 @@ describe("planStackObjects: secrets and configs", () => {
       "com.docker.stack.namespace",
       "purpose",
     ]);
-    expect(objects.secretNames).toEqual({ db: "acme-shop_db-abc123def456", ext: "shared-secret" });
+    expect(objects.secretNames).toEqual({ db: "acme_shop_db-abc123def456", ext: "shared-secret" });
     expect(objects.configs).toEqual([]);
     expect(objects.configNames).toEqual({});
   });
@@ -279,14 +279,14 @@ describe("planStackObjects: secrets and configs", () => {
     [
       "a templated config",
       { conf: { data: "eA==", digest: "d1", templateDriver: "golang" } },
-      [{ Name: "acme-shop_conf-d1", Labels: OWNED, Data: "eA==", Templating: { Name: "golang" } }],
-      { conf: "acme-shop_conf-d1" },
+      [{ Name: "acme_shop_conf-d1", Labels: OWNED, Data: "eA==", Templating: { Name: "golang" } }],
+      { conf: "acme_shop_conf-d1" },
     ],
     [
       "a config without data",
       { conf: { digest: "d2" } },
-      [{ Name: "acme-shop_conf-d2", Labels: OWNED, Data: "" }],
-      { conf: "acme-shop_conf-d2" },
+      [{ Name: "acme_shop_conf-d2", Labels: OWNED, Data: "" }],
+      { conf: "acme_shop_conf-d2" },
     ],
     ["an external config", { conf: { external: "shared-conf" } }, [], { conf: "shared-conf" }],
     ["no configs", undefined, [], {}],

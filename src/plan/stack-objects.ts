@@ -1,9 +1,9 @@
 // The objects a stack owns besides its services, as `docker stack deploy` names and labels them,
-// scoped by Berth's namespace `<org>-<stack>`: networks, volumes (created by the Engine on first
+// scoped by the stack's namespace (`<org>_<stack>`): networks, volumes (created by the Engine on first
 // mount, from the labels and driver in the mount), secrets and configs. Secrets and configs cannot
 // change in Swarm, so their names end in a digest of their content: new content, new object.
 import { DOCKER_STACK_LABEL, LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
-import { stackNamespace, stackObjectName } from "../domain/names.js";
+import { scopedName } from "../domain/names.js";
 import type { ServiceModel, StackFileModel, StackModel } from "../domain/stack.js";
 import type { VolumeTargets } from "./mounts.js";
 import type { SwarmFileSpec, SwarmNetworkSpec } from "./swarm-types.js";
@@ -13,6 +13,8 @@ export const DEFAULT_NETWORK = "default";
 
 export interface StackObjectsContext {
   instance: string;
+  /** The stack's namespace on Swarm (domain/names.ts): objects are `<namespace>_<key>`. */
+  namespace: string;
   /** The organization's network (its id when it exists) */
   orgNetwork: string;
   /** Ids of networks that exist, by name, so that specs compare with what the Engine stores. */
@@ -32,7 +34,7 @@ export interface StackObjects {
 }
 
 export function planStackObjects(model: StackModel, ctx: StackObjectsContext): StackObjects {
-  const ns = { [DOCKER_STACK_LABEL.namespace]: stackNamespace(model.org, model.name) };
+  const ns = { [DOCKER_STACK_LABEL.namespace]: ctx.namespace };
   const owned = (labels?: Record<string, string>) =>
     sortRecord({
       ...labels,
@@ -40,7 +42,7 @@ export function planStackObjects(model: StackModel, ctx: StackObjectsContext): S
       ...ownerLabels({ org: model.org, stack: model.name }),
       [LABEL.instance]: ctx.instance,
     });
-  const scoped = (key: string) => stackObjectName(model.org, model.name, key);
+  const scoped = (key: string) => scopedName(ctx.namespace, key);
 
   const networkDefs = { ...model.networks };
   const compose = model.networks !== undefined;

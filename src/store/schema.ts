@@ -45,6 +45,8 @@ export const stacks = pgTable(
     id: id(),
     orgId: orgRef(),
     name: text("name").notNull(),
+    /** Prefix of the stack's Swarm names, fixed when the stack is created (domain/names.ts). */
+    namespace: text("namespace").notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

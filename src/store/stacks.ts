@@ -32,6 +32,8 @@ export async function createDeployment(
   opts: {
     id: string;
     orgId: string;
+    /** The stack's namespace on Swarm, recorded when the stack is created (kept afterwards). */
+    namespace: string;
     model: StackModel;
     requestedBy: string;
     jobId?: string;
@@ -43,7 +45,7 @@ export async function createDeployment(
     return await db.transaction(async (tx) => {
       await tx
         .insert(stacks)
-        .values({ orgId: opts.orgId, name: opts.model.name })
+        .values({ orgId: opts.orgId, name: opts.model.name, namespace: opts.namespace })
         .onConflictDoUpdate({ target: [stacks.orgId, stacks.name], set: { updatedAt: sql`now()` } });
       const [stack] = await tx
         .select()
@@ -108,10 +110,26 @@ export async function getDeployment(
   return { ...row.d, stackName: row.stackName };
 }
 
-/** Any organization's deployment: for jobs, which carry their own scope. */
-export async function getDeploymentById(db: Db, id: string): Promise<DeploymentRow | undefined> {
-  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
-  return row;
+/** Any organization's deployment, with its stack's namespace: for jobs, which carry their own scope. */
+export async function getDeploymentById(
+  db: Db,
+  id: string,
+): Promise<(DeploymentRow & { namespace: string }) | undefined> {
+  const [row] = await db
+    .select({ d: deployments, namespace: stacks.namespace })
+    .from(deployments)
+    .innerJoin(stacks, eq(stacks.id, deployments.stackId))
+    .where(eq(deployments.id, id));
+  return row && { ...row.d, namespace: row.namespace };
+}
+
+/** The namespace of the organization's stack of that name, if it exists. */
+export async function stackNamespaceOf(db: Db, orgId: string, name: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ namespace: stacks.namespace })
+    .from(stacks)
+    .where(and(eq(stacks.orgId, orgId), eq(stacks.name, name)));
+  return row?.namespace;
 }
 
 /** Deployments not yet finished, across organizations. */
@@ -229,6 +247,7 @@ export async function failOrphanedDeployments(db: Db): Promise<number> {
 export interface DesiredStackRow {
   org: string;
   name: string;
+  namespace: string;
   latestStatus: DeploymentStatus;
   settled?: { deploymentId: string; model: StackModel };
 }
@@ -241,6 +260,7 @@ export async function desiredStacks(db: Db, org?: string): Promise<DesiredStackR
       stackId: stacks.id,
       org: organizations.slug,
       name: stacks.name,
+      namespace: stacks.namespace,
       status: deployments.status,
     })
     .from(stacks)
@@ -261,6 +281,7 @@ export async function desiredStacks(db: Db, org?: string): Promise<DesiredStackR
     return {
       org: l.org,
       name: l.name,
+      namespace: l.namespace,
       latestStatus: l.status,
       ...(s ? { settled: { deploymentId: s.id, model: s.spec } } : {}),
     };

@@ -166,7 +166,7 @@ describe("compose conformance with docker stack deploy", () => {
 
       const br = await b.cli(["stack", "deploy", ...composeArgs, "--name", berthStack, "--json"]);
       expect([0, 1], br.stderr).toContain(br.code); // 1: Swarm could not run it here (placement), specs still compare
-      const fromBerth = await storedSpecs(`default-${berthStack}`);
+      const fromBerth = await storedSpecs(`default_${berthStack}`);
       expect((await b.cli(["stack", "rm", berthStack, "--volumes"])).code).toBe(0);
 
       expect([...fromBerth.keys()].sort()).toEqual([...fromDocker.keys()].sort());

@@ -167,7 +167,7 @@ describe("drift", () => {
     ]);
     const r = await berth.cli(["drift", "--repair"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`set back default-${name}_${name}`);
+    expect(r.stdout).toContain(`set back default_${name}_${name}`);
     const [after] = await servicesOfStacks(d, name);
     expect(after.Spec.Mode.Replicated.Replicas).toBe(1);
     expect(await myDrift()).toEqual([]);
@@ -187,7 +187,7 @@ describe("drift", () => {
   it("removes an orphan of this installation but never a service it does not own", async () => {
     const [svc] = await servicesOfStacks(d, name);
     const instance = svc.Spec.Labels["berth.instance"];
-    const orphan = `default-${prefix}-orphan_x`;
+    const orphan = `default_${prefix}-orphan_x`;
     const labels = {
       "berth.managed": "true",
       "berth.org": "default",

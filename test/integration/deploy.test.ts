@@ -42,7 +42,7 @@ describe("berth deploy", () => {
     expect(body).toBe("first");
 
     const [svc] = await servicesOfStacks(d, name);
-    expect(svc.Spec.Name).toBe(`default-${name}_${name}`);
+    expect(svc.Spec.Name).toBe(`default_${name}_${name}`);
     expect(svc.Spec.Labels).toMatchObject({
       "berth.managed": "true",
       "berth.org": "default",
@@ -56,7 +56,8 @@ describe("berth deploy", () => {
       MemoryBytes: 268_435_456,
     });
     const net = await d.getNetwork(svc.Spec.TaskTemplate.Networks[0].Target).inspect();
-    expect(net.Name).toBe("berth-org-default");
+    expect(net.Name).toMatch(/^berth-org-default(-[0-9a-f]{8})?$/);
+    expect(net.Labels?.["berth.instance"]).toBe(berth.instance);
     expect(net.Labels?.["berth.managed"]).toBe("true");
     // Room for thousands of tasks, not Docker's default /24.
     expect(net.IPAM?.Config?.[0]?.Subnet).toMatch(/^10\.\d+\.\d+\.0\/20$/);
@@ -167,7 +168,7 @@ describe("berth deploy", () => {
   it("removes the stack and its services", async () => {
     const r = await berth.cli(["rm", name, "--json"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).removed).toEqual([`default-${name}_${name}`]);
+    expect(JSON.parse(r.stdout).removed).toEqual([`default_${name}_${name}`]);
     expect(await servicesOfStacks(d, name)).toHaveLength(0);
     const again = await berth.cli(["rm", name]);
     expect(again.code).toBe(3);

@@ -1,6 +1,13 @@
 // The store on both databases it supports: embedded PGlite and a real PostgreSQL server.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle } from "drizzle-orm/pglite";
+import { migrate } from "drizzle-orm/pglite/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Conflict, NotFound } from "../../src/domain/errors.js";
+import { stackNamespace } from "../../src/domain/names.js";
 import type { StackModel } from "../../src/domain/stack.js";
 import { openDatabase } from "../../src/store/db.js";
 import {
@@ -9,6 +16,7 @@ import {
   ensureOrg,
   getDeployment,
   listStacks,
+  stackNamespaceOf,
   unfinishedDeployments,
   updateDeployment,
 } from "../../src/store/stacks.js";
@@ -55,6 +63,7 @@ for (const [label, open, available] of backends) {
         const { deployment } = await createDeployment(db, {
           id: crypto.randomUUID(),
           orgId,
+          namespace: "acme_shop",
           model: model("shop", image),
           requestedBy: "test",
         });
@@ -73,6 +82,7 @@ for (const [label, open, available] of backends) {
       const { deployment } = await createDeployment(db, {
         id: crypto.randomUUID(),
         orgId: acme,
+        namespace: "acme_private",
         model: model("private"),
         requestedBy: "test",
       });
@@ -85,9 +95,15 @@ for (const [label, open, available] of backends) {
       const db = t.database.db;
       const orgId = await ensureOrg(db, "acme");
       const id = crypto.randomUUID();
-      await createDeployment(db, { id, orgId, model: model("dup"), requestedBy: "test" });
+      await createDeployment(db, {
+        id,
+        orgId,
+        namespace: "acme_dup",
+        model: model("dup"),
+        requestedBy: "test",
+      });
       await expect(
-        createDeployment(db, { id, orgId, model: model("dup"), requestedBy: "test" }),
+        createDeployment(db, { id, orgId, namespace: "acme_dup", model: model("dup"), requestedBy: "test" }),
       ).rejects.toThrow(Conflict);
     });
 
@@ -97,6 +113,7 @@ for (const [label, open, available] of backends) {
       const { deployment } = await createDeployment(db, {
         id: crypto.randomUUID(),
         orgId,
+        namespace: "acme_track",
         model: model("track"),
         requestedBy: "test",
       });
@@ -128,3 +145,45 @@ for (const [label, open, available] of backends) {
     });
   });
 }
+
+// An installation upgraded from before injective names: its stacks keep the `<org>-<stack>` namespace
+// their services and volumes were created under, while new stacks get `<org>_<stack>`.
+describe("upgrade of a database made before stack namespaces", () => {
+  it("gives existing stacks their legacy namespace, new ones the current scheme", async () => {
+    const root = mkdtempSync(join(tmpdir(), "berth-upgrade-"));
+    try {
+      const older = join(root, "drizzle");
+      cpSync(resolve("drizzle"), older, { recursive: true });
+      const journal = JSON.parse(readFileSync(join(older, "meta/_journal.json"), "utf8"));
+      const at = journal.entries.findIndex((e: { tag: string }) => e.tag === "0004_stack_namespaces");
+      journal.entries = journal.entries.slice(0, at);
+      writeFileSync(join(older, "meta/_journal.json"), JSON.stringify(journal));
+      const dir = join(root, "pgdata");
+      const client = await PGlite.create(dir);
+      await migrate(drizzle(client), { migrationsFolder: older });
+      await client.exec(`insert into organizations (slug, name) values ('t', 't'), ('t-x', 't-x');
+        insert into stacks (org_id, name) select id, 'x-alpha' from organizations where slug = 't';`);
+      await client.close();
+
+      const upgraded = await openDatabase({ kind: "pglite", dir });
+      try {
+        const db = upgraded;
+        const t = await ensureOrg(db.db, "t");
+        const tx = await ensureOrg(db.db, "t-x");
+        expect(await stackNamespaceOf(db.db, t, "x-alpha")).toBe("t-x-alpha");
+        await createDeployment(db.db, {
+          id: crypto.randomUUID(),
+          orgId: tx,
+          namespace: stackNamespace("t-x", "alpha"),
+          model: { ...model("alpha"), org: "t-x" },
+          requestedBy: "test",
+        });
+        expect(await stackNamespaceOf(db.db, tx, "alpha")).toBe("t-x_alpha");
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
