@@ -2,7 +2,8 @@
 // an organization's API token (Bearer), or a session cookie from `POST /auth/login`. Organization
 // routes then resolve the organization (`:org` in the path, else the `X-Berth-Org` header, else the
 // token's own, else the default one) and the caller's role there. Not being a member reads
-// as "not found", so that other organizations' existence does not leak.
+// as "not found", so that other organizations' existence does not leak. An API token grants what
+// `tokenGrant` says: its role, capped by its creator's role now.
 import { timingSafeEqual } from "node:crypto";
 import type {} from "@fastify/cookie";
 import type { FastifyRequest } from "fastify";
@@ -10,10 +11,18 @@ import type { Platform } from "../apply/platform.js";
 import { DEFAULT_ORG } from "../config/defaults.js";
 import { Forbidden, NotFound, Unauthorized } from "../domain/errors.js";
 import { nameProblem } from "../domain/names.js";
+import {
+  type CreatorStanding,
+  type Role,
+  roleAllows,
+  type TokenCreator,
+  tokenGrant,
+} from "../domain/roles.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import { tokenHash } from "../security/passwords.js";
-import { listOrgs, orgBySlug, roleIn, tokenByHash, userBySession } from "../store/identity.js";
-import { ROLES, type Role } from "../store/schema.js";
+import { listOrgs, markTokenUsed, orgBySlug, roleIn, tokenByHash, userBySession } from "../store/identity.js";
+
+export { isRole, roleAllows } from "../domain/roles.js";
 
 export const SESSION_COOKIE = "berth_session";
 
@@ -25,8 +34,11 @@ export interface Caller {
   actor: string;
   userId?: string;
   platformAdmin: boolean;
-  /** Set when the caller is an organization's API token: it acts there only. */
-  token?: { id: string; orgSlug: string; role: Role };
+  /**
+   * Set when the caller is an organization's API token: it acts there only, with `role` as granted
+   * now, on behalf of `creator`.
+   */
+  token?: { id: string; orgSlug: string; role: Role; creator: TokenCreator };
 }
 
 export interface OrgContext {
@@ -41,25 +53,24 @@ declare module "fastify" {
   interface FastifyRequest {
     caller?: Caller;
     org?: OrgContext;
+    /** Why the credentials sent identify nobody: refused, except on public routes. */
+    credentialProblem?: string;
   }
 }
 
-const RANK: Record<Role, number> = { viewer: 1, deployer: 2, admin: 3, owner: 4 };
-
-export function roleAllows(have: Role, need: Role): boolean {
-  return RANK[have] >= RANK[need];
-}
-
-export function isRole(v: string): v is Role {
-  return (ROLES as readonly string[]).includes(v);
-}
-
-/** Identifies the caller, or leaves `req.caller` unset when no credentials were sent. */
+/**
+ * Identifies the caller, or leaves `req.caller` unset: when no credentials were sent, or when they
+ * identify nobody (`req.credentialProblem` says why; `authorize` refuses it on any route that is not
+ * public, so a stale cookie never stands in the way of signing in).
+ */
 export async function authenticate(p: Platform, bootstrapToken: string, req: FastifyRequest): Promise<void> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const given = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    if (!given) throw new Unauthorized("the Authorization header must be 'Bearer <token>'");
+    if (!given) {
+      req.credentialProblem = "the Authorization header must be 'Bearer <token>'";
+      return;
+    }
     const a = Buffer.from(tokenHash(given));
     const b = Buffer.from(tokenHash(bootstrapToken));
     if (timingSafeEqual(a, b)) {
@@ -67,20 +78,42 @@ export async function authenticate(p: Platform, bootstrapToken: string, req: Fas
       return;
     }
     const t = await tokenByHash(p.db, tokenHash(given));
-    if (!t) throw new Unauthorized("invalid, expired or revoked API token");
+    const role = t && tokenGrant(t.row.role, t.creator);
+    if (!t || !role || t.creator.kind === "unknown") {
+      req.credentialProblem = "invalid, expired or revoked API token";
+      return;
+    }
+    await markTokenUsed(p.db, t.row, new Date());
     req.caller = {
-      actor: `token:${t.name}@${t.orgSlug}`,
+      actor: `token:${t.row.name}@${t.orgSlug}`,
       platformAdmin: false,
-      token: { id: t.id, orgSlug: t.orgSlug, role: t.role },
+      token: { id: t.row.id, orgSlug: t.orgSlug, role, creator: answersTo(t.creator) },
     };
     return;
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (cookie) {
     const user = await userBySession(p.db, tokenHash(cookie));
-    if (!user) throw new Unauthorized("the session has expired; sign in again");
+    if (!user) {
+      req.credentialProblem = "the session has expired; sign in again";
+      return;
+    }
     req.caller = { actor: `user:${user.email}`, userId: user.id, platformAdmin: user.platformAdmin };
   }
+}
+
+function answersTo(c: Exclude<CreatorStanding, { kind: "unknown" }>): TokenCreator {
+  return c.kind === "user" ? { kind: "user", userId: c.userId } : c;
+}
+
+/**
+ * Whom a token the caller creates answers to: the signed-in user, the admin token, or, for a token
+ * creating a token, the same creator (so it cannot outlive the rights it came from).
+ */
+export function principalOf(c: Caller): TokenCreator {
+  if (c.token) return c.token.creator;
+  if (c.userId) return { kind: "user", userId: c.userId };
+  return { kind: "admin-token" };
 }
 
 /** The organizations a caller can act in, with its role in each (platform admins: all, as owners). */
@@ -98,7 +131,9 @@ export async function authorize(p: Platform, req: FastifyRequest, access: Access
   if (access === "public") return;
   const caller = req.caller;
   if (!caller)
-    throw new Unauthorized("sign in (berth login) or send an API token: Authorization: Bearer <token>");
+    throw new Unauthorized(
+      req.credentialProblem ?? "sign in (berth login) or send an API token: Authorization: Bearer <token>",
+    );
   if (access === "signed-in") return;
   if (access === "platform") {
     if (!caller.platformAdmin) throw new Forbidden("only a platform admin may do this");

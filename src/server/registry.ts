@@ -36,6 +36,8 @@ export interface RouteInput<P, Q, B> {
   body: B;
   req: FastifyRequest;
   reply: FastifyReply;
+  /** Adds details (what changed, and what followed from it) to the route's audit log entry. */
+  audit: (details: Record<string, unknown>) => void;
 }
 
 export interface RegisteredRoute {
@@ -108,7 +110,11 @@ export class Routes {
         const params = parseInput(def.params ?? EMPTY, req.params ?? {}) as z.output<P>;
         const query = parseInput(def.query ?? EMPTY, req.query ?? {}) as z.output<Q>;
         const body = def.body ? parseInput(def.body, req.body) : (undefined as z.output<B>);
-        const result = await handler({ params, query, body, req, reply });
+        let details: Record<string, unknown> | undefined;
+        const audit = (d: Record<string, unknown>) => {
+          details = { ...details, ...d };
+        };
+        const result = await handler({ params, query, body, req, reply, audit });
         if (def.method !== "GET" && !def.readOnly && reply.statusCode < 400) {
           await writeAudit(p.db, {
             orgId: req.org?.id ?? null,
@@ -116,6 +122,7 @@ export class Routes {
             action: `${def.method} ${def.url}`,
             target: req.url.split("?")[0]!,
             sourceAddress: req.ip,
+            ...(details ? { details } : {}),
           });
         }
         if (reply.sent) return reply;

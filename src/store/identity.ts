@@ -3,6 +3,7 @@
 // read through its id.
 import { and, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { Conflict, NotFound } from "../domain/errors.js";
+import type { CreatorStanding, Role, TokenCreator } from "../domain/roles.js";
 import type { Db } from "./db.js";
 import {
   apiTokens,
@@ -11,7 +12,6 @@ import {
   organizations,
   type PolicyRelaxations,
   quotas,
-  type Role,
   sessions,
   users,
 } from "./schema.js";
@@ -129,12 +129,39 @@ export async function setMember(db: Db, orgId: string, userId: string, role: Rol
     .onConflictDoUpdate({ target: [memberships.orgId, memberships.userId], set: { role } });
 }
 
-export async function removeMember(db: Db, orgId: string, userId: string): Promise<boolean> {
-  const gone = await db
-    .delete(memberships)
-    .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId)))
-    .returning();
-  return gone.length > 0;
+/**
+ * Removes a member and, in the same transaction, revokes the live tokens they created in the
+ * organization (each revocation written to the audit log as `audit` describes it).
+ */
+export async function removeMember(
+  db: Db,
+  v: {
+    orgId: string;
+    userId: string;
+    audit: (t: TokenRow) => Omit<AuditEntry, "orgId">;
+  },
+): Promise<{ removed: boolean; revoked: TokenRow[] }> {
+  return db.transaction(async (tx) => {
+    const gone = await tx
+      .delete(memberships)
+      .where(and(eq(memberships.orgId, v.orgId), eq(memberships.userId, v.userId)))
+      .returning();
+    if (gone.length === 0) return { removed: false, revoked: [] };
+    const revoked = await tx
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(
+        and(
+          eq(apiTokens.orgId, v.orgId),
+          eq(apiTokens.creatorKind, "user"),
+          eq(apiTokens.createdBy, v.userId),
+          isNull(apiTokens.revokedAt),
+        ),
+      )
+      .returning();
+    for (const t of revoked) await writeAudit(tx, { orgId: v.orgId, ...v.audit(t) });
+    return { removed: true, revoked };
+  });
 }
 
 export async function listMembers(db: Db, orgId: string) {
@@ -155,23 +182,49 @@ export async function createToken(
     name: string;
     role: Role;
     tokenHash: string;
-    createdBy: string | null;
+    creator: TokenCreator;
     expiresAt: Date | null;
   },
 ): Promise<TokenRow> {
-  const [row] = await db.insert(apiTokens).values(v).returning();
+  const { creator, ...rest } = v;
+  const [row] = await db
+    .insert(apiTokens)
+    .values({
+      ...rest,
+      creatorKind: creator.kind,
+      createdBy: creator.kind === "user" ? creator.userId : null,
+    })
+    .returning();
   return row!;
 }
 
-/** A live token (not revoked, not expired) by its hash, with its organization's slug. */
-export async function tokenByHash(
-  db: Db,
-  tokenHash: string,
-): Promise<(TokenRow & { orgSlug: string }) | undefined> {
+export interface LiveToken {
+  row: TokenRow;
+  orgSlug: string;
+  /** Its creator as of this query: their membership in the token's organization, platform admin or not. */
+  creator: CreatorStanding;
+}
+
+/**
+ * A live token (not revoked, not expired) by its hash, with its organization's slug and its creator's
+ * standing, read in the same query.
+ */
+export async function tokenByHash(db: Db, tokenHash: string): Promise<LiveToken | undefined> {
   const [row] = await db
-    .select({ token: apiTokens, slug: organizations.slug })
+    .select({
+      token: apiTokens,
+      slug: organizations.slug,
+      creatorId: users.id,
+      creatorPlatformAdmin: users.platformAdmin,
+      creatorRole: memberships.role,
+    })
     .from(apiTokens)
     .innerJoin(organizations, eq(organizations.id, apiTokens.orgId))
+    .leftJoin(users, eq(users.id, apiTokens.createdBy))
+    .leftJoin(
+      memberships,
+      and(eq(memberships.orgId, apiTokens.orgId), eq(memberships.userId, apiTokens.createdBy)),
+    )
     .where(
       and(
         eq(apiTokens.tokenHash, tokenHash),
@@ -180,12 +233,40 @@ export async function tokenByHash(
       ),
     );
   if (!row) return undefined;
-  // Used-at is informational: written at most once a minute per token.
-  const last = row.token.lastUsedAt?.getTime() ?? 0;
-  if (Date.now() - last > 60_000) {
-    await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.token.id));
-  }
-  return { ...row.token, orgSlug: row.slug };
+  let creator: CreatorStanding;
+  if (row.token.creatorKind === "admin-token") creator = { kind: "admin-token" };
+  else if (row.creatorId === null) creator = { kind: "unknown" };
+  else
+    creator = {
+      kind: "user",
+      userId: row.creatorId,
+      platformAdmin: row.creatorPlatformAdmin ?? false,
+      role: row.creatorRole,
+    };
+  return { row: row.token, orgSlug: row.slug, creator };
+}
+
+/** Used-at is informational: written at most once a minute per token. */
+export async function markTokenUsed(db: Db, t: TokenRow, now: Date): Promise<void> {
+  if (now.getTime() - (t.lastUsedAt?.getTime() ?? 0) <= 60_000) return;
+  await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, t.id));
+}
+
+/** The live tokens a user created in an organization. */
+export async function liveTokensBy(db: Db, orgId: string, userId: string): Promise<TokenRow[]> {
+  return db
+    .select()
+    .from(apiTokens)
+    .where(
+      and(
+        eq(apiTokens.orgId, orgId),
+        eq(apiTokens.creatorKind, "user"),
+        eq(apiTokens.createdBy, userId),
+        isNull(apiTokens.revokedAt),
+        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, new Date())),
+      ),
+    )
+    .orderBy(apiTokens.name);
 }
 
 export async function listTokens(db: Db, orgId: string): Promise<TokenRow[]> {
@@ -223,17 +304,16 @@ export async function setQuota(
 
 // --- audit ----------------------------------------------------------------------------------------
 
-export async function writeAudit(
-  db: Db,
-  v: {
-    orgId: string | null;
-    actor: string;
-    action: string;
-    target: string;
-    sourceAddress: string | null;
-    details?: Record<string, unknown>;
-  },
-): Promise<void> {
+export interface AuditEntry {
+  orgId: string | null;
+  actor: string;
+  action: string;
+  target: string;
+  sourceAddress: string | null;
+  details?: Record<string, unknown>;
+}
+
+export async function writeAudit(db: Db, v: AuditEntry): Promise<void> {
   await db.insert(auditLog).values({ ...v, details: v.details ?? {} });
 }
 

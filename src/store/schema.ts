@@ -16,6 +16,7 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import { ROLES, type Role } from "../domain/roles.js";
 import type { StackModel } from "../domain/stack.js";
 import type { TaskSummary } from "../plan/observe.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
@@ -30,6 +31,7 @@ const orgRef = () =>
     .references(() => organizations.id, { onDelete: "cascade" });
 
 export type { PolicyRelaxations };
+export { ROLES, type Role };
 
 export const organizations = pgTable("organizations", {
   id: id(),
@@ -89,9 +91,6 @@ export const deployments = pgTable(
 
 // --- identity and tenancy -------------------------------------------------------------------------
 
-export const ROLES = ["owner", "admin", "deployer", "viewer"] as const;
-export type Role = (typeof ROLES)[number];
-
 export const users = pgTable("users", {
   id: id(),
   email: text("email").notNull().unique(),
@@ -113,6 +112,8 @@ export const memberships = pgTable(
   (t) => [primaryKey({ columns: [t.orgId, t.userId] })],
 );
 
+export const TOKEN_CREATOR_KINDS = ["user", "admin-token"] as const;
+
 export const apiTokens = pgTable(
   "api_tokens",
   {
@@ -122,6 +123,11 @@ export const apiTokens = pgTable(
     role: text("role", { enum: ROLES }).notNull(),
     /** SHA-256 of the token; the token itself is shown once and never stored. */
     tokenHash: text("token_hash").notNull().unique(),
+    /**
+     * Who the token answers to (its rights are capped by theirs): a user (`created_by`; null once the
+     * user is deleted, and then the token grants nothing) or the bootstrap admin token.
+     */
+    creatorKind: text("creator_kind", { enum: TOKEN_CREATOR_KINDS }).notNull(),
     createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),

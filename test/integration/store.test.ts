@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +11,16 @@ import { Conflict, NotFound } from "../../src/domain/errors.js";
 import { stackNamespace } from "../../src/domain/names.js";
 import type { StackModel } from "../../src/domain/stack.js";
 import { openDatabase } from "../../src/store/db.js";
+import {
+  createOrg,
+  createToken,
+  createUser,
+  listAudit,
+  removeMember,
+  setMember,
+  tokenByHash,
+} from "../../src/store/identity.js";
+import { users } from "../../src/store/schema.js";
 import {
   createDeployment,
   deleteStack,
@@ -135,6 +146,59 @@ for (const [label, open, available] of backends) {
       await t.database.close();
       t.database = await openDatabase(t.target);
       expect(await listStacks(t.database.db, orgId)).toEqual(before);
+    });
+
+    it("reads a token with its creator's standing, and revokes a removed member's tokens", async () => {
+      const db = t.database.db;
+      const org = await createOrg(db, "tokens", "tokens");
+      const member = await createUser(db, { email: "member@example.com", passwordHash: "x" });
+      const admin = await createUser(db, {
+        email: "root@example.com",
+        passwordHash: "x",
+        platformAdmin: true,
+      });
+      await setMember(db, org.id, member.id, "deployer");
+      const token = (name: string, creator: Parameters<typeof createToken>[1]["creator"]) =>
+        createToken(db, {
+          orgId: org.id,
+          name,
+          role: "admin",
+          tokenHash: `hash-${name}`,
+          creator,
+          expiresAt: null,
+        });
+      const mine = await token("mine", { kind: "user", userId: member.id });
+      await token("root", { kind: "admin-token" });
+      await token("platform", { kind: "user", userId: admin.id });
+      expect((await tokenByHash(db, "hash-mine"))?.creator).toEqual({
+        kind: "user",
+        userId: member.id,
+        platformAdmin: false,
+        role: "deployer",
+      });
+      expect((await tokenByHash(db, "hash-root"))?.creator).toEqual({ kind: "admin-token" });
+      expect((await tokenByHash(db, "hash-platform"))?.creator).toEqual({
+        kind: "user",
+        userId: admin.id,
+        platformAdmin: true,
+        role: null,
+      });
+
+      const { removed, revoked } = await removeMember(db, {
+        orgId: org.id,
+        userId: member.id,
+        audit: (x) => ({ actor: "test", action: "revoke token", target: x.id, sourceAddress: null }),
+      });
+      expect(removed).toBe(true);
+      expect(revoked.map((x) => x.name)).toEqual(["mine"]);
+      expect(await tokenByHash(db, "hash-mine")).toBeUndefined();
+      expect((await listAudit(db, org.id, 10)).map((a) => [a.action, a.target])).toEqual([
+        ["revoke token", mine.id],
+      ]);
+
+      // A deleted creator answers for nothing.
+      await db.delete(users).where(eq(users.id, admin.id));
+      expect((await tokenByHash(db, "hash-platform"))?.creator).toEqual({ kind: "unknown" });
     });
 
     it("deletes a stack with its history", async () => {

@@ -137,6 +137,83 @@ describe("identity", () => {
     expect((await b.cli(["logout"])).code).toBe(0);
   });
 
+  it("lets a token grant no more than its creator's current role, and nothing once the creator leaves", async () => {
+    const email = `member-${tag}@example.com`;
+    expect((await b.api("POST", "/api/v1/users", { email, password: "a-long-password-2" })).status).toBe(201);
+    expect((await b.api("PUT", `/api/v1/orgs/${A}/members`, { email, role: "deployer" })).status).toBe(200);
+    const session = await login(email, "a-long-password-2");
+    const created = await call(b.url, "POST", `/api/v1/orgs/${A}/tokens`, {
+      cookie: session.cookie,
+      body: { name: "member-ci", role: "deployer" },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const token = created.body.token as string;
+    const services = [{ name: "tok", image: "local/httpd:1" }];
+    const deploy = () =>
+      call(b.url, "POST", "/api/v1/deployments", { token, body: { name: "tok", services } });
+    const render = () =>
+      call(b.url, "POST", "/api/v1/stacks/render", {
+        token,
+        body: { name: "tok", compose: { services: { tok: { image: "local/httpd:1" } } } },
+      });
+    const ok = await deploy();
+    expect(ok.status, JSON.stringify(ok.body)).toBe(202);
+
+    // Demoted to viewer: the deployer token is a viewer's now.
+    expect((await b.api("PUT", `/api/v1/orgs/${A}/members`, { email, role: "viewer" })).status).toBe(200);
+    expect((await deploy()).status).toBe(403);
+    expect((await render()).status).toBe(403);
+    expect((await call(b.url, "GET", "/api/v1/stacks", { token })).status).toBe(200);
+
+    // Removed: the token is revoked.
+    expect((await b.api("DELETE", `/api/v1/orgs/${A}/members/${email}`)).status).toBe(200);
+    const gone = await call(b.url, "GET", "/api/v1/stacks", { token });
+    expect(gone.status).toBe(401);
+    expect(gone.body.error.message).toMatch(/revoked/);
+    const listed = (await b.api("GET", `/api/v1/orgs/${A}/tokens`)).body.tokens.find(
+      (t: any) => t.id === created.body.id,
+    );
+    expect(listed.revokedAt).not.toBeNull();
+
+    const entries = (await b.api("GET", `/api/v1/orgs/${A}/audit?limit=50`)).body.entries as any[];
+    expect(
+      entries.find((e) => e.action === "PUT /orgs/:org/members" && e.details.email === email),
+    ).toMatchObject({
+      details: { previous: "deployer", role: "viewer", cappedTokens: ["member-ci"] },
+    });
+    expect(entries.find((e) => e.action === "DELETE /orgs/:org/members/:email")).toMatchObject({
+      target: `/api/v1/orgs/${A}/members/${email}`,
+      details: { email, role: "viewer", revokedTokens: ["member-ci"] },
+    });
+    expect(entries.find((e) => e.action === "revoke token")).toMatchObject({
+      actor: "admin-token",
+      target: `/api/v1/orgs/${A}/tokens/${created.body.id}`,
+      details: { name: "member-ci" },
+    });
+  });
+
+  it("ignores a stale session cookie on public routes, and replaces it on sign-in", async () => {
+    const stale = "berth_session=bs_not-a-session";
+    const ok = await call(b.url, "POST", "/api/v1/auth/login", {
+      cookie: stale,
+      body: { email: "admin@berth.local", password: ADMIN_PASSWORD },
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const cookie = (ok.headers.get("set-cookie") ?? "").split(";")[0]!;
+    expect(cookie).toMatch(/^berth_session=bs_/);
+    expect((await call(b.url, "GET", "/api/v1/me", { cookie })).status).toBe(200);
+    // Signing in again ends the session the browser held.
+    const again = await call(b.url, "POST", "/api/v1/auth/login", {
+      cookie,
+      body: { email: "admin@berth.local", password: ADMIN_PASSWORD },
+    });
+    expect(again.status).toBe(200);
+    const old = await call(b.url, "GET", "/api/v1/me", { cookie });
+    expect(old.status).toBe(401);
+    expect(old.body.error.message).toBe("the session has expired; sign in again");
+    expect((await call(b.url, "GET", "/api/v1/openapi.json", { cookie: stale })).status).toBe(200);
+  });
+
   it("rate-limits login", async () => {
     const codes: number[] = [];
     for (let i = 0; i < 12; i++) codes.push((await login("nobody@example.com", "wrong-password-123")).status);

@@ -26,12 +26,15 @@ export function identityRoutes(r: Routes, p: Platform): void {
       body: loginBody,
       rateLimit: 10,
     },
-    async ({ body, reply }) => {
+    async ({ body, req, reply }) => {
       const user = await userByEmail(p.db, body.email);
       // The same answer and about the same work whether the user exists or not.
       dummyHash ??= hashPassword(newSecret(""));
       const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), body.password);
       if (!user || !ok) throw new Unauthorized("wrong email or password");
+      // A session this browser still holds ends here: the new cookie replaces it.
+      const previous = req.cookies[SESSION_COOKIE];
+      if (previous) await deleteSession(p.db, tokenHash(previous));
       const token = newSecret("bs_");
       await createSession(p.db, user.id, tokenHash(token), new Date(Date.now() + SESSION_DAYS * 86_400_000));
       reply.setCookie(SESSION_COOKIE, token, {

@@ -1,21 +1,21 @@
 // Organizations: creation (platform admins), members and roles, API tokens, quota and usage, the
 // policy relaxations, the isolation check and the audit log.
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { orgUsage, orgVolumeBytes } from "../../apply/admission.js";
 import { verifyIsolation } from "../../apply/isolation.js";
+import { type Acting, createOrgToken, removeMember, setMemberRole } from "../../apply/members.js";
 import type { Platform } from "../../apply/platform.js";
-import { ConfigError, Forbidden, NotFound } from "../../domain/errors.js";
+import { ConfigError, NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
-import { newSecret, tokenHash } from "../../security/passwords.js";
+import { ROLES } from "../../domain/roles.js";
 import {
   createOrg,
-  createToken,
   getQuota,
   listAudit,
   listMembers,
   listTokens,
   orgBySlug,
-  removeMember,
   revokeToken,
   roleIn,
   setMember,
@@ -23,8 +23,7 @@ import {
   setQuota,
   userByEmail,
 } from "../../store/identity.js";
-import { ROLES } from "../../store/schema.js";
-import { callerOrgs, roleAllows } from "../access.js";
+import { callerOrgs, principalOf, roleAllows } from "../access.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
 import { parseId } from "../views.js";
@@ -157,16 +156,10 @@ export function orgRoutes(r: Routes, p: Platform): void {
       params: orgParams,
       body: memberBody,
     },
-    async ({ body, req }) => {
-      const user = await userByEmail(p.db, body.email);
-      if (!user) throw new NotFound("user", body.email);
-      if (body.role === "owner" && !roleAllows(req.org!.role, "owner"))
-        throw new Forbidden("only an owner may make owners");
-      const current = await roleIn(p.db, req.org!.id, user.id);
-      if (current === "owner" && !roleAllows(req.org!.role, "owner"))
-        throw new Forbidden("only an owner may change an owner");
-      await setMember(p.db, req.org!.id, user.id, body.role);
-      return { member: { email: user.email, role: body.role } };
+    async ({ body, req, audit }) => {
+      const change = await setMemberRole(p, req.org!, acting(req), body);
+      audit({ ...change });
+      return { member: { email: change.email, role: change.role } };
     },
   );
 
@@ -179,13 +172,9 @@ export function orgRoutes(r: Routes, p: Platform): void {
       summary: "Remove a member",
       params: z.object({ org: slug, email }).strict(),
     },
-    async ({ params, req }) => {
-      const user = await userByEmail(p.db, params.email);
-      const current = user ? await roleIn(p.db, req.org!.id, user.id) : undefined;
-      if (!user || !current) throw new NotFound("member", params.email);
-      if (current === "owner" && !roleAllows(req.org!.role, "owner"))
-        throw new Forbidden("only an owner may remove an owner");
-      await removeMember(p.db, req.org!.id, user.id);
+    async ({ params, req, audit }) => {
+      const { email, role, revokedTokens } = await removeMember(p, req.org!, acting(req), params.email);
+      audit({ email, role, revokedTokens: revokedTokens.map((t) => t.name) });
       return { removed: params.email };
     },
   );
@@ -218,17 +207,8 @@ export function orgRoutes(r: Routes, p: Platform): void {
       rateLimit: 20,
     },
     async ({ body, req }) => {
-      if (!roleAllows(req.org!.role, body.role))
-        throw new Forbidden(`a ${req.org!.role} cannot create a ${body.role} token`);
-      const token = newSecret("berth_");
-      const row = await createToken(p.db, {
-        orgId: req.org!.id,
-        name: body.name,
-        role: body.role,
-        tokenHash: tokenHash(token),
-        createdBy: req.caller!.userId ?? null,
-        expiresAt: body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null,
-      });
+      const by = { ...acting(req), creator: principalOf(req.caller!) };
+      const { token, row } = await createOrgToken(p, req.org!, by, body);
       return { token, ...tokenView(row) };
     },
   );
@@ -352,6 +332,10 @@ export function orgRoutes(r: Routes, p: Platform): void {
       };
     },
   );
+}
+
+function acting(req: FastifyRequest): Acting {
+  return { actor: req.caller!.actor, role: req.org!.role, sourceAddress: req.ip };
 }
 
 function quotaView(q: Awaited<ReturnType<typeof getQuota>>) {
