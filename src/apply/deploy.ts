@@ -31,6 +31,7 @@ import {
   type DeploymentRow,
   ensureOrg,
   getDeploymentById,
+  lastSucceeded,
   PortTaken,
   reservedPorts,
   stackNamespaceOf,
@@ -98,34 +99,21 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   if (!d) throw new NotFound("deployment", deploymentId);
   if (d.status === "succeeded" || d.status === "failed" || d.status === "rolled_back") return;
   const model = d.spec;
-  const namespace = d.namespace;
+  const revision = { model, namespace: d.namespace, deploymentId: d.id };
+  // The rollout's time runs from this attempt's start, not from when the job was queued.
+  const startedAt = new Date();
   await ctx.say(`deploying ${model.name} revision ${d.revision} (${model.services.length} services)`);
 
   let actions = d.actions;
   if (d.status === "pending") {
-    await ensureOrgNetwork(p, model.org);
-    // Planned before anything is created: a plan refused (objects under the stack's names that are
-    // not its own) creates nothing. Planned again once the objects exist, to refer to them by id.
-    const first = await planFor(p, { model, namespace, deploymentId: d.id });
-    const ids = await ensureStackObjects(p, first.objects, ctx);
-    const { steps, seen } = await planFor(p, { model, namespace, deploymentId: d.id });
-    await ctx.throwIfCancelled();
-    // Services of one stack are independent: Swarm takes them all at once.
-    const applied = await Promise.all(
-      steps.map((step) => applyStep(p, { ...step, spec: withFileIds(step.spec, ids) }, seen, d.id)),
-    );
-    actions = Object.fromEntries(steps.map((step, i) => [step.service, applied[i]!]));
-    for (const step of steps) await ctx.say(`${step.service}: ${describe(actions[step.service]!)}`);
-    for (const gone of await pruneServices(p, model))
-      await ctx.say(`${gone}: removed (no longer in the stack)`);
+    actions = await applyRevision(p, revision, ctx);
     await updateDeployment(p.db, d.id, { status: "running", actions });
   }
   await ctx.progress(50, "waiting for Swarm to run the new revision");
-
   const outcome = await followRollout(p, {
     spec: model,
     actions,
-    startedAt: new Date(d.createdAt),
+    startedAt,
     onChange: (a) => ctx.progress(50 + (a.desired ? (45 * a.running) / a.desired : 45), a.reason),
     checkpoint: async () => {
       try {
@@ -141,15 +129,80 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       }
     },
   });
+  await refreshStack(p, model);
+  if (outcome.phase === "succeeded") {
+    await updateDeployment(p.db, d.id, { status: "succeeded", reason: outcome.reason });
+    // Old secrets and configs are released once no task uses them.
+    await pruneStackObjects(p, model, planStackObjectsFor(p, model, d.namespace).objects);
+    await ctx.say(`succeeded: ${outcome.reason}`);
+    return;
+  }
+  const { status, reason } = await returnToLastGood(p, { failed: d, why: outcome.reason }, ctx);
+  await updateDeployment(p.db, d.id, { status, reason });
+  throw new DeployFailed(`${status.replace("_", " ")}: ${reason}`);
+}
+
+/**
+ * A revision that did not converge: Berth itself puts the whole stack back on the last revision that
+ * succeeded, at once (services this revision added are removed, those it removed come back), and
+ * says so. Without an earlier success there is nothing to return to: the revision stays, failed.
+ */
+async function returnToLastGood(
+  p: Platform,
+  o: { failed: DeploymentRow & { namespace: string }; why: string },
+  ctx: JobContext,
+): Promise<{ status: "failed" | "rolled_back"; reason: string }> {
+  const previous = await lastSucceeded(p.db, o.failed.stackId, o.failed.revision);
+  if (!previous) return { status: "failed", reason: o.why };
+  await ctx.say(`${o.why}; returning the stack to revision ${previous.revision}`);
+  await ctx.progress(95, `returning to revision ${previous.revision}`);
+  const model = previous.spec;
+  const actions = await applyRevision(
+    p,
+    { model, namespace: o.failed.namespace, deploymentId: previous.id },
+    ctx,
+  );
+  const back = await followRollout(p, { spec: model, actions, startedAt: new Date() });
+  await refreshStack(p, model);
+  if (back.phase !== "succeeded") {
+    return {
+      status: "failed",
+      reason: `${o.why}; returning to revision ${previous.revision} failed too: ${back.reason}`,
+    };
+  }
+  await ctx.say(`revision ${previous.revision} runs again: ${back.reason}`);
+  return { status: "rolled_back", reason: `${o.why}; revision ${previous.revision} is live` };
+}
+
+/** Creates the stack's objects and applies its revision's service steps; returns what it did to each service. */
+async function applyRevision(
+  p: Platform,
+  revision: { model: StackModel; namespace: string; deploymentId: string },
+  ctx: JobContext,
+): Promise<Record<string, ServiceAction>> {
+  await ensureOrgNetwork(p, revision.model.org);
+  // Planned before anything is created: a plan refused (objects under the stack's names that are
+  // not its own) creates nothing. Planned again once the objects exist, to refer to them by id.
+  const first = await planFor(p, revision);
+  const ids = await ensureStackObjects(p, first.objects, ctx);
+  const { steps, seen } = await planFor(p, revision);
+  await ctx.throwIfCancelled();
+  // Services of one stack are independent: Swarm takes them all at once.
+  const applied = await Promise.all(
+    steps.map((step) =>
+      applyStep(p, { ...step, spec: withFileIds(step.spec, ids) }, seen, revision.deploymentId),
+    ),
+  );
+  const actions = Object.fromEntries(steps.map((step, i) => [step.service, applied[i]!]));
+  for (const step of steps) await ctx.say(`${step.service}: ${describe(actions[step.service]!)}`);
+  for (const gone of await pruneServices(p, revision.model))
+    await ctx.say(`${gone}: removed (no longer in the stack)`);
+  return actions;
+}
+
+async function refreshStack(p: Platform, model: StackModel): Promise<void> {
   const live = await p.engine.listServices(stackFilter(p, model));
   await p.refreshServices(live.map((s) => s.id));
-  const status = outcome.phase === "progressing" ? "failed" : outcome.phase;
-  await updateDeployment(p.db, d.id, { status, reason: outcome.reason });
-  if (status !== "succeeded") throw new DeployFailed(`${status.replace("_", " ")}: ${outcome.reason}`);
-  // Old secrets and configs are released once no task uses them.
-  const { objects } = planStackObjectsFor(p, model, namespace);
-  await pruneStackObjects(p, model, objects);
-  await ctx.say(`succeeded: ${outcome.reason}`);
 }
 
 /** The namespace of the stack on Swarm: the one it was created with, or the current scheme's for a new stack. */
@@ -321,29 +374,38 @@ async function pruneStackObjects(p: Platform, model: StackModel, objects: StackO
 }
 
 async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation, deploymentId: string) {
+  // What the Engine stored (defaults filled in) is what its tasks will carry: its digest tells this
+  // revision's tasks from others, and a service Swarm rolled back from one that converged.
+  const stored = async () => (await p.engine.findService(step.spec.Name))?.observed;
   if (step.action === "create") {
     await p.engine.createService(step.spec);
-    return { action: "create" } satisfies ServiceAction;
+    const after = await stored();
+    return { action: "create", ...taskSpecOf(after) } satisfies ServiceAction;
   }
   if (step.action === "update") {
     await p.engine.updateService(step.id, step.version, step.spec);
-    const after = step.replacesTasks ? await p.engine.findService(step.spec.Name) : undefined;
+    const after = await stored();
     return {
       action: "update",
-      ...(after ? { since: after.observed.updatedAt } : {}),
+      ...(after && step.replacesTasks ? { since: after.updatedAt } : {}),
+      ...taskSpecOf(after),
     } satisfies ServiceAction;
   }
   // Already as planned. If this very deployment made it so (an attempt that died after applying),
   // its tasks are the ones created since that change.
   const live = seen.live.get(step.spec.Name)?.observed;
   if (live?.labels[LABEL.deployment] === deploymentId) {
-    if (!live.updated) return { action: "create" } satisfies ServiceAction;
+    if (!live.updated) return { action: "create", ...taskSpecOf(live) } satisfies ServiceAction;
     // Swarm may touch the service after the update began; the updater's start is the safer mark.
     const started = live.updateStatus?.startedAt;
     const since = started && compareTime(started, live.updatedAt) < 0 ? started : live.updatedAt;
-    return { action: "update", since } satisfies ServiceAction;
+    return { action: "update", since, ...taskSpecOf(live) } satisfies ServiceAction;
   }
   return { action: "none" } satisfies ServiceAction;
+}
+
+function taskSpecOf(s: { taskSpec?: string } | undefined): { taskSpec?: string } {
+  return s?.taskSpec ? { taskSpec: s.taskSpec } : {};
 }
 
 /** Creates the organization's network on a subnet of its own when it does not exist yet. */

@@ -2,7 +2,7 @@
 // really runs, not that an API call returned.
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
-import { assessRollout, type RolloutAssessment } from "../plan/rollout.js";
+import { assessRollout, lastEndedTask, type RolloutAssessment, type RolloutInput } from "../plan/rollout.js";
 import type { ServiceAction } from "../store/schema.js";
 import type { Platform } from "./platform.js";
 
@@ -16,6 +16,9 @@ export interface FollowOptions {
   checkpoint?: () => Promise<void>;
   intervalMs?: number;
 }
+
+/** Swarm's monitor window when a service's update config sets none. */
+const DEFAULT_MONITOR_MS = 5000;
 
 export async function followRollout(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
   const intervalMs = o.intervalMs ?? 250;
@@ -56,17 +59,36 @@ async function assessStack(p: Platform, o: FollowOptions): Promise<RolloutAssess
       });
       continue;
     }
-    const since = o.actions[service.name]?.since;
-    const r = assessRollout({
+    const action = o.actions[service.name];
+    const input: RolloutInput = {
       service: live,
       tasks: tasks.filter((t) => t.serviceId === live.id),
-      ...(since ? { since } : {}),
+      ...(action?.since ? { since: action.since } : {}),
+      ...(action?.taskSpec ? { taskSpec: action.taskSpec } : {}),
+      // Swarm watches the tasks of an update for its monitor window; those of a new service, Berth does.
+      ...(action?.action === "create"
+        ? { settleMs: live.monitorMs ?? DEFAULT_MONITOR_MS, nowMs: Date.now() }
+        : {}),
       elapsedMs,
       timeoutMs: p.rolloutTimeoutMs,
-    });
+    };
+    let r = assessRollout(input);
+    if (r.phase === "failed" || r.phase === "rolled_back") r = assessRollout(await withHealth(p, input));
     results.push({ ...r, reason: `${service.name}: ${r.reason}` });
   }
   return combine(results);
+}
+
+/**
+ * The input with the health checks of the newest task that ended, when its container is on this
+ * node and has a health check: the Engine reports an unhealthy container only as a stopped task.
+ */
+async function withHealth(p: Platform, input: RolloutInput): Promise<RolloutInput> {
+  const ended = lastEndedTask(input);
+  const health = ended?.containerId ? await p.engine.containerHealth(ended.containerId) : undefined;
+  // A container that exited also reads unhealthy, with no failed check: then its exit says why.
+  if (!ended || !health || health.status !== "unhealthy" || health.failingStreak === 0) return input;
+  return { ...input, tasks: input.tasks.map((t) => (t === ended ? { ...t, health } : t)) };
 }
 
 /** A stack converges when every service does; it fails when any does. */

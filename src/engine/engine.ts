@@ -60,6 +60,8 @@ export interface Engine {
   /** These services (Berth's or not) as they are now, in one call; missing ones are left out. */
   servicesById(ids: string[]): Promise<ObservedService[]>;
   listNodes(): Promise<ObservedNode[]>;
+  /** A container's health-check state, when it is on this Engine's node and has a health check. */
+  containerHealth(id: string): Promise<ObservedTask["health"] | undefined>;
   /**
    * The Engine's event stream for services, containers, nodes and networks, from `since` (seconds
    * since the epoch, fractions allowed). Ends when the connection ends or `signal` aborts.

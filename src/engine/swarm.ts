@@ -1,4 +1,5 @@
 // The Swarm engine: the only code that talks to the Docker Engine API (through dockerode).
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import Docker from "dockerode";
@@ -242,6 +243,21 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return raw.filter((r) => wanted.has(r.ID)).map(toObservedService);
     },
 
+    async containerHealth(id) {
+      let raw: any;
+      try {
+        raw = await docker.getContainer(id).inspect();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw withContext(`inspect container ${id}`, err);
+      }
+      const h = raw.State?.Health;
+      if (!h?.Status) return undefined;
+      const last = (h.Log ?? []).at(-1);
+      const output = typeof last?.Output === "string" ? last.Output.trim().slice(0, 200) : "";
+      return { status: h.Status, failingStreak: h.FailingStreak ?? 0, ...(output ? { output } : {}) };
+    },
+
     async listNodes() {
       const raw = await call("list nodes", () => docker.listNodes() as Promise<any[]>);
       return raw.map((n) => ({
@@ -398,6 +414,16 @@ function describeDockerHost(): string {
   return process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
 }
 
+/**
+ * A digest of a task template as the Engine reports it, identical for a service's template and the
+ * tasks created from it (the Engine reports `Runtime` on the service only).
+ */
+export function taskSpecDigest(spec: unknown): string | undefined {
+  if (!spec || typeof spec !== "object") return undefined;
+  const { Runtime: _, ...rest } = spec as Record<string, unknown>;
+  return createHash("sha256").update(JSON.stringify(rest)).digest("hex").slice(0, 16);
+}
+
 function toObservedService(raw: any): ObservedService {
   const spec = raw.Spec ?? {};
   const ports = (raw.Endpoint?.Ports ?? spec.EndpointSpec?.Ports ?? []) as { PublishedPort?: number }[];
@@ -413,6 +439,8 @@ function toObservedService(raw: any): ObservedService {
     publishedPorts: ports.map((p) => p.PublishedPort).filter((p): p is number => typeof p === "number"),
     updatedAt: raw.UpdatedAt,
     updated: raw.PreviousSpec !== undefined,
+    ...(spec.TaskTemplate ? { taskSpec: taskSpecDigest(spec.TaskTemplate) } : {}),
+    ...(spec.UpdateConfig?.Monitor === undefined ? {} : { monitorMs: spec.UpdateConfig.Monitor / 1e6 }),
     ...(update
       ? {
           updateStatus: {
@@ -436,6 +464,11 @@ function toObservedTask(raw: any): ObservedTask {
     message: raw.Status?.Message ?? "",
     ...(raw.Status?.Err ? { error: raw.Status.Err } : {}),
     createdAt: raw.CreatedAt,
+    ...(raw.Status?.Timestamp ? { stateSince: raw.Status.Timestamp } : {}),
+    ...(raw.Spec ? { spec: taskSpecDigest(raw.Spec) } : {}),
+    ...(raw.Status?.ContainerStatus?.ContainerID
+      ? { containerId: raw.Status.ContainerStatus.ContainerID }
+      : {}),
     ...(raw.NetworksAttachments
       ? {
           addresses: Object.fromEntries(

@@ -29,6 +29,14 @@ export interface ObservedTask {
   error?: string;
   /** RFC 3339 timestamp from Docker's clock. */
   createdAt: string;
+  /** When the task entered its current state (Docker's clock). */
+  stateSince?: string;
+  /** Digest of the task's spec: equal to its service's `taskSpec` when it runs the service's current spec. */
+  spec?: string;
+  /** The task's container, once it has one. */
+  containerId?: string;
+  /** The container's health checks, when Berth looked (only after the task ended; see rollout). */
+  health?: { status: string; failingStreak: number; output?: string };
   /** The task's addresses (CIDR) on each network it is attached to, by network id. */
   addresses?: Record<string, string[]>;
   exitCode?: number;
@@ -49,6 +57,10 @@ export interface ObservedService {
   /** Whether Swarm keeps a previous spec, i.e. the service was updated since it was created. */
   updated: boolean;
   updateStatus?: { state: string; startedAt?: string; message?: string };
+  /** Digest of the service's task template, comparable with its tasks' `spec`. */
+  taskSpec?: string;
+  /** How long Swarm watches each updated task for failure (the update config's monitor), in ms. */
+  monitorMs?: number;
 }
 
 export interface ObservedNode {

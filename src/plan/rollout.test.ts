@@ -82,7 +82,7 @@ describe("assessRollout", () => {
         ],
       },
       "failed",
-      "3 tasks failed to start; last: No such image: nope:1",
+      "3 tasks failed in 2 s; last: No such image: nope:1",
     ],
     [
       "Swarm rolled our update back",
@@ -98,7 +98,7 @@ describe("assessRollout", () => {
       "Swarm rolled the update back: health",
     ],
     [
-      "a rollback under way is still progressing",
+      "a rollback under way is Swarm's answer already",
       {
         since: "2026-01-01T00:00:10Z",
         service: {
@@ -107,8 +107,8 @@ describe("assessRollout", () => {
         },
         tasks: [task({}), task({})],
       },
-      "progressing",
-      "rolling back",
+      "rolled_back",
+      "Swarm rolled the update back",
     ],
     [
       "a paused update fails",
@@ -159,6 +159,107 @@ describe("assessRollout", () => {
       "timed out after 60 s with 0/2 tasks running; a task is pending (no suitable node)",
     ],
     ["zero replicas", { service: { ...service, replicas: 0 }, tasks: [] }, "succeeded", "0/0 tasks running"],
+    [
+      // Swarm's rollback starts tasks of the previous spec after the change: running, but not ours.
+      "tasks of the previous spec do not count, however new",
+      {
+        since: "2026-01-01T00:00:10Z",
+        taskSpec: "new",
+        service: { ...service, taskSpec: "new" },
+        tasks: [task({ spec: "old" }), task({ spec: "old" }), task({ spec: "new" })],
+      },
+      "progressing",
+      "1/2 tasks running",
+    ],
+    [
+      "a service Swarm put back on its previous spec is rolled back, with why",
+      {
+        since: "2026-01-01T00:00:10Z",
+        taskSpec: "new",
+        service: {
+          ...service,
+          taskSpec: "old",
+          updateStatus: { state: "rollback_started", startedAt: "2026-01-01T00:00:20Z" },
+        },
+        tasks: [
+          task({ spec: "old" }),
+          task({ spec: "old" }),
+          task({
+            spec: "new",
+            state: "failed",
+            error: "task: non-zero exit (137): dockerexec: unhealthy container",
+            createdAt: "2026-01-01T00:00:12Z",
+          }),
+        ],
+      },
+      "rolled_back",
+      "Swarm rolled the update back: 1 task failed; last: health check failed",
+    ],
+    [
+      // An unhealthy container is stopped by Swarm: the task reads `complete`; its health says why.
+      "an update whose task ended unhealthy says how its health check failed",
+      {
+        since: "2026-01-01T00:00:10Z",
+        taskSpec: "new",
+        service: {
+          ...service,
+          taskSpec: "old",
+          updateStatus: { state: "rollback_completed", startedAt: "2026-01-01T00:00:20Z" },
+        },
+        tasks: [
+          task({ spec: "old" }),
+          task({
+            spec: "new",
+            state: "complete",
+            message: "finished",
+            health: { status: "unhealthy", failingStreak: 3, output: "connection refused" },
+          }),
+        ],
+      },
+      "rolled_back",
+      "Swarm rolled the update back: 1 task failed; last: health check failed 3 times (connection refused)",
+    ],
+    [
+      "a service changed behind the deployment's back fails it",
+      { taskSpec: "new", service: { ...service, taskSpec: "other" }, tasks: [task({}), task({})] },
+      "failed",
+      "the service was changed by someone else meanwhile",
+    ],
+    [
+      "a new service's tasks are watched for the monitor window",
+      {
+        settleMs: 5000,
+        nowMs: Date.parse("2026-01-01T00:00:14Z"),
+        tasks: [task({ stateSince: "2026-01-01T00:00:12Z" }), task({ stateSince: "2026-01-01T00:00:08Z" })],
+      },
+      "progressing",
+      "2/2 tasks running; watching them for 5 s",
+    ],
+    [
+      "a new service whose tasks kept running for the window has converged",
+      {
+        settleMs: 5000,
+        nowMs: Date.parse("2026-01-01T00:00:20Z"),
+        tasks: [task({ stateSince: "2026-01-01T00:00:12Z" }), task({ stateSince: "2026-01-01T00:00:08Z" })],
+      },
+      "succeeded",
+      "2/2 tasks running",
+    ],
+    [
+      "three crashes in a row fail a new service, with the time they took",
+      {
+        settleMs: 5000,
+        nowMs: Date.parse("2026-01-01T00:00:40Z"),
+        tasks: [
+          task({ state: "failed", error: "task: non-zero exit (1)", createdAt: "2026-01-01T00:00:31Z" }),
+          task({ state: "failed", error: "task: non-zero exit (1)", createdAt: "2026-01-01T00:00:21Z" }),
+          task({ state: "failed", error: "task: non-zero exit (1)", createdAt: "2026-01-01T00:00:11Z" }),
+          task({ stateSince: "2026-01-01T00:00:39Z" }),
+        ],
+      },
+      "failed",
+      "3 tasks failed in 20 s; last: task: non-zero exit (1)",
+    ],
   ])("%s", (_name, over, phase, reason) => {
     const result = assessRollout({ ...base, ...over } as Parameters<typeof assessRollout>[0]);
     expect(result.phase).toBe(phase);

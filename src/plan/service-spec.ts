@@ -40,7 +40,7 @@ export function defaultUpdateConfig(order: "start-first" | "stop-first"): SwarmU
     Parallelism: 1,
     Delay: 0,
     FailureAction: "rollback",
-    Monitor: 10 * SECOND,
+    Monitor: 5 * SECOND,
     MaxFailureRatio: 0,
     Order: order,
   };

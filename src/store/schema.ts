@@ -59,6 +59,8 @@ export interface ServiceAction {
   action: "create" | "update" | "none";
   /** Docker's UpdatedAt after the change: tasks created before it belong to an earlier revision. */
   since?: string;
+  /** Digest of the task template the change left (observed.ts `taskSpec`): tasks on another are not this revision's. */
+  taskSpec?: string;
 }
 
 export const DEPLOYMENT_STATUSES = ["pending", "running", "succeeded", "failed", "rolled_back"] as const;

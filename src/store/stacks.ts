@@ -123,6 +123,27 @@ export async function getDeploymentById(
   return row && { ...row.d, namespace: row.namespace };
 }
 
+/** The stack's newest deployment that succeeded before `revision`: the one a failed revision returns to. */
+export async function lastSucceeded(
+  db: Db,
+  stackId: string,
+  revision: number,
+): Promise<DeploymentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.stackId, stackId),
+        eq(deployments.status, "succeeded"),
+        sql`${deployments.revision} < ${revision}`,
+      ),
+    )
+    .orderBy(desc(deployments.revision))
+    .limit(1);
+  return row;
+}
+
 /** The namespace of the organization's stack of that name, if it exists. */
 export async function stackNamespaceOf(db: Db, orgId: string, name: string): Promise<string | undefined> {
   const [row] = await db
