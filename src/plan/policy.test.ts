@@ -69,6 +69,43 @@ describe("checkPolicy", () => {
       { bindMounts: true },
       "services.app.volumes.0",
     ],
+    [
+      "/var/run/, even relaxed",
+      { mounts: [{ type: "bind", source: "/var/run/", target: "/s" }] },
+      {},
+      { bindMounts: true },
+      "services.app.volumes.0",
+    ],
+    ...["/", "//", "/var", "/run", "/srv/../var/run/./docker.sock", "/proc/1/root", "./run", "~/x"].map(
+      (source): [string, Partial<ServiceModel>, Partial<StackModel>, PolicyRelaxations, string] => [
+        `${source}, even relaxed`,
+        { mounts: [{ type: "bind", source, target: "/h" }] },
+        {},
+        { bindMounts: true },
+        "services.app.volumes.0",
+      ],
+    ),
+    [
+      "a volume bound to the host's root, even relaxed",
+      {},
+      { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/" } } } },
+      { bindMounts: true },
+      "volumes.data.driver_opts.device",
+    ],
+    [
+      "a volume bound to /var/run, even relaxed",
+      {},
+      { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/var/run/" } } } },
+      { bindMounts: true },
+      "volumes.data.driver_opts.device",
+    ],
+    [
+      "a volume bound to a host path, relaxed",
+      {},
+      { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/srv" } } } },
+      { bindMounts: true },
+      undefined,
+    ],
     ["a named volume", { mounts: [{ type: "volume", source: "data", target: "/data" }] }, {}, {}, undefined],
     [
       "a volume bound to a host path",

@@ -1,9 +1,10 @@
 // The tenant workload policy (SPEC "Rules for tenant workloads"), as a pure check of a stack model:
 // no privileged mode, added capabilities, host namespaces, devices or security options; no bind
-// mounts of host paths and never the Docker socket; placement only on the node labels an admin
-// allows; published ports only inside the allowed range; limits always set. A platform admin may
-// lift some rules for one organization.
+// mounts of host paths, and never the engine's socket, a directory above it, the host's root or /proc
+// (host-paths.ts); placement only on the node labels an admin allows; published ports only inside the
+// allowed range; limits always set. A platform admin may lift some rules for one organization.
 import type { StackModel } from "../domain/stack.js";
+import { hostPathProblem } from "./host-paths.js";
 import type { PortRange } from "./host-ports.js";
 
 /** Rules of the policy a platform admin lifted for one organization. */
@@ -37,8 +38,9 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
       out.push({ path: at("security_opt"), rule: "security options are not allowed" });
     (s.mounts ?? []).forEach((m, i) => {
       if (m.type !== "bind") return;
-      if (/docker\.sock/.test(m.source) || m.source === "/var/run" || m.source === "/run") {
-        out.push({ path: at(`volumes.${i}`), rule: "the Docker socket is never mounted" });
+      const never = hostPathProblem(m.source);
+      if (never) {
+        out.push({ path: at(`volumes.${i}`), rule: never });
       } else if (!relax.bindMounts) {
         out.push({
           path: at(`volumes.${i}`),
@@ -76,7 +78,11 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
   for (const [key, v] of Object.entries(model.volumes ?? {})) {
     const o = v.driverOpts ?? {};
     const bindLike = /(^|,)bind(,|$)/.test(o.o ?? "") || (o.device ?? "").startsWith("/");
-    if (bindLike && !relax.bindMounts) {
+    if (!bindLike) continue;
+    // The local driver mounts `device` like a bind mount: the same paths are never allowed.
+    const never = hostPathProblem(o.device ?? "");
+    if (never) out.push({ path: `volumes.${key}.driver_opts.device`, rule: never });
+    else if (!relax.bindMounts) {
       out.push({ path: `volumes.${key}.driver_opts`, rule: "a volume bound to a host path is not allowed" });
     }
   }
