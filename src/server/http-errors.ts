@@ -42,6 +42,9 @@ const FRAMEWORK: Record<string, { status: number; message: string }> = {
   },
 };
 
+/** Largest refused body whose rest is read and dropped, so that the client gets its 413 (below). */
+const DISCARD_BYTES = 16 * MAX_BODY_BYTES;
+
 /** Longest message and detail path an error response carries; quoted input beyond is cut. */
 const MAX_MESSAGE = 500;
 
@@ -59,6 +62,7 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   const fe = err as FastifyError;
   const known = fe.code ? FRAMEWORK[fe.code] : undefined;
   if (known) {
+    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") discardRest(req, reply);
     reply.status(known.status).send(body("invalid_input", known.message));
     return;
   }
@@ -75,6 +79,23 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   }
   req.log.error({ err }, "unhandled error");
   reply.status(500).send(body("internal", "internal error; see the control plane's log"));
+}
+
+/**
+ * Fastify closes the connection after refusing a body, and a client still sending it then sees the
+ * connection reset, not the 413. The rest of a body not much over the limit is read and dropped
+ * instead (nothing is kept); past DISCARD_BYTES the connection closes as before.
+ */
+function discardRest(req: FastifyRequest, reply: FastifyReply): void {
+  const raw = req.raw;
+  if (raw.complete || Number(req.headers["content-length"]) > DISCARD_BYTES) return;
+  reply.removeHeader("connection");
+  let read = 0;
+  raw.on("data", (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DISCARD_BYTES) raw.destroy();
+  });
+  raw.resume();
 }
 
 /** The route-less 404: the method and the start of the path, never all of a long one. */
