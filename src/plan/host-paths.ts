@@ -7,10 +7,10 @@ import { posix } from "node:path";
 
 /** Where Docker and containerd listen, in both spellings (`/var/run` is a link to `/run`). */
 const ENGINE_SOCKETS = [
-  "/run/docker.sock",
-  "/var/run/docker.sock",
-  "/run/containerd/containerd.sock",
-  "/var/run/containerd/containerd.sock",
+  { path: "/run/docker.sock", engine: "Docker" },
+  { path: "/var/run/docker.sock", engine: "Docker" },
+  { path: "/run/containerd/containerd.sock", engine: "containerd" },
+  { path: "/var/run/containerd/containerd.sock", engine: "containerd" },
 ];
 
 /** `/a/b/../c/`, `//a//c`, `/a/./c` -> `/a/c`; `/var/run/x` -> `/run/x` as the host resolves it. */
@@ -31,9 +31,10 @@ export function hostPathProblem(source: string): string | undefined {
     return `'${clip(source)}' is never mounted: /proc reaches every path of the host`;
   // Both the path as written and as resolved: `/var` holds the `/var/run` link, `/run` the socket.
   const written = posix.normalize(source).replace(/\/+$/, "");
-  const socket = ENGINE_SOCKETS.find((s) => within(s, path) || within(s, written));
-  if (socket) return `'${clip(source)}' is or contains the engine's socket (${socket}); it is never mounted`;
-  return undefined;
+  const socket = ENGINE_SOCKETS.find((s) => within(s.path, path) || within(s.path, written));
+  if (!socket) return undefined;
+  const never = `the ${socket.engine} socket is never mounted`;
+  return path === canonicalHostPath(socket.path) ? never : `${never}, nor '${clip(source)}' that holds it`;
 }
 
 const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}...` : s);

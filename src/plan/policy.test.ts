@@ -90,14 +90,14 @@ describe("checkPolicy", () => {
       {},
       { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/" } } } },
       { bindMounts: true },
-      "volumes.data.driver_opts.device",
+      "volumes.data.driver_opts",
     ],
     [
       "a volume bound to /var/run, even relaxed",
       {},
       { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/var/run/" } } } },
       { bindMounts: true },
-      "volumes.data.driver_opts.device",
+      "volumes.data.driver_opts",
     ],
     [
       "a volume bound to a host path, relaxed",
@@ -168,5 +168,21 @@ describe("checkPolicy", () => {
     const found = checkPolicy(stack(over, extra), relax, RANGE);
     if (path === undefined) expect(found).toEqual([]);
     else expect(found.map((v) => v.path)).toContain(path);
+  });
+});
+
+describe("checkPolicy: bind mount messages", () => {
+  const rules = (source: string, relax: PolicyRelaxations) =>
+    checkPolicy(stack({ mounts: [{ type: "bind", source, target: "/h" }] }), relax, RANGE).map((v) => v.rule);
+
+  it.each<[string, PolicyRelaxations, string[]]>([
+    ["/var/run/docker.sock", {}, ["the Docker socket is never mounted"]],
+    ["/var/", { bindMounts: true }, ["the Docker socket is never mounted, nor '/var/' that holds it"]],
+    ["//", { bindMounts: true }, ["the host's root directory is never mounted"]],
+    ["./conf", {}, ["bind mounts of host paths are not allowed (./conf); use a named volume"]],
+    ["./conf", { bindMounts: true }, ["the source must be an absolute host path (got './conf')"]],
+    ["/srv", { bindMounts: true }, []],
+  ])("%s %j", (source, relax, expected) => {
+    expect(rules(source, relax)).toEqual(expected);
   });
 });
