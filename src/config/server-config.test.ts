@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadServerConfig } from "./server-config.js";
+import { isProxyAddress, loadServerConfig } from "./server-config.js";
 
 describe("loadServerConfig", () => {
   it("uses defaults", () => {
@@ -29,7 +29,35 @@ describe("loadServerConfig", () => {
     expect(c).toMatchObject({ dataDir: "/tmp/b", port: 6000, databaseUrl: "postgres://u@h/db" });
   });
 
+  it("trusts no proxy unless told, else the listed addresses and ranges", () => {
+    expect(loadServerConfig({}, {}).trustedProxies).toEqual([]);
+    const c = loadServerConfig({}, { BERTH_TRUSTED_PROXY: " 10.0.0.1, 172.16.0.0/12,fd00::/8, loopback " });
+    expect(c.trustedProxies).toEqual(["10.0.0.1", "172.16.0.0/12", "fd00::/8", "loopback"]);
+  });
+
   it.each([
+    ["10.0.0.1", true],
+    ["10.0.0.0/8", true],
+    ["::1", true],
+    ["fd00::/128", true],
+    ["uniquelocal", true],
+    ["10.0.0.0/33", false],
+    ["fd00::/129", false],
+    ["10.0.0.0/8/1", false],
+    ["10.0.0", false],
+    ["proxy.local", false],
+    ["10.0.0.0/", false],
+    ["true", false],
+  ])("isProxyAddress(%j) is %s", (v, ok) => {
+    expect(isProxyAddress(v)).toBe(ok);
+  });
+
+  it.each([
+    [
+      {},
+      { BERTH_TRUSTED_PROXY: "10.0.0.1,proxy.local" },
+      "BERTH_TRUSTED_PROXY: 'proxy.local' is not an address",
+    ],
     [{ port: "0" }, {}, "--port (BERTH_PORT): must be between 1 and 65535"],
     [{ port: "http" }, {}, "--port (BERTH_PORT): must be a number"],
     [{}, { DATABASE_URL: "mysql://x" }, "DATABASE_URL: must be a postgres://"],

@@ -1,4 +1,5 @@
 // Control-plane settings from flags and environment variables, validated in one place.
+import { isIP } from "node:net";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
@@ -22,6 +23,8 @@ export interface ServerConfig {
   /** Fault injection for benchmarks and tests: a deliberately slow event consumer. */
   observerEventDelayMs: number;
   logLevel: string;
+  /** Reverse proxies (addresses, CIDRs, or loopback/linklocal/uniquelocal) whose X-Forwarded-* are believed. */
+  trustedProxies: string[];
 }
 
 const schema = z.object({
@@ -43,7 +46,28 @@ const schema = z.object({
   observerEventDelayMs: z.coerce.number().int().min(0).max(10_000),
   autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
+    const bad = list.find((a) => !isProxyAddress(a));
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `'${bad.slice(0, 60)}' is not an address, a CIDR (like 10.0.0.0/8), loopback, linklocal or uniquelocal`,
+      });
+    }
+  }),
 });
+
+const PROXY_RANGES = ["loopback", "linklocal", "uniquelocal"];
+
+/** An IP address, a CIDR (`10.0.0.0/8`, `fd00::/8`), or a named range that proxy-addr knows. */
+export function isProxyAddress(v: string): boolean {
+  if (PROXY_RANGES.includes(v)) return true;
+  const [addr = "", prefix, ...rest] = v.split("/");
+  const family = isIP(addr);
+  if (family === 0 || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.BERTH_DATA_DIR || join(homedir(), ".berth"));
@@ -66,6 +90,10 @@ export function loadServerConfig(
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
+    trustedProxies: (env.BERTH_TRUSTED_PROXY ?? "")
+      .split(",")
+      .map((a) => a.trim())
+      .filter(Boolean),
   };
   try {
     return parseInput(schema, raw) as ServerConfig;
@@ -91,6 +119,7 @@ const SOURCES = {
   autoRepair: "BERTH_AUTO_REPAIR",
   observerEventDelayMs: "BERTH_OBSERVER_EVENT_DELAY_MS",
   logLevel: "BERTH_LOG_LEVEL",
+  trustedProxies: "BERTH_TRUSTED_PROXY",
 } as const;
 
 export const hostPortRange = DEFAULT_HOST_PORT_RANGE;

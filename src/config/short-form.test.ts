@@ -49,6 +49,10 @@ describe("parseShortForm", () => {
     [{ name: "web", image: "a", port: 80, publish: 80 }, "publish: must be in the allowed host port range"],
     [{ name: "web", image: "a", port: 80, replicas: -1 }, "replicas:"],
     [{ name: "web", image: "a", port: 80, env: { "A-B": "x" } }, "env.A-B: environment variable names"],
+    [
+      { name: "web", image: "a", port: 80, env: { BIG: "x".repeat(32 * 1024 + 1) } },
+      "env.BIG: must be at most 32768 characters",
+    ],
     [{ name: "web", image: "a", port: 80, privileged: true }, "unknown field 'privileged'"],
     [{ image: "a", port: 80 }, "name:"],
   ])("rejects %j", (input, message) => {

@@ -7,6 +7,7 @@ import { nameProblem } from "../domain/names.js";
 import type { ServiceModel, StackModel } from "../domain/stack.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
 import { parseImageRef } from "./image-ref.js";
+import { MAX_ENV_VALUE_CHARS } from "./limits.js";
 import { parseInput } from "./validate.js";
 
 const port = () =>
@@ -42,7 +43,7 @@ const serviceFields = {
   env: z
     .record(
       z.string().regex(ENV_KEY, "environment variable names are letters, digits and '_'"),
-      z.string().max(32 * 1024),
+      z.string().max(MAX_ENV_VALUE_CHARS, `must be at most ${MAX_ENV_VALUE_CHARS} characters`),
     )
     .default({}),
 };

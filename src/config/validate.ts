@@ -10,6 +10,6 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   let message = issue.message;
   if (issue.code === "invalid_key" && issue.issues[0]) message = issue.issues[0].message;
   if (issue.code === "unrecognized_keys")
-    message = `unknown field ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+    message = `unknown field ${issue.keys.map((k) => `'${k.length > 40 ? `${k.slice(0, 40)}...` : k}'`).join(", ")}`;
   throw new ConfigError(path, message);
 }

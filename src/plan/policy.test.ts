@@ -69,6 +69,43 @@ describe("checkPolicy", () => {
       { bindMounts: true },
       "services.app.volumes.0",
     ],
+    [
+      "/var/run/, even relaxed",
+      { mounts: [{ type: "bind", source: "/var/run/", target: "/s" }] },
+      {},
+      { bindMounts: true },
+      "services.app.volumes.0",
+    ],
+    ...["/", "//", "/var", "/run", "/srv/../var/run/./docker.sock", "/proc/1/root", "./run", "~/x"].map(
+      (source): [string, Partial<ServiceModel>, Partial<StackModel>, PolicyRelaxations, string] => [
+        `${source}, even relaxed`,
+        { mounts: [{ type: "bind", source, target: "/h" }] },
+        {},
+        { bindMounts: true },
+        "services.app.volumes.0",
+      ],
+    ),
+    [
+      "a volume bound to the host's root, even relaxed",
+      {},
+      { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/" } } } },
+      { bindMounts: true },
+      "volumes.data.driver_opts",
+    ],
+    [
+      "a volume bound to /var/run, even relaxed",
+      {},
+      { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/var/run/" } } } },
+      { bindMounts: true },
+      "volumes.data.driver_opts",
+    ],
+    [
+      "a volume bound to a host path, relaxed",
+      {},
+      { volumes: { data: { driverOpts: { type: "none", o: "bind", device: "/srv" } } } },
+      { bindMounts: true },
+      undefined,
+    ],
     ["a named volume", { mounts: [{ type: "volume", source: "data", target: "/data" }] }, {}, {}, undefined],
     [
       "a volume bound to a host path",
@@ -131,5 +168,21 @@ describe("checkPolicy", () => {
     const found = checkPolicy(stack(over, extra), relax, RANGE);
     if (path === undefined) expect(found).toEqual([]);
     else expect(found.map((v) => v.path)).toContain(path);
+  });
+});
+
+describe("checkPolicy: bind mount messages", () => {
+  const rules = (source: string, relax: PolicyRelaxations) =>
+    checkPolicy(stack({ mounts: [{ type: "bind", source, target: "/h" }] }), relax, RANGE).map((v) => v.rule);
+
+  it.each<[string, PolicyRelaxations, string[]]>([
+    ["/var/run/docker.sock", {}, ["the Docker socket is never mounted"]],
+    ["/var/", { bindMounts: true }, ["the Docker socket is never mounted, nor '/var/' that holds it"]],
+    ["//", { bindMounts: true }, ["the host's root directory is never mounted"]],
+    ["./conf", {}, ["bind mounts of host paths are not allowed (./conf); use a named volume"]],
+    ["./conf", { bindMounts: true }, ["the source must be an absolute host path (got './conf')"]],
+    ["/srv", { bindMounts: true }, []],
+  ])("%s %j", (source, relax, expected) => {
+    expect(rules(source, relax)).toEqual(expected);
   });
 });

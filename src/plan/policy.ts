@@ -1,9 +1,11 @@
 // The tenant workload policy (SPEC "Rules for tenant workloads"), as a pure check of a stack model:
 // no privileged mode, added capabilities, host namespaces, devices or security options; no bind
-// mounts of host paths and never the Docker socket; placement only on the node labels an admin
-// allows; published ports only inside the allowed range; limits always set. A platform admin may
-// lift some rules for one organization.
+// mounts of host paths, and never the engine's socket, a directory above it, the host's root or /proc
+// (host-paths.ts); placement only on the node labels an admin allows; published ports only inside the
+// allowed range; limits always set. A platform admin may lift some rules for one organization.
+import { posix } from "node:path";
 import type { StackModel } from "../domain/stack.js";
+import { hostPathProblem } from "./host-paths.js";
 import type { PortRange } from "./host-ports.js";
 
 /** Rules of the policy a platform admin lifted for one organization. */
@@ -37,14 +39,12 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
       out.push({ path: at("security_opt"), rule: "security options are not allowed" });
     (s.mounts ?? []).forEach((m, i) => {
       if (m.type !== "bind") return;
-      if (/docker\.sock/.test(m.source) || m.source === "/var/run" || m.source === "/run") {
-        out.push({ path: at(`volumes.${i}`), rule: "the Docker socket is never mounted" });
-      } else if (!relax.bindMounts) {
-        out.push({
-          path: at(`volumes.${i}`),
-          rule: `bind mounts of host paths are not allowed (${m.source}); use a named volume`,
-        });
-      }
+      const rule = bindRule(
+        m.source,
+        relax,
+        `bind mounts of host paths are not allowed (${m.source}); use a named volume`,
+      );
+      if (rule) out.push({ path: at(`volumes.${i}`), rule });
     });
     for (const c of s.placement?.constraints ?? []) {
       const attr = c.split(/==|!=/)[0]!.trim();
@@ -76,9 +76,22 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
   for (const [key, v] of Object.entries(model.volumes ?? {})) {
     const o = v.driverOpts ?? {};
     const bindLike = /(^|,)bind(,|$)/.test(o.o ?? "") || (o.device ?? "").startsWith("/");
-    if (bindLike && !relax.bindMounts) {
-      out.push({ path: `volumes.${key}.driver_opts`, rule: "a volume bound to a host path is not allowed" });
-    }
+    if (!bindLike) continue;
+    // The local driver mounts `device` like a bind mount: the same rules.
+    const rule = bindRule(o.device ?? "", relax, "a volume bound to a host path is not allowed");
+    if (rule) out.push({ path: `volumes.${key}.driver_opts`, rule });
   }
   return out;
+}
+
+/**
+ * The rule binding host path `source` breaks: a path never mounted (the root, /proc, the engine's
+ * socket or a directory above it), else bind mounts not allowed here, else, once they are, a
+ * relative path (it cannot be vetted).
+ */
+function bindRule(source: string, relax: PolicyRelaxations, notAllowed: string): string | undefined {
+  const never = hostPathProblem(source);
+  if (never && posix.isAbsolute(source)) return never;
+  if (!relax.bindMounts) return notAllowed;
+  return never;
 }

@@ -3,13 +3,15 @@
 import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
-import Fastify from "fastify";
+import Fastify, { type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import type { Platform } from "../apply/platform.js";
+import { MAX_BODY_BYTES, MAX_PATH_SEGMENT_CHARS } from "../config/limits.js";
 import type { Metrics } from "../observability/metrics.js";
 import { authenticate } from "./access.js";
-import { errorHandler } from "./http-errors.js";
-import { docsPage, openApiDocument } from "./openapi.js";
+import { clientError, errorHandler, notFound } from "./http-errors.js";
+import { jsonBodyParser } from "./json-body.js";
+import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { driftRoutes } from "./routes/drift.js";
@@ -26,6 +28,11 @@ export interface AppDeps {
   ping: { db: () => Promise<void>; docker: () => Promise<void> };
   /** Receives the declared routes (tests drive every endpoint with them). */
   onRoutes?: (routes: RegisteredRoute[]) => void;
+  /**
+   * Addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
+   * (the client's address for rate limits and the audit log; HTTPS for the session cookie's Secure).
+   */
+  trustedProxies?: string[];
 }
 
 const VERSION = "1";
@@ -34,8 +41,18 @@ export function buildApp(deps: AppDeps) {
   const { platform: p, metrics } = deps;
   const app = Fastify({
     loggerInstance: deps.logger,
-    // A compose document is at most 1 MiB per file; with secrets and configs inlined, more.
-    bodyLimit: 8 * 1024 * 1024,
+    // One limit for every route: a compose document with its secrets and configs inlined included.
+    bodyLimit: MAX_BODY_BYTES,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT_CHARS },
+    trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
+    // Refusals before routing (a malformed URL, an overlong path segment) run no hooks: the
+    // headers every response carries are set here, then the one error shape.
+    frameworkErrors: (err, req, reply) => {
+      secureHeaders(reply);
+      reply.header("x-request-id", req.id);
+      errorHandler(err, req, reply);
+    },
+    clientErrorHandler: clientError,
     // A caller's X-Request-Id (when sane) becomes the correlation id that follows the request into
     // its jobs' logs.
     genReqId: (req) => {
@@ -44,6 +61,14 @@ export function buildApp(deps: AppDeps) {
     },
   });
   app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFound);
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "string" },
+    jsonBodyParser(app.getDefaultJsonParser("error", "error")),
+  );
+  app.addHook("onRequest", async (_req, reply) => secureHeaders(reply));
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });
@@ -93,16 +118,21 @@ export function buildApp(deps: AppDeps) {
       driftRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
-      api.get("/docs", async (_req, reply) => reply.type("text/html").send(docsPage(routes.all)));
+      const docs = docsPage(routes.all);
+      api.get("/docs", async (_req, reply) =>
+        reply.type("text/html; charset=utf-8").header("content-security-policy", DOCS_CSP).send(docs),
+      );
       deps.onRoutes?.(routes.all);
     },
     { prefix: "/api/v1" },
   );
-
-  app.setNotFoundHandler((req, reply) => {
-    reply
-      .status(404)
-      .send({ error: { code: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` } });
-  });
   return app;
+}
+
+/**
+ * On the raw response, so that streams written past Fastify (log and job events) carry it too:
+ * browsers must not read a JSON error or a log line as HTML.
+ */
+function secureHeaders(reply: FastifyReply): void {
+  reply.raw.setHeader("x-content-type-options", "nosniff");
 }

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document, generated from the same route declarations and zod schemas that
 // validate requests, and a small docs page that lists it.
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { RegisteredRoute } from "./registry.js";
 
@@ -95,6 +96,19 @@ export function openApiDocument(routes: RegisteredRoute[], version: string): obj
   };
 }
 
+// The docs page runs no script and loads nothing: its one inline stylesheet is allowed by its hash,
+// everything else (scripts, frames, forms, other origins) is refused.
+const DOCS_STYLE =
+  "body{font:14px system-ui,sans-serif;margin:2rem}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}";
+
+export const DOCS_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash("sha256").update(DOCS_STYLE).digest("base64")}'`,
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 export function docsPage(routes: RegisteredRoute[]): string {
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const rows = routes
@@ -104,7 +118,7 @@ export function docsPage(routes: RegisteredRoute[]): string {
     )
     .join("\n");
   return `<!doctype html><html><head><meta charset="utf-8"><title>Berth API</title>
-<style>body{font:14px system-ui,sans-serif;margin:2rem}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}</style>
+<style>${DOCS_STYLE}</style>
 </head><body><h1>Berth API v1</h1><p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1).
 Errors are <code>{"error":{"code","message","details"}}</code>.</p>
 <table><tr><th>method</th><th>path</th><th>access</th><th>what</th></tr>

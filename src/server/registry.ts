@@ -24,8 +24,6 @@ export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.
   response?: z.ZodType;
   /** Requests per minute per client address (login and token endpoints). */
   rateLimit?: number;
-  /** Larger bodies (compose documents). */
-  bodyLimit?: number;
   /** A POST that only reads (render, diff): not written to the audit log. */
   readOnly?: boolean;
 }
@@ -54,7 +52,10 @@ export interface RegisteredRoute {
 
 export const EMPTY = z.object({}).strict();
 
-/** NUL characters cannot be stored (PostgreSQL text and jsonb refuse them): refused up front. */
+/**
+ * NUL characters cannot be stored (PostgreSQL text and jsonb refuse them): refused up front. Recursive,
+ * which is safe because the body parser bounds nesting (config/json-body.ts).
+ */
 function refuseNul(v: unknown, path: string): void {
   if (typeof v === "string") {
     if (v.includes("\u0000")) throw new ConfigError(path || "body", "must not contain NUL characters");
@@ -99,7 +100,6 @@ export class Routes {
     this.api.route({
       method: def.method,
       url: def.url,
-      ...(def.bodyLimit ? { bodyLimit: def.bodyLimit } : {}),
       ...(def.rateLimit ? { config: { rateLimit: { max: def.rateLimit, timeWindow: "1 minute" } } } : {}),
       handler: async (req, reply) => {
         // Who may call comes first: an unknown caller learns nothing from validation messages.

@@ -107,6 +107,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       logger: log,
       metrics,
       ping: { db: database.ping, docker: engine.ping },
+      trustedProxies: config.trustedProxies,
     });
     try {
       await app.listen({ host: config.host, port: config.port });

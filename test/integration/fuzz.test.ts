@@ -1,7 +1,9 @@
 // Property-based fuzzing of the whole API (fast-check): thousands of random and hostile bodies,
 // paths, parameters and headers against every declared endpoint, as nobody, with garbage
 // credentials, as a viewer and as a platform admin. No answer may be a 5xx or carry a stack trace,
-// and afterwards the database and the swarm are as they were.
+// and afterwards the database and the swarm are as they were. Then the edge itself: bodies over the
+// limit, deeply nested bodies and odd URLs get a 4xx in the one error shape that echoes nothing long,
+// every answer says nosniff, and the session cookie is Secure behind a trusted HTTPS proxy.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, deployHttpd, docker, startBerth, type TestBerth } from "../helpers/berth.js";
@@ -11,6 +13,7 @@ let b: TestBerth;
 let viewer: string;
 let ops: { path: string; method: string; access: string }[];
 const ORG = `fz${Date.now().toString(36).slice(-4)}`;
+const ADMIN_PASSWORD = "fuzzing-password-1";
 
 // Routes whose empty body is a valid request that changes something harmless but real: a platform
 // admin's fuzzed call could make them act, so the admin does not fuzz them (others are refused).
@@ -21,7 +24,8 @@ const ADMIN_SKIPS = new Set([
 ]);
 
 beforeAll(async () => {
-  b = await startBerth({ BERTH_ADMIN_PASSWORD: "fuzzing-password-1" });
+  // The test itself plays the TLS-terminating proxy in front of Berth.
+  b = await startBerth({ BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, BERTH_TRUSTED_PROXY: "127.0.0.1" });
   expect((await b.api("POST", "/api/v1/orgs", { slug: ORG })).status).toBe(201);
   viewer = (await b.api("POST", `/api/v1/orgs/${ORG}/tokens`, { name: "fuzz", role: "viewer" })).body.token;
   // Something of its own in Swarm that no fuzzed call may touch.
@@ -232,4 +236,246 @@ describe("fuzzing every endpoint", () => {
       [...before.swarm].filter(([k, owner]) => owner === b.instance && !after.swarm.has(k)).map(([k]) => k),
     ).toEqual([]);
   }, 600_000);
+});
+
+describe("the HTTP edge", () => {
+  const MiB = 1024 * 1024;
+  const json = { "content-type": "application/json" };
+  const compose = (web: Record<string, unknown>) =>
+    JSON.stringify({ name: "edge", compose: { services: { web: { image: "local/httpd:1", ...web } } } });
+  const nested = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+
+  interface Odd {
+    what: string;
+    method: string;
+    path: string;
+    body?: string;
+    headers?: Record<string, string>;
+    /** A run of characters of the input that must not come back. */
+    notEchoed?: string;
+    status?: number;
+    message?: RegExp;
+  }
+  const odd: Odd[] = [
+    {
+      what: "a 5 MB environment value",
+      method: "POST",
+      path: "/api/v1/stacks/deploy",
+      body: compose({ environment: { BIG: "Q".repeat(5 * MiB) } }),
+      notEchoed: "Q".repeat(100),
+      status: 413,
+    },
+    {
+      what: "a 1.5 MiB short form",
+      method: "POST",
+      path: "/api/v1/deployments",
+      body: JSON.stringify({
+        name: "edge",
+        image: "local/httpd:1",
+        port: 80,
+        env: { A: "Q".repeat(1.5 * MiB) },
+      }),
+      notEchoed: "Q".repeat(100),
+      status: 413,
+    },
+    {
+      what: "a huge login",
+      method: "POST",
+      path: "/api/v1/auth/login",
+      body: JSON.stringify({ email: "Q".repeat(2 * MiB), password: "x" }),
+      // A client address of its own: the fuzzing above used up the test's login rate limit.
+      headers: { "x-forwarded-for": "198.51.100.8" },
+      notEchoed: "Q".repeat(100),
+      status: 413,
+    },
+    {
+      what: "a compose environment value over the short form's limit",
+      method: "POST",
+      path: "/api/v1/stacks/deploy",
+      body: compose({ environment: { BIG: "Q".repeat(40_000) } }),
+      notEchoed: "Q".repeat(100),
+      status: 400,
+      message: /services\.web\.environment\.BIG: must be at most 32768 characters/,
+    },
+    {
+      what: "50,000 nested arrays",
+      method: "POST",
+      path: "/api/v1/stacks/render",
+      body: nested(50_000),
+      notEchoed: "[[[[[[[[[[",
+      status: 400,
+      message: /levels deep/,
+    },
+    {
+      what: "20,000 nested objects in environment",
+      method: "POST",
+      path: "/api/v1/stacks/render",
+      body: `{"name":"edge","compose":{"services":{"web":{"image":"local/httpd:1","environment":${'{"a":'.repeat(20_000)}"x"${"}".repeat(20_000)}}}}}`,
+      notEchoed: '{"a":{"a":',
+      status: 400,
+      message: /levels deep/,
+    },
+    {
+      what: "env_file the server would have to read",
+      method: "POST",
+      path: "/api/v1/stacks/render",
+      body: compose({ env_file: "./secrets.env" }),
+      status: 400,
+      message: /services\.web\.env_file: cannot read \.\/secrets\.env/,
+    },
+    { what: "a lone %", method: "GET", path: "/api/v1/stacks/%", status: 400 },
+    { what: "a lone % at the root", method: "GET", path: "/api/v1/%" },
+    { what: "a % in the query", method: "GET", path: "/api/v1/stacks?a=%" },
+    {
+      what: "a 5,000-character name",
+      method: "GET",
+      path: `/api/v1/stacks/${"Q".repeat(5000)}`,
+      notEchoed: "Q".repeat(100),
+      status: 414,
+    },
+    {
+      what: "a 5,000-character organization",
+      method: "DELETE",
+      path: `/api/v1/orgs/${"Q".repeat(5000)}/members/${"R".repeat(5000)}`,
+      notEchoed: "Q".repeat(100),
+      status: 414,
+    },
+    {
+      what: "a 5,000-character unknown path",
+      method: "GET",
+      path: `/api/v1/${"Q".repeat(5000)}`,
+      notEchoed: "Q".repeat(101),
+      status: 404,
+    },
+    { what: "a NUL in a name", method: "GET", path: "/api/v1/stacks/a%00b" },
+    { what: "a NUL as a name", method: "DELETE", path: "/api/v1/stacks/%00" },
+    { what: "a NUL in the query", method: "GET", path: "/api/v1/stacks/x/logs?service=%00" },
+    {
+      what: "a long query key",
+      method: "GET",
+      path: `/api/v1/stacks?${"Q".repeat(8000)}=1`,
+      notEchoed: "Q".repeat(100),
+      status: 400,
+    },
+    {
+      what: "a long query value",
+      method: "GET",
+      path: `/api/v1/stacks/x/logs?service=${"Q".repeat(8000)}`,
+      notEchoed: "Q".repeat(100),
+    },
+    {
+      what: "a query string over the server's header limit",
+      method: "GET",
+      path: `/api/v1/stacks?q=${"Q".repeat(20_000)}`,
+      notEchoed: "Q".repeat(100),
+      status: 431,
+    },
+    {
+      what: "an unsupported media type",
+      method: "POST",
+      path: "/api/v1/stacks/render",
+      body: "x",
+      headers: { "content-type": `text/${"Q".repeat(2000)}` },
+      notEchoed: "Q".repeat(100),
+      status: 415,
+    },
+  ];
+
+  it("refuses huge, deeply nested and odd requests with a 4xx in the one shape, echoing nothing long", async () => {
+    const problems: string[] = [];
+    for (const o of odd) {
+      for (const caller of ["nobody", "admin"] as const) {
+        const res = await fetch(`${b.url}${o.path}`, {
+          method: o.method,
+          headers: {
+            ...(o.body === undefined ? {} : json),
+            ...o.headers,
+            ...(caller === "admin" ? { authorization: `Bearer ${b.token}` } : {}),
+          },
+          ...(o.body === undefined ? {} : { body: o.body }),
+          signal: AbortSignal.timeout(30_000),
+        }).catch((err: Error) => err);
+        const at = `${o.what} as ${caller}`;
+        if (res instanceof Error) {
+          problems.push(`${at}: request failed: ${res.message}`);
+          continue;
+        }
+        const text = await res.text();
+        let body: any;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        if (res.status < 400 || res.status >= 500) problems.push(`${at}: status ${res.status}`);
+        if (
+          !body ||
+          Object.keys(body).join() !== "error" ||
+          typeof body.error?.code !== "string" ||
+          typeof body.error?.message !== "string"
+        )
+          problems.push(`${at}: not the error shape: ${text.slice(0, 120)}`);
+        if (res.headers.get("x-content-type-options") !== "nosniff") problems.push(`${at}: no nosniff`);
+        if (o.notEchoed && text.includes(o.notEchoed)) problems.push(`${at}: echoes the input`);
+        if (text.length > 1000) problems.push(`${at}: a ${text.length}-character answer`);
+        // Who may not call learns nothing about the body; the admin gets the refusal itself.
+        const wanted =
+          caller === "admin" || [413, 414, 415, 431, 404].includes(o.status ?? 0) ? o.status : undefined;
+        if (wanted && res.status !== wanted && !(caller === "nobody" && res.status === 401))
+          problems.push(`${at}: status ${res.status}, expected ${wanted}: ${text.slice(0, 120)}`);
+        if (caller === "admin" && o.message && !o.message.test(body?.error?.message ?? ""))
+          problems.push(`${at}: message ${body?.error?.message}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("reads an empty JSON body as no body: 401 before anything else for nobody", async () => {
+    for (const [method, path] of [
+      ["DELETE", "/api/v1/stacks/edge"],
+      ["POST", "/api/v1/stacks/deploy"],
+      ["POST", "/api/v1/drift/repair"],
+    ]) {
+      const res = await call(b.url, method!, path!, { headers: json });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.body.error.code).toBe("unauthorized");
+    }
+    const admin = await call(b.url, "POST", "/api/v1/stacks/render", {
+      token: b.token,
+      headers: json,
+    });
+    expect(admin.status).toBe(400);
+    expect(admin.body.error.code).toBe("invalid_input");
+  });
+
+  it("says nosniff on every kind of answer", async () => {
+    for (const path of [
+      "/healthz",
+      "/readyz",
+      "/metrics",
+      "/api/v1/openapi.json",
+      "/api/v1/docs",
+      "/nothing",
+    ]) {
+      const res = await call(b.url, "GET", path);
+      expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+    }
+    const docs = await call(b.url, "GET", "/api/v1/docs");
+    expect(docs.headers.get("content-security-policy")).toMatch(/^default-src 'none'; style-src 'sha256-/);
+  });
+
+  it("marks the session cookie Secure when a trusted proxy says the request came over HTTPS", async () => {
+    const login = (headers: Record<string, string>) =>
+      call(b.url, "POST", "/api/v1/auth/login", {
+        body: { email: "admin@berth.local", password: ADMIN_PASSWORD },
+        // Its own client address, so that the fuzzing's failed logins do not rate-limit this one.
+        headers: { "x-forwarded-for": "198.51.100.7", ...headers },
+      });
+    const direct = await login({});
+    expect(direct.status, JSON.stringify(direct.body)).toBe(200);
+    expect(direct.headers.get("set-cookie")).not.toMatch(/;\s*Secure/i);
+    const proxied = await login({ "x-forwarded-proto": "https" });
+    expect(proxied.status, JSON.stringify(proxied.body)).toBe(200);
+    expect(proxied.headers.get("set-cookie")).toMatch(/;\s*Secure/i);
+  });
 });

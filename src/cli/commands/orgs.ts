@@ -364,7 +364,10 @@ export function registerOrgCommands(program: Command): void {
       "--placement-labels <keys>",
       "node label keys its placement constraints may use (comma-separated)",
     )
-    .option("--bind-mounts", "allow bind mounts of host paths (never the Docker socket)")
+    .option(
+      "--bind-mounts",
+      "allow bind mounts of host paths (never /, /proc, the Docker socket or a directory above it)",
+    )
     .option("--host-ports-anywhere", "allow published ports outside the host port range")
     .option("--json", "print the result as JSON")
     .action(

@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RemovedStack, StackView } from "../../apply/stacks.js";
 import { loadCompose } from "../../config/compose/index.js";
+import { refuseOversizedBody } from "../../config/limits.js";
 import { ConfigError } from "../../domain/errors.js";
 import { CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
@@ -35,7 +36,9 @@ function loadBody(opts: FileOptions) {
     opts.name ??
     (typeof compose.name === "string" ? compose.name : basename(dirname(resolve(files[0]!.name))));
   const { name: _n, ...rest } = compose;
-  return { name, compose: rest };
+  const body = { name, compose: rest };
+  refuseOversizedBody(body, opts.composeFile.join(", "));
+  return body;
 }
 
 function printWarnings(warnings: string[]) {

@@ -3,9 +3,11 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { isNode, LineCounter, parseDocument, type ScalarTag } from "yaml";
 import { ConfigError } from "../../domain/errors.js";
+import { MAX_BODY_BYTES } from "../limits.js";
 import { validate as generatedValidate } from "./schema-validator.generated.js";
 
-export const MAX_COMPOSE_BYTES = 1024 * 1024;
+/** A compose file is at most as large as the API body that carries it. */
+export const MAX_COMPOSE_BYTES = MAX_BODY_BYTES;
 
 /**
  * docker's loader reads `mode: 0440` as octal (YAML 1.1); YAML 1.2 would read 440. Only this rule of

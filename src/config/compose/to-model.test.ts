@@ -777,3 +777,28 @@ describe("composeToModel: networks", () => {
     expect(configError(() => web(svc)).message).toContain(message);
   });
 });
+
+describe("composeToModel: what the API cannot take", () => {
+  it("caps an environment value like the short form does", () => {
+    expect(web({ environment: { BIG: "x".repeat(32 * 1024) } }).env.BIG).toHaveLength(32 * 1024);
+    expect(configError(() => web({ environment: { BIG: "x".repeat(32 * 1024 + 1) } })).message).toBe(
+      "services.web.environment.BIG: must be at most 32768 characters",
+    );
+    expect(configError(() => web({ environment: [`BIG=${"x".repeat(5 * MiB)}`] })).message).toBe(
+      "services.web.environment.BIG: must be at most 32768 characters",
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ["a path", "./app.env", "./app.env"],
+    ["a list", ["a.env", "/etc/b.env"], "a.env, /etc/b.env"],
+    ["the long syntax", [{ path: "c.env", required: false }], "c.env"],
+  ])(
+    "refuses env_file it would have to read (%s), naming the service and the file",
+    (_name, envFile, files) => {
+      const err = configError(() => web({ env_file: envFile }));
+      expect(err.path).toBe("services.web.env_file");
+      expect(err.message).toContain(`cannot read ${files}: the server reads no files`);
+    },
+  );
+});

@@ -19,6 +19,7 @@ import type {
 } from "../../domain/stack.js";
 import { DEFAULT_LIMITS } from "../defaults.js";
 import { parseImageRef } from "../image-ref.js";
+import { MAX_ENV_VALUE_CHARS } from "../limits.js";
 import { DATA_KEY } from "./files.js";
 import { mappingEntries } from "./mapping.js";
 import { shellWords } from "./shell-words.js";
@@ -148,13 +149,16 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
     fail(`${path}.image`, "is required: Berth deploys images, it does not build them");
   const ref = parseImageRef(s.image);
   if (typeof ref === "string") fail(`${path}.image`, ref);
+  // A loaded document has its env_file read into `environment` (the CLI does it beside the file);
+  // one that still names files came from elsewhere, and the server never reads a path for a tenant.
+  if (s.env_file !== undefined) fail(`${path}.env_file`, envFileRefusal(s.env_file));
   const d: Doc = s.deploy ?? {};
   const limits: Doc = d.resources?.limits ?? {};
   const reservations: Doc | undefined = d.resources?.reservations;
   const out: ServiceModel = {
     name: key,
     image: s.image,
-    env: environment(s.environment),
+    env: serviceEnv(s.environment, `${path}.environment`),
     ports: ((s.ports ?? []) as unknown[]).flatMap((p, i) => ports(p, `${path}.ports.${i}`)),
     replicas: d.replicas ?? 1,
     resources: {
@@ -270,6 +274,14 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   return out;
 }
 
+function envFileRefusal(v: unknown): string {
+  const files = (Array.isArray(v) ? v : [v]).map((e) => {
+    const name = String(e && typeof e === "object" ? (e as Doc).path : e);
+    return name.length > 100 ? `${name.slice(0, 100)}...` : name;
+  });
+  return `cannot read ${files.join(", ")}: the server reads no files; deploy with the berth CLI, which reads env_file beside the compose file, or put the values under environment`;
+}
+
 function bytes(v: unknown, path: string): number {
   return parseBytes(v) ?? fail(path, `'${v}' is not a size (like 512M or 1G)`);
 }
@@ -288,6 +300,15 @@ function command(v: unknown, path: string): string[] | undefined {
 // what is still without a value is left out.
 function environment(v: unknown): Record<string, string> {
   return Object.fromEntries(mappingEntries(v).filter((e): e is [string, string] => e[1] !== null));
+}
+
+function serviceEnv(v: unknown, path: string): Record<string, string> {
+  const env = environment(v);
+  for (const [key, value] of Object.entries(env)) {
+    if (value.length > MAX_ENV_VALUE_CHARS)
+      fail(`${path}.${key}`, `must be at most ${MAX_ENV_VALUE_CHARS} characters`);
+  }
+  return env;
 }
 
 function stringMap(v: unknown): Record<string, string> {

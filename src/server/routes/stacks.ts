@@ -27,7 +27,6 @@ const logQuery = z
   .strict();
 
 const removeQuery = z.object({ volumes: z.enum(["true", "false"]).optional() }).strict();
-const COMPOSE_LIMIT = 8 * 1024 * 1024;
 
 export function stackRoutes(r: Routes, p: Platform): void {
   r.add(
@@ -68,7 +67,6 @@ export function stackRoutes(r: Routes, p: Platform): void {
       access: "deployer",
       summary: "The Swarm create bodies a compose document would produce, without touching the swarm",
       body: composeBody,
-      bodyLimit: COMPOSE_LIMIT,
     },
     async ({ body, req }) => {
       const { model, warnings } = parseComposeRequest(body, req.org!.slug);
@@ -86,7 +84,6 @@ export function stackRoutes(r: Routes, p: Platform): void {
       access: "deployer",
       summary: "What deploying a compose document would change, service by service",
       body: composeBody,
-      bodyLimit: COMPOSE_LIMIT,
     },
     async ({ body, req }) => {
       const { model, warnings } = parseComposeRequest(body, req.org!.slug);
@@ -103,7 +100,6 @@ export function stackRoutes(r: Routes, p: Platform): void {
       access: "deployer",
       summary: "Deploy a compose document as a stack (create, update in place, prune); queues a deploy job",
       body: composeBody,
-      bodyLimit: COMPOSE_LIMIT,
       status: 202,
     },
     async ({ body, req, reply }) =>
