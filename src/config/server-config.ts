@@ -21,6 +21,8 @@ export interface ServerConfig {
   autoRepair: boolean;
   /** Fault injection for benchmarks and tests: a deliberately slow event consumer. */
   observerEventDelayMs: number;
+  /** Finished revisions kept per stack (the live one is always kept). */
+  revisionHistory: number;
   logLevel: string;
 }
 
@@ -41,6 +43,10 @@ const schema = z.object({
   rolloutTimeoutMs: z.coerce.number().int().positive(),
   driftIntervalMs: z.coerce.number().int().min(1000, "must be at least 1 second"),
   observerEventDelayMs: z.coerce.number().int().min(0).max(10_000),
+  revisionHistory: z.coerce
+    .number({ error: "must be a whole number from 1" })
+    .int("must be a whole number from 1")
+    .min(1, "must be a whole number from 1"),
   autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 });
@@ -65,6 +71,7 @@ export function loadServerConfig(
     driftIntervalMs: Number(env.BERTH_DRIFT_INTERVAL ?? 60) * 1000,
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
+    revisionHistory: env.BERTH_REVISION_HISTORY || 50,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
   };
   try {
@@ -90,6 +97,7 @@ const SOURCES = {
   driftIntervalMs: "BERTH_DRIFT_INTERVAL",
   autoRepair: "BERTH_AUTO_REPAIR",
   observerEventDelayMs: "BERTH_OBSERVER_EVENT_DELAY_MS",
+  revisionHistory: "BERTH_REVISION_HISTORY",
   logLevel: "BERTH_LOG_LEVEL",
 } as const;
 

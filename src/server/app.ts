@@ -13,6 +13,7 @@ import { docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { driftRoutes } from "./routes/drift.js";
+import { historyRoutes } from "./routes/history.js";
 import { identityRoutes } from "./routes/identity.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { orgRoutes } from "./routes/orgs.js";
@@ -89,6 +90,7 @@ export function buildApp(deps: AppDeps) {
       orgRoutes(routes, p);
       deploymentRoutes(routes, p);
       stackRoutes(routes, p);
+      historyRoutes(routes, p);
       jobRoutes(routes, p);
       driftRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
