@@ -10,6 +10,7 @@ import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
 import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
+import { revisionsToPrune } from "../plan/history.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import {
@@ -29,11 +30,14 @@ import type { ServiceAction } from "../store/schema.js";
 import {
   createDeployment,
   type DeploymentRow,
+  deleteRevisions,
   ensureOrg,
   getDeploymentById,
   lastSucceeded,
+  listRevisions,
   PortTaken,
   reservedPorts,
+  type StackRow,
   stackNamespaceOf,
   updateDeployment,
 } from "../store/stacks.js";
@@ -45,7 +49,15 @@ export const DEPLOY_JOB = "deploy";
 
 export async function requestDeploy(
   p: Platform,
-  opts: { model: StackModel; policy: PolicyRelaxations; requestedBy: string; correlationId: string },
+  opts: {
+    /** The user's model: stored as the revision's input (secrets sealed), Berth's choices apart. */
+    model: StackModel;
+    policy: PolicyRelaxations;
+    requestedBy: string;
+    correlationId: string;
+    /** The revision whose input this deployment replays (a rollback). */
+    rollbackOf?: number;
+  },
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await ensureOrg(p.db, opts.model.org);
@@ -53,7 +65,7 @@ export async function requestDeploy(
   const namespace = await namespaceFor(p, orgId, opts.model);
   const deploymentId = randomUUID();
   const jobId = randomUUID();
-  let recorded: DeploymentRow | undefined;
+  let recorded: { stack: StackRow; deployment: DeploymentRow } | undefined;
   for (let attempt = 1; !recorded; attempt++) {
     // Plan against the ports Swarm publishes and those other deployments have reserved; the plan
     // throws, writing nothing, when it is refused.
@@ -61,11 +73,13 @@ export async function requestDeploy(
     const { steps } = await planFor(p, { model: opts.model, namespace, deploymentId, reserved });
     const model = withHostPorts(opts.model, steps);
     try {
-      ({ deployment: recorded } = await createDeployment(p.db, {
+      recorded = await createDeployment(p.db, {
         id: deploymentId,
         orgId,
         namespace,
         model,
+        input: opts.model,
+        ...(opts.rollbackOf === undefined ? {} : { rollbackOf: opts.rollbackOf }),
         requestedBy: opts.requestedBy,
         jobId,
         ports: model.services.flatMap((s) =>
@@ -73,24 +87,38 @@ export async function requestDeploy(
             port.published === undefined ? [] : [{ service: s.name, port: port.published }],
           ),
         ),
-      }));
+      });
     } catch (err) {
       // Another deployment took a port between our plan and our write: plan again.
       if (!(err instanceof PortTaken) || attempt >= 5) throw err;
     }
   }
-  const deployment = recorded;
-  const model = deployment.spec;
+  const { deployment, stack } = recorded;
   await p.jobs.enqueue({
     id: jobId,
     type: DEPLOY_JOB,
     orgId,
-    target: model.name,
+    target: stack.name,
     payload: { deploymentId },
     correlationId: opts.correlationId,
     requestedBy: opts.requestedBy,
   });
+  await pruneHistory(p, orgId, stack);
   return { deployment, jobId };
+}
+
+/**
+ * Deletes the stack's oldest finished revisions beyond the history kept (never the live one).
+ * Housekeeping: a deployment already recorded and queued does not fail for it.
+ */
+async function pruneHistory(p: Platform, orgId: string, stack: StackRow): Promise<void> {
+  try {
+    const old = revisionsToPrune(await listRevisions(p.db, orgId, stack.name), p.revisionHistory);
+    const deleted = await deleteRevisions(p.db, stack.id, old);
+    if (deleted) p.log.info({ stack: stack.name, deleted }, "old revisions deleted");
+  } catch (err) {
+    p.log.warn({ stack: stack.name, err: (err as Error).message }, "old revisions were not deleted");
+  }
 }
 
 export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {

@@ -22,4 +22,6 @@ export interface Platform {
   sealer: Sealer;
   /** How long a rollout may take before the deployment counts as failed. */
   rolloutTimeoutMs: number;
+  /** Finished revisions kept per stack; older ones are deleted as new ones are recorded (never the live one). */
+  revisionHistory: number;
 }

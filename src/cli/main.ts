@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { BerthError } from "../domain/errors.js";
 import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
+import { registerHistoryCommands } from "./commands/history.js";
 import { registerJobCommands } from "./commands/jobs.js";
 import { registerOrgCommands } from "./commands/orgs.js";
 import { registerServerCommands } from "./commands/server.js";
@@ -29,6 +30,7 @@ const program = new Command()
 
 registerServerCommands(program);
 registerAppCommands(program);
+registerHistoryCommands(program);
 registerJobCommands(program);
 registerStackCommands(program);
 registerOrgCommands(program);

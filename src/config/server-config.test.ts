@@ -9,6 +9,7 @@ describe("loadServerConfig", () => {
       port: 4780,
       routingMesh: "auto",
       rolloutTimeoutMs: 180_000,
+      revisionHistory: 50,
     });
     expect(c.databaseUrl).toBeUndefined();
   });
@@ -27,6 +28,7 @@ describe("loadServerConfig", () => {
       { BERTH_DATA_DIR: "/tmp/b", BERTH_PORT: "6000", DATABASE_URL: "postgres://u@h/db" },
     );
     expect(c).toMatchObject({ dataDir: "/tmp/b", port: 6000, databaseUrl: "postgres://u@h/db" });
+    expect(loadServerConfig({}, { BERTH_REVISION_HISTORY: "5" }).revisionHistory).toBe(5);
   });
 
   it("trusts no proxy unless told, else the listed addresses and ranges", () => {
@@ -62,6 +64,8 @@ describe("loadServerConfig", () => {
     [{ port: "http" }, {}, "--port (BERTH_PORT): must be a number"],
     [{}, { DATABASE_URL: "mysql://x" }, "DATABASE_URL: must be a postgres://"],
     [{}, { BERTH_ROUTING_MESH: "maybe" }, "BERTH_ROUTING_MESH: must be on, off or auto"],
+    [{}, { BERTH_REVISION_HISTORY: "0" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
+    [{}, { BERTH_REVISION_HISTORY: "lots" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
   ])("rejects %j %j", (flags, env, message) => {
     expect(() => loadServerConfig(flags, env)).toThrow(message);
   });

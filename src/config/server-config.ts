@@ -22,6 +22,8 @@ export interface ServerConfig {
   autoRepair: boolean;
   /** Fault injection for benchmarks and tests: a deliberately slow event consumer. */
   observerEventDelayMs: number;
+  /** Finished revisions kept per stack (the live one is always kept). */
+  revisionHistory: number;
   logLevel: string;
   /** Reverse proxies (addresses, CIDRs, or loopback/linklocal/uniquelocal) whose X-Forwarded-* are believed. */
   trustedProxies: string[];
@@ -44,6 +46,10 @@ const schema = z.object({
   rolloutTimeoutMs: z.coerce.number().int().positive(),
   driftIntervalMs: z.coerce.number().int().min(1000, "must be at least 1 second"),
   observerEventDelayMs: z.coerce.number().int().min(0).max(10_000),
+  revisionHistory: z.coerce
+    .number({ error: "must be a whole number from 1" })
+    .int("must be a whole number from 1")
+    .min(1, "must be a whole number from 1"),
   autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
@@ -89,6 +95,7 @@ export function loadServerConfig(
     driftIntervalMs: Number(env.BERTH_DRIFT_INTERVAL ?? 60) * 1000,
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
+    revisionHistory: env.BERTH_REVISION_HISTORY || 50,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
     trustedProxies: (env.BERTH_TRUSTED_PROXY ?? "")
       .split(",")
@@ -118,6 +125,7 @@ const SOURCES = {
   driftIntervalMs: "BERTH_DRIFT_INTERVAL",
   autoRepair: "BERTH_AUTO_REPAIR",
   observerEventDelayMs: "BERTH_OBSERVER_EVENT_DELAY_MS",
+  revisionHistory: "BERTH_REVISION_HISTORY",
   logLevel: "BERTH_LOG_LEVEL",
   trustedProxies: "BERTH_TRUSTED_PROXY",
 } as const;

@@ -15,6 +15,7 @@ import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { driftRoutes } from "./routes/drift.js";
+import { historyRoutes } from "./routes/history.js";
 import { identityRoutes } from "./routes/identity.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { orgRoutes } from "./routes/orgs.js";
@@ -114,6 +115,7 @@ export function buildApp(deps: AppDeps) {
       orgRoutes(routes, p);
       deploymentRoutes(routes, p);
       stackRoutes(routes, p);
+      historyRoutes(routes, p);
       jobRoutes(routes, p);
       driftRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);

@@ -13,8 +13,57 @@ export const deployment = z.object({
   status: z.string(),
   reason: z.string().nullable(),
   jobId: uuid.nullable(),
+  /** The revision whose input this one replays, when it is a rollback. */
+  rollbackOf: z.number().int().nullable(),
   createdAt: iso,
   finishedAt: iso,
+});
+
+export const history = z.object({
+  stack: z.string(),
+  /** The live revision: the newest that succeeded (null when none has). */
+  live: z.number().int().nullable(),
+  revisions: z.array(
+    z.object({
+      id: uuid,
+      revision: z.number().int(),
+      status: z.string(),
+      reason: z.string().nullable(),
+      requestedBy: z.string(),
+      rollbackOf: z.number().int().nullable(),
+      jobId: uuid.nullable(),
+      createdAt: iso,
+      finishedAt: iso,
+      /** The image of each service, by service name. */
+      images: z.record(z.string(), z.string()),
+      live: z.boolean(),
+    }),
+  ),
+});
+
+/** A changed field: values only for fields that cannot hold a secret, keys for keyed ones (env...). */
+const fieldChange = z.object({
+  field: z.string(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  added: z.array(z.string()).optional(),
+  removed: z.array(z.string()).optional(),
+  changed: z.array(z.string()).optional(),
+});
+
+export const revisionDiff = z.object({
+  stack: z.string(),
+  from: z.number().int(),
+  to: z.number().int(),
+  services: z.array(
+    z.object({
+      service: z.string(),
+      change: z.enum(["added", "removed", "changed"]),
+      fields: z.array(fieldChange),
+    }),
+  ),
+  /** The stack's networks, volumes, secrets and configs that differ, by key. */
+  objects: z.array(fieldChange),
 });
 
 export const job = z.object({

@@ -75,6 +75,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log,
       hostPortRange,
       rolloutTimeoutMs: config.rolloutTimeoutMs,
+      revisionHistory: config.revisionHistory,
       sealer: createSealer(loadMasterKey(config.dataDir)),
       refreshServices: async () => {},
     };

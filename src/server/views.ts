@@ -18,6 +18,7 @@ export function deploymentView(
     status: string;
     reason: string | null;
     jobId: string | null;
+    rollbackOf: number | null;
     createdAt: Date;
     finishedAt: Date | null;
   },
@@ -30,9 +31,16 @@ export function deploymentView(
     status: d.status,
     reason: d.reason,
     jobId: d.jobId,
+    rollbackOf: d.rollbackOf,
     createdAt: iso(d.createdAt),
     finishedAt: iso(d.finishedAt),
   };
+}
+
+export function revisionView<
+  R extends { createdAt: Date; finishedAt: Date | null; images: Record<string, string> | null },
+>(r: R) {
+  return { ...r, images: r.images ?? {}, createdAt: iso(r.createdAt), finishedAt: iso(r.finishedAt) };
 }
 
 export function jobView(j: JobRow) {

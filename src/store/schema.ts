@@ -1,5 +1,6 @@
 // The database schema, in domain terms. Swarm and Caddy types never appear here: a deployment keeps
-// the StackModel the user asked for, and plan code derives Engine bodies from it.
+// the StackModel the user asked for (its input) apart from the one Berth decided on (its spec), and
+// plan code derives Engine bodies from them.
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -74,7 +75,15 @@ export const deployments = pgTable(
       .notNull()
       .references(() => stacks.id, { onDelete: "cascade" }),
     revision: integer("revision").notNull(),
+    /**
+     * The model as the user gave it (secret values sealed): what a rollback replays, so that Berth's
+     * own choices are made afresh.
+     */
+    input: jsonb("input").$type<StackModel>().notNull(),
+    /** The model Berth deploys: the input with Berth's decisions filled in (host ports). */
     spec: jsonb("spec").$type<StackModel>().notNull(),
+    /** The revision whose input this one replays, when it is a rollback. */
+    rollbackOf: integer("rollback_of"),
     status: text("status", { enum: DEPLOYMENT_STATUSES }).notNull().default("pending"),
     reason: text("reason"),
     /** What the deployment did to each service, and Docker's timestamp of that change. */

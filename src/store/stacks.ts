@@ -34,7 +34,12 @@ export async function createDeployment(
     orgId: string;
     /** The stack's namespace on Swarm, recorded when the stack is created (kept afterwards). */
     namespace: string;
+    /** The model Berth deploys (the input with its decisions, such as host ports, filled in). */
     model: StackModel;
+    /** The model as the user gave it; the model itself when not given. */
+    input?: StackModel;
+    /** The revision whose input this deployment replays. */
+    rollbackOf?: number;
     requestedBy: string;
     jobId?: string;
     /** Host ports the stack's services publish, reserved for it in the same transaction. */
@@ -64,7 +69,9 @@ export async function createDeployment(
           id: opts.id,
           stackId: stack!.id,
           revision: (last?.revision ?? 0) + 1,
+          input: opts.input ?? opts.model,
           spec: opts.model,
+          ...(opts.rollbackOf === undefined ? {} : { rollbackOf: opts.rollbackOf }),
           status: "pending",
           requestedBy: opts.requestedBy,
           ...(opts.jobId ? { jobId: opts.jobId } : {}),
@@ -142,6 +149,61 @@ export async function lastSucceeded(
     .orderBy(desc(deployments.revision))
     .limit(1);
   return row;
+}
+
+/** A stack's revisions, newest first (without their models, except the images each service runs). */
+export async function listRevisions(db: Db, orgId: string, stack: string) {
+  const { id } = await getStack(db, orgId, stack);
+  return db
+    .select({
+      id: deployments.id,
+      revision: deployments.revision,
+      status: deployments.status,
+      reason: deployments.reason,
+      requestedBy: deployments.requestedBy,
+      rollbackOf: deployments.rollbackOf,
+      jobId: deployments.jobId,
+      createdAt: deployments.createdAt,
+      finishedAt: deployments.finishedAt,
+      images: sql<
+        Record<string, string>
+      >`coalesce((select jsonb_object_agg(s->>'name', s->>'image') from jsonb_array_elements(${deployments.spec}->'services') s), '{}'::jsonb)`,
+    })
+    .from(deployments)
+    .where(eq(deployments.stackId, id))
+    .orderBy(desc(deployments.revision));
+}
+
+/** One revision of the organization's stack; NotFound when the stack or the revision does not exist. */
+export async function getRevision(
+  db: Db,
+  orgId: string,
+  stack: string,
+  revision: number,
+): Promise<DeploymentRow> {
+  const { id } = await getStack(db, orgId, stack);
+  const [row] = await db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.stackId, id), eq(deployments.revision, revision)));
+  if (!row) throw new NotFound("revision", `${stack} ${revision}`);
+  return row;
+}
+
+/** Deletes these revisions of the stack, but only finished ones (a running one may still be needed). */
+export async function deleteRevisions(db: Db, stackId: string, revisions: number[]): Promise<number> {
+  if (!revisions.length) return 0;
+  const rows = await db
+    .delete(deployments)
+    .where(
+      and(
+        eq(deployments.stackId, stackId),
+        inArray(deployments.revision, revisions),
+        inArray(deployments.status, ["succeeded", "failed", "rolled_back"]),
+      ),
+    )
+    .returning({ id: deployments.id });
+  return rows.length;
 }
 
 /** The namespace of the organization's stack of that name, if it exists. */

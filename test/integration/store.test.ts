@@ -23,9 +23,12 @@ import {
 import { users } from "../../src/store/schema.js";
 import {
   createDeployment,
+  deleteRevisions,
   deleteStack,
   ensureOrg,
   getDeployment,
+  getRevision,
+  listRevisions,
   listStacks,
   stackNamespaceOf,
   unfinishedDeployments,
@@ -140,6 +143,42 @@ for (const [label, open, available] of backends) {
       expect((await unfinishedDeployments(db)).map((d) => d.id)).not.toContain(deployment.id);
     });
 
+    it("keeps each revision's input apart from its spec, lists revisions, deletes only finished ones", async () => {
+      const db = t.database.db;
+      const orgId = await ensureOrg(db, "acme");
+      const input = model("hist");
+      const spec: StackModel = {
+        ...input,
+        services: [{ ...input.services[0]!, ports: [{ target: 80, protocol: "tcp", published: 30123 }] }],
+      };
+      const ids: string[] = [];
+      for (const rollbackOf of [undefined, undefined, 1]) {
+        const { deployment } = await createDeployment(db, {
+          id: crypto.randomUUID(),
+          orgId,
+          namespace: "acme_hist",
+          model: spec,
+          input,
+          ...(rollbackOf === undefined ? {} : { rollbackOf }),
+          requestedBy: "test",
+        });
+        ids.push(deployment.id);
+      }
+      await updateDeployment(db, ids[0]!, { status: "succeeded" });
+      const third = await getRevision(db, orgId, "hist", 3);
+      expect(third).toMatchObject({ input, spec, rollbackOf: 1 });
+      await expect(getRevision(db, orgId, "hist", 4)).rejects.toThrow("revision 'hist 4' not found");
+      const list = await listRevisions(db, orgId, "hist");
+      expect(list.map((r) => [r.revision, r.status, r.rollbackOf, r.images])).toEqual([
+        [3, "pending", 1, { hist: "local/httpd:1" }],
+        [2, "pending", null, { hist: "local/httpd:1" }],
+        [1, "succeeded", null, { hist: "local/httpd:1" }],
+      ]);
+      const stackId = (await listStacks(db, orgId, "hist"))[0]!.stack.id;
+      expect(await deleteRevisions(db, stackId, [1, 2])).toBe(1);
+      expect((await listRevisions(db, orgId, "hist")).map((r) => r.revision)).toEqual([3, 2]);
+    });
+
     it("keeps everything across a close and reopen, and migrations run again harmlessly", async () => {
       const orgId = await ensureOrg(t.database.db, "acme");
       const before = await listStacks(t.database.db, orgId);
@@ -243,6 +282,48 @@ describe("upgrade of a database made before stack namespaces", () => {
           requestedBy: "test",
         });
         expect(await stackNamespaceOf(db.db, tx, "alpha")).toBe("t-x_alpha");
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+// An installation upgraded from before inputs were kept apart: each recorded revision's spec stands
+// in for its input, so it can be rolled back to.
+describe("upgrade of a database made before deployment inputs", () => {
+  it("gives existing revisions their spec as their input", async () => {
+    const root = mkdtempSync(join(tmpdir(), "berth-upgrade-"));
+    try {
+      const older = join(root, "drizzle");
+      cpSync(resolve("drizzle"), older, { recursive: true });
+      const journal = JSON.parse(readFileSync(join(older, "meta/_journal.json"), "utf8"));
+      const at = journal.entries.findIndex((e: { tag: string }) => e.tag === "0006_deployment_input");
+      journal.entries = journal.entries.slice(0, at);
+      writeFileSync(join(older, "meta/_journal.json"), JSON.stringify(journal));
+      const dir = join(root, "pgdata");
+      const client = await PGlite.create(dir);
+      await migrate(drizzle(client), { migrationsFolder: older });
+      const spec = JSON.stringify(model("old"));
+      await client.query(
+        `with o as (insert into organizations (slug, name) values ('t', 't') returning id),
+              s as (insert into stacks (org_id, name, namespace) select id, 'old', 't_old' from o returning id)
+         insert into deployments (stack_id, revision, spec, status, requested_by)
+           select id, 1, $1::jsonb, 'succeeded', 'test' from s`,
+        [spec],
+      );
+      await client.close();
+
+      const upgraded = await openDatabase({ kind: "pglite", dir });
+      try {
+        const t = await ensureOrg(upgraded.db, "t");
+        expect(await getRevision(upgraded.db, t, "old", 1)).toMatchObject({
+          input: model("old"),
+          spec: model("old"),
+          rollbackOf: null,
+        });
       } finally {
         await upgraded.close();
       }

@@ -1,22 +1,18 @@
 // `berth deploy`, `berth ps`, `berth rm`: the short form of a stack, through the API.
 import type { Command } from "commander";
 import ora from "ora";
+import type { z } from "zod";
 import type { StackView } from "../../apply/stacks.js";
 import { parseShortForm } from "../../config/short-form.js";
 import { ConfigError } from "../../domain/errors.js";
+import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
 import { printJson, table } from "../output.js";
 
-export interface DeploymentView {
-  id: string;
-  stack: string;
-  revision: number;
-  status: string;
-  reason: string | null;
-  jobId: string | null;
-}
+/** A deployment as the API answers it. */
+export type DeploymentView = z.infer<typeof R.deployment>;
 
 const TERMINAL = new Set(["succeeded", "failed", "rolled_back"]);
 

@@ -15,7 +15,7 @@ const stackName = z.string().superRefine((v, ctx) => {
   const problem = nameProblem("stack", v);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
-const nameParams = z.object({ name: stackName }).strict();
+export const nameParams = z.object({ name: stackName }).strict();
 
 const logQuery = z
   .object({
