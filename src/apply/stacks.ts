@@ -21,6 +21,8 @@ export interface StackView {
   name: string;
   revision: number;
   status: string;
+  /** The revision that runs (the newest that succeeded), when the latest did not. */
+  liveRevision: number | null;
   reason: string | null;
   deploymentId: string;
   updatedAt: string;
@@ -48,10 +50,11 @@ export async function viewStacks(p: Platform, org: string, name?: string): Promi
     });
     byStack.set(s.stackId, list);
   }
-  return rows.map(({ stack, latest }) => ({
+  return rows.map(({ stack, latest, liveRevision }) => ({
     name: stack.name,
     revision: latest.revision,
     status: latest.status,
+    liveRevision: liveRevision === null ? null : Number(liveRevision),
     reason: latest.reason,
     deploymentId: latest.id,
     updatedAt: new Date(stack.updatedAt).toISOString(),

@@ -115,7 +115,11 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
       return;
     }
     const attempt = bossJob.retryCount + 1;
-    await markJobRunning(db, job.id, attempt);
+    if (!(await markJobRunning(db, job.id, attempt))) {
+      // Cancelled (or ended) between the read above and this claim: it must not run.
+      await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" });
+      return;
+    }
     const started = Date.now();
     const ctx: JobContext = {
       job,
@@ -226,9 +230,12 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
 
     async cancel(orgId, id) {
       const job = await requestCancel(db, orgId, id);
-      if (job.status === "queued") {
+      // Only a job still queued ends here; one a worker claimed meanwhile sees the request itself.
+      if (
+        job.status === "queued" &&
+        (await finishJob(db, id, { status: "cancelled", error: "cancelled before it started" }, ["queued"]))
+      ) {
         await boss.cancel(job.type, id).catch(() => {});
-        await finishJob(db, id, { status: "cancelled", error: "cancelled before it started" });
         return { ...job, status: "cancelled" };
       }
       return job;

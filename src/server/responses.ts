@@ -97,6 +97,8 @@ export const stack = z.object({
   name: z.string(),
   revision: z.number().int(),
   status: z.string(),
+  /** The revision that runs: the newest that succeeded (a newer one that failed left it running). */
+  liveRevision: z.number().int().nullable(),
   reason: z.string().nullable(),
   deploymentId: uuid,
   updatedAt: z.string(),

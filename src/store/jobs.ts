@@ -13,21 +13,30 @@ export async function insertJob(db: Db, row: typeof jobs.$inferInsert): Promise<
   return job!;
 }
 
+/**
+ * Claims the job for an attempt: undefined when it has ended or a cancel was asked for meanwhile
+ * (compare-and-set on the row, so a job cancelled while being claimed never runs).
+ */
 export async function markJobRunning(db: Db, id: string, attempt: number): Promise<JobRow | undefined> {
   const [job] = await db
     .update(jobs)
     .set({ status: "running", attempts: attempt, startedAt: sql`coalesce(${jobs.startedAt}, now())` })
-    .where(and(eq(jobs.id, id), inArray(jobs.status, ["queued", "running"])))
+    .where(and(eq(jobs.id, id), inArray(jobs.status, ["queued", "running"]), eq(jobs.cancelRequested, false)))
     .returning();
   return job;
 }
 
+/**
+ * Ends the job, only from one of the `from` states (by default any unfinished one): an ended job,
+ * `cancelled` included, is never overwritten. False when the job was not in such a state.
+ */
 export async function finishJob(
   db: Db,
   id: string,
   outcome: { status: Extract<JobStatus, "succeeded" | "failed" | "cancelled">; error?: string },
-): Promise<void> {
-  await db
+  from: JobStatus[] = ["queued", "running"],
+): Promise<boolean> {
+  const rows = await db
     .update(jobs)
     .set({
       status: outcome.status,
@@ -35,7 +44,9 @@ export async function finishJob(
       finishedAt: sql`now()`,
       ...(outcome.status === "succeeded" ? { progress: 100 } : {}),
     })
-    .where(eq(jobs.id, id));
+    .where(and(eq(jobs.id, id), inArray(jobs.status, from)))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
 }
 
 /** A failed attempt that will be retried: back to queued, with the error kept. */

@@ -227,12 +227,20 @@ export async function unfinishedDeployments(db: Db): Promise<DeploymentRow[]> {
 export interface StackSummary {
   stack: StackRow;
   latest: DeploymentRow;
+  /** The newest revision that succeeded: what runs when a newer one failed or was rolled back. */
+  liveRevision: number | null;
 }
 
 /** Every stack of the organization (or the one named) with its latest revision. */
 export async function listStacks(db: Db, orgId: string, name?: string): Promise<StackSummary[]> {
   const rows = await db
-    .selectDistinctOn([stacks.id], { stack: stacks, latest: deployments })
+    .selectDistinctOn([stacks.id], {
+      stack: stacks,
+      latest: deployments,
+      liveRevision: sql<
+        number | null
+      >`(select max(d.revision) from ${deployments} d where d.stack_id = ${stacks.id} and d.status = 'succeeded')`,
+    })
     .from(stacks)
     .innerJoin(deployments, eq(deployments.stackId, stacks.id))
     .where(name === undefined ? eq(stacks.orgId, orgId) : and(eq(stacks.orgId, orgId), eq(stacks.name, name)))

@@ -124,6 +124,19 @@ describe("jobs", () => {
   });
 });
 
+describe("idempotency keys", () => {
+  it("make concurrent requests with one key create one deployment", async () => {
+    const name = `${prefix}-idem`;
+    const body = { name, services: [{ name: "web", image: "local/httpd:1" }] };
+    const headers = { "idempotency-key": `${prefix}-same` };
+    const answers = await Promise.all([1, 2, 3].map(() => api("POST", "/api/v1/deployments", body, headers)));
+    for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(202);
+    expect(new Set(answers.map((a) => a.body.deployment.id)).size).toBe(1);
+    const history = await api("GET", `/api/v1/stacks/${name}/history`);
+    expect(history.body.revisions.map((r: any) => r.revision)).toEqual([1]);
+  });
+});
+
 describe("the observer", () => {
   const name = `${prefix}-obs`;
 

@@ -20,6 +20,7 @@ import {
   setMember,
   tokenByHash,
 } from "../../src/store/identity.js";
+import { finishJob, getJob, insertJob, markJobRunning, requestCancel } from "../../src/store/jobs.js";
 import { users } from "../../src/store/schema.js";
 import {
   createDeployment,
@@ -238,6 +239,24 @@ for (const [label, open, available] of backends) {
       // A deleted creator answers for nothing.
       await db.delete(users).where(eq(users.id, admin.id));
       expect((await tokenByHash(db, "hash-platform"))?.creator).toEqual({ kind: "unknown" });
+    });
+
+    it("never runs a job cancelled while it is claimed, and never overwrites cancelled", async () => {
+      const db = t.database.db;
+      const orgId = await ensureOrg(db, "acme");
+      const row = { orgId, type: "deploy", target: "x", correlationId: "c", requestedBy: "test" };
+      const job = await insertJob(db, { ...row, id: crypto.randomUUID() });
+      await requestCancel(db, orgId, job.id);
+      expect(await markJobRunning(db, job.id, 1)).toBeUndefined();
+      expect(await finishJob(db, job.id, { status: "cancelled" }, ["queued"])).toBe(true);
+      expect(await finishJob(db, job.id, { status: "succeeded" })).toBe(false);
+      expect((await getJob(db, orgId, job.id)).status).toBe("cancelled");
+
+      const other = await insertJob(db, { ...row, id: crypto.randomUUID() });
+      expect(await markJobRunning(db, other.id, 1)).toMatchObject({ status: "running" });
+      // A cancel of a job a worker holds leaves it to the worker: not ended from "queued".
+      expect(await finishJob(db, other.id, { status: "cancelled" }, ["queued"])).toBe(false);
+      expect(await finishJob(db, other.id, { status: "succeeded" })).toBe(true);
     });
 
     it("deletes a stack with its history", async () => {

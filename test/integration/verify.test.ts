@@ -70,6 +70,10 @@ describe("a revision that does not converge", () => {
     const deployments = await call(b.url, "GET", "/api/v1/stacks", { token: b.token });
     const stack = deployments.body.stacks.find((s: any) => s.name === name);
     expect(stack.status).toBe("rolled_back");
+    expect(stack.liveRevision).toBe(1);
+    expect((await b.cli(["ps"])).stdout).toMatch(
+      new RegExp(`${name}\\s+${name}\\s+\\d+ \\(1 live\\)\\s+rolled_back`),
+    );
     expect(stack.reason).toContain("revision 1 is live");
     const svc = await liveService();
     expect(svc.Spec.Labels["berth.deployment"]).toBe(first.deployment.id);

@@ -74,7 +74,7 @@ export function registerAppCommands(program: Command): void {
           rows.push([
             s.name,
             svc.name,
-            `${s.revision}`,
+            revisionText(s),
             s.status,
             `${svc.running}/${svc.replicas}`,
             svc.image,
@@ -83,7 +83,7 @@ export function registerAppCommands(program: Command): void {
           ]);
         }
         if (s.services.length === 0)
-          rows.push([s.name, "-", `${s.revision}`, s.status, "0/0", "-", "-", "no services"]);
+          rows.push([s.name, "-", revisionText(s), s.status, "0/0", "-", "-", "no services"]);
       }
       console.log(table(["STACK", "SERVICE", "REV", "STATUS", "RUNNING", "IMAGE", "PORTS", "TASKS"], rows));
     });
@@ -183,4 +183,11 @@ function parseEnv(pairs: string[]): Record<string, string> {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
+}
+
+/** `3`, or `3 (2 live)` when the latest revision is not the one that runs. */
+function revisionText(s: { revision: number; liveRevision: number | null }): string {
+  return s.liveRevision === null || s.liveRevision === s.revision
+    ? `${s.revision}`
+    : `${s.revision} (${s.liveRevision} live)`;
 }
