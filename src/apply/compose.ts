@@ -12,7 +12,7 @@ import { planOrgNetwork } from "../plan/network-spec.js";
 import { changedFields } from "../plan/reconcile.js";
 import { planStackDeploy, removedServices } from "../plan/stack-deploy.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
-import { ensureOrg } from "../store/stacks.js";
+import { orgIdOf } from "../store/stacks.js";
 import { findOrgNetwork, namespaceFor, planContext, planFor, sealFiles, stackFilter } from "./deploy.js";
 import type { Platform } from "./platform.js";
 
@@ -37,7 +37,7 @@ export function parseComposeRequest(body: unknown, org: string): ComposeRequest 
 /** The create bodies Berth would send, computed without reading or changing the swarm. */
 export async function renderStack(p: Platform, model: StackModel, warnings: string[]) {
   const sealed = sealFiles(p.sealer, model);
-  const namespace = await namespaceFor(p, await ensureOrg(p.db, model.org), model);
+  const namespace = await namespaceFor(p, await orgIdOf(p.db, model.org), model);
   const network = (await findOrgNetwork(p, model.org))?.name ?? orgNetworkName(model.org);
   const { objects, steps } = planStackDeploy(
     sealed,
@@ -67,7 +67,7 @@ export interface ServiceDiff {
 
 /** What deploying the model would change, service by service, against what Swarm runs now. */
 export async function diffStack(p: Platform, model: StackModel): Promise<ServiceDiff[]> {
-  const namespace = await namespaceFor(p, await ensureOrg(p.db, model.org), model);
+  const namespace = await namespaceFor(p, await orgIdOf(p.db, model.org), model);
   const { steps, seen } = await planFor(p, {
     model: sealFiles(p.sealer, model),
     namespace,

@@ -31,10 +31,10 @@ import {
   createDeployment,
   type DeploymentRow,
   deleteRevisions,
-  ensureOrg,
   getDeploymentById,
   lastSucceeded,
   listRevisions,
+  orgIdOf,
   PortTaken,
   reservedPorts,
   type StackRow,
@@ -60,7 +60,7 @@ export async function requestDeploy(
   },
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
-  const orgId = await ensureOrg(p.db, opts.model.org);
+  const orgId = await orgIdOf(p.db, opts.model.org);
   await admit(p, orgId, opts.model, opts.policy);
   const namespace = await namespaceFor(p, orgId, opts.model);
   const deploymentId = randomUUID();

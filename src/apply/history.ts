@@ -6,13 +6,13 @@ import type { StackModel } from "../domain/stack.js";
 import { liveRevision, rollbackTarget } from "../plan/history.js";
 import { diffModels } from "../plan/model-diff.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
-import { ensureOrg, getRevision, listRevisions } from "../store/stacks.js";
+import { getRevision, listRevisions, orgIdOf } from "../store/stacks.js";
 import { requestDeploy } from "./deploy.js";
 import type { Platform } from "./platform.js";
 
 /** The stack's revisions, newest first, and which one is live (the newest that succeeded). */
 export async function stackHistory(p: Platform, org: string, stack: string) {
-  const revisions = await listRevisions(p.db, await ensureOrg(p.db, org), stack);
+  const revisions = await listRevisions(p.db, await orgIdOf(p.db, org), stack);
   const live = liveRevision(revisions) ?? null;
   return { stack, live, revisions: revisions.map((r) => ({ ...r, live: r.revision === live })) };
 }
@@ -22,7 +22,7 @@ export async function diffRevisions(
   p: Platform,
   o: { org: string; stack: string; from: number; to?: number },
 ) {
-  const orgId = await ensureOrg(p.db, o.org);
+  const orgId = await orgIdOf(p.db, o.org);
   const to = o.to ?? (await listRevisions(p.db, orgId, o.stack))[0]?.revision;
   if (to === undefined) throw new NotFound("revision", `${o.stack} (latest)`);
   const [a, b] = await Promise.all([
@@ -47,7 +47,7 @@ export async function requestRollback(
     correlationId: string;
   },
 ) {
-  const orgId = await ensureOrg(p.db, o.org);
+  const orgId = await orgIdOf(p.db, o.org);
   const target = rollbackTarget(await listRevisions(p.db, orgId, o.stack), {
     stack: o.stack,
     ...(o.to === undefined ? {} : { to: o.to }),

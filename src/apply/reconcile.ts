@@ -5,7 +5,7 @@ import type { JobContext } from "../jobs/queue.js";
 import type { Metrics } from "../observability/metrics.js";
 import { type DriftItem, planReconcile } from "../plan/reconcile.js";
 import { unfinishedJobs } from "../store/jobs.js";
-import { desiredStacks, ensureOrg } from "../store/stacks.js";
+import { desiredStacks, orgIdOf } from "../store/stacks.js";
 import { findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 
@@ -68,7 +68,7 @@ export function startDriftWatch(
     if (!opts.autoRepair) return;
     const busy = new Set((await unfinishedJobs(p.db)).map((j) => `${j.type}/${j.orgId}`));
     for (const org of new Set(drift.filter((d) => d.kind !== "blocked").map((d) => d.org))) {
-      const orgId = await ensureOrg(p.db, org);
+      const orgId = await orgIdOf(p.db, org);
       if (busy.has(`${RECONCILE_JOB}/${orgId}`) || busy.has(`deploy/${orgId}`)) continue;
       await p.jobs.enqueue({
         type: RECONCILE_JOB,

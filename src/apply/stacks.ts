@@ -4,7 +4,7 @@ import { NotFound } from "../domain/errors.js";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { TaskSummary } from "../plan/observe.js";
 import { serviceStates } from "../store/services.js";
-import { deleteStack, ensureOrg, getStack, listStacks } from "../store/stacks.js";
+import { deleteStack, getStack, listStacks, orgIdOf } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
 
 export interface ServiceView {
@@ -31,7 +31,7 @@ export interface StackView {
 
 /** The organization's stacks with what runs; only the one named, when `name` is given. */
 export async function viewStacks(p: Platform, org: string, name?: string): Promise<StackView[]> {
-  const orgId = await ensureOrg(p.db, org);
+  const orgId = await orgIdOf(p.db, org);
   const rows = await listStacks(p.db, orgId, name);
   if (name !== undefined && rows.length === 0) return [];
   const states = await serviceStates(p.db, orgId, name === undefined ? undefined : rows[0]!.stack.id);
@@ -82,7 +82,7 @@ export async function removeStack(
   name: string,
   opts: { volumes?: boolean } = {},
 ): Promise<RemovedStack> {
-  const orgId = await ensureOrg(p.db, org);
+  const orgId = await orgIdOf(p.db, org);
   await getStack(p.db, orgId, name);
   // The record goes first: from then on nothing desires the stack, so the reconciler cannot recreate
   // services being removed, and should this stop half-way it removes what is left as orphans.
@@ -159,7 +159,7 @@ export async function stackLogs(
   name: string,
   opts: { service?: string; follow: boolean; since?: number; tail?: number; signal: AbortSignal },
 ): Promise<AsyncIterable<LogLine>> {
-  const orgId = await ensureOrg(p.db, org);
+  const orgId = await orgIdOf(p.db, org);
   await getStack(p.db, orgId, name);
   const services = await p.engine.listServices(
     ownerFilter({

@@ -17,6 +17,17 @@ import {
 export type DeploymentRow = typeof deployments.$inferSelect;
 export type StackRow = typeof stacks.$inferSelect;
 
+/** The organization's id, read only; NotFound when there is none of that slug. */
+export async function orgIdOf(db: Db, slug: string): Promise<string> {
+  const [row] = await db
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(eq(organizations.slug, slug));
+  if (!row) throw new NotFound("organization", slug);
+  return row.id;
+}
+
+/** Creates the organization unless it exists (first start); returns its id. */
 export async function ensureOrg(db: Db, slug: string): Promise<string> {
   await db.insert(organizations).values({ slug, name: slug }).onConflictDoNothing();
   const [row] = await db
