@@ -268,44 +268,62 @@ for (const [label, open, available] of backends) {
   });
 }
 
+/**
+ * An embedded database migrated up to (not including) the migration `tag`, holding what `seed`
+ * writes, then opened (and so upgraded) as Berth opens it.
+ */
+async function upgradedFrom(
+  tag: string,
+  seed: (client: PGlite) => Promise<unknown>,
+): Promise<{
+  db: Awaited<ReturnType<typeof openDatabase>>;
+  cleanup: () => Promise<void>;
+}> {
+  const root = mkdtempSync(join(tmpdir(), "berth-upgrade-"));
+  const older = join(root, "drizzle");
+  cpSync(resolve("drizzle"), older, { recursive: true });
+  const journal = JSON.parse(readFileSync(join(older, "meta/_journal.json"), "utf8"));
+  const at = journal.entries.findIndex((e: { tag: string }) => e.tag === tag);
+  expect(at, `migration ${tag}`).toBeGreaterThan(0);
+  journal.entries = journal.entries.slice(0, at);
+  writeFileSync(join(older, "meta/_journal.json"), JSON.stringify(journal));
+  const dir = join(root, "pgdata");
+  const client = await PGlite.create(dir);
+  await migrate(drizzle(client), { migrationsFolder: older });
+  await seed(client);
+  await client.close();
+  const db = await openDatabase({ kind: "pglite", dir });
+  return {
+    db,
+    cleanup: async () => {
+      await db.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
 // An installation upgraded from before injective names: its stacks keep the `<org>-<stack>` namespace
 // their services and volumes were created under, while new stacks get `<org>_<stack>`.
 describe("upgrade of a database made before stack namespaces", () => {
   it("gives existing stacks their legacy namespace, new ones the current scheme", async () => {
-    const root = mkdtempSync(join(tmpdir(), "berth-upgrade-"));
+    const { db, cleanup } = await upgradedFrom("0004_stack_namespaces", (client) =>
+      client.exec(`insert into organizations (slug, name) values ('t', 't'), ('t-x', 't-x');
+        insert into stacks (org_id, name) select id, 'x-alpha' from organizations where slug = 't';`),
+    );
     try {
-      const older = join(root, "drizzle");
-      cpSync(resolve("drizzle"), older, { recursive: true });
-      const journal = JSON.parse(readFileSync(join(older, "meta/_journal.json"), "utf8"));
-      const at = journal.entries.findIndex((e: { tag: string }) => e.tag === "0004_stack_namespaces");
-      journal.entries = journal.entries.slice(0, at);
-      writeFileSync(join(older, "meta/_journal.json"), JSON.stringify(journal));
-      const dir = join(root, "pgdata");
-      const client = await PGlite.create(dir);
-      await migrate(drizzle(client), { migrationsFolder: older });
-      await client.exec(`insert into organizations (slug, name) values ('t', 't'), ('t-x', 't-x');
-        insert into stacks (org_id, name) select id, 'x-alpha' from organizations where slug = 't';`);
-      await client.close();
-
-      const upgraded = await openDatabase({ kind: "pglite", dir });
-      try {
-        const db = upgraded;
-        const t = await ensureOrg(db.db, "t");
-        const tx = await ensureOrg(db.db, "t-x");
-        expect(await stackNamespaceOf(db.db, t, "x-alpha")).toBe("t-x-alpha");
-        await createDeployment(db.db, {
-          id: crypto.randomUUID(),
-          orgId: tx,
-          namespace: stackNamespace("t-x", "alpha"),
-          model: { ...model("alpha"), org: "t-x" },
-          requestedBy: "test",
-        });
-        expect(await stackNamespaceOf(db.db, tx, "alpha")).toBe("t-x_alpha");
-      } finally {
-        await upgraded.close();
-      }
+      const t = await ensureOrg(db.db, "t");
+      const tx = await ensureOrg(db.db, "t-x");
+      expect(await stackNamespaceOf(db.db, t, "x-alpha")).toBe("t-x-alpha");
+      await createDeployment(db.db, {
+        id: crypto.randomUUID(),
+        orgId: tx,
+        namespace: stackNamespace("t-x", "alpha"),
+        model: { ...model("alpha"), org: "t-x" },
+        requestedBy: "test",
+      });
+      expect(await stackNamespaceOf(db.db, tx, "alpha")).toBe("t-x_alpha");
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      await cleanup();
     }
   });
 });
@@ -314,40 +332,24 @@ describe("upgrade of a database made before stack namespaces", () => {
 // in for its input, so it can be rolled back to.
 describe("upgrade of a database made before deployment inputs", () => {
   it("gives existing revisions their spec as their input", async () => {
-    const root = mkdtempSync(join(tmpdir(), "berth-upgrade-"));
-    try {
-      const older = join(root, "drizzle");
-      cpSync(resolve("drizzle"), older, { recursive: true });
-      const journal = JSON.parse(readFileSync(join(older, "meta/_journal.json"), "utf8"));
-      const at = journal.entries.findIndex((e: { tag: string }) => e.tag === "0006_deployment_input");
-      journal.entries = journal.entries.slice(0, at);
-      writeFileSync(join(older, "meta/_journal.json"), JSON.stringify(journal));
-      const dir = join(root, "pgdata");
-      const client = await PGlite.create(dir);
-      await migrate(drizzle(client), { migrationsFolder: older });
-      const spec = JSON.stringify(model("old"));
-      await client.query(
+    const { db, cleanup } = await upgradedFrom("0006_deployment_input", (client) =>
+      client.query(
         `with o as (insert into organizations (slug, name) values ('t', 't') returning id),
               s as (insert into stacks (org_id, name, namespace) select id, 'old', 't_old' from o returning id)
          insert into deployments (stack_id, revision, spec, status, requested_by)
            select id, 1, $1::jsonb, 'succeeded', 'test' from s`,
-        [spec],
-      );
-      await client.close();
-
-      const upgraded = await openDatabase({ kind: "pglite", dir });
-      try {
-        const t = await ensureOrg(upgraded.db, "t");
-        expect(await getRevision(upgraded.db, t, "old", 1)).toMatchObject({
-          input: model("old"),
-          spec: model("old"),
-          rollbackOf: null,
-        });
-      } finally {
-        await upgraded.close();
-      }
+        [JSON.stringify(model("old"))],
+      ),
+    );
+    try {
+      const t = await ensureOrg(db.db, "t");
+      expect(await getRevision(db.db, t, "old", 1)).toMatchObject({
+        input: model("old"),
+        spec: model("old"),
+        rollbackOf: null,
+      });
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      await cleanup();
     }
   });
 });
