@@ -43,6 +43,7 @@ import {
 } from "../store/stacks.js";
 import { admit } from "./admission.js";
 import type { Platform } from "./platform.js";
+import { refuseWhileRestarting } from "./restart.js";
 import { followRollout } from "./rollout.js";
 
 export const DEPLOY_JOB = "deploy";
@@ -61,6 +62,7 @@ export async function requestDeploy(
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await orgIdOf(p.db, opts.model.org);
+  await refuseWhileRestarting(p, orgId, opts.model.name);
   await admit(p, orgId, opts.model, opts.policy);
   const namespace = await namespaceFor(p, orgId, opts.model);
   const deploymentId = randomUUID();

@@ -6,8 +6,9 @@ import type { Metrics } from "../observability/metrics.js";
 import { type DriftItem, planReconcile } from "../plan/reconcile.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, orgIdOf } from "../store/stacks.js";
-import { findOrgNetwork } from "./deploy.js";
+import { DEPLOY_JOB, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
+import { RESTART_JOB } from "./restart.js";
 
 export const RECONCILE_JOB = "reconcile";
 
@@ -69,7 +70,7 @@ export function startDriftWatch(
     const busy = new Set((await unfinishedJobs(p.db)).map((j) => `${j.type}/${j.orgId}`));
     for (const org of new Set(drift.filter((d) => d.kind !== "blocked").map((d) => d.org))) {
       const orgId = await orgIdOf(p.db, org);
-      if (busy.has(`${RECONCILE_JOB}/${orgId}`) || busy.has(`deploy/${orgId}`)) continue;
+      if ([DEPLOY_JOB, RESTART_JOB, RECONCILE_JOB].some((type) => busy.has(`${type}/${orgId}`))) continue;
       await p.jobs.enqueue({
         type: RECONCILE_JOB,
         orgId,

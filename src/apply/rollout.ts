@@ -1,13 +1,20 @@
 // Follows a deployment until Swarm says it converged, failed or was rolled back. Berth reports what
 // really runs, not that an API call returned.
 import { LABEL, ownerFilter } from "../domain/labels.js";
-import type { StackModel } from "../domain/stack.js";
+import type { ServiceModel } from "../domain/stack.js";
 import { assessRollout, lastEndedTask, type RolloutAssessment, type RolloutInput } from "../plan/rollout.js";
 import type { ServiceAction } from "../store/schema.js";
 import type { Platform } from "./platform.js";
 
+/** What a rollout follows: the stack's services by name (a stack model, or the services a restart replaces). */
+export interface RolloutScope {
+  org: string;
+  name: string;
+  services: Pick<ServiceModel, "name" | "replicas">[];
+}
+
 export interface FollowOptions {
-  spec: StackModel;
+  spec: RolloutScope;
   actions: Record<string, ServiceAction>;
   startedAt: Date;
   /** Called with every assessment that differs from the previous one. */

@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { BerthError } from "../domain/errors.js";
 import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
+import { registerDay2Commands } from "./commands/day2.js";
 import { registerHistoryCommands } from "./commands/history.js";
 import { registerJobCommands } from "./commands/jobs.js";
 import { registerOrgCommands } from "./commands/orgs.js";
@@ -31,6 +32,7 @@ const program = new Command()
 registerServerCommands(program);
 registerAppCommands(program);
 registerHistoryCommands(program);
+registerDay2Commands(program);
 registerJobCommands(program);
 registerStackCommands(program);
 registerOrgCommands(program);

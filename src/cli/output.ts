@@ -1,5 +1,6 @@
 // Human and machine output. `--json` prints exactly one JSON document on stdout; human output
 // goes to stdout too, progress and errors to stderr.
+import ora from "ora";
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -14,4 +15,23 @@ export function table(headers: string[], rows: string[][]): string {
       .join("  ")
       .trimEnd();
   return [line(headers), ...rows.map(line)].join("\n");
+}
+
+/**
+ * Progress of a long operation on stderr, for human output only: a spinner on a terminal, else one
+ * line per step.
+ */
+export function progressReporter(human: boolean) {
+  const spinner = human && process.stderr.isTTY ? ora({ stream: process.stderr }).start() : undefined;
+  return {
+    show(line: string): void {
+      if (spinner) spinner.text = line;
+      else if (human) console.error(line);
+    },
+    end(ok: boolean, text: string): void {
+      if (!spinner) return;
+      if (ok) spinner.succeed(text);
+      else spinner.fail(text);
+    },
+  };
 }

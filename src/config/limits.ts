@@ -17,6 +17,9 @@ export const MAX_ENV_VALUE_CHARS = 32 * 1024;
 /** Longest path segment (a name, an id, an email) the API routes. */
 export const MAX_PATH_SEGMENT_CHARS = 512;
 
+/** Most replicas of one service the short form and `berth scale` ask for (the quota bounds the sum). */
+export const MAX_REPLICAS = 100;
+
 /**
  * Refuses a body the CLI is about to send when the API would refuse it for its size:
  * a compose stack grows past its files once env_file values and secret and config files (base64)

@@ -7,7 +7,7 @@ import { nameProblem } from "../domain/names.js";
 import type { ServiceModel, StackModel } from "../domain/stack.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
 import { parseImageRef } from "./image-ref.js";
-import { MAX_ENV_VALUE_CHARS } from "./limits.js";
+import { MAX_ENV_VALUE_CHARS, MAX_REPLICAS } from "./limits.js";
 import { parseInput } from "./validate.js";
 
 const port = () =>
@@ -39,7 +39,7 @@ const serviceFields = {
       message: `must be in the allowed host port range ${DEFAULT_HOST_PORT_RANGE.from}-${DEFAULT_HOST_PORT_RANGE.to}`,
     })
     .optional(),
-  replicas: z.number().int("replicas must be a whole number").min(0).max(100).default(1),
+  replicas: z.number().int("replicas must be a whole number").min(0).max(MAX_REPLICAS).default(1),
   env: z
     .record(
       z.string().regex(ENV_KEY, "environment variable names are letters, digits and '_'"),

@@ -85,6 +85,17 @@ describe("planReconcile", () => {
     expect(actions).toMatchObject([{ type: "update", id: "id-acme_shop_web", version: 3 }]);
   });
 
+  it("leaves a restarted service alone, and keeps its restart when it sets it back", () => {
+    const restarted = (replicas: number) => {
+      const l = live({ replicas });
+      (l.spec as any).TaskTemplate.ForceUpdate = 3;
+      return l;
+    };
+    expect(planReconcile([settled], [restarted(2)], ctx)).toEqual({ drift: [], actions: [] });
+    const { actions } = planReconcile([settled], [restarted(5)], ctx);
+    expect(actions).toMatchObject([{ type: "update", spec: { TaskTemplate: { ForceUpdate: 3 } } }]);
+  });
+
   it("removes a Berth service of this installation that no stack wants", () => {
     const orphan = live({
       name: "acme_gone_web",

@@ -237,6 +237,22 @@ function updateConfig(u: UpdateModel): SwarmUpdateConfig {
   };
 }
 
+/** The live spec's ForceUpdate counter (0 when unset): how often the service was restarted. */
+export function forceUpdateOf(live: unknown): number {
+  const n = (live as { TaskTemplate?: { ForceUpdate?: unknown } } | undefined)?.TaskTemplate?.ForceUpdate;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/**
+ * The planned spec with the live service's ForceUpdate counter, as `docker stack deploy` keeps it:
+ * the counter is part of the task template, so a spec without it after a restart would replace every
+ * task on an update that changes nothing else (a scale), and would read as a change to repair.
+ */
+export function keepForceUpdate(spec: SwarmServiceSpec, live: unknown): SwarmServiceSpec {
+  const n = forceUpdateOf(live);
+  return n === 0 ? spec : { ...spec, TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: n } };
+}
+
 /**
  * Whether the live spec differs from the desired one in anything that changes tasks or routing.
  * Swarm fills defaults into what it stores, so only the fields Berth sets are compared, and the

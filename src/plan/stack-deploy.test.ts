@@ -159,3 +159,29 @@ describe("removedServices", () => {
     expect(removedServices(model, live)).toEqual([live[1]]);
   });
 });
+
+describe("planStackDeploy after a restart (ForceUpdate)", () => {
+  const restarted = (replicas: number) => {
+    const spec = structuredClone(liveSpec("local/httpd:1", 30001)) as any;
+    spec.TaskTemplate.ForceUpdate = 2;
+    spec.Mode.Replicated.Replicas = replicas;
+    return { observed: observed(), spec };
+  };
+
+  it("sees no change: the restart is not undone", () => {
+    const [step] = planStackDeploy(model, seen([["acme_shop_web", restarted(1)]], [30001]), ctx).steps;
+    expect(step!.action).toBe("none");
+  });
+
+  it("keeps the counter on an update, so a scale does not replace the tasks", () => {
+    const scaled = { ...model, services: [{ ...model.services[0]!, replicas: 3 }] };
+    const [step] = planStackDeploy(scaled, seen([["acme_shop_web", restarted(1)]], [30001]), ctx).steps;
+    expect(step).toMatchObject({ action: "update", replacesTasks: false });
+    expect(step!.spec.TaskTemplate.ForceUpdate).toBe(2);
+  });
+
+  it("creates a new service without a counter", () => {
+    const [step] = planStackDeploy(model, seen([], []), ctx).steps;
+    expect(step!.spec.TaskTemplate).not.toHaveProperty("ForceUpdate");
+  });
+});

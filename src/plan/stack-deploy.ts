@@ -6,7 +6,7 @@ import { scopedName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { type PortRange, pickHostPort } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
-import { planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
+import { keepForceUpdate, planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
 import { planStackObjects, type StackObjects } from "./stack-objects.js";
 import type { SwarmServiceSpec } from "./swarm-types.js";
 
@@ -111,7 +111,7 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
       used.add(picked);
       return picked;
     });
-    const spec = planServiceSpec(service, {
+    const planned = planServiceSpec(service, {
       org: model.org,
       stack: model.name,
       namespace: ctx.namespace,
@@ -124,7 +124,9 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
       configNames: objects.configNames,
       volumes: objects.volumes,
     });
-    if (!live) return { action: "create", service: service.name, spec, hostPorts };
+    if (!live) return { action: "create", service: service.name, spec: planned, hostPorts };
+    // A restart (ForceUpdate) is not a change to undo, nor a reason to replace tasks again.
+    const spec = keepForceUpdate(planned, live.spec);
     const { id, version } = live.observed;
     if (specNeedsUpdate(spec, live.spec)) {
       const replacesTasks = updateReplacesTasks(spec, live.spec);

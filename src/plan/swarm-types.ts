@@ -96,6 +96,8 @@ export interface SwarmServiceSpec {
     };
     LogDriver?: { Name?: string; Options?: Record<string, string> };
     Networks: { Target: string; Aliases?: string[] }[];
+    /** A counter whose change replaces every task (a restart); planned specs carry the live one. */
+    ForceUpdate?: number;
   };
   Mode: { Replicated: { Replicas: number } } | { Global: Record<string, never> };
   UpdateConfig: SwarmUpdateConfig;

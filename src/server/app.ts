@@ -13,6 +13,7 @@ import { clientError, errorHandler, notFound } from "./http-errors.js";
 import { jsonBodyParser } from "./json-body.js";
 import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
+import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { driftRoutes } from "./routes/drift.js";
 import { historyRoutes } from "./routes/history.js";
@@ -116,6 +117,7 @@ export function buildApp(deps: AppDeps) {
       deploymentRoutes(routes, p);
       stackRoutes(routes, p);
       historyRoutes(routes, p);
+      day2Routes(routes, p);
       jobRoutes(routes, p);
       driftRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);

@@ -82,6 +82,39 @@ export const job = z.object({
   finishedAt: iso,
 });
 
+/** A stack's newest revision, the job rolling something out now (if any), and what runs per service. */
+export const stackStatus = z.object({
+  stack: z.string(),
+  deployment,
+  /** The live revision: the newest that succeeded (null when none has). */
+  live: z.number().int().nullable(),
+  /** The deploy or restart job working on the stack now, with its latest log line; null when none is. */
+  job: job.extend({ message: z.string().nullable() }).nullable(),
+  services: z.array(
+    z.object({
+      name: z.string(),
+      image: z.string(),
+      desired: z.number().int(),
+      running: z.number().int(),
+    }),
+  ),
+});
+
+export const scaled = z.object({
+  deployment,
+  jobId: uuid,
+  /** The service whose replica count changed. */
+  service: z.string(),
+  /** The revision whose input was scaled: the live one. */
+  base: z.number().int(),
+});
+
+export const restarted = z.object({
+  jobId: uuid,
+  /** The services the restart job replaces the tasks of. */
+  services: z.array(z.string()),
+});
+
 export const jobLog = z.object({ id: z.number(), at: iso, level: z.string(), message: z.string() });
 
 const task = z.object({

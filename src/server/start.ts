@@ -6,6 +6,7 @@ import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
 import { RECONCILE_JOB, runReconcile, startDriftWatch } from "../apply/reconcile.js";
+import { RESTART_JOB, runRestart } from "../apply/restart.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
@@ -87,6 +88,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       retryLimit: 5,
     });
     jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });
+    jobs.register(RESTART_JOB, (ctx) => runRestart(platform, ctx), {
+      concurrency: 4,
+      perOrg: 2,
+      retryLimit: 5,
+    });
     const orphaned = await failOrphanedDeployments(database.db);
     if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");
     await observer.start();

@@ -131,3 +131,33 @@ export async function unfinishedJobs(db: Db): Promise<JobRow[]> {
     .where(inArray(jobs.status, ["queued", "running"]))
     .orderBy(asc(jobs.createdAt));
 }
+
+/** The organization's jobs of these types working on `target` (a stack) that have not ended, newest first. */
+export async function activeJobsFor(
+  db: Db,
+  o: { orgId: string; target: string; types: string[] },
+): Promise<JobRow[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.orgId, o.orgId),
+        eq(jobs.target, o.target),
+        inArray(jobs.type, o.types),
+        inArray(jobs.status, ["queued", "running"]),
+      ),
+    )
+    .orderBy(desc(jobs.createdAt));
+}
+
+/** A job's newest log line: what it is doing now. */
+export async function lastJobLog(db: Db, jobId: string): Promise<JobLogRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(jobLogs)
+    .where(eq(jobLogs.jobId, jobId))
+    .orderBy(desc(jobLogs.id))
+    .limit(1);
+  return row;
+}

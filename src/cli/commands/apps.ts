@@ -1,6 +1,5 @@
 // `berth deploy`, `berth ps`, `berth rm`: the short form of a stack, through the API.
 import type { Command } from "commander";
-import ora from "ora";
 import type { z } from "zod";
 import type { StackView } from "../../apply/stacks.js";
 import { parseShortForm } from "../../config/short-form.js";
@@ -9,7 +8,7 @@ import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
-import { printJson, table } from "../output.js";
+import { printJson, progressReporter, table } from "../output.js";
 
 /** A deployment as the API answers it. */
 export type DeploymentView = z.infer<typeof R.deployment>;
@@ -125,11 +124,7 @@ export function failUnlessSucceeded(d: DeploymentView): void {
 
 /** Polls the deployment until it ends, showing its job's log lines as progress. */
 export async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Promise<DeploymentView> {
-  const spinner = human && process.stderr.isTTY ? ora({ stream: process.stderr }).start() : undefined;
-  const show = (line: string) => {
-    if (spinner) spinner.text = line;
-    else if (human) console.error(line);
-  };
+  const { show, end } = progressReporter(human);
   let after = 0;
   let current = d;
   show(`${d.stack} revision ${d.revision}: queued`);
@@ -150,11 +145,10 @@ export async function waitFor(client: ApiClient, d: DeploymentView, human: boole
       await client.request<{ deployment: DeploymentView }>("GET", `/api/v1/deployments/${current.id}`)
     ).deployment;
   }
-  if (spinner) {
-    const text = `${current.stack} revision ${current.revision}: ${current.reason ?? current.status}`;
-    if (current.status === "succeeded") spinner.succeed(text);
-    else spinner.fail(text);
-  }
+  end(
+    current.status === "succeeded",
+    `${current.stack} revision ${current.revision}: ${current.reason ?? current.status}`,
+  );
   return current;
 }
 

@@ -1,9 +1,11 @@
 // `berth jobs`, `berth job`, `berth cancel`, `berth drift`: the durable work Berth does.
 import type { Command } from "commander";
+import type { z } from "zod";
+import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
-import { printJson, table } from "../output.js";
+import { printJson, progressReporter, table } from "../output.js";
 
 interface JobView {
   id: string;
@@ -152,4 +154,30 @@ function getJob(client: ApiClient, id: string, after: number) {
     "GET",
     `/api/v1/jobs/${encodeURIComponent(id)}?after=${after}`,
   );
+}
+
+/** Polls a job until it ends, showing its log lines as progress; returns it as it ended. */
+export async function waitForJob(
+  client: ApiClient,
+  id: string,
+  o: { human: boolean; label: string },
+): Promise<z.infer<typeof R.job>> {
+  const { show, end } = progressReporter(o.human);
+  show(`${o.label}: queued`);
+  let after = 0;
+  for (;;) {
+    const res = await client.request<{ job: z.infer<typeof R.job>; logs: z.infer<typeof R.jobLog>[] }>(
+      "GET",
+      `/api/v1/jobs/${encodeURIComponent(id)}?after=${after}`,
+    );
+    for (const l of res.logs) {
+      show(`${o.label}: ${l.message}`);
+      after = l.id;
+    }
+    if (TERMINAL.has(res.job.status)) {
+      end(res.job.status === "succeeded", `${o.label}: ${res.job.error ?? res.job.status}`);
+      return res.job;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
