@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { BerthError } from "../domain/errors.js";
 import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
+import { registerDomainCommands } from "./commands/domains.js";
 import { registerHistoryCommands } from "./commands/history.js";
 import { registerJobCommands } from "./commands/jobs.js";
 import { registerOrgCommands } from "./commands/orgs.js";
@@ -34,6 +35,7 @@ registerHistoryCommands(program);
 registerJobCommands(program);
 registerStackCommands(program);
 registerOrgCommands(program);
+registerDomainCommands(program);
 
 try {
   await program.parseAsync(process.argv);

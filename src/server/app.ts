@@ -14,6 +14,7 @@ import { jsonBodyParser } from "./json-body.js";
 import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
 import { deploymentRoutes } from "./routes/deployments.js";
+import { domainRoutes } from "./routes/domains.js";
 import { driftRoutes } from "./routes/drift.js";
 import { historyRoutes } from "./routes/history.js";
 import { identityRoutes } from "./routes/identity.js";
@@ -118,6 +119,7 @@ export function buildApp(deps: AppDeps) {
       historyRoutes(routes, p);
       jobRoutes(routes, p);
       driftRoutes(routes, p);
+      domainRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
       const docs = docsPage(routes.all);
