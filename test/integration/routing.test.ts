@@ -4,7 +4,7 @@
 // every route after it is killed or emptied, internal TLS verifies against Caddy's root, and a
 // tenant's task cannot reach Caddy's admin API.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
@@ -95,6 +95,7 @@ beforeAll(async () => {
     BERTH_HTTPS_PORT: String(httpsPort),
     BERTH_PROXY_IMAGE: "local/caddy:2",
     BERTH_PROXY_SYNC_INTERVAL: "1",
+    BERTH_DRIFT_INTERVAL: "2",
   });
   for (const org of [A, B]) {
     expect((await b.api("POST", "/api/v1/orgs", { slug: org })).status).toBe(201);
@@ -280,4 +281,10 @@ describe("routing", () => {
     );
     await until("every route after the restart", async () => (await serving()) || undefined, 60_000);
   }, 150_000);
+
+  it("the reconciler sees the proxy as deployed: no drift, never an orphan", async () => {
+    const log = readFileSync(join(b.dataDir, "berth.log"), "utf8");
+    const drift = log.split("\n").filter((l) => l.includes("drift between") && l.includes("berth-system"));
+    expect(drift.slice(0, 2)).toEqual([]);
+  });
 });
