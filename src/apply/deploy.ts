@@ -41,7 +41,7 @@ import {
   stackNamespaceOf,
   updateDeployment,
 } from "../store/stacks.js";
-import { admit } from "./admission.js";
+import { admit, admitPolicy } from "./admission.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
 import { followRollout } from "./rollout.js";
@@ -58,12 +58,18 @@ export async function requestDeploy(
     correlationId: string;
     /** The revision whose input this deployment replays (a rollback). */
     rollbackOf?: number;
+    /**
+     * `system`: one of Berth's own stacks (apply/system.ts), built by Berth's code: it passes the
+     * workload policy with the relaxations given, and no tenant's quota or external-object checks.
+     */
+    admission?: "tenant" | "system";
   },
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await orgIdOf(p.db, opts.model.org);
   await refuseWhileRestarting(p, orgId, opts.model.name);
-  await admit(p, orgId, opts.model, opts.policy);
+  if (opts.admission === "system") admitPolicy(p, opts.model, opts.policy);
+  else await admit(p, orgId, opts.model, opts.policy);
   const namespace = await namespaceFor(p, orgId, opts.model);
   const deploymentId = randomUUID();
   const jobId = randomUUID();

@@ -2,6 +2,7 @@
 // Built once at start and passed in; no module-level singletons.
 import type { Logger } from "pino";
 import type { ClusterInfo, Engine } from "../engine/engine.js";
+import type { ProxyAdmin } from "../engine/proxy-admin.js";
 import type { JobQueue } from "../jobs/queue.js";
 import type { PortRange } from "../plan/host-ports.js";
 import type { Sealer } from "../security/sealer.js";
@@ -24,4 +25,19 @@ export interface Platform {
   rolloutTimeoutMs: number;
   /** Finished revisions kept per stack; older ones are deleted as new ones are recorded (never the live one). */
   revisionHistory: number;
+  /** The routing proxy (a system stack) and the way to its admin API. */
+  proxy: ProxySettings;
+  proxyAdmin: ProxyAdmin;
+}
+
+export interface ProxySettings {
+  image: string;
+  httpPort: number;
+  httpsPort: number;
+  /** Host directory (in the data dir) bind-mounted into the proxy: Caddy's admin socket is there. */
+  socketDir: string;
+  /** ACME settings for `acme` routes (default: Let's Encrypt). */
+  acme: { email?: string; directory?: string; trustedRootFile?: string };
+  /** How often Berth checks that the proxy runs the routing table (and re-pushes it when not). */
+  syncIntervalMs: number;
 }

@@ -25,10 +25,20 @@ export async function reconcileOnce(
     const net = await findOrgNetwork(p, org);
     if (net) orgNetworks.set(org, net.id);
   }
+  // The Engine stores network ids: external networks (the proxy's tenant networks, a compose file's
+  // `external: true`) are compared by id, or every check would find them changed.
+  const networkIds = new Map<string, string>();
+  for (const d of desired) {
+    for (const n of Object.values(d.settled?.model.networks ?? {})) {
+      if (!n.external || networkIds.has(n.external)) continue;
+      const id = await p.engine.findNetwork(n.external);
+      if (id) networkIds.set(n.external, id);
+    }
+  }
   const { drift, actions } = planReconcile(desired, live, {
     instance: p.instanceId,
     orgNetworks,
-    networkIds: new Map(),
+    networkIds,
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
     usedHostPorts: await p.engine.usedHostPorts(),

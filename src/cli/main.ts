@@ -4,6 +4,7 @@ import { BerthError } from "../domain/errors.js";
 import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerDay2Commands } from "./commands/day2.js";
+import { registerDomainCommands } from "./commands/domains.js";
 import { registerHistoryCommands } from "./commands/history.js";
 import { registerJobCommands } from "./commands/jobs.js";
 import { registerOrgCommands } from "./commands/orgs.js";
@@ -36,6 +37,7 @@ registerDay2Commands(program);
 registerJobCommands(program);
 registerStackCommands(program);
 registerOrgCommands(program);
+registerDomainCommands(program);
 
 try {
   await program.parseAsync(process.argv);

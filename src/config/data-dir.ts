@@ -14,6 +14,11 @@ export const dataDirPaths = (dataDir: string) => ({
   lock: join(dataDir, "berth.pid"),
   /** Output of a detached control plane. */
   log: join(dataDir, "berth.log"),
+  /**
+   * Bind-mounted into the routing proxy's container (mode 0700): Caddy's admin API listens on a unix
+   * socket here, reachable by Berth (and root) on this host only.
+   */
+  proxySocketDir: join(dataDir, "proxy"),
 });
 
 export interface ServerInfo {

@@ -27,7 +27,22 @@ export interface ServerConfig {
   logLevel: string;
   /** Reverse proxies (addresses, CIDRs, or loopback/linklocal/uniquelocal) whose X-Forwarded-* are believed. */
   trustedProxies: string[];
+  /** Host ports of the routing proxy (host mode) and its image. */
+  httpPort: number;
+  httpsPort: number;
+  proxyImage: string;
+  /** How often the proxy's running config is compared with the routing table. */
+  proxySyncIntervalMs: number;
+  acmeEmail?: string;
+  /** ACME directory URL for `acme` routes (default: Let's Encrypt). */
+  acmeDirectory?: string;
 }
+
+const hostPort = z.coerce
+  .number({ error: "must be a number" })
+  .int()
+  .min(1, "must be between 1 and 65535")
+  .max(65535, "must be between 1 and 65535");
 
 const schema = z.object({
   dataDir: z.string().min(1),
@@ -52,6 +67,12 @@ const schema = z.object({
     .min(1, "must be a whole number from 1"),
   autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  httpPort: hostPort,
+  httpsPort: hostPort,
+  proxyImage: z.string().min(1).max(300),
+  proxySyncIntervalMs: z.coerce.number().int().min(500, "must be at least 0.5 seconds").max(3_600_000),
+  acmeEmail: z.email("must be an email address").optional(),
+  acmeDirectory: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
   trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
     const bad = list.find((a) => !isProxyAddress(a));
     if (bad !== undefined) {
@@ -81,7 +102,13 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Flags win over environment variables, which win over defaults. */
 export function loadServerConfig(
-  flags: { dataDir?: string; port?: string | number; host?: string },
+  flags: {
+    dataDir?: string;
+    port?: string | number;
+    host?: string;
+    httpPort?: string | number;
+    httpsPort?: string | number;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): ServerConfig {
   const raw = {
@@ -97,6 +124,12 @@ export function loadServerConfig(
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
     revisionHistory: env.BERTH_REVISION_HISTORY || 50,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
+    httpPort: flags.httpPort ?? env.BERTH_HTTP_PORT ?? 80,
+    httpsPort: flags.httpsPort ?? env.BERTH_HTTPS_PORT ?? 443,
+    proxyImage: env.BERTH_PROXY_IMAGE || "caddy:2",
+    proxySyncIntervalMs: Number(env.BERTH_PROXY_SYNC_INTERVAL ?? 5) * 1000,
+    acmeEmail: env.BERTH_ACME_EMAIL || undefined,
+    acmeDirectory: env.BERTH_ACME_DIRECTORY || undefined,
     trustedProxies: (env.BERTH_TRUSTED_PROXY ?? "")
       .split(",")
       .map((a) => a.trim())
@@ -128,6 +161,12 @@ const SOURCES = {
   revisionHistory: "BERTH_REVISION_HISTORY",
   logLevel: "BERTH_LOG_LEVEL",
   trustedProxies: "BERTH_TRUSTED_PROXY",
+  httpPort: "--http-port (BERTH_HTTP_PORT)",
+  httpsPort: "--https-port (BERTH_HTTPS_PORT)",
+  proxyImage: "BERTH_PROXY_IMAGE",
+  proxySyncIntervalMs: "BERTH_PROXY_SYNC_INTERVAL",
+  acmeEmail: "BERTH_ACME_EMAIL",
+  acmeDirectory: "BERTH_ACME_DIRECTORY",
 } as const;
 
 export const hostPortRange = DEFAULT_HOST_PORT_RANGE;

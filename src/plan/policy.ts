@@ -14,6 +14,8 @@ export interface PolicyRelaxations {
   placementLabels?: string[];
   bindMounts?: boolean;
   hostPortsAnywhere?: boolean;
+  /** Placement on a given node (`node.id==...`): system stacks only (their admin socket is on Berth's node). */
+  nodeIds?: boolean;
 }
 
 export interface Violation {
@@ -51,6 +53,7 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
       const label = /^node\.labels\.(.+)$/.exec(attr)?.[1];
       const allowed =
         OPEN_ATTRIBUTES.includes(attr) ||
+        (attr === "node.id" && relax.nodeIds === true) ||
         (label !== undefined && (relax.placementLabels ?? []).includes(label));
       if (!allowed) {
         out.push({

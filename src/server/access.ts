@@ -18,6 +18,7 @@ import {
   type TokenCreator,
   tokenGrant,
 } from "../domain/roles.js";
+import { isReservedOrg } from "../domain/system.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import { tokenHash } from "../security/passwords.js";
 import { listOrgs, markTokenUsed, orgBySlug, roleIn, tokenByHash, userBySession } from "../store/identity.js";
@@ -122,7 +123,9 @@ export async function callerOrgs(
   c: Caller,
 ): Promise<{ slug: string; name?: string; role: Role }[]> {
   if (c.token) return [{ slug: c.token.orgSlug, role: c.token.role }];
-  const rows = await listOrgs(p.db, c.platformAdmin ? undefined : c.userId);
+  const rows = (await listOrgs(p.db, c.platformAdmin ? undefined : c.userId)).filter(
+    (o) => !isReservedOrg(o.slug),
+  );
   return rows.map((o) => ({ slug: o.slug, name: o.name, role: o.role ?? "owner" }));
 }
 
@@ -141,7 +144,8 @@ export async function authorize(p: Platform, req: FastifyRequest, access: Access
     if (!(req.params as { org?: string } | undefined)?.org) return;
   }
   const slug = requestedOrg(req);
-  if (nameProblem("org", slug) || (caller.token && caller.token.orgSlug !== slug)) {
+  // The system namespace is nobody's organization: not even a platform admin acts in it here.
+  if (nameProblem("org", slug) || isReservedOrg(slug) || (caller.token && caller.token.orgSlug !== slug)) {
     throw new NotFound("organization", slug.slice(0, 64));
   }
   const org = await orgBySlug(p.db, slug);

@@ -15,6 +15,7 @@ import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
 import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
+import { domainRoutes } from "./routes/domains.js";
 import { driftRoutes } from "./routes/drift.js";
 import { historyRoutes } from "./routes/history.js";
 import { identityRoutes } from "./routes/identity.js";
@@ -120,6 +121,7 @@ export function buildApp(deps: AppDeps) {
       day2Routes(routes, p);
       jobRoutes(routes, p);
       driftRoutes(routes, p);
+      domainRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
       const docs = docsPage(routes.all);

@@ -246,3 +246,15 @@ export const audit = z.object({
   ),
   nextCursor: z.number().nullable(),
 });
+
+export const domain = z.object({
+  host: z.string(),
+  /** Path prefix; "" for the whole host. */
+  path: z.string(),
+  stack: z.string(),
+  service: z.string(),
+  port: z.number().int(),
+  tls: z.string(),
+  httpsRedirect: z.boolean(),
+  createdAt: iso,
+});

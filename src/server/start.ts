@@ -1,15 +1,18 @@
 // Boots the control plane: lock the data directory, open the database, reach Docker and the swarm,
 // resume unfinished work, then serve the API. Each failure is one line that says what to do.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import pino from "pino";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
+import { PROXY_SYNC_JOB, runProxySync, startProxyWatch } from "../apply/proxy.js";
 import { RECONCILE_JOB, runReconcile, startDriftWatch } from "../apply/reconcile.js";
 import { RESTART_JOB, runRestart } from "../apply/restart.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
+import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createJobQueue } from "../jobs/queue.js";
 import { createMetrics } from "../observability/metrics.js";
@@ -79,6 +82,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       revisionHistory: config.revisionHistory,
       sealer: createSealer(loadMasterKey(config.dataDir)),
       refreshServices: async () => {},
+      proxy: {
+        image: config.proxyImage,
+        httpPort: config.httpPort,
+        httpsPort: config.httpsPort,
+        socketDir: paths.proxySocketDir,
+        acme: {
+          ...(config.acmeEmail ? { email: config.acmeEmail } : {}),
+          ...(config.acmeDirectory ? { directory: config.acmeDirectory } : {}),
+        },
+        syncIntervalMs: config.proxySyncIntervalMs,
+      },
+      proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock")),
     };
     const observer = createObserver(platform, { metrics, eventDelayMs: config.observerEventDelayMs });
     platform.refreshServices = observer.refresh;
@@ -87,6 +102,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       perOrg: 2,
       retryLimit: 5,
     });
+    jobs.register(PROXY_SYNC_JOB, (ctx) => runProxySync(platform, ctx), { concurrency: 1, retryLimit: 2 });
     jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });
     jobs.register(RESTART_JOB, (ctx) => runRestart(platform, ctx), {
       concurrency: 4,
@@ -105,6 +121,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       metrics,
     });
     cleanup.push(() => drift.stop());
+    mkdirSync(paths.proxySocketDir, { recursive: true, mode: 0o700 });
+    const proxyWatch = startProxyWatch(platform);
+    cleanup.push(() => proxyWatch.stop());
 
     await bootstrapIdentity(database.db, config.dataDir);
     const token = ensureAdminToken(config.dataDir);

@@ -287,18 +287,31 @@ export const jobLogs = pgTable(
 
 export const TLS_MODES = ["acme", "internal", "off"] as const;
 
-export const domains = pgTable("domains", {
-  id: id(),
-  orgId: orgRef(),
-  stackId: uuid("stack_id")
-    .notNull()
-    .references(() => stacks.id, { onDelete: "cascade" }),
-  hostname: text("hostname").notNull().unique(),
-  service: text("service").notNull(),
-  port: integer("port").notNull(),
-  tls: text("tls", { enum: TLS_MODES }).notNull().default("acme"),
-  createdAt: createdAt(),
-});
+/**
+ * Routes: a host (and optional path prefix) served by one service port of a stack. A host belongs to
+ * one organization at a time (checked under a lock in store/domains.ts); one organization may route
+ * several path prefixes of it.
+ */
+export const domains = pgTable(
+  "domains",
+  {
+    id: id(),
+    orgId: orgRef(),
+    stackId: uuid("stack_id")
+      .notNull()
+      .references(() => stacks.id, { onDelete: "cascade" }),
+    /** Lowercase ASCII (punycode), `*.` for a wildcard (config/hostname.ts). */
+    hostname: text("hostname").notNull(),
+    /** Path prefix without a trailing slash; "" for the whole host. */
+    pathPrefix: text("path_prefix").notNull().default(""),
+    service: text("service").notNull(),
+    port: integer("port").notNull(),
+    tls: text("tls", { enum: TLS_MODES }).notNull().default("acme"),
+    httpsRedirect: boolean("https_redirect").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [unique("domains_host_path").on(t.hostname, t.pathPrefix), index("domains_org").on(t.orgId)],
+);
 
 export const certificates = pgTable("certificates", {
   id: id(),

@@ -16,18 +16,39 @@ export function registerServerCommands(program: Command): void {
     .description("start the control plane (API, embedded database, swarm) on this host")
     .option("--port <port>", "API port (env BERTH_PORT, default 4780)")
     .option("--host <address>", "address to listen on (env BERTH_HOST, default 127.0.0.1)")
+    .option("--http-port <port>", "host port of the routing proxy for HTTP (env BERTH_HTTP_PORT, default 80)")
+    .option(
+      "--https-port <port>",
+      "host port of the routing proxy for HTTPS (env BERTH_HTTPS_PORT, default 443)",
+    )
     .option("-d, --detach", "run in the background; output goes to <data-dir>/berth.log")
     .option("--json", "print the result as JSON")
     .action(
-      async (opts: { port?: string; host?: string; detach?: boolean; json?: boolean }, cmd: Command) => {
+      async (
+        opts: {
+          port?: string;
+          host?: string;
+          httpPort?: string;
+          httpsPort?: string;
+          detach?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
         const { dataDir } = globalOptions(cmd);
         const config = loadServerConfig({
           dataDir,
           ...(opts.port ? { port: opts.port } : {}),
           ...(opts.host ? { host: opts.host } : {}),
+          ...(opts.httpPort ? { httpPort: opts.httpPort } : {}),
+          ...(opts.httpsPort ? { httpsPort: opts.httpsPort } : {}),
         });
         if (opts.detach) {
-          const args = ["up", "--port", String(config.port), "--host", config.host];
+          const args = [
+            "up",
+            ...["--port", String(config.port), "--host", config.host],
+            ...["--http-port", String(config.httpPort), "--https-port", String(config.httpsPort)],
+          ];
           const info = await startDetached(config.dataDir, args);
           const admin = takeInitialAdmin(config.dataDir);
           if (opts.json) printJson({ ...info, ...(admin ? { initialAdmin: admin } : {}) });

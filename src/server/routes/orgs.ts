@@ -9,6 +9,7 @@ import type { Platform } from "../../apply/platform.js";
 import { ConfigError, NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
 import { ROLES } from "../../domain/roles.js";
+import { isReservedOrg } from "../../domain/system.js";
 import {
   createOrg,
   getQuota,
@@ -109,6 +110,9 @@ export function orgRoutes(r: Routes, p: Platform): void {
       status: 201,
     },
     async ({ body }) => {
+      if (isReservedOrg(body.slug)) {
+        throw new ConfigError("slug", `'${body.slug}' is reserved for Berth's own stacks ('berth-...')`);
+      }
       const owner = body.owner ? await userByEmail(p.db, body.owner) : undefined;
       if (body.owner && !owner)
         throw new ConfigError("owner", `no user '${body.owner}'; create it first (POST /users)`);

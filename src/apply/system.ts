@@ -1,0 +1,58 @@
+// System stacks: Berth's own infrastructure, deployed by the same machinery as tenant stacks
+// (requestDeploy / runDeploy) into the reserved system organization. Only platform admins see them
+// (`berth system ps`); the reconciler repairs them like any stack (they are recorded, so never orphans).
+import type { StackModel } from "../domain/stack.js";
+import { SYSTEM_ORG } from "../domain/system.js";
+import { canonicalJson } from "../plan/caddy-config.js";
+import type { PolicyRelaxations } from "../plan/policy.js";
+import { ensureOrg, getDeploymentById, listStacks } from "../store/stacks.js";
+import { requestDeploy, sealFiles } from "./deploy.js";
+import type { Platform } from "./platform.js";
+import { type StackView, viewStacks } from "./stacks.js";
+
+/**
+ * Deploys `model` (a system stack) unless its latest revision already asks for exactly this and did
+ * not fail; returns the deployment to wait for, if any.
+ */
+export async function ensureSystemStack(
+  p: Platform,
+  o: { model: StackModel; policy: PolicyRelaxations; requestedBy: string; correlationId: string },
+): Promise<{ deploymentId: string; revision: number } | undefined> {
+  const orgId = await ensureOrg(p.db, SYSTEM_ORG);
+  const [latest] = await listStacks(p.db, orgId, o.model.name);
+  const wanted = canonicalJson(sealFiles(p.sealer, o.model));
+  if (latest && canonicalJson(latest.latest.input) === wanted) {
+    if (latest.latest.status === "succeeded") return undefined;
+    if (latest.latest.status === "pending" || latest.latest.status === "running") {
+      return { deploymentId: latest.latest.id, revision: latest.latest.revision };
+    }
+  }
+  const { deployment } = await requestDeploy(p, { ...o, admission: "system" });
+  return { deploymentId: deployment.id, revision: deployment.revision };
+}
+
+/** Waits until the deployment has finished; throws with its reason unless it succeeded. */
+export async function awaitDeployment(p: Platform, id: string, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + p.rolloutTimeoutMs + 60_000;
+  for (;;) {
+    const d = await getDeploymentById(p.db, id);
+    if (d?.status === "succeeded") return;
+    if (!d || d.status === "failed" || d.status === "rolled_back") {
+      throw new Error(`system stack ${d?.revision ?? ""}: ${d?.status ?? "missing"}: ${d?.reason ?? ""}`);
+    }
+    if (Date.now() > deadline || signal.aborted) throw new Error("the system stack did not converge in time");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The system stacks with their services and tasks, for platform admins. */
+export async function systemStacks(p: Platform): Promise<StackView[]> {
+  await ensureOrg(p.db, SYSTEM_ORG);
+  return viewStacks(p, SYSTEM_ORG);
+}
+
+/** Whether a system stack by this name has ever been deployed. */
+export async function systemStackExists(p: Platform, name: string): Promise<boolean> {
+  const orgId = await ensureOrg(p.db, SYSTEM_ORG);
+  return (await listStacks(p.db, orgId, name)).length > 0;
+}

@@ -1,0 +1,154 @@
+// `berth domain add|ls|rm`: routes from a host name to a service port, served by the proxy; and
+// `berth system ps`: Berth's own system stacks (platform admins).
+import type { Command } from "commander";
+import type { z } from "zod";
+import type * as R from "../../server/responses.js";
+import { type ApiClient, CliError } from "../client.js";
+import { EXIT } from "../exit-codes.js";
+import { clientFor } from "../globals.js";
+import { printJson, table } from "../output.js";
+
+type DomainView = z.infer<typeof R.domain>;
+type StackView = z.infer<typeof R.stack>;
+type JobView = z.infer<typeof R.job>;
+
+const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Waits for the proxy sync; exit 1 with its error when it failed. */
+async function waitForSync(client: ApiClient, jobId: string): Promise<JobView> {
+  for (;;) {
+    const { job } = await client.request<{ job: JobView }>(
+      "GET",
+      `/api/v1/jobs/${encodeURIComponent(jobId)}`,
+    );
+    if (TERMINAL.has(job.status)) {
+      if (job.status !== "succeeded") {
+        throw new CliError(`the proxy did not take the change: ${job.error ?? job.status}`, EXIT.failed);
+      }
+      return job;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export function registerDomainCommands(program: Command): void {
+  const domain = program.command("domain").description("route host names to services through the proxy");
+
+  domain
+    .command("add")
+    .description("route a host (and optional path prefix) to a service port; waits until the proxy serves it")
+    .argument("<host>", "host name, e.g. app.example.com or *.customers.example.com")
+    .requiredOption("--stack <stack>", "stack name")
+    .requiredOption("--service <service>", "service of the stack")
+    .requiredOption("--port <port>", "container port of the service")
+    .option("--path <prefix>", "path prefix, e.g. /api (default: the whole host)")
+    .option("--tls <mode>", "acme (public certificate), internal (Berth's own CA) or off", "acme")
+    .option("--https-redirect", "redirect HTTP to HTTPS")
+    .option("--no-wait", "return once the route is recorded")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        host: string,
+        opts: {
+          stack: string;
+          service: string;
+          port: string;
+          path?: string;
+          tls: string;
+          httpsRedirect?: boolean;
+          wait: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const client = clientFor(cmd);
+        const port = /^\d+$/.test(opts.port) ? Number(opts.port) : opts.port;
+        const res = await client.request<{ domain: DomainView; jobId: string }>("POST", "/api/v1/domains", {
+          host,
+          stack: opts.stack,
+          service: opts.service,
+          port,
+          tls: opts.tls,
+          httpsRedirect: opts.httpsRedirect === true,
+          ...(opts.path === undefined ? {} : { path: opts.path }),
+        });
+        if (opts.wait) await waitForSync(client, res.jobId);
+        if (opts.json) return printJson(res);
+        const d = res.domain;
+        const scheme = d.tls === "off" ? "http" : "https";
+        console.log(
+          `${scheme}://${d.host}${d.path || "/"} -> ${d.stack}/${d.service}:${d.port} (tls ${d.tls})`,
+        );
+      },
+    );
+
+  domain
+    .command("ls")
+    .description("list the organization's routes")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const res = await clientFor(cmd).request<{ domains: DomainView[] }>("GET", "/api/v1/domains");
+      if (opts.json) return printJson(res);
+      if (!res.domains.length) return console.log("no domains; add one with 'berth domain add'");
+      console.log(
+        table(
+          ["HOST", "PATH", "STACK", "SERVICE", "PORT", "TLS", "REDIRECT"],
+          res.domains.map((d) => [
+            d.host,
+            d.path || "/",
+            d.stack,
+            d.service,
+            String(d.port),
+            d.tls,
+            d.httpsRedirect ? "https" : "",
+          ]),
+        ),
+      );
+    });
+
+  domain
+    .command("rm")
+    .description(
+      "remove the routes of a host (or of one path prefix); waits until the proxy stops serving them",
+    )
+    .argument("<host>", "host name")
+    .option("--path <prefix>", "only this path prefix")
+    .option("--no-wait", "return once the route is removed from Berth's table")
+    .option("--json", "print the result as JSON")
+    .action(async (host: string, opts: { path?: string; wait: boolean; json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const q = opts.path === undefined ? "" : `?path=${encodeURIComponent(opts.path)}`;
+      const res = await client.request<{ removed: number; jobId: string }>(
+        "DELETE",
+        `/api/v1/domains/${encodeURIComponent(host)}${q}`,
+      );
+      if (opts.wait) await waitForSync(client, res.jobId);
+      if (opts.json) return printJson(res);
+      console.log(`removed ${res.removed} route${res.removed === 1 ? "" : "s"} of ${host}`);
+    });
+
+  const system = program.command("system").description("Berth's own infrastructure (platform admins)");
+  system
+    .command("ps")
+    .description("list the system stacks (the routing proxy), their services and task states")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const res = await clientFor(cmd).request<{ stacks: StackView[] }>("GET", "/api/v1/system/stacks");
+      if (opts.json) return printJson(res);
+      if (!res.stacks.length)
+        return console.log("no system stacks yet (the proxy starts with the first domain)");
+      const rows = res.stacks.flatMap((s) =>
+        s.services.map((svc) => [
+          s.name,
+          svc.name,
+          String(s.revision),
+          s.status,
+          `${svc.running}/${svc.replicas}`,
+          svc.image,
+          svc.ports.join(","),
+          svc.tasks.map((t) => `${t.slot ?? "-"}:${t.state}${t.error ? `(${t.error})` : ""}`).join(" "),
+        ]),
+      );
+      console.log(table(["STACK", "SERVICE", "REV", "STATUS", "RUNNING", "IMAGE", "PORTS", "TASKS"], rows));
+    });
+}

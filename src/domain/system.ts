@@ -1,0 +1,18 @@
+// The system namespace: Berth's own infrastructure (the routing proxy now; a registry and shared
+// database servers later) lives in an organization no tenant can create, see, name or reach. Its
+// stacks are deployed by the same machinery as tenant stacks; its services carry `berth.system`.
+
+/** The reserved organization slug of Berth's own stacks. `POST /orgs` refuses it; tenant routes never resolve it. */
+export const SYSTEM_ORG = "berth-system";
+
+/** The stack that runs the routing proxy, and its one service. */
+export const PROXY_STACK = "proxy";
+export const PROXY_SERVICE = "caddy";
+
+/** Label on every system service (beside Berth's ownership labels). */
+export const SYSTEM_LABEL = "berth.system";
+
+/** Slugs tenants may not use: the system namespace, and anything that starts like it. */
+export function isReservedOrg(slug: string): boolean {
+  return slug === SYSTEM_ORG || slug.startsWith("berth-");
+}

@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import {
+  buildCaddyConfig,
+  canonicalJson,
+  NOT_FOUND_BODY,
+  type ProxyRoute,
+  proxyConfigDiffers,
+  sortRoutes,
+} from "./caddy-config.js";
+
+const O = { adminSocket: "/run/berth-proxy/admin.sock", tryDurationMs: 5000, refreshMs: 1000 };
+const route = (over: Partial<ProxyRoute> = {}): ProxyRoute => ({
+  host: "a.test",
+  path: "",
+  upstream: { service: "acme_web_web", port: 8080 },
+  tls: "off",
+  httpsRedirect: false,
+  ...over,
+});
+const upstream = (service: string, port: number) => ({
+  handler: "reverse_proxy",
+  dynamic_upstreams: { source: "a", name: `tasks.${service}`, port: String(port), refresh: "1s" },
+  load_balancing: { try_duration: "5s", try_interval: "0.25s" },
+});
+const notFound = {
+  handle: [
+    {
+      handler: "static_response",
+      status_code: 404,
+      headers: { "Content-Type": ["text/plain; charset=utf-8"] },
+      body: NOT_FOUND_BODY,
+    },
+  ],
+};
+const servers = (c: any) => c.apps.http.servers;
+
+describe("buildCaddyConfig", () => {
+  it("with no routes: admin on the unix socket and an explicit 404 on :80, no TLS server", () => {
+    expect(buildCaddyConfig([], O)).toEqual({
+      admin: { listen: "unix//run/berth-proxy/admin.sock" },
+      apps: {
+        http: { http_port: 80, https_port: 443, servers: { http: { listen: [":80"], routes: [notFound] } } },
+        pki: { certificate_authorities: { local: { install_trust: false } } },
+      },
+    });
+  });
+
+  it.each<[string, ProxyRoute, { http: unknown; https?: unknown }]>([
+    [
+      "tls off: plain HTTP only",
+      route(),
+      { http: { match: [{ host: ["a.test"] }], handle: [upstream("acme_web_web", 8080)], terminal: true } },
+    ],
+    [
+      "a path prefix matches the prefix and below it",
+      route({ path: "/api", upstream: { service: "acme_shop_api", port: 3000 } }),
+      {
+        http: {
+          match: [{ host: ["a.test"], path: ["/api", "/api/*"] }],
+          handle: [upstream("acme_shop_api", 3000)],
+          terminal: true,
+        },
+      },
+    ],
+    [
+      "internal TLS: served on both, no redirect unless asked",
+      route({ tls: "internal" }),
+      {
+        http: { match: [{ host: ["a.test"] }], handle: [upstream("acme_web_web", 8080)], terminal: true },
+        https: { match: [{ host: ["a.test"] }], handle: [upstream("acme_web_web", 8080)], terminal: true },
+      },
+    ],
+    [
+      "https redirect: 308 to the same host and URI on :80",
+      route({ tls: "internal", httpsRedirect: true }),
+      {
+        http: {
+          match: [{ host: ["a.test"] }],
+          handle: [
+            {
+              handler: "static_response",
+              status_code: 308,
+              headers: { Location: ["https://{http.request.host}{http.request.uri}"] },
+            },
+          ],
+          terminal: true,
+        },
+        https: { match: [{ host: ["a.test"] }], handle: [upstream("acme_web_web", 8080)], terminal: true },
+      },
+    ],
+  ])("%s", (_name, r, want) => {
+    const s = servers(buildCaddyConfig([r], O));
+    expect(s.http.routes).toEqual([want.http, notFound]);
+    if (want.https) expect(s.https.routes).toEqual([want.https, notFound]);
+    else expect(s.https).toBeUndefined();
+  });
+
+  it("issues certificates per mode: internal CA and ACME (directory, email, private root)", () => {
+    const c = buildCaddyConfig(
+      [
+        route({ host: "a.test", tls: "internal" }),
+        route({ host: "a.test", path: "/api", tls: "internal" }),
+        route({ host: "b.test", tls: "acme" }),
+        route({ host: "c.test", tls: "off" }),
+      ],
+      {
+        ...O,
+        acme: { directory: "https://ca/acme/local/directory", email: "ops@x.io", trustedRootFile: "/r.crt" },
+      },
+    ) as { apps: { tls: unknown } };
+    expect(c.apps.tls).toEqual({
+      automation: {
+        policies: [
+          { subjects: ["a.test"], issuers: [{ module: "internal" }] },
+          {
+            subjects: ["b.test"],
+            issuers: [
+              {
+                module: "acme",
+                ca: "https://ca/acme/local/directory",
+                email: "ops@x.io",
+                trusted_roots_pem_files: ["/r.crt"],
+              },
+            ],
+          },
+        ],
+      },
+    });
+    expect(servers(c).https.automatic_https).toEqual({ disable_redirects: true });
+  });
+
+  it("is the same document whatever order the routes come in", () => {
+    const rs = [
+      route({ host: "b.test" }),
+      route({ host: "*.c.test" }),
+      route({ host: "a.test", path: "/x" }),
+    ];
+    const one = canonicalJson(buildCaddyConfig(rs, O));
+    expect(canonicalJson(buildCaddyConfig([...rs].reverse(), O))).toBe(one);
+  });
+});
+
+describe("sortRoutes", () => {
+  it("puts exact hosts before wildcards and longer path prefixes first", () => {
+    const got = sortRoutes([
+      route({ host: "*.x.test" }),
+      route({ host: "b.x.test" }),
+      route({ host: "a.x.test" }),
+      route({ host: "a.x.test", path: "/api" }),
+      route({ host: "a.x.test", path: "/api/v2" }),
+    ]).map((r) => `${r.host}${r.path}`);
+    expect(got).toEqual(["a.x.test/api/v2", "a.x.test/api", "a.x.test", "b.x.test", "*.x.test"]);
+  });
+});
+
+describe("proxyConfigDiffers", () => {
+  it.each([
+    [{ a: 1, b: { c: [1, 2] } }, { b: { c: [1, 2] }, a: 1 }, false],
+    [{ a: 1 }, { a: 2 }, true],
+    [{ a: [1, 2] }, { a: [2, 1] }, true],
+    [{ a: 1 }, null, true],
+  ])("%j vs %j -> %s", (a, b, want) => {
+    expect(proxyConfigDiffers(a, b)).toBe(want);
+  });
+});

@@ -1,0 +1,159 @@
+// The proxy's whole configuration, built from every active route: one Caddy JSON document that
+// Berth pushes with `POST /load` (atomic: Caddy keeps the old config if it refuses the new one).
+// Pure and deterministic: the same routes always give the same document, so comparing it with
+// what Caddy runs tells whether a push is needed.
+//
+// Two servers: `http` on :80 (plain routes, redirects to HTTPS, ACME HTTP challenges) and `https` on
+// :443 (routes with certificates). Upstreams are resolved from `tasks.<swarm service>` at request time
+// (dynamic `a` upstreams), so traffic follows tasks through rolling updates without a push. Whatever
+// no route matches gets an explicit plain 404 (Caddy's own default is an empty 200).
+
+export type TlsMode = "acme" | "internal" | "off";
+
+export interface ProxyRoute {
+  /** Normalized host (config/hostname.ts); `*.x.y` for a wildcard. */
+  host: string;
+  /** Path prefix without a trailing slash, or "" for the whole host. */
+  path: string;
+  /** The Swarm service name (`<namespace>_<service>`) and the container port. */
+  upstream: { service: string; port: number };
+  tls: TlsMode;
+  httpsRedirect: boolean;
+}
+
+export interface ProxyConfigOptions {
+  /** Where Caddy's admin API listens, inside its container (a unix socket). */
+  adminSocket: string;
+  acme?: {
+    email?: string;
+    /** ACME directory URL (default: Let's Encrypt's). */
+    directory?: string;
+    /** PEM file inside the proxy's container trusted for the directory (a private CA). */
+    trustedRootFile?: string;
+  };
+  /** How long a request may be retried across tasks before it fails (rolling updates). */
+  tryDurationMs: number;
+  /** How often the `tasks.<service>` answers are refreshed. */
+  refreshMs: number;
+}
+
+export const NOT_FOUND_BODY = "404 not found: no route for this host\n";
+
+const seconds = (ms: number) => `${ms / 1000}s`;
+
+/** Exact hosts before wildcards (Caddy takes the first match), then by host, then longer paths first. */
+export function sortRoutes(routes: readonly ProxyRoute[]): ProxyRoute[] {
+  return [...routes].sort((a, b) => {
+    const wa = a.host.startsWith("*.") ? 1 : 0;
+    const wb = b.host.startsWith("*.") ? 1 : 0;
+    if (wa !== wb) return wa - wb;
+    if (a.host !== b.host) return a.host < b.host ? -1 : 1;
+    if (a.path.length !== b.path.length) return b.path.length - a.path.length;
+    return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  });
+}
+
+function match(r: ProxyRoute) {
+  return [{ host: [r.host], ...(r.path ? { path: [r.path, `${r.path}/*`] } : {}) }];
+}
+
+function proxyHandler(r: ProxyRoute, o: ProxyConfigOptions) {
+  return {
+    handler: "reverse_proxy",
+    dynamic_upstreams: {
+      source: "a",
+      name: `tasks.${r.upstream.service}`,
+      port: String(r.upstream.port),
+      refresh: seconds(o.refreshMs),
+    },
+    load_balancing: { try_duration: seconds(o.tryDurationMs), try_interval: "0.25s" },
+  };
+}
+
+const notFound = {
+  handle: [
+    {
+      handler: "static_response",
+      status_code: 404,
+      headers: { "Content-Type": ["text/plain; charset=utf-8"] },
+      body: NOT_FOUND_BODY,
+    },
+  ],
+};
+
+const redirect = {
+  handler: "static_response",
+  status_code: 308,
+  headers: { Location: ["https://{http.request.host}{http.request.uri}"] },
+};
+
+export function buildCaddyConfig(
+  routes: readonly ProxyRoute[],
+  o: ProxyConfigOptions,
+): Record<string, unknown> {
+  const sorted = sortRoutes(routes);
+  const httpRoutes = sorted.map((r) => ({
+    match: match(r),
+    handle: [r.httpsRedirect && r.tls !== "off" ? redirect : proxyHandler(r, o)],
+    terminal: true,
+  }));
+  const tlsRoutes = sorted.filter((r) => r.tls !== "off");
+  const httpsRoutes = tlsRoutes.map((r) => ({
+    match: match(r),
+    handle: [proxyHandler(r, o)],
+    terminal: true,
+  }));
+  const hosts = (mode: TlsMode) => [...new Set(tlsRoutes.filter((r) => r.tls === mode).map((r) => r.host))];
+  const policies = [
+    ...(hosts("internal").length ? [{ subjects: hosts("internal"), issuers: [{ module: "internal" }] }] : []),
+    ...(hosts("acme").length ? [{ subjects: hosts("acme"), issuers: [acmeIssuer(o)] }] : []),
+  ];
+  const servers: Record<string, unknown> = {
+    http: { listen: [":80"], routes: [...httpRoutes, notFound] },
+  };
+  if (httpsRoutes.length) {
+    servers.https = {
+      listen: [":443"],
+      routes: [...httpsRoutes, notFound],
+      // Redirects are per route (`httpsRedirect`), never implied.
+      automatic_https: { disable_redirects: true },
+    };
+  }
+  return {
+    admin: { listen: `unix/${o.adminSocket}` },
+    apps: {
+      http: { http_port: 80, https_port: 443, servers },
+      // Caddy's own CA for `internal` routes; it cannot (and must not) touch the host's trust store.
+      pki: { certificate_authorities: { local: { install_trust: false } } },
+      ...(policies.length ? { tls: { automation: { policies } } } : {}),
+    },
+  };
+}
+
+function acmeIssuer(o: ProxyConfigOptions) {
+  return {
+    module: "acme",
+    ...(o.acme?.directory ? { ca: o.acme.directory } : {}),
+    ...(o.acme?.email ? { email: o.acme.email } : {}),
+    ...(o.acme?.trustedRootFile ? { trusted_roots_pem_files: [o.acme.trustedRootFile] } : {}),
+  };
+}
+
+/** What Caddy runs before Berth's first push (and after a restart without its saved config): admin and 404s. */
+export function bootstrapCaddyConfig(o: Pick<ProxyConfigOptions, "adminSocket">): Record<string, unknown> {
+  return buildCaddyConfig([], { ...o, tryDurationMs: 5000, refreshMs: 1000 });
+}
+
+/** JSON with object keys sorted at every level: Caddy gives its config back with Go's key order. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, value) =>
+    value && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value,
+  );
+}
+
+/** Whether Caddy runs `want`; `running` is what its admin API answered (null when it has no config). */
+export function proxyConfigDiffers(want: unknown, running: unknown): boolean {
+  return canonicalJson(want) !== canonicalJson(running);
+}

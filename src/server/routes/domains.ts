@@ -1,0 +1,98 @@
+// Routes to an organization's services (`berth domain ...`); the proxy picks them up through a
+// proxy-sync job. Platform admins see the system stacks (`berth system ps`).
+import { z } from "zod";
+import { addDomain, domainsOf, removeDomain } from "../../apply/domains.js";
+import type { Platform } from "../../apply/platform.js";
+import { systemStacks } from "../../apply/system.js";
+import type { DomainRow } from "../../store/domains.js";
+import { TLS_MODES } from "../../store/schema.js";
+import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
+
+const addBody = z
+  .object({
+    host: z.string().min(1, "is required").max(1000),
+    stack: z.string().min(1, "is required").max(64),
+    service: z.string().min(1, "is required").max(64),
+    port: z.number({ error: "must be a port number" }).int().min(1).max(65535),
+    path: z.string().max(300).optional(),
+    tls: z.enum(TLS_MODES, { error: `must be one of ${TLS_MODES.join(", ")}` }).default("acme"),
+    httpsRedirect: z.boolean().default(false),
+  })
+  .strict();
+const hostParams = z.object({ host: z.string().min(1).max(1000) }).strict();
+const removeQuery = z.object({ path: z.string().max(300).optional() }).strict();
+
+const view = (d: DomainRow & { stack: string }) => ({
+  host: d.hostname,
+  path: d.pathPrefix,
+  stack: d.stack,
+  service: d.service,
+  port: d.port,
+  tls: d.tls,
+  httpsRedirect: d.httpsRedirect,
+  createdAt: d.createdAt.toISOString(),
+});
+
+export function domainRoutes(r: Routes, p: Platform): void {
+  r.add(
+    {
+      method: "GET",
+      url: "/domains",
+      access: "viewer",
+      summary: "The organization's routes: host (and path prefix) to a service port",
+      response: z.object({ domains: z.array(R.domain) }),
+    },
+    async ({ req }) => ({ domains: (await domainsOf(p, req.org!.id)).map(view) }),
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/domains",
+      access: "deployer",
+      summary:
+        "Route a host (and optional path prefix) to a service port of a stack's live revision; queues a proxy sync",
+      body: addBody,
+      status: 202,
+      response: z.object({ domain: R.domain, jobId: z.string() }),
+    },
+    async ({ body, req }) => {
+      const { domain, jobId } = await addDomain(
+        p,
+        { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
+        body,
+      );
+      return { domain: view({ ...domain, stack: body.stack }), jobId };
+    },
+  );
+
+  r.add(
+    {
+      method: "DELETE",
+      url: "/domains/:host",
+      access: "deployer",
+      summary: "Remove the routes of a host (or of one path prefix); queues a proxy sync",
+      params: hostParams,
+      query: removeQuery,
+      response: z.object({ removed: z.number().int(), jobId: z.string() }),
+    },
+    async ({ params, query, req }) =>
+      removeDomain(
+        p,
+        { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
+        { host: params.host, ...(query.path === undefined ? {} : { path: query.path }) },
+      ),
+  );
+
+  r.add(
+    {
+      method: "GET",
+      url: "/system/stacks",
+      access: "platform",
+      summary: "Berth's own system stacks (the routing proxy) with their services and tasks (platform admin)",
+      response: z.object({ stacks: z.array(R.stack) }),
+    },
+    async () => ({ stacks: await systemStacks(p) }),
+  );
+}

@@ -1,0 +1,290 @@
+// Routing on the real swarm: Berth runs Caddy as a system stack on free host ports, two organizations
+// route their own hosts to their own apps, unknown hosts get a plain 404, claims and bad input are
+// refused before anything reaches Caddy, a removed route stops answering, the proxy comes back with
+// every route after it is killed or emptied, internal TLS verifies against Caddy's root, and a
+// tenant's task cannot reach Caddy's admin API.
+
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, docker, freePort, startBerth, type TestBerth, until } from "../helpers/berth.js";
+
+const d = docker();
+const tag = Date.now().toString(36).slice(-4);
+const A = `ra${tag}`;
+const B = `rb${tag}`;
+const HOST_A = `a-${tag}.test`;
+const HOST_B = `b-${tag}.test`;
+let b: TestBerth;
+let httpPort: number;
+let httpsPort: number;
+const tokens: Record<string, string> = {};
+
+function get(
+  host: string,
+  path = "/",
+  o: { tls?: boolean; ca?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const lib = o.tls ? https : http;
+    const req = lib.request(
+      {
+        host: "127.0.0.1",
+        port: o.tls ? httpsPort : httpPort,
+        path,
+        headers: { host },
+        ...(o.tls ? { servername: host, ca: o.ca, agent: false } : { agent: false }),
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The admin API over its unix socket, as Berth reaches it (the test runs as root on the same host). */
+function admin(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath: join(b.dataDir, "proxy", "admin.sock"),
+        method,
+        path,
+        setHost: false,
+        headers: { Host: "", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    if (body !== undefined) req.write(JSON.stringify(body));
+    req.end();
+  });
+}
+
+const as = (org: string) => ({ token: tokens[org]! });
+const addDomain = (org: string, body: Record<string, unknown>) =>
+  call(b.url, "POST", "/api/v1/domains", { ...as(org), body });
+
+async function caddyContainer(): Promise<string | undefined> {
+  const [svc] = (await d.listServices({
+    filters: { label: [`berth.instance=${b.instance}`, "berth.org=berth-system", "berth.service=caddy"] },
+  })) as { ID: string }[];
+  if (!svc) return undefined;
+  const list = await d.listContainers({ filters: { label: [`com.docker.swarm.service.id=${svc.ID}`] } });
+  return list[0]?.Id;
+}
+
+beforeAll(async () => {
+  httpPort = await freePort();
+  httpsPort = await freePort();
+  b = await startBerth({
+    BERTH_HTTP_PORT: String(httpPort),
+    BERTH_HTTPS_PORT: String(httpsPort),
+    BERTH_PROXY_IMAGE: "local/caddy:2",
+    BERTH_PROXY_SYNC_INTERVAL: "1",
+    BERTH_DRIFT_INTERVAL: "2",
+  });
+  for (const org of [A, B]) {
+    expect((await b.api("POST", "/api/v1/orgs", { slug: org })).status).toBe(201);
+    const t = await b.api("POST", `/api/v1/orgs/${org}/tokens`, { name: "owner", role: "owner" });
+    tokens[org] = t.body.token;
+  }
+  const deploys = await Promise.all(
+    [A, B].map((org) =>
+      b.cli([
+        ...["--org", org, "deploy", "--image", "local/httpd:1", "--name", "web", "--port", "8080"],
+        ...["-e", `MESSAGE=hello from ${org}`, "--json"],
+      ]),
+    ),
+  );
+  for (const r of deploys) expect(r.code, r.stderr).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  await b?.stop();
+});
+
+describe("routing", () => {
+  it("routes each organization's host to its own app; unknown hosts get a plain 404", async () => {
+    const a = await b.cli([
+      "--org",
+      A,
+      "domain",
+      "add",
+      HOST_A,
+      "--stack",
+      "web",
+      "--service",
+      "web",
+      "--port",
+      "8080",
+      "--tls",
+      "off",
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    const r = await addDomain(B, { host: HOST_B, stack: "web", service: "web", port: 8080, tls: "internal" });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    await until(
+      "B's route",
+      async () => (await get(HOST_B)).body.includes(`hello from ${B}`) || undefined,
+      60_000,
+    );
+    expect(await get(HOST_A)).toEqual({ status: 200, body: `hello from ${A}\n` });
+    const unknown = await get(`nobody-${tag}.test`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatch(/not found/);
+    const ls = await b.cli(["--org", A, "domain", "ls", "--json"]);
+    expect(JSON.parse(ls.stdout).domains.map((x: { host: string }) => x.host)).toEqual([HOST_A]);
+  }, 180_000);
+
+  it("refuses another organization's host with a 409 that does not name the holder", async () => {
+    const r = await addDomain(B, { host: HOST_A.toUpperCase(), stack: "web", service: "web", port: 8080 });
+    expect(r.status).toBe(409);
+    expect(r.text).not.toContain(A);
+    const rm = await call(b.url, "DELETE", `/api/v1/domains/${HOST_A}`, as(B));
+    expect(rm.status).toBe(404);
+  });
+
+  it.each([
+    [{ host: "a.test:8080" }, "host"],
+    [{ host: "https://x.test/" }, "host"],
+    [{ host: "*.com" }, "host"],
+    [{ port: 9999 }, "port"],
+    [{ service: "nope" }, "service"],
+    [{ stack: "nope" }, "stack"],
+    [{ path: "api" }, "path"],
+    [{ host: "*.w.x.test", tls: "acme" }, "tls"],
+  ])("refuses %j naming %s", async (over, field) => {
+    const r = await addDomain(A, {
+      host: `x-${tag}.test`,
+      stack: "web",
+      service: "web",
+      port: 8080,
+      ...over,
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.error.message).toMatch(new RegExp(`^${field}: `));
+  });
+
+  it("keeps the system namespace out of tenants' reach; platform admins list it", async () => {
+    expect((await b.api("POST", "/api/v1/orgs", { slug: "berth-system" })).status).toBe(400);
+    expect((await b.api("GET", "/api/v1/stacks", undefined, { "x-berth-org": "berth-system" })).status).toBe(
+      404,
+    );
+    expect((await call(b.url, "GET", "/api/v1/system/stacks", as(A))).status).toBe(403);
+    const orgs = await b.api("GET", "/api/v1/orgs");
+    expect(JSON.stringify(orgs.body)).not.toContain("berth-system");
+    const ps = await b.cli(["system", "ps", "--json"]);
+    expect(ps.code, ps.stderr).toBe(0);
+    const [proxy] = JSON.parse(ps.stdout).stacks;
+    expect(proxy).toMatchObject({ name: "proxy", status: "succeeded" });
+    expect(proxy.services[0]).toMatchObject({ name: "caddy", image: "local/caddy:2", running: 1 });
+  });
+
+  it("serves internal TLS that verifies against Caddy's own root", async () => {
+    const ca = JSON.parse((await admin("GET", "/pki/ca/local")).text).root_certificate as string;
+    expect(ca).toContain("BEGIN CERTIFICATE");
+    const r = await until("TLS", async () => {
+      const got = await get(HOST_B, "/", { tls: true, ca });
+      return got.status === 200 ? got : undefined;
+    });
+    expect(r.body).toBe(`hello from ${B}\n`);
+    await expect(get(HOST_B, "/", { tls: true })).rejects.toThrow(/certificate/);
+  }, 90_000);
+
+  it("a tenant's task reaches the proxy's HTTP port but not its admin API", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "berth-probe-"));
+    const file = join(dir, "probe.yml");
+    const target = "tasks.berth-system_proxy_caddy";
+    const script = [
+      // `$$`: compose files interpolate `$`.
+      `if echo | nc -w 3 ${target} 2019; then a=open; else a=closed; fi`,
+      `if echo | nc -w 3 ${target} 80 >/dev/null; then h=open; else h=closed; fi`,
+      `echo "admin:$$a http:$$h" > /www/index.html`,
+      "exec /bin/httpd -f -p 8080 -h /www",
+    ].join("; ");
+    writeFileSync(
+      file,
+      `services:\n  probe:\n    image: local/httpd:1\n    command: ["/bin/sh", "-c", ${JSON.stringify(script)}]\n    ports: ["8080"]\n`,
+    );
+    const dep = await b.cli(["--org", A, "stack", "deploy", "-c", file, "--name", "probe"]);
+    expect(dep.code, dep.stderr).toBe(0);
+    const host = `probe-${tag}.test`;
+    const add = await b.cli([
+      "--org",
+      A,
+      "domain",
+      "add",
+      host,
+      "--stack",
+      "probe",
+      "--service",
+      "probe",
+      "--port",
+      "8080",
+      "--tls",
+      "off",
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    const r = await until("probe page", async () => {
+      const got = await get(host);
+      return got.status === 200 ? got : undefined;
+    });
+    expect(r.body.trim()).toBe("admin:closed http:open");
+  }, 120_000);
+
+  it("a removed route stops answering", async () => {
+    const rm = await b.cli(["--org", A, "domain", "rm", HOST_A]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect((await get(HOST_A)).status).toBe(404);
+    expect((await get(HOST_B)).status).toBe(200);
+  });
+
+  it("a proxy that comes back empty or is killed serves every route again", async () => {
+    const serving = async () =>
+      (await get(HOST_B)).body === `hello from ${B}\n` &&
+      (await get(`probe-${tag}.test`)).body.startsWith("admin:") &&
+      (await get(HOST_A)).status === 404;
+    // A config without Berth's routes (what a fresh Caddy has): Caddy answers every host with an
+    // empty 200 until the watch notices and the sync job pushes the routing table again.
+    const empty = await admin("POST", "/load", {
+      admin: { listen: "unix//run/berth-proxy/admin.sock" },
+      apps: { http: { servers: { http: { listen: [":80"] } } } },
+    });
+    expect(empty.status).toBe(200);
+    expect(await get(HOST_B)).toEqual({ status: 200, body: "" });
+    await until("re-push after an empty config", async () => (await serving()) || undefined, 30_000);
+
+    const before = await caddyContainer();
+    expect(before).toBeDefined();
+    await d.getContainer(before!).kill();
+    await until(
+      "a new Caddy container",
+      async () => {
+        const now = await caddyContainer();
+        return now && now !== before ? now : undefined;
+      },
+      60_000,
+    );
+    await until("every route after the restart", async () => (await serving()) || undefined, 60_000);
+  }, 150_000);
+
+  it("the reconciler sees the proxy as deployed: no drift, never an orphan", async () => {
+    const log = readFileSync(join(b.dataDir, "berth.log"), "utf8");
+    const drift = log.split("\n").filter((l) => l.includes("drift between") && l.includes("berth-system"));
+    expect(drift.slice(0, 2)).toEqual([]);
+  });
+});
