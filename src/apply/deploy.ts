@@ -155,10 +155,14 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       try {
         await ctx.throwIfCancelled();
       } catch (err) {
+        // Cancelled on request (not a shutdown, which a later attempt resumes): the last good
+        // revision is put back, as for a revision that failed.
         if (!ctx.signal.aborted) {
+          const why = "cancelled while Swarm was rolling it out";
+          const back = await returnToLastGood(p, { failed: d, why }, ctx);
           await updateDeployment(p.db, d.id, {
-            status: "failed",
-            reason: "cancelled while Swarm was rolling it out; Swarm finishes the update it started",
+            status: back.status,
+            reason: back.status === "failed" ? `${why}; no earlier revision succeeded, so it stays` : back.reason,
           });
         }
         throw err;
@@ -193,10 +197,12 @@ async function returnToLastGood(
   await ctx.say(`${o.why}; returning the stack to revision ${previous.revision}`);
   await ctx.progress(95, `returning to revision ${previous.revision}`);
   const model = previous.spec;
+  // Not cancellable: a cancel is one of the reasons to be here.
   const actions = await applyRevision(
     p,
     { model, namespace: o.failed.namespace, deploymentId: previous.id },
     ctx,
+    { cancellable: false },
   );
   const back = await followRollout(p, { spec: model, actions, startedAt: new Date() });
   await refreshStack(p, model);
@@ -215,6 +221,7 @@ async function applyRevision(
   p: Platform,
   revision: { model: StackModel; namespace: string; deploymentId: string },
   ctx: JobContext,
+  opts: { cancellable: boolean } = { cancellable: true },
 ): Promise<Record<string, ServiceAction>> {
   await ensureOrgNetwork(p, revision.model.org);
   // Planned before anything is created: a plan refused (objects under the stack's names that are
@@ -222,7 +229,7 @@ async function applyRevision(
   const first = await planFor(p, revision);
   const ids = await ensureStackObjects(p, first.objects, ctx);
   const { steps, seen } = await planFor(p, revision);
-  await ctx.throwIfCancelled();
+  if (opts.cancellable) await ctx.throwIfCancelled();
   // Services of one stack are independent: Swarm takes them all at once.
   const applied = await Promise.all(
     steps.map((step) =>
