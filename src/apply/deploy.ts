@@ -11,6 +11,7 @@ import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
 import { revisionsToPrune } from "../plan/history.js";
+import { hostPortKey, PROTOCOLS, portReservations } from "../plan/host-ports.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import {
@@ -90,11 +91,7 @@ export async function requestDeploy(
         ...(opts.rollbackOf === undefined ? {} : { rollbackOf: opts.rollbackOf }),
         requestedBy: opts.requestedBy,
         jobId,
-        ports: model.services.flatMap((s) =>
-          s.ports.flatMap((port) =>
-            port.published === undefined ? [] : [{ service: s.name, port: port.published }],
-          ),
-        ),
+        ports: portReservations(model),
       });
     } catch (err) {
       // Another deployment took a port between our plan and our write: plan again.
@@ -281,7 +278,11 @@ export async function planFor(
   });
   const seen: StackObservation = {
     live,
-    usedHostPorts: new Set([...(publishes ? await p.engine.usedHostPorts() : []), ...(opts.reserved ?? [])]),
+    // A reservation holds the number for every protocol (the table is keyed by port).
+    usedHostPorts: new Set([
+      ...(publishes ? await p.engine.usedHostPorts() : []),
+      ...[...(opts.reserved ?? [])].flatMap((port) => PROTOCOLS.map((proto) => hostPortKey(port, proto))),
+    ]),
     objects: await existingObjects(p, planStackObjectsFor(p, model, namespace).objects),
   };
   const plan = planStackDeploy(model, seen, ctx);

@@ -44,7 +44,8 @@ export interface ReconcileContext {
   networkIds: ReadonlyMap<string, string>;
   routingMesh: boolean;
   hostPortRange: PortRange;
-  usedHostPorts: ReadonlySet<number>;
+  /** `hostPortKey`s published anywhere on the cluster. */
+  usedHostPorts: ReadonlySet<string>;
 }
 
 export function planReconcile(
