@@ -9,10 +9,12 @@ import { ConfigError, Conflict, DeployFailed, NotFound } from "../domain/errors.
 import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
 import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
-import type { JobContext } from "../jobs/queue.js";
+import { isPermanent, type JobContext } from "../jobs/queue.js";
+import { imagesToCheck } from "../plan/feasibility.js";
 import { revisionsToPrune } from "../plan/history.js";
 import { hostPortKey, PROTOCOLS, portReservations } from "../plan/host-ports.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
+import type { ObservedImage } from "../plan/observed.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import {
   type ExistingObject,
@@ -43,6 +45,7 @@ import {
   updateDeployment,
 } from "../store/stacks.js";
 import { admit, admitPolicy } from "./admission.js";
+import { observeCluster } from "./cluster-facts.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
 import { followRollout } from "./rollout.js";
@@ -75,11 +78,12 @@ export async function requestDeploy(
   const deploymentId = randomUUID();
   const jobId = randomUUID();
   let recorded: { stack: StackRow; deployment: DeploymentRow } | undefined;
+  const images = new Map<string, ObservedImage>();
   for (let attempt = 1; !recorded; attempt++) {
-    // Plan against the ports Swarm publishes and those other deployments have reserved; the plan
-    // throws, writing nothing, when it is refused.
+    // Plan against the ports Swarm publishes and those other deployments have reserved, and the
+    // nodes and images as they are; the plan throws, writing nothing, when it is refused.
     const reserved = await reservedPorts(p.db, { orgId, stack: opts.model.name });
-    const { steps } = await planFor(p, { model: opts.model, namespace, deploymentId, reserved });
+    const { steps } = await planFor(p, { model: opts.model, namespace, deploymentId, reserved, images });
     const model = withHostPorts(opts.model, steps);
     try {
       recorded = await createDeployment(p.db, {
@@ -139,7 +143,16 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
 
   let actions = d.actions;
   if (d.status === "pending") {
-    actions = await applyRevision(p, revision, ctx);
+    try {
+      actions = await applyRevision(p, revision, ctx);
+    } catch (err) {
+      // A plan refused now (the cluster changed since the request: a node left, an image went)
+      // fails the revision at once rather than leaving it pending; the job is not retried.
+      if (isPermanent(err)) {
+        await updateDeployment(p.db, d.id, { status: "failed", reason: (err as Error).message });
+      }
+      throw err;
+    }
     await updateDeployment(p.db, d.id, { status: "running", actions });
   }
   await ctx.progress(50, "waiting for Swarm to run the new revision");
@@ -152,10 +165,15 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       try {
         await ctx.throwIfCancelled();
       } catch (err) {
+        // Cancelled on request (not a shutdown, which a later attempt resumes): the last good
+        // revision is put back, as for a revision that failed.
         if (!ctx.signal.aborted) {
+          const why = "cancelled while Swarm was rolling it out";
+          const back = await returnToLastGood(p, { failed: d, why }, ctx);
           await updateDeployment(p.db, d.id, {
-            status: "failed",
-            reason: "cancelled while Swarm was rolling it out; Swarm finishes the update it started",
+            status: back.status,
+            reason:
+              back.status === "failed" ? `${why}; no earlier revision succeeded, so it stays` : back.reason,
           });
         }
         throw err;
@@ -190,11 +208,21 @@ async function returnToLastGood(
   await ctx.say(`${o.why}; returning the stack to revision ${previous.revision}`);
   await ctx.progress(95, `returning to revision ${previous.revision}`);
   const model = previous.spec;
-  const actions = await applyRevision(
-    p,
-    { model, namespace: o.failed.namespace, deploymentId: previous.id },
-    ctx,
-  );
+  let actions: Record<string, ServiceAction>;
+  try {
+    // Not cancellable: a cancel is one of the reasons to be here.
+    actions = await applyRevision(
+      p,
+      { model, namespace: o.failed.namespace, deploymentId: previous.id },
+      ctx,
+      { cancellable: false },
+    );
+  } catch (err) {
+    // E.g. it can no longer converge on the cluster as it is now (refused before it is applied).
+    if (!isPermanent(err)) throw err;
+    const why = `returning to revision ${previous.revision} was refused: ${(err as Error).message}`;
+    return { status: "failed", reason: `${o.why}; ${why}` };
+  }
   const back = await followRollout(p, { spec: model, actions, startedAt: new Date() });
   await refreshStack(p, model);
   if (back.phase !== "succeeded") {
@@ -212,14 +240,17 @@ async function applyRevision(
   p: Platform,
   revision: { model: StackModel; namespace: string; deploymentId: string },
   ctx: JobContext,
+  opts: { cancellable: boolean } = { cancellable: true },
 ): Promise<Record<string, ServiceAction>> {
-  await ensureOrgNetwork(p, revision.model.org);
   // Planned before anything is created: a plan refused (objects under the stack's names that are
-  // not its own) creates nothing. Planned again once the objects exist, to refer to them by id.
-  const first = await planFor(p, revision);
+  // not its own, services that cannot converge) creates nothing. Planned again once the objects
+  // exist, to refer to them by id.
+  const images = new Map<string, ObservedImage>();
+  const first = await planFor(p, { ...revision, images });
+  await ensureOrgNetwork(p, revision.model.org);
   const ids = await ensureStackObjects(p, first.objects, ctx);
-  const { steps, seen } = await planFor(p, revision);
-  await ctx.throwIfCancelled();
+  const { steps, seen } = await planFor(p, { ...revision, images });
+  if (opts.cancellable) await ctx.throwIfCancelled();
   // Services of one stack are independent: Swarm takes them all at once.
   const applied = await Promise.all(
     steps.map((step) =>
@@ -255,7 +286,14 @@ export function stackFilter(p: Platform, model: StackModel): string[] {
  */
 export async function planFor(
   p: Platform,
-  opts: { model: StackModel; namespace: string; deploymentId: string; reserved?: Set<number> },
+  opts: {
+    model: StackModel;
+    namespace: string;
+    deploymentId: string;
+    reserved?: Set<number>;
+    /** What is known of images already (plans of one attempt share it); filled in as they are looked at. */
+    images?: Map<string, ObservedImage>;
+  },
 ) {
   const { model, namespace } = opts;
   const orgNetwork = await findOrgNetwork(p, model.org);
@@ -284,6 +322,7 @@ export async function planFor(
       ...[...(opts.reserved ?? [])].flatMap((port) => PROTOCOLS.map((proto) => hostPortKey(port, proto))),
     ]),
     objects: await existingObjects(p, planStackObjectsFor(p, model, namespace).objects),
+    cluster: await observeCluster(p, imagesToCheck(model, namespace, live), opts.images),
   };
   const plan = planStackDeploy(model, seen, ctx);
   return { ...plan, seen };
@@ -447,18 +486,29 @@ function taskSpecOf(s: { taskSpec?: string } | undefined): { taskSpec?: string }
 
 /** Creates the organization's network on a subnet of its own when it does not exist yet. */
 export async function ensureOrgNetwork(p: Platform, org: string): Promise<string> {
-  const existing = await findOrgNetwork(p, org);
-  if (existing) return existing.id;
+  // Deploy jobs of one organization run side by side: another may make the network meanwhile, so
+  // whenever a name turns out to be taken, look for the organization's own network again first.
+  const made = async () => (await findOrgNetwork(p, org))?.id;
+  const existing = await made();
+  if (existing) return existing;
   // Another installation sharing the swarm may hold the plain name: then the name carries ours.
   const taken = (await p.engine.objectsNamed("network", [orgNetworkName(org)])).length > 0;
+  const meanwhile = taken ? await made() : undefined;
+  if (meanwhile) return meanwhile;
   const name = orgNetworkName(org, { instance: p.instanceId, taken });
-  if (taken && (await p.engine.objectsNamed("network", [name])).length > 0) {
-    throw new Conflict(`a network named '${name}' exists that is not this organization's; remove it`);
+  try {
+    if (taken && (await p.engine.objectsNamed("network", [name])).length > 0) {
+      throw new Conflict(`a network named '${name}' exists that is not this organization's; remove it`);
+    }
+    const subnet = pickSubnet(await p.engine.usedSubnets());
+    return await p.engine.ensureNetwork(
+      planOrgNetwork(org, { name, instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
+    );
+  } catch (err) {
+    const ours = await made();
+    if (ours) return ours;
+    throw err;
   }
-  const subnet = pickSubnet(await p.engine.usedSubnets());
-  return p.engine.ensureNetwork(
-    planOrgNetwork(org, { name, instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
-  );
 }
 
 /** The organization's network of this installation, found by its labels (an org network has no stack). */

@@ -3,9 +3,11 @@
 import { ownerFilter } from "../domain/labels.js";
 import type { JobContext } from "../jobs/queue.js";
 import type { Metrics } from "../observability/metrics.js";
+import { imagesToCheck } from "../plan/feasibility.js";
 import { type DriftItem, planReconcile } from "../plan/reconcile.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, orgIdOf } from "../store/stacks.js";
+import { observeCluster } from "./cluster-facts.js";
 import { DEPLOY_JOB, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { RESTART_JOB } from "./restart.js";
@@ -35,6 +37,10 @@ export async function reconcileOnce(
       if (id) networkIds.set(n.external, id);
     }
   }
+  const byName = new Map(live.map((l) => [l.observed.name, l]));
+  const images = desired.flatMap((d) =>
+    d.settled ? imagesToCheck(d.settled.model, d.namespace, byName) : [],
+  );
   const { drift, actions } = planReconcile(desired, live, {
     instance: p.instanceId,
     orgNetworks,
@@ -42,6 +48,7 @@ export async function reconcileOnce(
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
     usedHostPorts: await p.engine.usedHostPorts(),
+    cluster: await observeCluster(p, [...new Set(images)]),
   });
   if (!opts.repair) return { drift, repaired: 0 };
   let repaired = 0;

@@ -29,8 +29,10 @@ export class ConfigError extends BerthError {
   constructor(
     readonly path: string,
     problem: string,
+    /** More for the caller beside the path, e.g. every problem when there are several. */
+    details?: Record<string, unknown>,
   ) {
-    super(path ? `${path}: ${problem}` : problem, { details: { path } });
+    super(path ? `${path}: ${problem}` : problem, { details: { path, ...details } });
   }
 }
 

@@ -1,6 +1,12 @@
 // The engine interface: everything Berth asks of the container orchestrator. Swarm specifics live
 // behind it (swarm.ts) so another backend can follow.
-import type { EngineEvent, ObservedNode, ObservedService, ObservedTask } from "../plan/observed.js";
+import type {
+  EngineEvent,
+  ObservedImage,
+  ObservedNode,
+  ObservedService,
+  ObservedTask,
+} from "../plan/observed.js";
 import type { SwarmFileSpec, SwarmNetworkSpec, SwarmServiceSpec } from "../plan/swarm-types.js";
 
 export type FileKind = "secret" | "config";
@@ -60,6 +66,11 @@ export interface Engine {
   /** These services (Berth's or not) as they are now, in one call; missing ones are left out. */
   servicesById(ids: string[]): Promise<ObservedService[]>;
   listNodes(): Promise<ObservedNode[]>;
+  /**
+   * Whether the image is on the Engine's own node, else whether its registry knows it (asked with a
+   * timeout of a few seconds; a registry that cannot be reached makes it unavailable, with why).
+   */
+  imageAvailability(ref: string): Promise<ObservedImage>;
   /** A container's health-check state, when it is on this Engine's node and has a health check. */
   containerHealth(id: string): Promise<ObservedTask["health"] | undefined>;
   /**

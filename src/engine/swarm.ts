@@ -7,6 +7,7 @@ import { Unavailable, withContext } from "../domain/errors.js";
 import { hostPortKey } from "../plan/host-ports.js";
 import type { ObservedService, ObservedTask, TaskState } from "../plan/observed.js";
 import type { ClusterInfo, Engine, NamedObject } from "./engine.js";
+import { imageAvailability } from "./images.js";
 
 export interface SwarmEngineOptions {
   docker?: Docker;
@@ -269,8 +270,19 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         availability: n.Spec?.Availability ?? "",
         ...(n.Status?.Addr ? { address: n.Status.Addr } : {}),
         labels: n.Spec?.Labels ?? {},
+        engineLabels: n.Description?.Engine?.Labels ?? {},
+        platform: {
+          os: n.Description?.Platform?.OS ?? "",
+          arch: n.Description?.Platform?.Architecture ?? "",
+        },
+        resources: {
+          nanoCpus: n.Description?.Resources?.NanoCPUs ?? 0,
+          memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
+        },
       }));
     },
+
+    imageAvailability: (ref) => imageAvailability(docker, ref),
 
     async *events({ since, signal }) {
       const opts = {

@@ -37,6 +37,11 @@ export interface JobContext {
 
 export type JobHandler = (ctx: JobContext) => Promise<void>;
 
+/** Domain errors (bad input, conflicts, a deployment that failed) will not improve on retry. */
+export function isPermanent(err: unknown): boolean {
+  return err instanceof BerthError && err.code !== "unavailable";
+}
+
 export class JobCancelled extends Error {
   constructor() {
     super("cancelled on request");
@@ -159,9 +164,7 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
         return;
       }
       await ctx.say(message, "error").catch(() => {});
-      // Domain errors (bad input, conflicts, a deployment that failed) will not improve on retry.
-      const permanent = err instanceof BerthError && err.code !== "unavailable";
-      if (permanent || bossJob.retryCount >= bossJob.retryLimit) {
+      if (isPermanent(err) || bossJob.retryCount >= bossJob.retryLimit) {
         await finishJob(db, job.id, { status: "failed", error: message });
         done("failed");
         return;

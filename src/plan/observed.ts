@@ -72,8 +72,23 @@ export interface ObservedNode {
   status: string;
   availability: string;
   address?: string;
+  /** The node's labels (`node.labels.<key>` in placement constraints). */
   labels: Record<string, string>;
+  /** The node's Engine labels (`engine.labels.<key>`). */
+  engineLabels: Record<string, string>;
+  /** As the Engine reports it: `linux`, `x86_64` (`node.platform.os`, `node.platform.arch`). */
+  platform: { os: string; arch: string };
+  /** What the node has in all, whatever runs on it (reservations are placed against this). */
+  resources: { nanoCpus: number; memoryBytes: number };
 }
+
+/** Whether an image can run, as the Engine's own node sees it. */
+export type ObservedImage =
+  | { state: "present" }
+  /** Not on the node; its registry knows it, so Swarm pulls it. */
+  | { state: "pullable" }
+  /** Not on the node and cannot be pulled: why (the registry's own words). */
+  | { state: "unavailable"; reason: string };
 
 /** An entry of the Engine's event stream. */
 export interface EngineEvent {

@@ -141,4 +141,37 @@ describe("planReconcile", () => {
     expect(drift).toMatchObject([{ kind: "blocked", stack: "shop" }]);
     expect(actions).toEqual([]);
   });
+
+  it("reports a missing service that could not converge on the cluster as blocked, with why", () => {
+    const cluster = {
+      nodes: [
+        {
+          id: "n1",
+          hostname: "vm",
+          role: "manager",
+          status: "ready",
+          availability: "active",
+          labels: {},
+          engineLabels: {},
+          platform: { os: "linux", arch: "x86_64" },
+          resources: { nanoCpus: 2e9, memoryBytes: 8 * 1024 ** 3 },
+        },
+      ],
+      images: new Map(),
+    };
+    // Two replicas publishing one host port, and the swarm is down to one node.
+    const { drift, actions } = planReconcile([settled], [], { ...ctx, cluster });
+    expect(drift).toEqual([
+      {
+        kind: "blocked",
+        org: "acme",
+        stack: "shop",
+        reason:
+          "services.web.replicas: 2 replicas cannot each publish host port 30001 (host mode) on 1 eligible node; use at most 1 replica, or run it on more nodes",
+      },
+    ]);
+    expect(actions).toEqual([]);
+    // What runs as planned is no drift, whatever the cluster.
+    expect(planReconcile([settled], [live()], { ...ctx, cluster })).toEqual({ drift: [], actions: [] });
+  });
 });

@@ -5,6 +5,7 @@
 import { LABEL } from "../domain/labels.js";
 import { orgNetworkName, scopedName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
+import type { ClusterFacts } from "./feasibility.js";
 import type { PortRange } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
 import { planStackDeploy } from "./stack-deploy.js";
@@ -46,6 +47,8 @@ export interface ReconcileContext {
   hostPortRange: PortRange;
   /** `hostPortKey`s published anywhere on the cluster. */
   usedHostPorts: ReadonlySet<string>;
+  /** Nodes and images: a service that could not converge on them is `blocked`, not recreated or changed. */
+  cluster?: ClusterFacts;
 }
 
 export function planReconcile(
@@ -79,6 +82,7 @@ export function planReconcile(
         {
           live: new Map(names.flatMap((n) => (byName.has(n) ? [[n, byName.get(n)!] as const] : []))),
           usedHostPorts: ctx.usedHostPorts,
+          ...(ctx.cluster ? { cluster: ctx.cluster } : {}),
         },
         {
           deploymentId,

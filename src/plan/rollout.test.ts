@@ -173,6 +173,21 @@ describe("assessRollout", () => {
       "1/2 tasks running",
     ],
     [
+      // Returning to the spec a running task already has: Swarm keeps that task, it is not replaced.
+      "an update back to the spec older tasks run converges on them",
+      {
+        since: "2026-01-01T00:00:10Z",
+        taskSpec: "old",
+        service: { ...service, replicas: 1, taskSpec: "old" },
+        tasks: [
+          task({ spec: "old", createdAt: "2026-01-01T00:00:01Z" }),
+          task({ spec: "new", state: "shutdown", desiredState: "shutdown" }),
+        ],
+      },
+      "succeeded",
+      "1/1 tasks running",
+    ],
+    [
       "a service Swarm put back on its previous spec is rolled back, with why",
       {
         since: "2026-01-01T00:00:10Z",

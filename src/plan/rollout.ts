@@ -54,16 +54,19 @@ export function lastEndedTask(
 export function assessRollout(input: RolloutInput): RolloutAssessment {
   const { service, since } = input;
   const want = input.taskSpec ?? service.taskSpec;
-  const fresh = input.tasks.filter(
-    (t) =>
-      (since === undefined || compareTime(t.createdAt, since) >= 0) &&
-      (want === undefined || t.spec === undefined || t.spec === want),
+  const ofSpec = (t: ObservedTask) => want === undefined || t.spec === undefined || t.spec === want;
+  const isFresh = (t: ObservedTask) => since === undefined || compareTime(t.createdAt, since) >= 0;
+  // Failures count from this change on; a running task counts when it runs this spec, however old:
+  // Swarm keeps a task that already runs it (an update back to the spec it had, e.g. a rollback).
+  const fresh = input.tasks.filter((t) => isFresh(t) && ofSpec(t));
+  const current = input.tasks.filter(
+    (t) => ofSpec(t) && (isFresh(t) || (want !== undefined && t.spec !== undefined)),
   );
   // A global service wants one task per eligible node: as many as Swarm scheduled, at least one.
   const desired = service.global
-    ? Math.max(1, fresh.filter((t) => t.desiredState === "running").length)
+    ? Math.max(1, current.filter((t) => t.desiredState === "running").length)
     : service.replicas;
-  const running = fresh.filter((t) => t.state === "running" && t.desiredState === "running").length;
+  const running = current.filter((t) => t.state === "running" && t.desiredState === "running").length;
   const failed = fresh
     .filter((t) => FAILED_STATES.has(t.state))
     .sort((a, b) => compareTime(b.createdAt, a.createdAt));
@@ -99,15 +102,15 @@ export function assessRollout(input: RolloutInput): RolloutAssessment {
   }
 
   const updating = updateIsOurs && update.state === "updating";
-  const unsettled = unsettledTasks(fresh, input);
+  const unsettled = unsettledTasks(current, input);
   if (running >= desired && !updating && unsettled === 0) {
     return { phase: "succeeded", running, desired, reason: `${running}/${desired} tasks running` };
   }
-  const pending = fresh.find((t) => t.desiredState === "running" && t.state !== "running");
-  const older = input.tasks.length - fresh.length;
+  const pending = current.find((t) => t.desiredState === "running" && t.state !== "running");
+  const older = input.tasks.length - current.length;
   const waiting = pending
     ? `; a task is ${pending.state}${pending.error ? ` (${pending.error})` : ""}`
-    : fresh.length === 0
+    : current.length === 0
       ? `; no task of this revision yet${older ? ` (${older} older)` : ""}`
       : running >= desired && unsettled > 0
         ? `; watching them for ${Math.round((input.settleMs ?? 0) / 1000)} s`

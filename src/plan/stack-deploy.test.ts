@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { Conflict } from "../domain/errors.js";
+import { ConfigError, Conflict } from "../domain/errors.js";
 import { LABEL, ownerLabels } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
-import type { ObservedService } from "./observed.js";
+import type { ObservedImage, ObservedNode, ObservedService } from "./observed.js";
 import { planServiceSpec } from "./service-spec.js";
 import { planStackDeploy, removedServices, type StackObservation } from "./stack-deploy.js";
 
@@ -192,6 +192,55 @@ describe("planStackDeploy", () => {
       expect(() => planStackDeploy(m, at({}), ctx)).toThrow(Conflict);
     },
   );
+});
+
+describe("planStackDeploy on the cluster as observed", () => {
+  const node: ObservedNode = {
+    id: "n1",
+    hostname: "vm",
+    role: "manager",
+    status: "ready",
+    availability: "active",
+    labels: {},
+    engineLabels: {},
+    platform: { os: "linux", arch: "x86_64" },
+    resources: { nanoCpus: 2e9, memoryBytes: 8 * 1024 ** 3 },
+  };
+  const cluster = (images: Record<string, ObservedImage> = {}) => ({
+    nodes: [node],
+    images: new Map(Object.entries(images)),
+  });
+  const two: StackModel = {
+    ...model,
+    services: [
+      { ...model.services[0]!, replicas: 2 },
+      { ...model.services[0]!, name: "db", image: "local/nope:1", ports: [] },
+    ],
+  };
+  const unavailable = { "local/nope:1": { state: "unavailable", reason: "no such host" } as const };
+
+  it("refuses what cannot converge with every problem, before anything is planned to run", () => {
+    const plan = () => planStackDeploy(two, { ...seen([], []), cluster: cluster(unavailable) }, ctx);
+    expect(plan).toThrow(ConfigError);
+    expect(plan).toThrow(
+      "services.web.replicas: 2 replicas cannot each publish host port 30000 (host mode) on 1 eligible node; use at most 1 replica, or run it on more nodes; services.db.image: local/nope:1 is not on the node and cannot be pulled (no such host)",
+    );
+  });
+
+  it("does not check without observed nodes (render, benches)", () => {
+    expect(planStackDeploy(two, seen([], []), ctx).steps).toHaveLength(2);
+  });
+
+  it("leaves a service it does not change alone, even one that could not converge now", () => {
+    const live = { observed: observed(), spec: liveSpec("local/httpd:1", 30001) };
+    const m = { ...model, services: [{ ...model.services[0]!, image: "local/httpd:1" }] };
+    const at = { ...seen([["acme_shop_web", live]], [30001]), cluster: { ...cluster(), nodes: [] } };
+    expect(planStackDeploy(m, at, ctx).steps[0]).toMatchObject({ action: "none" });
+    const changed = { ...m, services: [{ ...m.services[0]!, env: { A: "1" } }] };
+    expect(() => planStackDeploy(changed, at, ctx)).toThrow(
+      "services.web: no node is ready and active (0 nodes)",
+    );
+  });
 });
 
 describe("removedServices", () => {

@@ -4,6 +4,7 @@ import { ConfigError, Conflict } from "../domain/errors.js";
 import { LABEL, ownershipProblem } from "../domain/labels.js";
 import { scopedName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
+import { type ClusterFacts, refuseInfeasible, serviceProblems } from "./feasibility.js";
 import { hostPortKey, type PortRange, pickHostPort } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
 import { keepForceUpdate, planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
@@ -17,6 +18,11 @@ export interface StackObservation {
   usedHostPorts: ReadonlySet<string>;
   /** Networks, volumes, secrets and configs that exist under the names this stack plans, whoever owns them. */
   objects?: readonly ExistingObject[];
+  /**
+   * The nodes and images, when observed: services the plan creates or changes must be able to
+   * converge on them, or the plan is refused (feasibility.ts). Unset: not checked (render, benches).
+   */
+  cluster?: ClusterFacts;
 }
 
 export interface ExistingObject {
@@ -136,6 +142,13 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
     }
     return { action: "none", service: service.name, spec, hostPorts, id };
   });
+  // What is left as it is cannot get worse by this deployment; what it creates or changes must converge.
+  const { cluster } = seen;
+  if (cluster) {
+    refuseInfeasible(
+      steps.flatMap((s) => (s.action === "none" ? [] : serviceProblems(s.service, s.spec, cluster))),
+    );
+  }
   return { objects, steps };
 }
 

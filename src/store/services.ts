@@ -74,7 +74,17 @@ export async function replaceNodes(db: Db, observed: ObservedNode[]): Promise<vo
     if (observed.length) {
       await tx
         .insert(nodes)
-        .values(observed.map((n) => ({ ...n, address: n.address ?? null })))
+        .values(
+          observed.map((n) => ({
+            id: n.id,
+            hostname: n.hostname,
+            role: n.role,
+            status: n.status,
+            availability: n.availability,
+            address: n.address ?? null,
+            labels: n.labels,
+          })),
+        )
         .onConflictDoUpdate({
           target: nodes.id,
           set: {

@@ -51,20 +51,36 @@ const stackBody = (name: string, tag: string) => ({
 
 /** Waits until these deployments and all jobs have ended; returns the deployments. */
 async function settle(b: TestBerth, ids: string[], timeoutMs = 120_000) {
-  return until(
-    "every deployment and job to end",
-    async () => {
-      const deps = await Promise.all(
-        ids.map(async (id) => (await api(b, "GET", `/api/v1/deployments/${id}`)).body.deployment),
-      );
-      const jobs = (await api(b, "GET", "/api/v1/jobs?limit=200")).body.jobs as any[];
-      const open = jobs.filter((j) => j.status === "queued" || j.status === "running");
-      return deps.every((x) => ["succeeded", "failed", "rolled_back"].includes(x.status)) && open.length === 0
-        ? deps
-        : undefined;
-    },
-    timeoutMs,
-  );
+  const look = async () => {
+    const deps = await Promise.all(
+      ids.map(async (id) => (await api(b, "GET", `/api/v1/deployments/${id}`)).body.deployment),
+    );
+    const jobs = (await api(b, "GET", "/api/v1/jobs?limit=200")).body.jobs as any[];
+    const open = jobs.filter((j) => j.status === "queued" || j.status === "running");
+    return { deps, open };
+  };
+  try {
+    return await until(
+      "every deployment and job to end",
+      async () => {
+        const { deps, open } = await look();
+        return deps.every((x) => ["succeeded", "failed", "rolled_back"].includes(x.status)) &&
+          open.length === 0
+          ? deps
+          : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    // Say what is still open, with its job's log, so that a failure explains itself.
+    const { deps, open } = await look().catch(() => ({ deps: [], open: [] }));
+    const stories = await Promise.all(
+      [...deps.filter((x: any) => !["succeeded", "failed", "rolled_back"].includes(x?.status)), ...open].map(
+        (x: any) => story(b, x.jobId ? x : { jobId: x.id, reason: `${x.type} job ${x.status}` }),
+      ),
+    );
+    throw new Error(`${(err as Error).message}\n${stories.join("\n")}`);
+  }
 }
 
 /** The deployment's reason plus its job's log, for an assertion message that explains a failure. */

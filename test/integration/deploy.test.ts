@@ -101,7 +101,7 @@ describe("berth deploy", () => {
     expect(body).toBe("second");
   });
 
-  it("reports an image that cannot run as failed, with Docker's reason", async () => {
+  it("refuses an image that is neither here nor pullable at once, with exit 2 and Docker's reason", async () => {
     const r = await berth.cli([
       "deploy",
       "--image",
@@ -111,8 +111,12 @@ describe("berth deploy", () => {
       "--port",
       "80",
     ]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: deployment of .*-bad failed: .*No such image: local\/does-not-exist:1/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /error: services\..*-bad\.image: local\/does-not-exist:1 is not on the node and cannot be pulled \(.+\)/,
+    );
+    expect(await servicesOfStacks(d, `${prefix}-bad`)).toEqual([]);
+    expect((await berth.api("GET", `/api/v1/stacks/${prefix}-bad`)).status).toBe(404);
   });
 
   it.each([
@@ -129,12 +133,16 @@ describe("berth deploy", () => {
     ],
     [["--image", "local/httpd:1", "--name", "x5"], "required option '--port <port>' not specified"],
   ])("refuses bad input %j with exit 2, one line, and creates nothing", async (args, message) => {
-    const before = (await d.listServices()).length;
+    // This control plane's services only: others share the swarm.
+    const ours = async () =>
+      ((await d.listServices({ filters: { label: [`berth.instance=${berth.instance}`] } })) as unknown[])
+        .length;
+    const before = await ours();
     const r = await berth.cli(["deploy", ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stderr.trim().split("\n")[0]).toContain(message);
-    expect((await d.listServices()).length).toBe(before);
+    expect(await ours()).toBe(before);
   });
 
   it("refuses bad input at the API too, with 400 and the error shape", async () => {

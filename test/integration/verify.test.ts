@@ -89,3 +89,55 @@ describe("a revision that does not converge", () => {
     expect(await answers(first.urls[0])).toContain('"version":"4"');
   });
 });
+
+describe("a deployment cancelled while Swarm rolls it out", () => {
+  const stack = `${name}-c`;
+  const api = (method: string, path: string, body?: unknown) => b.api(method, path, body);
+  const revision = (interval: string, exit: number) => ({
+    name: stack,
+    compose: {
+      services: {
+        app: {
+          image: "local/berth-demo:1",
+          healthcheck: { test: ["CMD", "node", "-e", `process.exit(${exit})`], interval, retries: 3 },
+        },
+      },
+    },
+  });
+  const jobEnd = (jobId: string) =>
+    until(
+      `job ${jobId} to end`,
+      async () => {
+        const j = (await api("GET", `/api/v1/jobs/${jobId}`)).body.job;
+        return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : undefined;
+      },
+      120_000,
+    );
+
+  afterAll(async () => {
+    await b?.cli(["stack", "rm", stack]);
+  });
+
+  it("puts the last good revision back at once", async () => {
+    const first = await api("POST", "/api/v1/stacks/deploy", revision("1s", 0));
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    expect((await jobEnd(first.body.jobId)).status).toBe("succeeded");
+    // Its first health check comes after a minute: the rollout waits, and is cancelled meanwhile.
+    const second = await api("POST", "/api/v1/stacks/deploy", revision("60s", 1));
+    expect(second.status, JSON.stringify(second.body)).toBe(202);
+    await until("the job to wait for Swarm", async () => {
+      const j = (await api("GET", `/api/v1/jobs/${second.body.jobId}`)).body.job;
+      return j.status === "running" && j.progress >= 50;
+    });
+    expect((await api("POST", `/api/v1/jobs/${second.body.jobId}/cancel`)).status).toBe(202);
+    expect((await jobEnd(second.body.jobId)).status).toBe("cancelled");
+    const dep = (await api("GET", `/api/v1/deployments/${second.body.deployment.id}`)).body.deployment;
+    expect(dep).toMatchObject({
+      status: "rolled_back",
+      reason: "cancelled while Swarm was rolling it out; revision 1 is live",
+    });
+    const [svc] = await servicesOfStacks(d, stack);
+    expect(svc.Spec.TaskTemplate.ContainerSpec.Healthcheck.Interval).toBe(1_000_000_000);
+    expect(svc.Spec.Labels["berth.deployment"]).toBe(first.body.deployment.id);
+  });
+});
