@@ -20,6 +20,13 @@ function withoutLegacyIds(node) {
   );
 }
 
+// Keys the compose specification 1.0.0 lacks but `docker stack deploy` reads (docker's own schema
+// 3.13): the stack's `name` (its default name) and a pids limit (Swarm API 1.41).
+schema.properties.name = { type: "string" };
+schema.definitions.deployment.properties.resources.properties.limits.properties.pids = {
+  type: ["integer", "string"],
+};
+
 const ajv = new Ajv2019({
   strict: false,
   allErrors: false,

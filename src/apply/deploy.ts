@@ -12,6 +12,7 @@ import type { StackModel } from "../domain/stack.js";
 import { isPermanent, type JobContext } from "../jobs/queue.js";
 import { imagesToCheck } from "../plan/feasibility.js";
 import { revisionsToPrune } from "../plan/history.js";
+import { hostPortKey, PROTOCOLS, portReservations } from "../plan/host-ports.js";
 import { planOrgNetwork } from "../plan/network-spec.js";
 import type { ObservedImage } from "../plan/observed.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
@@ -94,11 +95,7 @@ export async function requestDeploy(
         ...(opts.rollbackOf === undefined ? {} : { rollbackOf: opts.rollbackOf }),
         requestedBy: opts.requestedBy,
         jobId,
-        ports: model.services.flatMap((s) =>
-          s.ports.flatMap((port) =>
-            port.published === undefined ? [] : [{ service: s.name, port: port.published }],
-          ),
-        ),
+        ports: portReservations(model),
       });
     } catch (err) {
       // Another deployment took a port between our plan and our write: plan again.
@@ -319,7 +316,11 @@ export async function planFor(
   });
   const seen: StackObservation = {
     live,
-    usedHostPorts: new Set([...(publishes ? await p.engine.usedHostPorts() : []), ...(opts.reserved ?? [])]),
+    // A reservation holds the number for every protocol (the table is keyed by port).
+    usedHostPorts: new Set([
+      ...(publishes ? await p.engine.usedHostPorts() : []),
+      ...[...(opts.reserved ?? [])].flatMap((port) => PROTOCOLS.map((proto) => hostPortKey(port, proto))),
+    ]),
     objects: await existingObjects(p, planStackObjectsFor(p, model, namespace).objects),
     cluster: await observeCluster(p, imagesToCheck(model, namespace, live), opts.images),
   };

@@ -86,7 +86,8 @@ export interface ServiceModel {
   entrypoint?: string[];
   /** Arguments (Swarm's Args). */
   command?: string[];
-  env: Record<string, string>;
+  /** A null value is a bare name (`FOO`): the container gets it unset, as docker sends it. */
+  env: Record<string, string | null>;
   ports: PortModel[];
   /** Replicas of a replicated service; ignored for a global one. */
   replicas: number;

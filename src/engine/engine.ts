@@ -78,8 +78,8 @@ export interface Engine {
    * since the epoch, fractions allowed). Ends when the connection ends or `signal` aborts.
    */
   events(opts: { since?: string; signal: AbortSignal }): AsyncIterable<EngineEvent>;
-  /** Host ports published by any service on the cluster. */
-  usedHostPorts(): Promise<Set<number>>;
+  /** Host ports published by any service on the cluster, as `hostPortKey`s (`30000/tcp`). */
+  usedHostPorts(): Promise<Set<string>>;
   /** Objects of `kind` with exactly one of these names, whoever owns them (callers check their labels). */
   objectsNamed(kind: "network" | "volume" | FileKind, names: string[]): Promise<NamedObject[]>;
   /** Networks that carry all of `labels`. */

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import Docker from "dockerode";
 import { Unavailable, withContext } from "../domain/errors.js";
+import { hostPortKey } from "../plan/host-ports.js";
 import type { ObservedService, ObservedTask, TaskState } from "../plan/observed.js";
 import type { ClusterInfo, Engine, NamedObject } from "./engine.js";
 import { imageAvailability } from "./images.js";
@@ -326,9 +327,10 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         "list tasks",
         () => docker.listTasks({ filters: { "desired-state": ["running"] } }) as Promise<any[]>,
       );
-      const used = new Set<number>();
-      const add = (ports: { PublishedPort?: number }[] | undefined) => {
-        for (const p of ports ?? []) if (p.PublishedPort) used.add(p.PublishedPort);
+      const used = new Set<string>();
+      const add = (ports: { PublishedPort?: number; Protocol?: string }[] | undefined) => {
+        for (const p of ports ?? [])
+          if (p.PublishedPort) used.add(hostPortKey(p.PublishedPort, p.Protocol ?? "tcp"));
       };
       for (const s of services as any[]) {
         add(s.Endpoint?.Ports);
@@ -438,7 +440,10 @@ export function taskSpecDigest(spec: unknown): string | undefined {
 
 function toObservedService(raw: any): ObservedService {
   const spec = raw.Spec ?? {};
-  const ports = (raw.Endpoint?.Ports ?? spec.EndpointSpec?.Ports ?? []) as { PublishedPort?: number }[];
+  const ports = (raw.Endpoint?.Ports ?? spec.EndpointSpec?.Ports ?? []) as {
+    PublishedPort?: number;
+    Protocol?: string;
+  }[];
   const update = raw.UpdateStatus;
   return {
     id: raw.ID,
@@ -449,6 +454,9 @@ function toObservedService(raw: any): ObservedService {
     replicas: spec.Mode?.Replicated?.Replicas ?? 0,
     ...(spec.Mode?.Global ? { global: true } : {}),
     publishedPorts: ports.map((p) => p.PublishedPort).filter((p): p is number => typeof p === "number"),
+    hostPorts: ports.flatMap((p) =>
+      p.PublishedPort ? [hostPortKey(p.PublishedPort, p.Protocol ?? "tcp")] : [],
+    ),
     updatedAt: raw.UpdatedAt,
     updated: raw.PreviousSpec !== undefined,
     ...(spec.TaskTemplate ? { taskSpec: taskSpecDigest(spec.TaskTemplate) } : {}),

@@ -52,6 +52,8 @@ export interface ObservedService {
   /** A global service runs one task per eligible node; `replicas` does not apply. */
   global?: boolean;
   publishedPorts: number[];
+  /** The same as `hostPortKey`s (`30000/tcp`): what the service holds, by protocol. */
+  hostPorts: string[];
   /** RFC 3339 timestamp from Docker's clock of the last spec change. */
   updatedAt: string;
   /** Whether Swarm keeps a previous spec, i.e. the service was updated since it was created. */

@@ -24,7 +24,7 @@ const ctx = {
   networkIds: new Map<string, string>(),
   routingMesh: false,
   hostPortRange: { from: 30000, to: 30010 },
-  usedHostPorts: new Set([30000]),
+  usedHostPorts: new Set(["30000/tcp"]),
 };
 const settled: DesiredStack = {
   org: "acme",
@@ -60,6 +60,7 @@ function live(
     image: "local/httpd:1",
     replicas: over.replicas ?? 2,
     publishedPorts: [30000],
+    hostPorts: ["30000/tcp"],
     updatedAt: "2026-01-01T00:00:00Z",
     updated: false,
   };

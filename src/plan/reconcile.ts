@@ -45,7 +45,8 @@ export interface ReconcileContext {
   networkIds: ReadonlyMap<string, string>;
   routingMesh: boolean;
   hostPortRange: PortRange;
-  usedHostPorts: ReadonlySet<number>;
+  /** `hostPortKey`s published anywhere on the cluster. */
+  usedHostPorts: ReadonlySet<string>;
   /** Nodes and images: a service that could not converge on them is `blocked`, not recreated or changed. */
   cluster?: ClusterFacts;
 }

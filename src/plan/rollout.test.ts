@@ -10,6 +10,7 @@ const service: ObservedService = {
   image: "local/httpd:1",
   replicas: 2,
   publishedPorts: [],
+  hostPorts: [],
   updatedAt: "2026-01-01T00:00:10Z",
   updated: true,
 };

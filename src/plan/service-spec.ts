@@ -135,7 +135,7 @@ function containerSpec(
     Image: s.image,
     Labels: sortRecord({ ...s.containerLabels, ...ownLabels }),
     Env: Object.entries(s.env)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => (v === null ? k : `${k}=${v}`))
       .sort(),
     Privileges: { CredentialSpec: null, SELinuxContext: null },
   };

@@ -37,6 +37,7 @@ const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
   image: "local/httpd:1",
   replicas: 1,
   publishedPorts: [30001],
+  hostPorts: ["30001/tcp"],
   updatedAt: "2026-01-01T00:00:00Z",
   updated: false,
   ...over,
@@ -59,10 +60,11 @@ const liveSpec = (image: string, port: number) =>
 
 const seen = (
   entries: [string, { observed: ObservedService; spec: unknown }][],
-  used: number[],
+  used: (number | string)[],
 ): StackObservation => ({
   live: new Map(entries),
-  usedHostPorts: new Set(used),
+  // A bare number is a TCP port.
+  usedHostPorts: new Set(used.map((p) => (typeof p === "number" ? `${p}/tcp` : p))),
 });
 
 describe("planStackDeploy", () => {
@@ -90,7 +92,13 @@ describe("planStackDeploy", () => {
       "a requested port another service holds",
       { published: 30000 },
       [30000],
-      "ports.0.published: host port 30000",
+      "ports.0.published: host port 30000/tcp is already published by another service",
+    ],
+    [
+      "a requested UDP port another service holds",
+      { published: 30000, protocol: "udp" as const },
+      ["30000/udp"],
+      "ports.0.published: host port 30000/udp",
     ],
     ["a full range", {}, [30000, 30001], "no free host port left in the allowed range 30000-30001"],
   ])("refuses %s", (_name, portOver, used, message) => {
@@ -99,6 +107,42 @@ describe("planStackDeploy", () => {
       services: [{ ...model.services[0]!, ports: [{ target: 8080, protocol: "tcp" as const, ...portOver }] }],
     };
     expect(() => planStackDeploy(m, seen([], used), ctx)).toThrow(message);
+  });
+
+  it("publishes one host port for TCP and UDP, as docker does, next to another service's TCP port", () => {
+    const m: StackModel = {
+      ...model,
+      services: [
+        {
+          ...model.services[0]!,
+          ports: [
+            { target: 5000, published: 30000, protocol: "tcp", mode: "ingress" },
+            { target: 5000, published: 30000, protocol: "udp", mode: "ingress" },
+            { target: 53, published: 30001, protocol: "udp", mode: "ingress" },
+          ],
+        },
+      ],
+    };
+    const [step] = planStackDeploy(m, seen([], [30001]), ctx).steps;
+    expect(step!.hostPorts).toEqual([30000, 30000, 30001]);
+  });
+
+  it("refuses the same port and protocol twice in one service", () => {
+    const port = { target: 5000, published: 30000, protocol: "tcp" as const, mode: "ingress" as const };
+    const m: StackModel = {
+      ...model,
+      services: [{ ...model.services[0]!, ports: [port, { ...port, target: 5001 }] }],
+    };
+    expect(() => planStackDeploy(m, seen([], []), ctx)).toThrow("ports.1.published: host port 30000/tcp");
+  });
+
+  it("picks a free host port per protocol", () => {
+    const m: StackModel = {
+      ...model,
+      services: [{ ...model.services[0]!, ports: [{ target: 53, protocol: "udp" }] }],
+    };
+    const [step] = planStackDeploy(m, seen([], [30000]), ctx).steps;
+    expect(step!.hostPorts).toEqual([30000]);
   });
 
   // Whatever its name, a service is only this stack's when its labels say so: another organization's,

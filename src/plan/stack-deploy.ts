@@ -5,7 +5,7 @@ import { LABEL, ownershipProblem } from "../domain/labels.js";
 import { scopedName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { type ClusterFacts, refuseInfeasible, serviceProblems } from "./feasibility.js";
-import { type PortRange, pickHostPort } from "./host-ports.js";
+import { hostPortKey, type PortRange, pickHostPort } from "./host-ports.js";
 import type { ObservedService } from "./observed.js";
 import { keepForceUpdate, planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
 import { planStackObjects, type StackObjects } from "./stack-objects.js";
@@ -14,8 +14,8 @@ import type { SwarmServiceSpec } from "./swarm-types.js";
 export interface StackObservation {
   /** Live services of this stack by Swarm name, with their stored spec. */
   live: ReadonlyMap<string, { observed: ObservedService; spec: unknown }>;
-  /** Host ports published anywhere on the cluster. */
-  usedHostPorts: ReadonlySet<number>;
+  /** Host ports published anywhere on the cluster, as `hostPortKey`s (`30000/tcp`). */
+  usedHostPorts: ReadonlySet<string>;
   /** Networks, volumes, secrets and configs that exist under the names this stack plans, whoever owns them. */
   objects?: readonly ExistingObject[];
   /**
@@ -87,24 +87,26 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
         `services.${service.name}: a service named '${name}' already exists on the swarm and is not this stack's; choose another stack name`,
       );
     }
-    const own = new Set(live?.observed.publishedPorts ?? []);
+    const own = new Set(live?.observed.hostPorts ?? []);
     const hostPorts = service.ports.map((port, i) => {
       const path = `services.${service.name}.ports.${i}`;
-      if (port.published !== undefined && used.has(port.published) && !own.has(port.published)) {
+      const key = port.published === undefined ? undefined : hostPortKey(port.published, port.protocol);
+      if (key && used.has(key) && !own.has(key)) {
         throw new ConfigError(
           `${path}.published`,
-          `host port ${port.published} is already published by another service`,
+          `host port ${key} is already published by another service`,
         );
       }
       // A compose port publishes exactly what the file says (nothing: Swarm picks).
       if (port.mode !== undefined) {
-        if (port.published !== undefined) used.add(port.published);
+        if (key) used.add(key);
         return port.published;
       }
       const current = live?.observed.publishedPorts[i];
       const picked = pickHostPort({
         ...(port.published === undefined ? {} : { requested: port.published }),
         ...(current === undefined ? {} : { current }),
+        protocol: port.protocol,
         used,
         range: ctx.hostPortRange,
       });
@@ -114,7 +116,7 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
           `no free host port left in the allowed range ${ctx.hostPortRange.from}-${ctx.hostPortRange.to}`,
         );
       }
-      used.add(picked);
+      used.add(hostPortKey(picked, port.protocol));
       return picked;
     });
     const planned = planServiceSpec(service, {

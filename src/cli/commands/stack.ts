@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RemovedStack, StackView } from "../../apply/stacks.js";
-import { loadCompose } from "../../config/compose/index.js";
+import { loadCompose, stackNameOf } from "../../config/compose/index.js";
 import { refuseOversizedBody } from "../../config/limits.js";
 import { ConfigError } from "../../domain/errors.js";
 import { clientFor } from "../globals.js";
@@ -31,9 +31,7 @@ function loadBody(opts: FileOptions) {
   });
   const compose = loadCompose(files, { env: process.env, readFile: (p) => readFileSync(p) });
   // Like docker, the stack is named by --name, else by the compose `name:`, else by the directory.
-  const name =
-    opts.name ??
-    (typeof compose.name === "string" ? compose.name : basename(dirname(resolve(files[0]!.name))));
+  const name = stackNameOf(opts.name, compose, basename(dirname(resolve(files[0]!.name))));
   const { name: _n, ...rest } = compose;
   const body = { name, compose: rest };
   refuseOversizedBody(body, opts.composeFile.join(", "));

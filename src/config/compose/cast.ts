@@ -12,6 +12,7 @@ const TYPED: [string, Kind][] = [
   ["services.*.deploy.rollback_config.max_failure_ratio", "float"],
   ["services.*.deploy.restart_policy.max_attempts", "int"],
   ["services.*.deploy.placement.max_replicas_per_node", "int"],
+  ["services.*.deploy.resources.limits.pids", "int"],
   ["services.*.healthcheck.retries", "int"],
   ["services.*.healthcheck.disable", "bool"],
   ["services.*.ports.*.target", "int"],

@@ -1,9 +1,11 @@
 // Loading a stack from compose files, as `docker stack deploy -c a.yml -c b.yml` does: each file is
 // parsed, interpolated with the caller's environment, validated, then the files are merged in order;
 // `env_file` entries are read (relative to the file that names them) and put under `environment`,
-// where values written in the file win.
+// where values written in the file win; a name without a value takes this shell's value when it has
+// one (else it stays without one, and the container gets the bare name, as docker sends it).
 import { dirname, isAbsolute, join } from "node:path";
 import { ConfigError } from "../../domain/errors.js";
+import { nameProblem } from "../../domain/names.js";
 import { castTypes } from "./cast.js";
 import { inlineFiles } from "./files.js";
 import { type Env, interpolate } from "./interpolate.js";
@@ -31,50 +33,72 @@ export function loadCompose(files: ComposeInput[], opts: LoadOptions): Record<st
     // fields (`replicas: ${N}`) are cast to those types, as docker does.
     const data = castTypes(interpolate(raw.data, opts.env) as Record<string, unknown>);
     validateCompose({ ...raw, data });
-    return inlineFiles(withEnvFiles(data, f.name, opts.readFile), f.name, opts.readFile, opts.env);
+    return inlineFiles(withEnvironment(data, f.name, opts), f.name, opts.readFile, opts.env);
   });
   return mergeComposeFiles(docs);
 }
 
-function withEnvFiles(doc: Record<string, unknown>, file: string, readFile: (p: string) => string | Buffer) {
-  const services = (doc.services ?? {}) as Record<string, Record<string, unknown>>;
+/**
+ * The stack's name, as `docker stack deploy` takes it: `--name`, else the files' top-level `name:`
+ * (validated here, where the path can name it), else the directory of the first file.
+ */
+export function stackNameOf(given: string | undefined, doc: Record<string, unknown>, dir: string): string {
+  if (given !== undefined) return given;
+  if (typeof doc.name === "string") {
+    const problem = nameProblem("stack", doc.name);
+    if (problem) throw new ConfigError("name", `stack name ${problem} (or give --name)`);
+    return doc.name;
+  }
+  return dir;
+}
+
+function withEnvironment(doc: Record<string, unknown>, file: string, opts: LoadOptions) {
+  const services = (doc.services ?? {}) as Record<string, Record<string, unknown> | null>;
   for (const [name, svc] of Object.entries(services)) {
-    if (svc.env_file === undefined) continue;
-    const list = (Array.isArray(svc.env_file) ? svc.env_file : [svc.env_file]).map((e) =>
-      typeof e === "string" ? e : String((e as { path: string }).path),
-    );
+    if (!svc || (svc.env_file === undefined && svc.environment === undefined)) continue;
+    const list = (
+      svc.env_file === undefined ? [] : Array.isArray(svc.env_file) ? svc.env_file : [svc.env_file]
+    ).map((e) => (typeof e === "string" ? e : String((e as { path: string }).path)));
     const fromFiles: Record<string, string> = {};
     for (const entry of list) {
       const path = isAbsolute(entry) ? entry : join(dirname(file), entry);
       let text: string | Buffer;
       try {
-        text = readFile(path);
+        text = opts.readFile(path);
       } catch (err) {
         throw new ConfigError(
           `${file} services.${name}.env_file`,
           `cannot read ${path}: ${(err as Error).message}`,
         );
       }
-      Object.assign(fromFiles, parseEnvFile(String(text), `${path}`));
+      Object.assign(fromFiles, parseEnvFile(String(text), path, opts.env));
     }
-    const own = Object.fromEntries(mappingEntries(svc.environment));
+    const own = Object.fromEntries(
+      mappingEntries(svc.environment).map(([k, v]) => [k, v ?? opts.env[k] ?? null]),
+    );
     const { env_file: _read, ...rest } = svc;
     services[name] = { ...rest, environment: { ...fromFiles, ...own } };
   }
   return doc;
 }
 
-/** `KEY=VALUE` lines; blank lines and `#` comments are skipped, surrounding quotes removed. */
-export function parseEnvFile(text: string, name: string): Record<string, string> {
+/**
+ * docker's env_file reader (opts.ParseEnvFile): `KEY=VALUE` lines whose value is taken as it is
+ * (quotes and spaces kept); leading spaces, blank lines and `#` comments skipped; a bare `KEY` takes
+ * this shell's value, or is left out when the shell has none.
+ */
+export function parseEnvFile(text: string, name: string, env: Env = {}): Record<string, string> {
   const out: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((line, i) => {
-    const trimmed = line.trim();
-    if (!trimmed || trimmed.startsWith("#")) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(trimmed);
-    if (!m) throw new ConfigError(`${name}:${i + 1}`, `expected KEY=VALUE, got '${trimmed.slice(0, 40)}'`);
-    let value = m[2]!;
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    out[m[1]!] = value;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trimStart();
+    if (!line || line.startsWith("#")) return;
+    const eq = line.indexOf("=");
+    const key = eq < 0 ? line.trimEnd() : line.slice(0, eq);
+    if (!key) throw new ConfigError(`${name}:${i + 1}`, `no variable name on line '${line.slice(0, 40)}'`);
+    if (/\s/.test(key))
+      throw new ConfigError(`${name}:${i + 1}`, `variable '${key.slice(0, 40)}' contains whitespaces`);
+    if (eq >= 0) out[key] = line.slice(eq + 1);
+    else if (env[key] !== undefined) out[key] = env[key];
   });
   return out;
 }

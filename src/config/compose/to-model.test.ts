@@ -76,6 +76,16 @@ describe("composeToModel: the model", () => {
     expect(warnings[1]).toContain("expose: Exposing ports is unnecessary");
   });
 
+  it("warns about runtime as docker words unsupported options, and says what platform became", () => {
+    const { warnings } = convert({
+      services: { web: { image: "a", runtime: "runc", restart: "always", platform: "linux/amd64" } },
+    });
+    expect(warnings).toEqual([
+      "Ignoring unsupported options: restart, runtime",
+      "Service web: platform linux/amd64 is deployed as placement constraints node.platform.os==linux, node.platform.arch==x86_64 (Swarm has no per-service platform)",
+    ]);
+  });
+
   it.each<[string, Doc, Doc]>([
     [
       "an external network",
@@ -224,6 +234,21 @@ describe("composeToModel: the model", () => {
       "secrets.s.name: custom names are not supported",
     ],
     [
+      "a pids limit that is not a count",
+      { services: { web: { image: "a", deploy: { resources: { limits: { pids: "many" } } } } } },
+      "services.web.deploy.resources.limits.pids: 'many' is not a number of processes",
+    ],
+    [
+      "a platform that is not os/arch",
+      { services: { web: { image: "a", platform: "linux amd64" } } },
+      "services.web.platform: 'linux amd64' is not a platform",
+    ],
+    ...["bridge", "host", "macvlan"].map((driver): [string, Doc, string] => [
+      `a ${driver} network (Swarm services need swarm-scoped networks)`,
+      { networks: { front: { driver } }, services: { web: { image: "a" } } },
+      `networks.front.driver: '${driver}' networks cannot be used with services`,
+    ]),
+    [
       "a forbidden service key",
       { services: { web: { image: "a", volumes_from: ["db"] } } },
       "services.web.volumes_from: is not supported",
@@ -318,13 +343,14 @@ describe("composeToModel: service keys", () => {
       "environment as a list",
       { environment: ["A=1", "B=", "C", "D=x=y"] },
       "env",
-      { A: "1", B: "", D: "x=y" },
+      // A bare name the shell did not fill stays bare (null), as docker sends it ("C").
+      { A: "1", B: "", C: null, D: "x=y" },
     ],
     [
       "environment as a map",
       { environment: { A: 1, B: null, C: "", D: true } },
       "env",
-      { A: "1", C: "", D: "true" },
+      { A: "1", B: null, C: "", D: "true" },
     ],
     // labels
     ["labels as a list (container labels)", { labels: ["a=1", "b"] }, "containerLabels", { a: "1", b: "" }],
@@ -353,6 +379,39 @@ describe("composeToModel: service keys", () => {
       { deploy: { resources: { limits: { cpus: "0.25", memory: "512M", pids: 100 } } } },
       "resources",
       { cpus: 0.25, memoryBytes: 512 * MiB, pids: 100 },
+    ],
+    [
+      "a pids limit given as a string (interpolated)",
+      { deploy: { resources: { limits: { pids: "0" } } } },
+      "resources",
+      { cpus: DEFAULT_LIMITS.cpus, memoryBytes: DEFAULT_LIMITS.memoryBytes, pids: 0 },
+    ],
+    [
+      "platform as placement constraints in Swarm's arch names",
+      { platform: "linux/arm64" },
+      "placement",
+      { constraints: ["node.platform.os==linux", "node.platform.arch==aarch64"] },
+    ],
+    [
+      "platform added to the file's own constraints, once",
+      {
+        platform: "linux/amd64",
+        deploy: { placement: { constraints: ["node.role==worker", "node.platform.os==linux"] } },
+      },
+      "placement",
+      { constraints: ["node.role==worker", "node.platform.os==linux", "node.platform.arch==x86_64"] },
+    ],
+    [
+      "platform with a variant",
+      { platform: "linux/arm/v6" },
+      "placement",
+      { constraints: ["node.platform.os==linux", "node.platform.arch==armv6l"] },
+    ],
+    [
+      "platform with an os only",
+      { platform: "linux" },
+      "placement",
+      { constraints: ["node.platform.os==linux"] },
     ],
     [
       "a CPU limit alone keeps the default memory",

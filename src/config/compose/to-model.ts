@@ -22,6 +22,7 @@ import { parseImageRef } from "../image-ref.js";
 import { MAX_ENV_VALUE_CHARS } from "../limits.js";
 import { DATA_KEY } from "./files.js";
 import { mappingEntries } from "./mapping.js";
+import { platformConstraints, platformWarning } from "./platform.js";
 import { shellWords } from "./shell-words.js";
 import { parseBytes, parseCpus, parseDuration } from "./units.js";
 import { ignoredKeyWarnings } from "./warnings.js";
@@ -55,7 +56,12 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
     secrets: mapEntries(doc.secrets, (key, f) => fileDef("secrets", key, f ?? {})),
     configs: mapEntries(doc.configs, (key, f) => fileDef("configs", key, f ?? {})),
   };
-  return { model, warnings: ignoredKeyWarnings(doc) };
+  const platforms = services.flatMap(([key, s]) =>
+    typeof s?.platform === "string"
+      ? [platformWarning(key, s.platform, platformConstraints(s.platform, `services.${key}.platform`))]
+      : [],
+  );
+  return { model, warnings: [...ignoredKeyWarnings(doc), ...platforms] };
 }
 
 function mapEntries<T>(defs: unknown, fn: (key: string, v: Doc) => T): Record<string, T> {
@@ -87,6 +93,12 @@ function networkDef(key: string, n: Doc): StackNetworkModel {
   const external = externalName(key, n);
   if (external) return { external };
   refuseCustomName(path, n);
+  if (typeof n.driver === "string" && LOCAL_DRIVERS.has(n.driver)) {
+    fail(
+      `${path}.driver`,
+      `'${n.driver}' networks cannot be used with services: only networks scoped to the swarm can, such as those of the overlay driver (the default)`,
+    );
+  }
   return {
     ...(n.driver ? { driver: n.driver } : {}),
     ...(n.driver_opts ? { driverOpts: stringMap(n.driver_opts) } : {}),
@@ -107,6 +119,12 @@ function networkDef(key: string, n: Doc): StackNetworkModel {
       : {}),
   };
 }
+
+/**
+ * Drivers whose networks are local to one node: Swarm refuses to attach a service to them (403 "Only
+ * networks scoped to the swarm can be used"), so they are refused before anything is created.
+ */
+const LOCAL_DRIVERS = new Set(["bridge", "host", "none", "null", "macvlan", "ipvlan"]);
 
 function volumeDef(key: string, v: Doc): StackVolumeModel {
   const external = externalName(key, v);
@@ -171,7 +189,9 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
         limits.memory === undefined
           ? DEFAULT_LIMITS.memoryBytes
           : bytes(limits.memory, `${path}.deploy.resources.limits.memory`),
-      ...(limits.pids === undefined ? {} : { pids: limits.pids }),
+      ...(limits.pids === undefined
+        ? {}
+        : { pids: pids(limits.pids, `${path}.deploy.resources.limits.pids`) }),
     },
   };
   const set = <K extends keyof ServiceModel>(k: K, v: ServiceModel[K] | undefined) => {
@@ -263,10 +283,14 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   const namespaces = ["network_mode", "pid", "ipc", "userns_mode"].filter((k) => s[k] === "host");
   if (namespaces.length) Object.assign(hostAccess, { hostNamespaces: namespaces });
   if (Object.keys(hostAccess).length) out.hostAccess = hostAccess;
-  if (d.placement?.constraints || d.placement?.preferences) {
+  const platform = typeof s.platform === "string" ? platformConstraints(s.platform, `${path}.platform`) : [];
+  const constraints = [
+    ...new Set([...((d.placement?.constraints as string[] | undefined) ?? []), ...platform]),
+  ];
+  if (constraints.length || d.placement?.preferences) {
     out.placement = {
-      ...(d.placement.constraints ? { constraints: d.placement.constraints } : {}),
-      ...(d.placement.preferences
+      ...(constraints.length ? { constraints } : {}),
+      ...(d.placement?.preferences
         ? { preferences: (d.placement.preferences as Doc[]).map((p) => String(p.spread)) }
         : {}),
     };
@@ -296,23 +320,28 @@ function command(v: unknown, path: string): string[] | undefined {
   return shellWords(String(v)) ?? fail(path, "has an unterminated quote");
 }
 
-// A name without a value takes the deploying environment's value; the CLI resolves it first, so
-// what is still without a value is left out.
-function environment(v: unknown): Record<string, string> {
-  return Object.fromEntries(mappingEntries(v).filter((e): e is [string, string] => e[1] !== null));
-}
-
-function serviceEnv(v: unknown, path: string): Record<string, string> {
-  const env = environment(v);
+// A name without a value takes the deploying environment's value (the CLI resolves it while
+// loading); one still without a value is sent bare, as docker sends it: the container has it unset.
+function serviceEnv(v: unknown, path: string): Record<string, string | null> {
+  const env = Object.fromEntries(mappingEntries(v));
   for (const [key, value] of Object.entries(env)) {
-    if (value.length > MAX_ENV_VALUE_CHARS)
+    if (value !== null && value.length > MAX_ENV_VALUE_CHARS)
       fail(`${path}.${key}`, `must be at most ${MAX_ENV_VALUE_CHARS} characters`);
   }
   return env;
 }
 
+/** Driver options and sysctls: a name without a value is left out. */
 function stringMap(v: unknown): Record<string, string> {
-  return environment(v);
+  return Object.fromEntries(mappingEntries(v).filter((e): e is [string, string] => e[1] !== null));
+}
+
+/** A pids limit: a whole number, 0 meaning none (as Swarm reads it). */
+function pids(v: unknown, path: string): number {
+  const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
+    fail(path, `'${v}' is not a number of processes`);
+  return n as number;
 }
 
 function labelMap(v: unknown): Record<string, string> {

@@ -2,7 +2,10 @@
 // ignored with a warning, deprecated ones likewise, and a few are refused outright.
 import { ConfigError } from "../../domain/errors.js";
 
-/** Ignored with "Ignoring unsupported options: ..." (docker CLI 20.10's list). */
+/**
+ * Ignored with "Ignoring unsupported options: ..." (docker CLI 20.10's list, plus `runtime`, which
+ * docker's schema refuses and the compose specification allows: Swarm has no per-service runtime).
+ */
 const UNSUPPORTED = [
   "build",
   "cgroup_parent",
@@ -16,6 +19,7 @@ const UNSUPPORTED = [
   "pid",
   "privileged",
   "restart",
+  "runtime",
   "security_opt",
   "shm_size",
   "userns_mode",
