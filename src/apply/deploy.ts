@@ -6,7 +6,7 @@
 // Every step checks what Swarm already has, so running it twice does no harm.
 import { randomUUID } from "node:crypto";
 import { ConfigError, Conflict, DeployFailed, NotFound } from "../domain/errors.js";
-import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
+import { LABEL, ownerFilter } from "../domain/labels.js";
 import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { isPermanent, type JobContext } from "../jobs/queue.js";
@@ -184,7 +184,7 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   if (outcome.phase === "succeeded") {
     await updateDeployment(p.db, d.id, { status: "succeeded", reason: outcome.reason });
     // Old secrets and configs are released once no task uses them.
-    await pruneStackObjects(p, model, planStackObjectsFor(p, model, d.namespace).objects);
+    await pruneStackObjects(p, model, stackObjectsOf(p, model, d.namespace));
     await ctx.say(`succeeded: ${outcome.reason}`);
     return;
   }
@@ -302,12 +302,10 @@ export async function planFor(
   const names = model.services.map((s) => scopedName(namespace, s.name));
   const found = await Promise.all(names.map((name) => p.engine.findService(name)));
   const live = new Map(found.flatMap((s) => (s ? [[s.observed.name, s] as const] : [])));
-  const networkIds = new Map<string, string>();
-  for (const n of await p.engine.listNetworks(stackFilter(p, model))) networkIds.set(n.name, n.id);
-  for (const n of Object.values(model.networks ?? {})) {
-    const id = n.external ? await p.engine.findNetwork(n.external) : undefined;
-    if (n.external && id) networkIds.set(n.external, id);
-  }
+  const networkIds = new Map(
+    (await p.engine.listNetworks(stackFilter(p, model))).map((n) => [n.name, n.id] as const),
+  );
+  for (const [name, id] of await externalNetworkIds(p, [model])) networkIds.set(name, id);
   const ctx = planContext(p, {
     namespace,
     deploymentId: opts.deploymentId,
@@ -321,7 +319,7 @@ export async function planFor(
       ...(publishes ? await p.engine.usedHostPorts() : []),
       ...[...(opts.reserved ?? [])].flatMap((port) => PROTOCOLS.map((proto) => hostPortKey(port, proto))),
     ]),
-    objects: await existingObjects(p, planStackObjectsFor(p, model, namespace).objects),
+    objects: await existingObjects(p, stackObjectsOf(p, model, namespace)),
     cluster: await observeCluster(p, imagesToCheck(model, namespace, live), opts.images),
   };
   const plan = planStackDeploy(model, seen, ctx);
@@ -342,14 +340,28 @@ export function planContext(
 }
 
 /** The stack's networks, volumes, secrets and configs: they depend on the model and its namespace alone. */
-function planStackObjectsFor(p: Platform, model: StackModel, namespace: string) {
-  return {
-    objects: planStackObjects(model, {
-      instance: p.instanceId,
-      namespace,
-      orgNetwork: orgNetworkName(model.org),
-    }),
-  };
+function stackObjectsOf(p: Platform, model: StackModel, namespace: string): StackObjects {
+  return planStackObjects(model, {
+    instance: p.instanceId,
+    namespace,
+    orgNetwork: orgNetworkName(model.org),
+  });
+}
+
+/**
+ * Ids of the external networks these stacks name: the Engine stores network ids, so a spec that
+ * names them would always read as changed.
+ */
+export async function externalNetworkIds(p: Platform, models: StackModel[]): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  for (const model of models) {
+    for (const n of Object.values(model.networks ?? {})) {
+      if (!n.external || ids.has(n.external)) continue;
+      const id = await p.engine.findNetwork(n.external);
+      if (id) ids.set(n.external, id);
+    }
+  }
+  return ids;
 }
 
 /** What exists on the swarm under the names of the stack's networks, volumes, secrets and configs. */
@@ -516,11 +528,9 @@ export async function findOrgNetwork(
   p: Platform,
   org: string,
 ): Promise<{ id: string; name: string } | undefined> {
+  // The label filter already asks for this installation's and organization's; only stacks' are left out.
   const owned = await p.engine.listNetworks(ownerFilter({ instance: p.instanceId, org }).label);
-  return owned.find(
-    (n) =>
-      n.labels[LABEL.stack] === undefined && !ownershipProblem(n.labels, { instance: p.instanceId, org }),
-  );
+  return owned.find((n) => n.labels[LABEL.stack] === undefined);
 }
 
 /** The model with every service port's host port filled in from the plan, so every later attempt

@@ -8,7 +8,7 @@ import { type DriftItem, planReconcile } from "../plan/reconcile.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, orgIdOf } from "../store/stacks.js";
 import { observeCluster } from "./cluster-facts.js";
-import { DEPLOY_JOB, findOrgNetwork } from "./deploy.js";
+import { DEPLOY_JOB, externalNetworkIds, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { RESTART_JOB } from "./restart.js";
 
@@ -27,16 +27,11 @@ export async function reconcileOnce(
     const net = await findOrgNetwork(p, org);
     if (net) orgNetworks.set(org, net.id);
   }
-  // The Engine stores network ids: external networks (the proxy's tenant networks, a compose file's
-  // `external: true`) are compared by id, or every check would find them changed.
-  const networkIds = new Map<string, string>();
-  for (const d of desired) {
-    for (const n of Object.values(d.settled?.model.networks ?? {})) {
-      if (!n.external || networkIds.has(n.external)) continue;
-      const id = await p.engine.findNetwork(n.external);
-      if (id) networkIds.set(n.external, id);
-    }
-  }
+  // External networks (the proxy's tenant networks, a compose file's `external: true`) by id.
+  const networkIds = await externalNetworkIds(
+    p,
+    desired.flatMap((d) => (d.settled ? [d.settled.model] : [])),
+  );
   const byName = new Map(live.map((l) => [l.observed.name, l]));
   const images = desired.flatMap((d) =>
     d.settled ? imagesToCheck(d.settled.model, d.namespace, byName) : [],
