@@ -271,7 +271,10 @@ async function refreshStack(p: Platform, model: StackModel): Promise<void> {
 
 /** The namespace of the stack on Swarm: the one it was created with, or the current scheme's for a new stack. */
 export async function namespaceFor(p: Platform, orgId: string, model: StackModel): Promise<string> {
-  return (await stackNamespaceOf(p.db, orgId, model.name)) ?? stackNamespace(model.org, model.name);
+  return (
+    (await stackNamespaceOf(p.db, orgId, model.name)) ??
+    stackNamespace(model.org, model.name, { instance: p.instanceId })
+  );
 }
 
 /** Berth's label filter for this installation's objects of the stack. */

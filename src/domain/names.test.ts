@@ -88,4 +88,15 @@ describe("Swarm names", () => {
     expect(legacyStackNamespace("t", "x-alpha")).toBe(legacyStackNamespace("t-x", "alpha"));
     expect(stackNamespace("t", "x-alpha")).not.toBe(stackNamespace("t-x", "alpha"));
   });
+
+  it("system stacks name their installation, so another installation's leftovers never hold their names", () => {
+    expect(stackNamespace("berth-system", "proxy", { instance: "d86c0c68" })).toBe(
+      "berth-system-d86c0c68_proxy",
+    );
+    expect(stackNamespace("berth-system", "proxy", { instance: "a" })).not.toBe(
+      stackNamespace("berth-system", "proxy", { instance: "b" }),
+    );
+    // Tenants keep `<org>_<stack>` whatever the installation.
+    expect(stackNamespace("acme", "web", { instance: "d86c0c68" })).toBe("acme_web");
+  });
 });

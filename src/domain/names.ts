@@ -7,6 +7,8 @@
 // checks the labels of every object it finds by name (domain/labels.ts `ownershipProblem`): a name
 // alone never proves ownership.
 
+import { SYSTEM_ORG } from "./system.js";
+
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 export const NAME_LIMITS = { org: 16, stack: 24, service: 20 } as const;
@@ -25,9 +27,14 @@ export function nameProblem(kind: keyof typeof NAME_LIMITS, value: string): stri
 /**
  * A new stack's namespace on Swarm, `<org>_<stack>` (what `docker stack` calls the stack's name).
  * Stored with the stack when it is first deployed: stacks created before this scheme keep theirs.
+ *
+ * System stacks are one per installation, so theirs also names the installation:
+ * `berth-system-<instance>_<stack>`. Another installation on the same swarm, or what a removed one
+ * left behind (a certificate volume), never holds their names. Tenants cannot create `berth-*`
+ * organizations, so these namespaces meet no tenant's.
  */
-export function stackNamespace(org: string, stack: string): string {
-  return `${org}_${stack}`;
+export function stackNamespace(org: string, stack: string, o: { instance?: string } = {}): string {
+  return org === SYSTEM_ORG && o.instance ? `${org}-${o.instance}_${stack}` : `${org}_${stack}`;
 }
 
 /**

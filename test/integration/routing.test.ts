@@ -78,10 +78,23 @@ const as = (org: string) => ({ token: tokens[org]! });
 const addDomain = (org: string, body: Record<string, unknown>) =>
   call(b.url, "POST", "/api/v1/domains", { ...as(org), body });
 
-async function caddyContainer(): Promise<string | undefined> {
+async function caddyService(): Promise<{ ID: string; Spec: { Name: string } } | undefined> {
   const [svc] = (await d.listServices({
     filters: { label: [`berth.instance=${b.instance}`, "berth.org=berth-system", "berth.service=caddy"] },
-  })) as { ID: string }[];
+  })) as { ID: string; Spec: { Name: string } }[];
+  return svc;
+}
+
+async function caddyServiceName(): Promise<string> {
+  const svc = await caddyService();
+  expect(svc, "the proxy's service").toBeDefined();
+  // Named after this installation, so a proxy volume left by another one never blocks it.
+  expect(svc!.Spec.Name).toBe(`berth-system-${b.instance}_proxy_caddy`);
+  return svc!.Spec.Name;
+}
+
+async function caddyContainer(): Promise<string | undefined> {
+  const svc = await caddyService();
   if (!svc) return undefined;
   const list = await d.listContainers({ filters: { label: [`com.docker.swarm.service.id=${svc.ID}`] } });
   return list[0]?.Id;
@@ -208,7 +221,7 @@ describe("routing", () => {
   it("a tenant's task reaches the proxy's HTTP port but not its admin API", async () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-probe-"));
     const file = join(dir, "probe.yml");
-    const target = "tasks.berth-system_proxy_caddy";
+    const target = `tasks.${await caddyServiceName()}`;
     const script = [
       // `$$`: compose files interpolate `$`.
       `if echo | nc -w 3 ${target} 2019; then a=open; else a=closed; fi`,
