@@ -1,74 +1,175 @@
-// Wall time to deploy one service until its task runs: Berth (CLI, through the API and a job) beside
-// `docker service create --detach=false` (CLI) and raw Engine API calls, same image, same run.
+// Deploy-to-verified for a cached image: one running service updated (a new env value each round)
+// until the update is done and verified. Berth (CLI -> API -> job -> rolling update -> Berth's own
+// verification) beside `docker service update --detach=false` (the CLI waits out the same monitor
+// window) and raw Engine API calls (update, then poll until Swarm reports the update completed), all
+// three with Berth's update settings (its order and monitor window) and, like Berth's, one fixed
+// host-mode port (so the update runs stop-first on one node) and an overlay network, same image,
+// same run, round-robin.
 // Usage: tsx bench/deploy.ts [ROUNDS]
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import Docker from "dockerode";
 import { benchBerth, ms, now, percentile, table, waitFor } from "./lib.js";
 
-const ROUNDS = Number(process.argv[2] ?? 5);
+const ROUNDS = Number(process.argv[2] ?? 10);
 const exec = promisify(execFile);
 const docker = new Docker();
 const b = await benchBerth();
 const tag = Date.now().toString(36).slice(-4);
-const times: Record<string, number[]> = { "berth deploy": [], "docker service create": [], "Engine API": [] };
+const stack = `bench-u${tag}`;
+const cliName = `bench-cli${tag}`;
+const apiName = `bench-api${tag}`;
+const netName = `bench-net${tag}`;
+const times: Record<string, number[]> = {
+  "berth deploy": [],
+  "Berth API": [],
+  "docker service update": [],
+  "Engine API": [],
+};
+
+async function berthDeploy(round: number): Promise<void> {
+  const r = await b.cli([
+    ...["deploy", "--image", "local/httpd:1", "--name", stack, "--port", "8080", "-e", `ROUND=${round}`],
+  ]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  if (process.env.BENCH_DEBUG) console.error(r.stderr);
+}
+
+/** The same through Berth's API alone (no CLI process start): POST, then poll the deployment. */
+async function berthApi(round: number): Promise<void> {
+  const r = await b.api("POST", "/api/v1/deployments", {
+    image: "local/httpd:1",
+    name: stack,
+    port: 8080,
+    env: { ROUND: String(round) },
+  });
+  if (r.status !== 202) throw new Error(JSON.stringify(r.body));
+  const d = await waitFor("the deployment", async () => {
+    const x = (await b.api("GET", `/api/v1/deployments/${r.body.deployment.id}`)).body.deployment;
+    return ["succeeded", "failed", "rolled_back"].includes(x.status) ? x : undefined;
+  });
+  if (d.status !== "succeeded") throw new Error(`${d.status}: ${d.reason}`);
+}
+
+/** Update through the Engine API and wait until Swarm says the update is done (monitor included). */
+async function apiUpdate(id: string, round: number): Promise<void> {
+  const svc = docker.getService(id);
+  const info = (await svc.inspect()) as any;
+  const spec = info.Spec;
+  spec.TaskTemplate.ContainerSpec.Env = [`ROUND=${round}`];
+  await svc.update({ version: info.Version.Index, ...spec });
+  await waitFor("the update", async () => {
+    const s = (await svc.inspect()) as any;
+    return s.Version.Index > info.Version.Index && s.UpdateStatus?.State === "completed";
+  });
+}
 
 try {
-  for (let i = 0; i < ROUNDS; i++) {
+  await berthDeploy(0);
+  const [berthSvc] = (await (docker.listServices as any)({
+    filters: { label: [`berth.instance=${b.instance}`, `berth.stack=${stack}`] },
+  })) as any[];
+  const update = berthSvc.Spec.UpdateConfig;
+  const monitorMs = (update.Monitor ?? 5e9) / 1e6;
+  const updateFlags = [
+    `--update-order=${update.Order}`,
+    `--update-monitor=${monitorMs}ms`,
+    `--update-failure-action=${update.FailureAction}`,
+    `--update-parallelism=${update.Parallelism}`,
+  ];
+  // Berth's services sit on their organization's overlay network; so do the baselines.
+  await docker.createNetwork({ Name: netName, Driver: "overlay", Labels: { bench: tag } });
+  await exec("docker", [
+    ...["service", "create", "--detach=false", "--quiet", "--name", cliName, "--label", `bench=${tag}`],
+    ...updateFlags,
+    ...["--publish", "mode=host,target=8080,published=29990", "--network", netName],
+    ...["--endpoint-mode", "dnsrr"],
+    "local/httpd:1",
+  ]);
+  // The Engine API baseline is Berth's own service spec (resources, restart policy, update config,
+  // endpoint mode), renamed, on the bench's network, with its own fixed host port.
+  const { TaskTemplate } = berthSvc.Spec;
+  const created = (await docker.createService({
+    ...berthSvc.Spec,
+    Name: apiName,
+    Labels: { bench: tag },
+    TaskTemplate: {
+      ...TaskTemplate,
+      ContainerSpec: { ...TaskTemplate.ContainerSpec, Labels: {}, Env: ["ROUND=0"] },
+      Networks: [{ Target: netName }],
+    },
+    EndpointSpec: {
+      Mode: berthSvc.Spec.EndpointSpec.Mode,
+      Ports: [{ TargetPort: 8080, PublishedPort: 29991, PublishMode: "host", Protocol: "tcp" }],
+    },
+  } as any)) as any;
+  const apiId = created.id ?? created.ID;
+  await waitFor("the Engine API service's task", async () =>
+    ((await (docker.listTasks as any)({ filters: { service: [apiId] } })) as any[]).some(
+      (x) => x.Status.State === "running",
+    ),
+  );
+
+  for (let i = 1; i <= ROUNDS; i++) {
     let t = now();
-    const r = await b.cli([
-      "deploy",
-      "--image",
-      "local/httpd:1",
-      "--name",
-      `bench-d${tag}${i}`,
-      "--port",
-      "8080",
-    ]);
-    if (r.code !== 0) throw new Error(r.stderr);
+    await berthDeploy(i);
     times["berth deploy"]!.push(now() - t);
+
+    t = now();
+    await berthApi(i + ROUNDS);
+    times["Berth API"]!.push(now() - t);
 
     t = now();
     await exec("docker", [
       "service",
-      "create",
+      "update",
       "--detach=false",
       "--quiet",
-      "--name",
-      `bench-cli${tag}${i}`,
-      "--label",
-      `bench=${tag}`,
-      "local/httpd:1",
+      "--env-add",
+      `ROUND=${i}`,
+      cliName,
     ]);
-    times["docker service create"]!.push(now() - t);
+    times["docker service update"]!.push(now() - t);
 
     t = now();
-    const created = (await docker.createService({
-      Name: `bench-api${tag}${i}`,
-      Labels: { bench: tag },
-      TaskTemplate: { ContainerSpec: { Image: "local/httpd:1" } },
-      Mode: { Replicated: { Replicas: 1 } },
-    } as any)) as any;
-    const id = created.id ?? created.ID;
-    await waitFor("the task", async () =>
-      ((await (docker.listTasks as any)({ filters: { service: [id] } })) as any[]).some(
-        (x) => x.Status.State === "running",
-      ),
-    );
+    await apiUpdate(apiId, i);
     times["Engine API"]!.push(now() - t);
   }
-  console.log(`\none service until its task runs, ${ROUNDS} rounds\n`);
+
+  console.log(
+    `\none running service updated until verified (cached image, ${update.Order}, monitor ${monitorMs} ms), ${ROUNDS} rounds\n`,
+  );
   console.log(
     table([
-      ["how", "p50", "max"],
-      ...Object.entries(times).map(([k, v]) => [k, ms(percentile(v, 50)), ms(Math.max(...v))]),
+      ["how", "p50", "p99", "max", "p50 beyond monitor"],
+      ...Object.entries(times).map(([k, v]) => [
+        k,
+        ms(percentile(v, 50)),
+        ms(percentile(v, 99)),
+        ms(Math.max(...v)),
+        ms(percentile(v, 50) - monitorMs),
+      ]),
     ]),
   );
-  const ratio = percentile(times["berth deploy"]!, 50) / percentile(times["docker service create"]!, 50);
-  console.log(`\nberth deploy / docker service create: ${ratio.toFixed(2)}x`);
+  for (const how of ["berth deploy", "Berth API"]) {
+    const overhead = times[how]!.map((v, i) => v - times["Engine API"]![i]!);
+    console.log(
+      `${how === "berth deploy" ? "\n" : ""}${how} over the raw Engine API (paired by round): p50 ${ms(percentile(overhead, 50))}, p99 ${ms(percentile(overhead, 99))}`,
+    );
+  }
+  const ratio = percentile(times["berth deploy"]!, 50) / percentile(times["docker service update"]!, 50);
+  console.log(`berth deploy / docker service update: ${ratio.toFixed(2)}x (p50)`);
 } finally {
-  for (let i = 0; i < ROUNDS; i++) await b.api("DELETE", `/api/v1/stacks/bench-d${tag}${i}`).catch(() => {});
+  await b.api("DELETE", `/api/v1/stacks/${stack}`).catch(() => {});
   for (const s of (await (docker.listServices as any)({ filters: { label: [`bench=${tag}`] } })) as any[])
     await docker.getService(s.ID).remove();
+  await waitFor("the baselines' tasks to go", async () =>
+    (
+      await docker
+        .getNetwork(netName)
+        .remove()
+        .then(() => true)
+    ).valueOf(),
+  ).catch(() => {});
   await b.stop();
 }

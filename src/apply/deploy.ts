@@ -474,11 +474,15 @@ async function applyStep(p: Platform, step: ServiceStep, seen: StackObservation,
     return { action: "create", ...taskSpecOf(after) } satisfies ServiceAction;
   }
   if (step.action === "update") {
+    // The change is ours from the service's last write before it: Swarm's updater starts (and
+    // stamps its UpdateStatus) after our write, and may already have when the service is read back.
+    const before = seen.live.get(step.spec.Name)?.observed.updatedAt;
     await p.engine.updateService(step.id, step.version, step.spec);
     const after = await stored();
+    const since = before ?? after?.updatedAt;
     return {
       action: "update",
-      ...(after && step.replacesTasks ? { since: after.updatedAt } : {}),
+      ...(since && step.replacesTasks ? { since } : {}),
       ...taskSpecOf(after),
     } satisfies ServiceAction;
   }

@@ -87,6 +87,11 @@ describe("a revision that does not converge", () => {
     const out = JSON.parse(r.stdout);
     expect(out.deployment).toMatchObject({ revision: 4, status: "succeeded" });
     expect(await answers(first.urls[0])).toContain('"version":"4"');
+    // Succeeded only once Swarm finished the update, its monitor window included.
+    const [svc] = (await (d.listServices as any)({
+      filters: { label: [`berth.instance=${b.instance}`, `berth.stack=${name}`] },
+    })) as any[];
+    expect(svc.UpdateStatus?.State).toBe("completed");
   });
 });
 
