@@ -40,13 +40,10 @@ export function DeployPage() {
       return {
         path: "/deployments",
         diff: "/deployments/diff",
-        body: {
-          name,
-          image,
-          replicas: Number(replicas),
-          ...(port ? { port: Number(port) } : {}),
-          env: parseEnv(env),
-        },
+        // With a port, the one-image form (the port is published); without, a stack of one service.
+        body: port
+          ? { name, image, port: Number(port), replicas: Number(replicas), env: parseEnv(env) }
+          : { name, services: [{ name, image, replicas: Number(replicas), env: parseEnv(env) }] },
       };
     }
     // Loaded here like the CLI loads it (YAML), only when needed: the parser is a separate chunk.
@@ -159,7 +156,11 @@ export function DeployPage() {
             </Field>
           </>
         ) : (
-          <Field label="Compose file (YAML)" error={bad("compose") || bad("services")}>
+          <Field
+            label="Compose file (YAML)"
+            hint="sent as written: files it names (env_file, secret files) and ${VAR} from a shell are the CLI's (berth stack deploy)"
+            error={bad("compose") || bad("services")}
+          >
             <textarea
               name="compose"
               rows={14}
