@@ -73,6 +73,9 @@ export function buildApp(deps: AppDeps) {
   const changes = deps.changes ?? createChangeFeed();
   const webRoot = deps.webRoot ?? DEFAULT_WEB_ROOT;
   const dashboard = existsSync(`${webRoot}/index.html`);
+  // Open streams (live feed, job events, followed logs) end when the server closes, so that closing
+  // never waits for a browser tab.
+  const closing = new AbortController();
   const app = Fastify({
     loggerInstance: deps.logger,
     // One limit for every route: a compose document with its secrets and configs inlined included.
@@ -94,6 +97,7 @@ export function buildApp(deps: AppDeps) {
       return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
   });
+  app.addHook("preClose", async () => closing.abort());
   app.setErrorHandler(errorHandler);
   // Paths the dashboard routes itself (/stacks/web, /jobs/...) answer with its page; the API's
   // unknown paths and everything that is not a page request get the one error shape.
@@ -182,11 +186,11 @@ export function buildApp(deps: AppDeps) {
       identityRoutes(routes, p);
       orgRoutes(routes, p);
       deploymentRoutes(routes, p);
-      stackRoutes(routes, p);
+      stackRoutes(routes, p, closing.signal);
       historyRoutes(routes, p);
       day2Routes(routes, p);
-      jobRoutes(routes, p, changes);
-      eventRoutes(routes, p, changes);
+      jobRoutes(routes, p, changes, closing.signal);
+      eventRoutes(routes, p, changes, closing.signal);
       driftRoutes(routes, p);
       domainRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);

@@ -8,7 +8,7 @@ import type { Routes } from "../registry.js";
 /** A comment line this often keeps proxies and the browser from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
 
-export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed): void {
+export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed, closing: AbortSignal): void {
   r.add(
     {
       method: "GET",
@@ -34,9 +34,14 @@ export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed): void 
       };
       const unsubscribe = changes.subscribe(onChange);
       const beat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+      // Until the client goes or the server closes.
+      const gone = new AbortController();
+      req.raw.on("close", () => gone.abort());
+      res.on("error", () => gone.abort());
+      const ended = AbortSignal.any([closing, gone.signal]);
       await new Promise<void>((done) => {
-        req.raw.on("close", done);
-        res.on("error", done);
+        if (ended.aborted) done();
+        else ended.addEventListener("abort", () => done(), { once: true });
       });
       clearInterval(beat);
       unsubscribe();

@@ -65,7 +65,13 @@ function watchJob(changes: ChangeFeed, id: string, signal: AbortSignal) {
   };
 }
 
-export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed): void {
+function closedSignal(raw: { on(event: "close", fn: () => void): unknown }): AbortSignal {
+  const a = new AbortController();
+  raw.on("close", () => a.abort());
+  return a.signal;
+}
+
+export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: AbortSignal): void {
   r.add(
     {
       method: "GET",
@@ -142,12 +148,11 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed): void {
       });
       const send = (event: string, data: unknown) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      const closing = new AbortController();
-      req.raw.on("close", () => closing.abort());
-      const watch = watchJob(changes, id, closing.signal);
+      const ended = AbortSignal.any([closing, closedSignal(req.raw)]);
+      const watch = watchJob(changes, id, ended);
       let after = 0;
       let lastState = "";
-      while (!closing.signal.aborted) {
+      while (!ended.aborted) {
         for (const line of await jobLogLines(p.db, id, after)) {
           send("log", jobLogView(line));
           after = line.id;

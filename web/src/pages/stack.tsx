@@ -13,6 +13,15 @@ import {
 } from "../api";
 import { Ago, asApiError, Empty, ErrorBox, Icon, IfRole, Link, navigate, Status, useLive } from "../ui";
 
+const TASK_TONE: Record<string, string> = {
+  running: "ok",
+  complete: "ok",
+  failed: "bad",
+  rejected: "bad",
+  orphaned: "bad",
+  shutdown: "",
+};
+
 const path = (name: string) => `/stacks/${encodeURIComponent(name)}`;
 
 export function StackPage(props: { name: string }) {
@@ -145,7 +154,7 @@ function ServiceRow(props: {
             <li key={t.id} class={`task ${t.state}`}>
               <span class="mono">{t.id.slice(0, 10)}</span>
               <span>{t.node ?? "–"}</span>
-              <Status value={t.state} />
+              <span class={`badge ${TASK_TONE[t.state] ?? ""}`}>{t.state}</span>
               {t.desired !== t.state ? <span class="muted">→ {t.desired}</span> : null}
               {t.error ? <span class="taskerror">{t.error}</span> : null}
             </li>
