@@ -121,6 +121,8 @@ const task = z.object({
   id: z.string(),
   slot: z.number().optional(),
   node: z.string().optional(),
+  /** The node's hostname, when the node is known. */
+  nodeName: z.string().optional(),
   state: z.string(),
   desired: z.string(),
   error: z.string().optional(),

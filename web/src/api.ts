@@ -135,6 +135,7 @@ export interface Task {
   id: string;
   slot?: number;
   node?: string;
+  nodeName?: string;
   state: string;
   desired: string;
   error?: string;

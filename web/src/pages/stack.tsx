@@ -153,7 +153,7 @@ function ServiceRow(props: {
           {s.tasks.map((t) => (
             <li key={t.id} class={`task ${t.state}`}>
               <span class="mono">{t.id.slice(0, 10)}</span>
-              <span>{t.node ?? "–"}</span>
+              <span title={t.node}>{t.nodeName ?? t.node?.slice(0, 12) ?? "–"}</span>
               <span class={`badge ${TASK_TONE[t.state] ?? ""}`}>{t.state}</span>
               {t.desired !== t.state ? <span class="muted">→ {t.desired}</span> : null}
               {t.error ? <span class="taskerror">{t.error}</span> : null}
