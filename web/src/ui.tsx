@@ -129,10 +129,14 @@ export function useLive<T>(
     const off = onLive((event, d) => {
       if (!when(event, d) && event !== "resync") return;
       if (pending.current) return;
-      pending.current = setTimeout(() => {
-        pending.current = undefined;
-        reload();
-      }, 80);
+      // A job logs many lines while it runs: its events are coalesced longer than Swarm's.
+      pending.current = setTimeout(
+        () => {
+          pending.current = undefined;
+          reload();
+        },
+        event === "job" ? 250 : 80,
+      );
     });
     return () => {
       off();

@@ -7,6 +7,11 @@ import type { Routes } from "../registry.js";
 
 /** A comment line this often keeps proxies and the browser from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
+/**
+ * A stream ends after this long and the page reconnects, so the caller's credentials and role are
+ * checked again (a member removed meanwhile stops hearing of the organization's changes).
+ */
+const MAX_STREAM_MS = 10 * 60_000;
 
 export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed, closing: AbortSignal): void {
   r.add(
@@ -38,12 +43,14 @@ export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed, closin
       const gone = new AbortController();
       req.raw.on("close", () => gone.abort());
       res.on("error", () => gone.abort());
+      const expiry = setTimeout(() => gone.abort(), MAX_STREAM_MS);
       const ended = AbortSignal.any([closing, gone.signal]);
       await new Promise<void>((done) => {
         if (ended.aborted) done();
         else ended.addEventListener("abort", () => done(), { once: true });
       });
       clearInterval(beat);
+      clearTimeout(expiry);
       unsubscribe();
       res.end();
     },
