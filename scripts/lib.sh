@@ -28,7 +28,9 @@ ensure_node_modules() {
     log "installing npm dependencies"
     (cd "$BERTH_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-  if [ ! -f "$BERTH_ROOT/dist/cli/main.js" ] || [ -n "$(find "$BERTH_ROOT/src" -newer "$BERTH_ROOT/dist/cli/main.js" -print -quit)" ]; then
+  if [ ! -f "$BERTH_ROOT/dist/cli/main.js" ] || [ ! -f "$BERTH_ROOT/dist/web/index.html" ] ||
+    [ -n "$(find "$BERTH_ROOT/src" -newer "$BERTH_ROOT/dist/cli/main.js" -print -quit)" ] ||
+    [ -n "$(find "$BERTH_ROOT/web" -newer "$BERTH_ROOT/dist/web/index.html" -print -quit)" ]; then
     log "building"
     (cd "$BERTH_ROOT" && npm run -s build)
   fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on this machine: installs what is missing (npm packages, Docker Engine,
-# PostgreSQL, local images), then typecheck, lint, unit and integration tests on the real swarm.
+# PostgreSQL, local images, chromium for the dashboard's browser test), then typecheck, lint, unit and
+# integration tests on the real swarm.
 # Ends with one line: `N passed, N failed[, N skipped]`. Extra arguments go to vitest.
 source "$(dirname "$0")/lib.sh"
 cd "$BERTH_ROOT"
@@ -8,6 +9,7 @@ cd "$BERTH_ROOT"
 ensure_node_modules
 "$BERTH_ROOT/scripts/docker-up.sh"
 "$BERTH_ROOT/scripts/images.sh"
+"$BERTH_ROOT/scripts/browser.sh"
 BERTH_TEST_DATABASE_URL=$("$BERTH_ROOT/scripts/postgres.sh" start)
 export BERTH_TEST_DATABASE_URL
 # A cluster left behind by an interrupted run would collide with the cluster tests.

@@ -3,6 +3,7 @@
 // drops them for slow consumers, also resyncs everything at start, after every reconnect, and on a
 // timer.
 import { LABEL, ownerFilter } from "../domain/labels.js";
+import type { ChangeFeed } from "../observability/changes.js";
 import type { Metrics } from "../observability/metrics.js";
 import { eventEffect, summarizeService, tasksSettled } from "../plan/observe.js";
 import type { EngineEvent, ObservedService, ObservedTask } from "../plan/observed.js";
@@ -35,6 +36,8 @@ export function createObserver(
     flushIntervalMs?: number;
     /** Fault injection for benchmarks: make the event consumer this slow per event. */
     eventDelayMs?: number;
+    /** Told of every stack whose services' state changed (live pages listen). */
+    changes?: ChangeFeed;
   } = {},
 ): Observer {
   const resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
@@ -49,6 +52,34 @@ export function createObserver(
   let timer: NodeJS.Timeout | undefined;
 
   const log = p.log.child({ component: "observer" });
+
+  // What was last written per service, so that only real changes go to the change feed (a resync
+  // rewrites every row every 30 s).
+  const written = new Map<string, { orgId: string; stack: string; fingerprint: string }>();
+
+  async function write(rows: ServiceStateRow[], labels: Map<string, string>): Promise<void> {
+    await upsertServiceStates(p.db, rows);
+    for (const r of rows) {
+      const stack = labels.get(r.swarmId) ?? "";
+      const fingerprint = JSON.stringify([r.image, r.desiredReplicas, r.runningReplicas, r.ports, r.tasks]);
+      if (written.get(r.swarmId)?.fingerprint === fingerprint) continue;
+      written.set(r.swarmId, { orgId: r.orgId, stack, fingerprint });
+      opts.changes?.publish({ kind: "stack", orgId: r.orgId, stack });
+    }
+  }
+
+  function gone(swarmIds: Iterable<string>): void {
+    for (const id of swarmIds) {
+      const w = written.get(id);
+      if (!w) continue;
+      written.delete(id);
+      opts.changes?.publish({ kind: "stack", orgId: w.orgId, stack: w.stack });
+    }
+  }
+
+  /** The stack label of each service (the feed names stacks). */
+  const stackLabels = (list: ObservedService[]) =>
+    new Map(list.map((s) => [s.id, s.labels[LABEL.stack] ?? ""]));
 
   async function toRows(list: ObservedService[], tasksOf: (id: string) => ObservedTask[]) {
     const index = await stackIndex(p.db);
@@ -82,8 +113,10 @@ export function createObserver(
       else byService.set(t.serviceId, [t]);
     }
     const rows = await toRows(list, (id) => byService.get(id) ?? []);
-    await upsertServiceStates(p.db, rows);
+    await write(rows, stackLabels(list));
     await markMissing(p.db, { allBut: list.map((s) => s.id) });
+    const present = new Set(list.map((s) => s.id));
+    gone([...written.keys()].filter((id) => !present.has(id)));
     await replaceNodes(p.db, await p.engine.listNodes());
     if (opts.metrics) opts.metrics.resync.at = Date.now();
   }
@@ -93,15 +126,18 @@ export function createObserver(
     // Two Engine calls however many services moved: the Engine is busy starting their tasks.
     const found = await p.engine.servicesById(ids);
     const present = new Set(found.map((f) => f.id));
-    const gone = ids.filter((id) => !present.has(id));
+    const missing = ids.filter((id) => !present.has(id));
     const tasks = new Map<string, ObservedTask[]>();
     for (const t of await p.engine.tasksOf([...present])) {
       const list = tasks.get(t.serviceId) ?? [];
       list.push(t);
       tasks.set(t.serviceId, list);
     }
-    await upsertServiceStates(p.db, await toRows(found, (id) => tasks.get(id) ?? []));
-    if (gone.length) await markMissing(p.db, { swarmIds: gone });
+    await write(await toRows(found, (id) => tasks.get(id) ?? []), stackLabels(found));
+    if (missing.length) {
+      await markMissing(p.db, { swarmIds: missing });
+      gone(missing);
+    }
     return found.filter((s) => !tasksSettled(tasks.get(s.id) ?? [])).map((s) => s.id);
   }
 

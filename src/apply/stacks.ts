@@ -3,7 +3,7 @@
 import { NotFound } from "../domain/errors.js";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { TaskSummary } from "../plan/observe.js";
-import { serviceStates } from "../store/services.js";
+import { listNodes, serviceStates } from "../store/services.js";
 import { deleteStack, getStack, listStacks, orgIdOf } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
 
@@ -13,7 +13,7 @@ export interface ServiceView {
   replicas: number;
   running: number;
   ports: number[];
-  tasks: TaskSummary[];
+  tasks: (TaskSummary & { nodeName?: string })[];
   observedAt: string;
 }
 
@@ -35,6 +35,8 @@ export async function viewStacks(p: Platform, org: string, name?: string): Promi
   const rows = await listStacks(p.db, orgId, name);
   if (name !== undefined && rows.length === 0) return [];
   const states = await serviceStates(p.db, orgId, name === undefined ? undefined : rows[0]!.stack.id);
+  // Tasks name their node by id; people know nodes by hostname (the observer keeps the node list).
+  const hostnames = new Map((await listNodes(p.db)).map((n) => [n.id, n.hostname]));
   const byStack = new Map<string, ServiceView[]>();
   for (const s of states) {
     if (s.presence !== "present") continue;
@@ -45,7 +47,10 @@ export async function viewStacks(p: Platform, org: string, name?: string): Promi
       replicas: s.desiredReplicas,
       running: s.runningReplicas,
       ports: s.ports,
-      tasks: s.tasks,
+      tasks: s.tasks.map((t) => {
+        const nodeName = t.node ? hostnames.get(t.node) : undefined;
+        return nodeName ? { ...t, nodeName } : t;
+      }),
       observedAt: new Date(s.observedAt).toISOString(),
     });
     byStack.set(s.stackId, list);

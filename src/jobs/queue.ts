@@ -5,6 +5,7 @@
 import { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
 import { BerthError } from "../domain/errors.js";
+import type { ChangeFeed } from "../observability/changes.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Database } from "../store/db.js";
 import {
@@ -91,9 +92,17 @@ export const QUEUE_TIMINGS = {
   retryDelaySeconds: 2,
 } as const;
 
-export function createJobQueue(opts: { database: Database; log: Logger; metrics?: Metrics }): JobQueue {
+export function createJobQueue(opts: {
+  database: Database;
+  log: Logger;
+  metrics?: Metrics;
+  /** Told of every change to a job (queued, running, progress, log line, end): live pages listen. */
+  changes?: ChangeFeed;
+}): JobQueue {
   const { database, log, metrics } = opts;
   const db = database.db;
+  const notify = (job: { id: string; orgId: string | null }) =>
+    opts.changes?.publish({ kind: "job", orgId: job.orgId, jobId: job.id });
   const boss = new PgBoss({
     ...database.queueConnection(),
     schema: "pgboss",
@@ -112,6 +121,23 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
     handler: JobHandler,
     bossJob: { id: string; retryCount: number; retryLimit: number },
   ) {
+    try {
+      await runOnce(type, handler, bossJob);
+    } finally {
+      // However it ended (or was requeued), pages showing the job read it again.
+      if (opts.changes) {
+        await getJobById(db, bossJob.id)
+          .then((j) => j && notify(j))
+          .catch(() => {});
+      }
+    }
+  }
+
+  async function runOnce(
+    type: string,
+    handler: JobHandler,
+    bossJob: { id: string; retryCount: number; retryLimit: number },
+  ) {
     const job = await getJobById(db, bossJob.id);
     if (!job || job.status === "succeeded" || job.status === "failed" || job.status === "cancelled") return;
     const jl = log.child({ job: job.id, type, correlationId: job.correlationId });
@@ -125,6 +151,7 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
       await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" });
       return;
     }
+    notify(job);
     const started = Date.now();
     const ctx: JobContext = {
       job,
@@ -133,10 +160,12 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
       async say(message, level = "info") {
         jl[level]({ jobLog: true }, message);
         await appendJobLog(db, job.id, level, message);
+        notify(job);
       },
       async progress(percent, message) {
         await setJobProgress(db, job.id, percent);
         if (message) await ctx.say(message);
+        else notify(job);
       },
       async throwIfCancelled() {
         if (shutdown.signal.aborted) throw new Interrupted();
@@ -227,18 +256,21 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
         requestedBy: req.requestedBy,
       });
       await send(job);
+      notify(job);
       metrics?.jobsEnqueued.inc({ type: req.type });
       return job;
     },
 
     async cancel(orgId, id) {
       const job = await requestCancel(db, orgId, id);
+      notify(job);
       // Only a job still queued ends here; one a worker claimed meanwhile sees the request itself.
       if (
         job.status === "queued" &&
         (await finishJob(db, id, { status: "cancelled", error: "cancelled before it started" }, ["queued"]))
       ) {
         await boss.cancel(job.type, id).catch(() => {});
+        notify(job);
         return { ...job, status: "cancelled" };
       }
       return job;

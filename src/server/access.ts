@@ -4,7 +4,7 @@
 // token's own, else the default one) and the caller's role there. Not being a member reads
 // as "not found", so that other organizations' existence does not leak. An API token grants what
 // `tokenGrant` says: its role, capped by its creator's role now.
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type {} from "@fastify/cookie";
 import type { FastifyRequest } from "fastify";
 import type { Platform } from "../apply/platform.js";
@@ -26,6 +26,19 @@ import { listOrgs, markTokenUsed, orgBySlug, roleIn, tokenByHash, userBySession 
 export { isRole, roleAllows } from "../domain/roles.js";
 
 export const SESSION_COOKIE = "berth_session";
+/** The header a change made with the session cookie must carry (CSRF defense; tokens need none). */
+export const CSRF_HEADER = "x-berth-csrf";
+
+/**
+ * The session's CSRF token: derived from the session secret, so it needs no storage and dies with
+ * the session. The dashboard reads it from `GET /me` (a same-origin read another site cannot make) and
+ * sends it as X-Berth-CSRF; a forged cross-site request cannot know it.
+ */
+export function csrfToken(session: string): string {
+  return createHash("sha256").update(`berth-csrf:${session}`).digest("base64url");
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** What a route requires: a role in the organization, a platform admin, any signed-in caller, or nobody. */
 export type Access = Role | "platform" | "signed-in" | "public";
@@ -56,6 +69,8 @@ declare module "fastify" {
     org?: OrgContext;
     /** Why the credentials sent identify nobody: refused, except on public routes. */
     credentialProblem?: string;
+    /** The session secret, when the caller was identified by the session cookie. */
+    session?: string;
   }
 }
 
@@ -100,6 +115,33 @@ export async function authenticate(p: Platform, bootstrapToken: string, req: Fas
       return;
     }
     req.caller = { actor: `user:${user.email}`, userId: user.id, platformAdmin: user.platformAdmin };
+    req.session = cookie;
+  }
+}
+
+/**
+ * CSRF defense, before anything else runs: a browser's cross-site request that changes something is
+ * refused whatever it carries (Sec-Fetch-Site, which pages cannot forge), and `authorize` refuses a
+ * change made with the session cookie that lacks the session's CSRF token. API tokens in the
+ * Authorization header are never sent by a browser on its own, so they need neither.
+ */
+export function refuseCrossSite(req: FastifyRequest): void {
+  if (SAFE_METHODS.has(req.method) || req.headers.authorization !== undefined) return;
+  const site = req.headers["sec-fetch-site"];
+  if (site === "cross-site" || site === "same-site") {
+    throw new Forbidden("a change cannot be requested from another site");
+  }
+}
+
+function checkCsrf(req: FastifyRequest): void {
+  if (!req.session || SAFE_METHODS.has(req.method)) return;
+  const given = req.headers[CSRF_HEADER];
+  const a = Buffer.from(typeof given === "string" ? given : "");
+  const b = Buffer.from(csrfToken(req.session));
+  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    throw new Forbidden(
+      "a change made with the session cookie needs the X-Berth-CSRF header (csrfToken from GET /api/v1/me)",
+    );
   }
 }
 
@@ -137,6 +179,7 @@ export async function authorize(p: Platform, req: FastifyRequest, access: Access
     throw new Unauthorized(
       req.credentialProblem ?? "sign in (berth login) or send an API token: Authorization: Bearer <token>",
     );
+  checkCsrf(req);
   if (access === "signed-in") return;
   if (access === "platform") {
     if (!caller.platformAdmin) throw new Forbidden("only a platform admin may do this");

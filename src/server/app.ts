@@ -1,14 +1,18 @@
 // The HTTP API. Routes validate input through the config layer, call the apply layer, and map
 // domain errors at this edge only.
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import type { Platform } from "../apply/platform.js";
 import { MAX_BODY_BYTES, MAX_PATH_SEGMENT_CHARS } from "../config/limits.js";
+import { type ChangeFeed, createChangeFeed } from "../observability/changes.js";
 import type { Metrics } from "../observability/metrics.js";
-import { authenticate } from "./access.js";
+import { authenticate, refuseCrossSite } from "./access.js";
 import { clientError, errorHandler, notFound } from "./http-errors.js";
 import { jsonBodyParser } from "./json-body.js";
 import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
@@ -17,6 +21,7 @@ import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { domainRoutes } from "./routes/domains.js";
 import { driftRoutes } from "./routes/drift.js";
+import { eventRoutes } from "./routes/events.js";
 import { historyRoutes } from "./routes/history.js";
 import { identityRoutes } from "./routes/identity.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -36,12 +41,41 @@ export interface AppDeps {
    * (the client's address for rate limits and the audit log; HTTPS for the session cookie's Secure).
    */
   trustedProxies?: string[];
+  /** The in-process change feed (observer, job queue) that live pages listen to. */
+  changes?: ChangeFeed;
+  /** The built dashboard (default: `dist/web` beside the compiled server); not served when missing. */
+  webRoot?: string;
 }
+
+/**
+ * The dashboard's Content-Security-Policy: its own scripts, styles and fonts only (no inline script or
+ * style, nothing from another origin), API calls to this origin, no frames, no plugins.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "font-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../web/", import.meta.url));
 
 const VERSION = "1";
 
 export function buildApp(deps: AppDeps) {
   const { platform: p, metrics } = deps;
+  const changes = deps.changes ?? createChangeFeed();
+  const webRoot = deps.webRoot ?? DEFAULT_WEB_ROOT;
+  const dashboard = existsSync(`${webRoot}/index.html`);
+  // Open streams (live feed, job events, followed logs) end when the server closes, so that closing
+  // never waits for a browser tab.
+  const closing = new AbortController();
   const app = Fastify({
     loggerInstance: deps.logger,
     // One limit for every route: a compose document with its secrets and configs inlined included.
@@ -63,8 +97,20 @@ export function buildApp(deps: AppDeps) {
       return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
   });
+  app.addHook("preClose", async () => closing.abort());
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFound);
+  // Paths the dashboard routes itself (/stacks/web, /jobs/...) answer with its page; the API's
+  // unknown paths and everything that is not a page request get the one error shape.
+  app.setNotFoundHandler((req, reply) => {
+    const page =
+      dashboard &&
+      (req.method === "GET" || req.method === "HEAD") &&
+      !req.url.startsWith("/api/") &&
+      !req.url.startsWith("/assets/") &&
+      (req.headers.accept ?? "").includes("text/html");
+    if (page) return reply.header("cache-control", "no-cache").sendFile("index.html");
+    return notFound(req, reply);
+  });
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser(
     "application/json",
@@ -74,6 +120,13 @@ export function buildApp(deps: AppDeps) {
   app.addHook("onRequest", async (_req, reply) => secureHeaders(reply));
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
+    // Every HTML page (the dashboard) gets the strict policy unless it set its own (the API docs).
+    const type = String(reply.getHeader("content-type") ?? "");
+    if (type.startsWith("text/html") && !reply.hasHeader("content-security-policy")) {
+      reply.header("content-security-policy", DASHBOARD_CSP);
+      reply.header("x-frame-options", "DENY");
+      reply.header("referrer-policy", "no-referrer");
+    }
   });
   app.addHook("onResponse", async (req, reply) => {
     const route = req.routeOptions.url ?? "unmatched";
@@ -101,6 +154,20 @@ export function buildApp(deps: AppDeps) {
   });
 
   app.register(cookie);
+  if (dashboard) {
+    app.register(fastifyStatic, {
+      root: webRoot,
+      prefix: "/",
+      // Routes for the files that exist at start; every other path is the not-found handler's.
+      wildcard: false,
+      index: "index.html",
+      setHeaders: (res, path) => {
+        // Vite names assets by content hash: they never change under a name.
+        if (path.includes("/assets/")) res.header("cache-control", "public, max-age=31536000, immutable");
+        else res.header("cache-control", "no-cache");
+      },
+    });
+  }
   // Only routes that ask for it (login, token creation) are limited, per client address.
   app.register(rateLimit, {
     global: false,
@@ -111,15 +178,19 @@ export function buildApp(deps: AppDeps) {
   });
   app.register(
     async (api) => {
-      api.addHook("onRequest", async (req) => authenticate(p, deps.token, req));
+      api.addHook("onRequest", async (req) => {
+        refuseCrossSite(req);
+        await authenticate(p, deps.token, req);
+      });
       const routes = new Routes(api, p);
       identityRoutes(routes, p);
       orgRoutes(routes, p);
       deploymentRoutes(routes, p);
-      stackRoutes(routes, p);
+      stackRoutes(routes, p, closing.signal);
       historyRoutes(routes, p);
       day2Routes(routes, p);
-      jobRoutes(routes, p);
+      jobRoutes(routes, p, changes, closing.signal);
+      eventRoutes(routes, p, changes, closing.signal);
       driftRoutes(routes, p);
       domainRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);

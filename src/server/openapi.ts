@@ -81,7 +81,7 @@ export function openApiDocument(routes: RegisteredRoute[], version: string): obj
       title: "Berth API",
       version,
       description:
-        "Organization routes act in the organization named by `:org`, else by the `X-Berth-Org` header, else the API token's own, else `default`. A token acts only in its own organization.",
+        "Organization routes act in the organization named by `:org`, else by the `X-Berth-Org` header, else the API token's own, else `default`. A token acts only in its own organization. A change (POST, PUT, DELETE) made with the session cookie must send the session's CSRF token as `X-Berth-CSRF` (`csrfToken` from `GET /api/v1/me`); a change a browser marks as cross-site (`Sec-Fetch-Site`) is refused. Bearer tokens need neither. `GET /api/v1/events` streams the organization's changes as server-sent events.",
     },
     servers: [{ url: "/" }],
     components: {

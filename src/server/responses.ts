@@ -121,6 +121,8 @@ const task = z.object({
   id: z.string(),
   slot: z.number().optional(),
   node: z.string().optional(),
+  /** The node's hostname, when the node is known. */
+  nodeName: z.string().optional(),
   state: z.string(),
   desired: z.string(),
   error: z.string().optional(),
@@ -186,7 +188,9 @@ export const user = z.object({ id: uuid, email: z.string(), platformAdmin: z.boo
 export const me = z.object({
   actor: z.string(),
   platformAdmin: z.boolean(),
-  orgs: z.array(z.object({ slug: z.string(), role })),
+  orgs: z.array(z.object({ slug: z.string(), name: z.string().optional(), role })),
+  /** Signed in with the session cookie: the value a change must send as X-Berth-CSRF. */
+  csrfToken: z.string().optional(),
 });
 export const orgList = z.object({
   orgs: z.array(z.object({ slug: z.string(), name: z.string().optional(), role })),

@@ -15,6 +15,7 @@ import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createJobQueue } from "../jobs/queue.js";
+import { createChangeFeed } from "../observability/changes.js";
 import { createMetrics } from "../observability/metrics.js";
 import { createSealer, loadMasterKey } from "../security/sealer.js";
 import { openDatabase, redactUrl } from "../store/db.js";
@@ -69,7 +70,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log.info(cluster, cluster.initialized ? "swarm initialized" : "swarm ready");
 
     const metrics = createMetrics();
-    const jobs = createJobQueue({ database, log, metrics });
+    const changes = createChangeFeed();
+    const jobs = createJobQueue({ database, log, metrics, changes });
     const platform: Platform = {
       db: database.db,
       instanceId: await instanceId(database.db),
@@ -95,7 +97,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
       proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock")),
     };
-    const observer = createObserver(platform, { metrics, eventDelayMs: config.observerEventDelayMs });
+    const observer = createObserver(platform, {
+      metrics,
+      eventDelayMs: config.observerEventDelayMs,
+      changes,
+    });
     platform.refreshServices = observer.refresh;
     jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), {
       concurrency: 4,
@@ -132,6 +138,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       token,
       logger: log,
       metrics,
+      changes,
       ping: { db: database.ping, docker: engine.ping },
       trustedProxies: config.trustedProxies,
     });

@@ -23,6 +23,9 @@ const ADMIN_SKIPS = new Set([
   "PUT /api/v1/orgs/{org}/policy",
 ]);
 
+/** The organization's live feed stays open for a caller who may read it: fuzzed without credentials only. */
+const STREAM_SKIPS = new Set(["GET /api/v1/events"]);
+
 beforeAll(async () => {
   // The test itself plays the TLS-terminating proxy in front of Berth.
   b = await startBerth({ BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, BERTH_TRUSTED_PROXY: "127.0.0.1" });
@@ -177,6 +180,8 @@ describe("fuzzing every endpoint", () => {
         async (pick, params, body, hdrs, caller, rawPath) => {
           const op = ops[pick % ops.length]!;
           if (caller === "admin" && ADMIN_SKIPS.has(`${op.method} ${op.path}`)) return;
+          if ((caller === "admin" || caller === "viewer") && STREAM_SKIPS.has(`${op.method} ${op.path}`))
+            return;
           let i = 0;
           let path = op.path.replace(/\{(\w+)\}/g, () => encodeURIComponent(params[i++ % params.length]!));
           if (rawPath)

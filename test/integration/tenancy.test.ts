@@ -21,7 +21,10 @@ const tokens: Record<string, string> = {};
 
 async function login(email: string, password: string) {
   const r = await call(b.url, "POST", "/api/v1/auth/login", { body: { email, password } });
-  return { ...r, cookie: (r.headers.get("set-cookie") ?? "").split(";")[0]! };
+  const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0]!;
+  // A change made with the session cookie carries the session's CSRF token (from /me).
+  const me = r.status === 200 ? await call(b.url, "GET", "/api/v1/me", { cookie }) : undefined;
+  return { ...r, cookie, csrf: { "x-berth-csrf": String(me?.body.csrfToken) } };
 }
 
 async function mkToken(org: string, role: string): Promise<string> {
@@ -64,7 +67,11 @@ describe("identity", () => {
     expect(ok.headers.get("set-cookie")).toMatch(/HttpOnly/i);
     const me = await call(b.url, "GET", "/api/v1/me", { cookie: ok.cookie });
     expect(me.body).toMatchObject({ actor: "user:admin@berth.local", platformAdmin: true });
-    await call(b.url, "POST", "/api/v1/auth/logout", { cookie: ok.cookie });
+    // Without the CSRF token the session cookie changes nothing; with it, the session ends.
+    const forged = await call(b.url, "POST", "/api/v1/auth/logout", { cookie: ok.cookie });
+    expect(forged.status).toBe(403);
+    expect((await call(b.url, "GET", "/api/v1/me", { cookie: ok.cookie })).status).toBe(200);
+    await call(b.url, "POST", "/api/v1/auth/logout", { cookie: ok.cookie, headers: ok.csrf });
     expect((await call(b.url, "GET", "/api/v1/me", { cookie: ok.cookie })).status).toBe(401);
   });
 
@@ -144,6 +151,7 @@ describe("identity", () => {
     const session = await login(email, "a-long-password-2");
     const created = await call(b.url, "POST", `/api/v1/orgs/${A}/tokens`, {
       cookie: session.cookie,
+      headers: session.csrf,
       body: { name: "member-ci", role: "deployer" },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);

@@ -74,11 +74,14 @@ export function registerOrgCommands(program: Command): void {
             res.status === 429 ? EXIT.unavailable : EXIT.unauthorized,
           );
         const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0]!;
+        // Changes made with the session cookie carry its CSRF token (from /me).
+        let csrf = "";
         const call = async (method: string, path: string, body?: unknown) => {
           const r = await fetch(`${client.url}${path}`, {
             method,
             headers: {
               cookie,
+              ...(csrf ? { "x-berth-csrf": csrf } : {}),
               ...(body ? { "content-type": "application/json" } : {}),
               ...(g.org ? { "x-berth-org": g.org } : {}),
             },
@@ -93,6 +96,7 @@ export function registerOrgCommands(program: Command): void {
           return parsed;
         };
         const me = await call("GET", "/api/v1/me");
+        csrf = String(me.csrfToken ?? "");
         const org = g.org ?? me.orgs[0]?.slug;
         if (!org) throw new CliError("you are not a member of any organization yet", EXIT.notFound);
         const role = opts.role ?? me.orgs.find((o: { slug: string }) => o.slug === org)?.role ?? "viewer";

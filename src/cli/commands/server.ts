@@ -54,6 +54,7 @@ export function registerServerCommands(program: Command): void {
           if (opts.json) printJson({ ...info, ...(admin ? { initialAdmin: admin } : {}) });
           else {
             console.log(`Berth is up at ${info.url} (pid ${info.pid}, data in ${config.dataDir})`);
+            console.log(dashboardLine(info.url));
             if (admin) printAdmin(admin);
           }
           return;
@@ -61,6 +62,7 @@ export function registerServerCommands(program: Command): void {
         const { startServer } = await import("../../server/start.js");
         const server = await startServer(config);
         console.error(`Berth is up at ${server.url} (data in ${config.dataDir}); Ctrl-C stops it`);
+        console.error(dashboardLine(server.url));
         const admin = process.env[DETACHED_CHILD] ? undefined : takeInitialAdmin(config.dataDir);
         if (admin) printAdmin(admin);
         await new Promise<void>((resolve) => {
@@ -134,6 +136,10 @@ function takeInitialAdmin(dataDir: string): { email: string; password: string } 
   const [email, password] = readFileSync(path, "utf8").split("\n");
   rmSync(path, { force: true });
   return email && password ? { email, password } : undefined;
+}
+
+function dashboardLine(url: string): string {
+  return `dashboard: ${url}/  (sign in with a user's email and password; the first is the platform admin below, or BERTH_ADMIN_EMAIL/BERTH_ADMIN_PASSWORD)`;
 }
 
 function printAdmin(a: { email: string; password: string }) {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { admitPolicy } from "../../apply/admission.js";
+import { diffStack } from "../../apply/compose.js";
 import { requestDeploy } from "../../apply/deploy.js";
 import type { Platform } from "../../apply/platform.js";
 import { parseShortForm } from "../../config/short-form.js";
@@ -32,6 +34,24 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
         });
         return { deployment: deploymentView(deployment, model.name), jobId };
       }),
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/deployments/diff",
+      readOnly: true,
+      response: R.diff,
+      access: "deployer",
+      summary:
+        "What deploying this short-form body would change, service by service, without touching the swarm (the dashboard's preview)",
+      body: z.unknown(),
+    },
+    async ({ body, req }) => {
+      const model = parseShortForm(body, req.org!.slug);
+      admitPolicy(p, model, req.org!.policy);
+      return { services: await diffStack(p, model), warnings: [] };
+    },
   );
 
   r.add(

@@ -4,7 +4,7 @@ import type { Platform } from "../../apply/platform.js";
 import { Unauthorized } from "../../domain/errors.js";
 import { hashPassword, newSecret, tokenHash, verifyPassword } from "../../security/passwords.js";
 import { createSession, createUser, deleteSession, userByEmail } from "../../store/identity.js";
-import { callerOrgs, SESSION_COOKIE } from "../access.js";
+import { callerOrgs, csrfToken, SESSION_COOKIE } from "../access.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
 
@@ -74,7 +74,12 @@ export function identityRoutes(r: Routes, p: Platform): void {
     },
     async ({ req }) => {
       const c = req.caller!;
-      return { actor: c.actor, platformAdmin: c.platformAdmin, orgs: await callerOrgs(p, c) };
+      return {
+        actor: c.actor,
+        platformAdmin: c.platformAdmin,
+        orgs: await callerOrgs(p, c),
+        ...(req.session ? { csrfToken: csrfToken(req.session) } : {}),
+      };
     },
   );
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Platform } from "../../apply/platform.js";
+import type { ChangeFeed } from "../../observability/changes.js";
 import { getJob, jobLogLines, listJobs } from "../../store/jobs.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
@@ -29,7 +30,48 @@ const afterQuery = z
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
-export function jobRoutes(r: Routes, p: Platform): void {
+/**
+ * Wakes its waiter when the change feed says job `id` changed (a change while nobody waits is kept
+ * for the next wait), after `ms` at the latest (a job that another control plane runs, on a shared
+ * PostgreSQL, is not on this process's feed), or when `signal` aborts.
+ */
+function watchJob(changes: ChangeFeed, id: string, signal: AbortSignal) {
+  // The caller read the job before watching: the first wait reads it again at once.
+  let changed = true;
+  let wake: (() => void) | undefined;
+  const unsubscribe = changes.subscribe((c) => {
+    if (c.kind !== "job" || c.jobId !== id) return;
+    changed = true;
+    wake?.();
+  });
+  signal.addEventListener("abort", () => wake?.(), { once: true });
+  return {
+    wait(ms: number): Promise<void> {
+      if (changed || signal.aborted) {
+        changed = false;
+        return Promise.resolve();
+      }
+      return new Promise((done) => {
+        const timer = setTimeout(() => wake?.(), ms);
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          changed = false;
+          done();
+        };
+      });
+    },
+    stop: unsubscribe,
+  };
+}
+
+function closedSignal(raw: { on(event: "close", fn: () => void): unknown }): AbortSignal {
+  const a = new AbortController();
+  raw.on("close", () => a.abort());
+  return a.signal;
+}
+
+export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: AbortSignal): void {
   r.add(
     {
       method: "GET",
@@ -84,7 +126,7 @@ export function jobRoutes(r: Routes, p: Platform): void {
     },
   );
 
-  // Live progress and log lines as server-sent events, until the job ends.
+  // Live progress and log lines as server-sent events, until the job ends: woken by the change feed.
   r.add(
     {
       method: "GET",
@@ -106,13 +148,11 @@ export function jobRoutes(r: Routes, p: Platform): void {
       });
       const send = (event: string, data: unknown) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      let closed = false;
-      req.raw.on("close", () => {
-        closed = true;
-      });
+      const ended = AbortSignal.any([closing, closedSignal(req.raw)]);
+      const watch = watchJob(changes, id, ended);
       let after = 0;
       let lastState = "";
-      while (!closed) {
+      while (!ended.aborted) {
         for (const line of await jobLogLines(p.db, id, after)) {
           send("log", jobLogView(line));
           after = line.id;
@@ -123,9 +163,12 @@ export function jobRoutes(r: Routes, p: Platform): void {
           lastState = state;
         }
         if (TERMINAL.has(job.status)) break;
-        await new Promise((r) => setTimeout(r, 300));
+        // Read again when the change feed says the job moved (no polling per open page), and at the
+        // latest every 2 s.
+        await watch.wait(2000);
         job = await getJob(p.db, orgId, id);
       }
+      watch.stop();
       res.end();
     },
   );

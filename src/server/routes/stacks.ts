@@ -28,7 +28,7 @@ const logQuery = z
 
 const removeQuery = z.object({ volumes: z.enum(["true", "false"]).optional() }).strict();
 
-export function stackRoutes(r: Routes, p: Platform): void {
+export function stackRoutes(r: Routes, p: Platform, closing?: AbortSignal): void {
   r.add(
     {
       method: "GET",
@@ -143,10 +143,11 @@ export function stackRoutes(r: Routes, p: Platform): void {
     async ({ params, query: q, req, reply }) => {
       const abort = new AbortController();
       req.raw.on("close", () => abort.abort());
+      const signal = closing ? AbortSignal.any([closing, abort.signal]) : abort.signal;
       const lines = (
         await stackLogs(p, req.org!.slug, params.name, {
           follow: q.follow === "true",
-          signal: abort.signal,
+          signal,
           ...(q.service ? { service: q.service } : {}),
           ...(q.since === undefined ? {} : { since: q.since }),
           ...(q.tail === undefined ? {} : { tail: q.tail }),
