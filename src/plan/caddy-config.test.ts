@@ -163,3 +163,40 @@ describe("proxyConfigDiffers", () => {
     expect(proxyConfigDiffers(a, b)).toBe(want);
   });
 });
+
+describe("buildCaddyConfig: notices (maintenance, suspension)", () => {
+  const notice = {
+    handler: "static_response",
+    status_code: 503,
+    headers: {
+      "Content-Type": ["text/plain; charset=utf-8"],
+      "Retry-After": ["120"],
+      "Cache-Control": ["no-store"],
+    },
+    body: "back at \\{noon\\}\n",
+  };
+  it("answers 503 with the message and Retry-After instead of proxying, on both servers", () => {
+    const c = buildCaddyConfig(
+      [route({ tls: "internal", notice: { message: "back at {noon}", retryAfter: 120 } })],
+      O,
+    );
+    expect(servers(c).http.routes[0].handle).toEqual([notice]);
+    expect(servers(c).https.routes[0].handle).toEqual([notice]);
+  });
+  it("keeps a route's redirect to HTTPS and its neighbours' upstreams", () => {
+    const c = buildCaddyConfig(
+      [
+        route({
+          tls: "internal",
+          httpsRedirect: true,
+          notice: { message: "back at {noon}", retryAfter: 120 },
+        }),
+        route({ host: "b.test" }),
+      ],
+      O,
+    );
+    expect(servers(c).http.routes[0].handle[0].status_code).toBe(308);
+    expect(servers(c).http.routes[1].handle).toEqual([upstream("acme_web_web", 8080)]);
+    expect(servers(c).https.routes[0].handle).toEqual([notice]);
+  });
+});

@@ -19,6 +19,11 @@ export interface ProxyRoute {
   upstream: { service: string; port: number };
   tls: TlsMode;
   httpsRedirect: boolean;
+  /**
+   * When set, the route answers 503 with this message and Retry-After instead of proxying (a route
+   * in maintenance, or every route during an incident's suspension).
+   */
+  notice?: { message: string; retryAfter: number };
 }
 
 export interface ProxyConfigOptions {
@@ -55,6 +60,29 @@ export function sortRoutes(routes: readonly ProxyRoute[]): ProxyRoute[] {
 
 function match(r: ProxyRoute) {
   return [{ host: [r.host], ...(r.path ? { path: [r.path, `${r.path}/*`] } : {}) }];
+}
+
+/** Caddy expands `{...}` placeholders in a static body; an operator's braces stay literal. */
+export function escapePlaceholders(text: string): string {
+  return text.replace(/[{}]/g, (c) => `\\${c}`);
+}
+
+function noticeHandler(n: NonNullable<ProxyRoute["notice"]>) {
+  return {
+    handler: "static_response",
+    status_code: 503,
+    headers: {
+      "Content-Type": ["text/plain; charset=utf-8"],
+      "Retry-After": [String(n.retryAfter)],
+      "Cache-Control": ["no-store"],
+    },
+    body: `${escapePlaceholders(n.message)}\n`,
+  };
+}
+
+/** What a route does once matched: its notice (503) when it has one, else proxy to its service. */
+function serve(r: ProxyRoute, o: ProxyConfigOptions) {
+  return r.notice ? noticeHandler(r.notice) : proxyHandler(r, o);
 }
 
 function proxyHandler(r: ProxyRoute, o: ProxyConfigOptions) {
@@ -94,13 +122,13 @@ export function buildCaddyConfig(
   const sorted = sortRoutes(routes);
   const httpRoutes = sorted.map((r) => ({
     match: match(r),
-    handle: [r.httpsRedirect && r.tls !== "off" ? redirect : proxyHandler(r, o)],
+    handle: [r.httpsRedirect && r.tls !== "off" ? redirect : serve(r, o)],
     terminal: true,
   }));
   const tlsRoutes = sorted.filter((r) => r.tls !== "off");
   const httpsRoutes = tlsRoutes.map((r) => ({
     match: match(r),
-    handle: [proxyHandler(r, o)],
+    handle: [serve(r, o)],
     terminal: true,
   }));
   const hosts = (mode: TlsMode) => [...new Set(tlsRoutes.filter((r) => r.tls === mode).map((r) => r.host))];

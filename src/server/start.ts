@@ -92,6 +92,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           ...(config.acmeDirectory ? { directory: config.acmeDirectory } : {}),
         },
         syncIntervalMs: config.proxySyncIntervalMs,
+        adminWaitMs: config.proxyAdminTimeoutMs,
       },
       proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock")),
     };
