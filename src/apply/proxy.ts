@@ -60,6 +60,11 @@ export function proxyConfigFor(p: Platform, routes: ActiveRoute[]): Record<strin
  * them `failed` (left out of every config), for their own job to remove.
  */
 export async function runProxySync(p: Platform, ctx: JobContext): Promise<void> {
+  await keepOrUndo(p, ctx, () => syncProxy(p, ctx));
+}
+
+/** Runs `sync`; then the job's own routes (`payload.routes`) are active, or removed and the job fails. */
+export async function keepOrUndo(p: Platform, ctx: JobContext, sync: () => Promise<void>): Promise<void> {
   const own = Array.isArray(ctx.job.payload.routes) ? (ctx.job.payload.routes as string[]) : [];
   const undo = async (why: string) => {
     const rows = (await routesById(p.db, own)).filter((r) => r.status !== "active");
@@ -73,7 +78,7 @@ export async function runProxySync(p: Platform, ctx: JobContext): Promise<void> 
     return new DeployFailed(`${names}: ${why}; the route was not kept`);
   };
   try {
-    await syncProxy(p, ctx);
+    await sync();
   } catch (err) {
     // A shutdown resumes the job on the next start: the routes wait for it.
     if (ctx.signal.aborted || own.length === 0) throw err;
@@ -119,6 +124,11 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
   }
   // 2. The whole routing table, atomically.
   await ctx.progress(60, "pushing the routing table");
+  await pushRoutingTable(p, ctx, routes);
+}
+
+/** Loads the whole routing table into the proxy unless it runs it already; new routes become active. */
+export async function pushRoutingTable(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
   const pending = routes.filter((r) => r.status === "pending");
   const config = proxyConfigFor(p, routes);
   const running = await waitForAdmin(p, ctx.signal);
@@ -190,7 +200,7 @@ export function startProxyWatch(p: Platform) {
     try {
       const routes = await activeRoutes(p.db);
       if (routes.length === 0 && !(await systemStackExists(p, PROXY_STACK))) return;
-      const running = await p.proxyAdmin.current();
+      const running = await p.proxyAdmin.current(Math.min(p.proxy.adminWaitMs, 30_000));
       if (running !== undefined && !proxyConfigDiffers(proxyConfigFor(p, routes), running)) return;
       if ((await unfinishedJobs(p.db)).some((j) => j.type === PROXY_SYNC_JOB)) return;
       p.log.info({ reachable: running !== undefined }, "the proxy does not serve the routing table; syncing");

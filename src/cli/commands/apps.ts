@@ -56,13 +56,7 @@ export function registerAppCommands(program: Command): void {
         "/api/v1/deployments",
         body,
       );
-      let routesJob: string | undefined;
-      const final = opts.wait
-        ? await waitFor(client, deployment, !opts.json, (line) => {
-            if (line.startsWith(ROUTES_SYNC_LINE)) routesJob = line.slice(ROUTES_SYNC_LINE.length).trim();
-          })
-        : deployment;
-      if (routesJob && final.status === "succeeded") await waitForSync(client, routesJob);
+      const final = opts.wait ? await waitFor(client, deployment, !opts.json) : deployment;
       const stack = (await listStacks(client)).find((s) => s.name === final.stack);
       const domains = opts.domain.length ? await routeUrls(client, final.stack) : [];
       const urls = [...domains, ...urlsOf(client, stack)];
@@ -144,12 +138,24 @@ export function failUnlessSucceeded(d: DeploymentView): void {
   );
 }
 
-/** Polls the deployment until it ends, showing its job's log lines as progress. */
-export async function waitFor(
+/**
+ * Polls the deployment until it ends, showing its job's log lines as progress; when the revision
+ * changed the stack's routes, also until the proxy serves them (exit 1 when it did not take them).
+ */
+export async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Promise<DeploymentView> {
+  let routesJob: string | undefined;
+  const final = await followDeployment(client, d, human, (line) => {
+    if (line.startsWith(ROUTES_SYNC_LINE)) routesJob = line.slice(ROUTES_SYNC_LINE.length).trim();
+  });
+  if (routesJob && final.status === "succeeded") await waitForSync(client, routesJob);
+  return final;
+}
+
+async function followDeployment(
   client: ApiClient,
   d: DeploymentView,
   human: boolean,
-  onLog?: (line: string) => void,
+  onLog: (line: string) => void,
 ): Promise<DeploymentView> {
   const { show, end } = progressReporter(human);
   let after = 0;
@@ -163,7 +169,7 @@ export async function waitFor(
       );
       for (const l of logs) {
         show(`${d.stack} revision ${d.revision}: ${l.message}`);
-        onLog?.(l.message);
+        onLog(l.message);
         after = l.id;
       }
     }
