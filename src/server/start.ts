@@ -155,6 +155,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       pid: process.pid,
       startedAt: new Date().toISOString(),
       instance: platform.instanceId,
+      proxy: { httpPort: config.httpPort, httpsPort: config.httpsPort },
     };
     const infoPath = dataDirPaths(config.dataDir).serverInfo;
     writeFileSync(infoPath, `${JSON.stringify(info)}\n`);
