@@ -8,13 +8,20 @@
 //      with Caddy's reason.
 // The proxy is deployed on the first route only, so an installation without routes binds no ports.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DeployFailed } from "../domain/errors.js";
 import { scopedName } from "../domain/names.js";
 import { PROXY_STACK } from "../domain/system.js";
 import { ProxyRefused } from "../engine/proxy-admin.js";
 import type { JobContext } from "../jobs/queue.js";
-import { buildCaddyConfig, type ProxyRoute, proxyConfigDiffers } from "../plan/caddy-config.js";
-import { PROXY_ADMIN_SOCKET, PROXY_POLICY, planProxyStack } from "../plan/proxy-stack.js";
+import {
+  buildCaddyConfig,
+  type ProxyRoute,
+  proxyConfigDiffers,
+  proxyFeatures,
+} from "../plan/caddy-config.js";
+import { PROXY_ADMIN_SOCKET, PROXY_POLICY, PROXY_VERSION_FILE, planProxyStack } from "../plan/proxy-stack.js";
 import {
   type ActiveRoute,
   activeRoutes,
@@ -42,13 +49,27 @@ function toProxyRoute(r: ActiveRoute): ProxyRoute {
   };
 }
 
+/** Websockets outlive a route change by this much (when the proxy's Caddy can do it). */
+const STREAM_CLOSE_DELAY_MS = 24 * 3600 * 1000;
+
+/** What the running proxy wrote of its version at start (undefined before it has). */
+function proxyVersion(p: Platform): string | undefined {
+  try {
+    return readFileSync(join(p.proxy.socketDir, PROXY_VERSION_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
 /** The Caddy config for these routes with this installation's settings. */
 export function proxyConfigFor(p: Platform, routes: ActiveRoute[]): Record<string, unknown> {
+  const features = proxyFeatures(proxyVersion(p));
   return buildCaddyConfig(routes.map(toProxyRoute), {
     adminSocket: PROXY_ADMIN_SOCKET,
     acme: p.proxy.acme,
     tryDurationMs: 5000,
     refreshMs: 1000,
+    ...(features.streamCloseDelay ? { streamCloseDelayMs: STREAM_CLOSE_DELAY_MS } : {}),
   });
 }
 

@@ -40,6 +40,19 @@ export interface ProxyConfigOptions {
   tryDurationMs: number;
   /** How often the `tasks.<service>` answers are refreshed. */
   refreshMs: number;
+  /**
+   * How long upgraded connections (websockets) outlive a config load. Unset: Caddy closes them on
+   * every load (and Caddy before 2.7 cannot be told otherwise: see proxyFeatures).
+   */
+  streamCloseDelayMs?: number;
+}
+
+/** What the proxy's Caddy can be asked for, from its `caddy version` output (`v2.7.6 h1:...`, `2.6.2`). */
+export function proxyFeatures(version: string | undefined): { streamCloseDelay: boolean } {
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(version ?? "");
+  if (!m) return { streamCloseDelay: false };
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return { streamCloseDelay: major > 2 || (major === 2 && minor >= 7) };
 }
 
 export const NOT_FOUND_BODY = "404 not found: no route for this host\n";
@@ -95,6 +108,7 @@ function proxyHandler(r: ProxyRoute, o: ProxyConfigOptions) {
       refresh: seconds(o.refreshMs),
     },
     load_balancing: { try_duration: seconds(o.tryDurationMs), try_interval: "0.25s" },
+    ...(o.streamCloseDelayMs ? { stream_close_delay: seconds(o.streamCloseDelayMs) } : {}),
   };
 }
 

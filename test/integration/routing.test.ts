@@ -10,8 +10,9 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NOT_FOUND_BODY } from "../../src/plan/caddy-config.js";
+import { NOT_FOUND_BODY, proxyFeatures } from "../../src/plan/caddy-config.js";
 import { call, docker, freePort, startBerth, type TestBerth, until } from "../helpers/berth.js";
+import { openWebSocket } from "../helpers/websocket.js";
 
 const d = docker();
 const tag = Date.now().toString(36).slice(-4);
@@ -487,5 +488,57 @@ describe("service domains", () => {
     await until("dom's route gone", async () => (await get(host)).status === 404 || undefined);
     const ls = JSON.parse((await b.cli(["--org", A, "domain", "ls", "--json"])).stdout).domains;
     expect(ls.map((x: { host: string }) => x.host)).not.toContain(host);
+  }, 180_000);
+});
+
+describe("websockets through the proxy", () => {
+  it("a websocket stays open through another route's rolling update; a route change keeps it where Caddy can", async () => {
+    const host = `ws-${tag}.test`;
+    const dep = await b.cli([
+      ...["--org", A, "deploy", "--image", "local/ws-echo:1", "--name", "ws", "--port", "8080"],
+      ...["--domain", host, "--domain-tls", "off", "--json"],
+    ]);
+    expect(dep.code, dep.stderr).toBe(0);
+    const ws = await openWebSocket({ port: httpPort, host });
+    ws.send("one");
+    expect(await ws.next()).toBe("one");
+
+    // Another route's service rolls to new tasks (start-first): the proxy's config does not change.
+    const update = await b.cli([
+      ...["--org", B, "deploy", "--image", "local/httpd:1", "--name", "web", "--port", "8080"],
+      ...["-e", `MESSAGE=hello again from ${B}`, "--json"],
+    ]);
+    expect(update.code, update.stderr).toBe(0);
+    await until(
+      "B's new tasks",
+      async () => (await get(HOST_B)).body === `hello again from ${B}\n` || undefined,
+    );
+    ws.send("two");
+    expect(await ws.next()).toBe("two");
+    expect(ws.open).toBe(true);
+
+    // A route change: the proxy loads a new config.
+    const version = readFileSync(join(b.dataDir, "proxy", "caddy-version"), "utf8");
+    const add = await b.cli([
+      ...["--org", A, "domain", "add", `wsother-${tag}.test`, "--stack", "web", "--service", "web"],
+      ...["--port", "8080", "--tls", "off"],
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    expect((await get(`wsother-${tag}.test`)).body).toBe(`hello from ${A}\n`);
+    if (proxyFeatures(version).streamCloseDelay) {
+      // Caddy 2.7+: Berth's config keeps upgraded connections open across loads (stream_close_delay).
+      ws.send("three");
+      expect(await ws.next()).toBe("three");
+      expect(ws.open).toBe(true);
+    } else {
+      // Caddy 2.6 (Debian's, the local image) closes upgraded connections on every load and has no
+      // setting against it: the client sees the close and reconnects at once.
+      await until("the close after the load", async () => !ws.open || undefined, 10_000);
+      const again = await openWebSocket({ port: httpPort, host });
+      again.send("three");
+      expect(await again.next()).toBe("three");
+      again.close();
+    }
+    ws.close();
   }, 180_000);
 });
