@@ -177,6 +177,8 @@ export const removed = z.object({
   configs: z.number().int(),
   volumes: z.number().int(),
   left: z.array(z.string()),
+  /** Routes to the stack's services, removed with it. */
+  routes: z.number().int(),
 });
 
 export const drift = z.object({ drift: z.array(z.record(z.string(), z.unknown())) });
