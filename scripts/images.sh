@@ -5,6 +5,7 @@
 #   httpd   local/httpd:1           (2 MB busybox httpd on :8080, tiny test app)
 #   caddy   local/caddy:2           postgres local/postgres:15
 #   demo    local/berth-demo:1      dind     local/dind:1 (multi-node test bed)
+#   wsecho  local/ws-echo:1         (WebSocket echo server on the demo image's Node)
 source "$(dirname "$0")/lib.sh"
 docker_ready || "$BERTH_ROOT/scripts/docker-up.sh"
 
@@ -53,7 +54,7 @@ build_dockerfile() { # tag dir
 }
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(debian httpd caddy postgres demo dind)
+[ ${#targets[@]} -eq 0 ] && targets=(debian httpd caddy postgres demo wsecho dind)
 build_debian
 for t in "${targets[@]}"; do
   case "$t" in
@@ -63,7 +64,8 @@ for t in "${targets[@]}"; do
     postgres) build_dockerfile local/postgres:15 postgres ;;
     demo) build_dockerfile local/berth-demo:1 demo ;;
     dind) build_dockerfile local/dind:1 dind ;;
-    *) die "unknown image '$t' (known: debian httpd caddy postgres demo dind)" ;;
+    wsecho) build_dockerfile local/berth-demo:1 demo && build_dockerfile local/ws-echo:1 ws-echo ;;
+    *) die "unknown image '$t' (known: debian httpd caddy postgres demo wsecho dind)" ;;
   esac
 done
 log "images ready: ${targets[*]}"

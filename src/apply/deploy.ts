@@ -9,6 +9,7 @@ import { ConfigError, Conflict, DeployFailed, NotFound } from "../domain/errors.
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
+import { ROUTES_SYNC_LINE } from "../domain/system.js";
 import { isPermanent, type JobContext } from "../jobs/queue.js";
 import { imagesToCheck } from "../plan/feasibility.js";
 import { revisionsToPrune } from "../plan/history.js";
@@ -46,6 +47,7 @@ import {
 } from "../store/stacks.js";
 import { admit, admitPolicy } from "./admission.js";
 import { observeCluster } from "./cluster-facts.js";
+import { applyStackDomains, checkStackDomains } from "./domains.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
 import { followRollout } from "./rollout.js";
@@ -74,6 +76,7 @@ export async function requestDeploy(
   await refuseWhileRestarting(p, orgId, opts.model.name);
   if (opts.admission === "system") admitPolicy(p, opts.model, opts.policy);
   else await admit(p, orgId, opts.model, opts.policy);
+  await checkStackDomains(p, orgId, opts.model);
   const namespace = await namespaceFor(p, orgId, opts.model);
   const deploymentId = randomUUID();
   const jobId = randomUUID();
@@ -182,6 +185,8 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   });
   await refreshStack(p, model);
   if (outcome.phase === "succeeded") {
+    // Routes first, so that whoever sees the revision succeed sees its proxy sync job too.
+    await routeStack(p, { model, stackId: d.stackId }, ctx);
     await updateDeployment(p.db, d.id, { status: "succeeded", reason: outcome.reason });
     // Old secrets and configs are released once no task uses them.
     await pruneStackObjects(p, model, stackObjectsOf(p, model, d.namespace));
@@ -191,6 +196,23 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   const { status, reason } = await returnToLastGood(p, { failed: d, why: outcome.reason }, ctx);
   await updateDeployment(p.db, d.id, { status, reason });
   throw new DeployFailed(`${status.replace("_", " ")}: ${reason}`);
+}
+
+/** The live revision's routes (its services' `domains`) replace the stack's, and the proxy is synced. */
+async function routeStack(p: Platform, o: { model: StackModel; stackId: string }, ctx: JobContext) {
+  if (!ctx.job.orgId) return;
+  try {
+    const sync = await applyStackDomains(p, {
+      ...o,
+      orgId: ctx.job.orgId,
+      correlationId: ctx.job.correlationId,
+      requestedBy: ctx.job.requestedBy,
+    });
+    if (sync) await ctx.say(`${ROUTES_SYNC_LINE} ${sync.jobId}`);
+  } catch (err) {
+    // The revision runs; only its routes could not be stored (a host claimed meanwhile).
+    await ctx.say(`routes not changed: ${(err as Error).message}`, "warn");
+  }
 }
 
 /**

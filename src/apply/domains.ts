@@ -1,12 +1,27 @@
-// Routes of an organization (`berth domain ...`): validated against the stack's live revision, stored,
-// and pushed to the proxy by a proxy-sync job. Every query is scoped to the caller's organization;
-// a host another organization holds is a Conflict that does not say who holds it.
+// Routes of an organization (`berth domain ...`, a service's `domains`): validated before anything is
+// stored, stored `pending`, and pushed to the proxy by a proxy-sync job that keeps them only when the
+// proxy serves them (apply/proxy.ts). Every query is scoped to the caller's organization; a host
+// another organization holds is a Conflict that does not say who holds it.
 import { normalizeHostname, normalizePathPrefix } from "../config/hostname.js";
-import { ConfigError, NotFound } from "../domain/errors.js";
-import { type DomainRow, deleteDomains, insertDomain, listDomains, type TlsMode } from "../store/domains.js";
+import { checkStackRoutes, normalizeNotice, normalizeRoute } from "../config/route.js";
+import { ConfigError, Conflict, NotFound } from "../domain/errors.js";
+import type { ServiceModel, StackModel } from "../domain/stack.js";
+import {
+  checkClaims,
+  type DomainRow,
+  deleteRoutes,
+  insertDomain,
+  listDomains,
+  type NewDomain,
+  replaceStackRoutes,
+  setMaintenance,
+  setSuspension,
+  type TlsMode,
+} from "../store/domains.js";
+import type { RouteNotice } from "../store/schema.js";
 import { getStack, lastSucceeded } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
-import { queueProxySync } from "./proxy.js";
+import { queueProxySync } from "./proxy-queue.js";
 
 export interface DomainInput {
   host: string;
@@ -26,22 +41,23 @@ interface Acting {
 
 const NEWEST = 2 ** 31 - 1;
 
+/** Ports a route may target: those the service publishes and those its own routes name. */
+function routablePorts(s: ServiceModel): number[] {
+  return [...new Set([...s.ports.map((pt) => pt.target), ...(s.domains ?? []).map((d) => d.port)])].sort(
+    (a, b) => a - b,
+  );
+}
+
+/**
+ * Stores the route `pending` and queues the sync that makes it `active`, or removes it again when the
+ * proxy does not take it. Everything that can be checked is checked before anything is stored.
+ */
 export async function addDomain(
   p: Platform,
   a: Acting,
   input: DomainInput,
 ): Promise<{ domain: DomainRow; jobId: string }> {
-  const hostname = normalizeHostname(input.host, "host");
-  const pathPrefix = normalizePathPrefix(input.path, "path");
-  if (input.tls === "acme" && hostname.startsWith("*.")) {
-    throw new ConfigError(
-      "tls",
-      "a wildcard host cannot get an ACME certificate over HTTP (it needs DNS-01); use tls internal or off",
-    );
-  }
-  if (input.httpsRedirect && input.tls === "off") {
-    throw new ConfigError("httpsRedirect", "a redirect to HTTPS needs tls acme or internal");
-  }
+  const route = normalizeRoute(input);
   const stack = await getStack(p.db, a.org.id, input.stack).catch(() => {
     throw new ConfigError("stack", `no stack '${input.stack}' in this organization`);
   });
@@ -55,7 +71,7 @@ export async function addDomain(
       `stack '${input.stack}' has no service '${input.service}' (it has ${names})`,
     );
   }
-  const ports = [...new Set(service.ports.map((pt) => pt.target))];
+  const ports = routablePorts(service);
   if (!ports.includes(input.port)) {
     throw new ConfigError(
       "port",
@@ -65,17 +81,19 @@ export async function addDomain(
   const domain = await insertDomain(p.db, {
     orgId: a.org.id,
     stackId: stack.id,
-    hostname,
-    pathPrefix,
+    hostname: route.host,
+    pathPrefix: route.path,
     service: input.service,
     port: input.port,
-    tls: input.tls,
-    httpsRedirect: input.httpsRedirect,
+    tls: route.tls,
+    httpsRedirect: route.httpsRedirect,
+    status: "pending",
   });
   const job = await queueProxySync(p, {
     orgId: a.org.id,
     correlationId: a.correlationId,
     requestedBy: a.requestedBy,
+    routes: [domain.id],
   });
   return { domain, jobId: job.id };
 }
@@ -84,20 +102,143 @@ export function domainsOf(p: Platform, orgId: string) {
   return listDomains(p.db, orgId);
 }
 
-/** Removes the organization's routes of the host (or one path prefix of it); another's host is "not found". */
+/** The organization's routes of a host (or of one path prefix of it); another's host is "not found". */
+async function routesOfHost(p: Platform, orgId: string, o: { host: string; path?: string | undefined }) {
+  const hostname = normalizeHostname(o.host, "host");
+  const pathPrefix = o.path === undefined ? undefined : normalizePathPrefix(o.path, "path");
+  const rows = (await listDomains(p.db, orgId)).filter(
+    (d) => d.hostname === hostname && (pathPrefix === undefined || d.pathPrefix === pathPrefix),
+  );
+  if (rows.length === 0) throw new NotFound("domain", `${hostname}${pathPrefix ?? ""}`);
+  return { hostname, pathPrefix, rows };
+}
+
+/** Removes the organization's routes of the host (or one path prefix of it). */
 export async function removeDomain(
   p: Platform,
   a: Acting,
   o: { host: string; path?: string },
 ): Promise<{ removed: number; jobId: string }> {
-  const hostname = normalizeHostname(o.host, "host");
-  const pathPrefix = o.path === undefined ? undefined : normalizePathPrefix(o.path, "path");
-  const removed = await deleteDomains(p.db, a.org.id, hostname, pathPrefix);
-  if (!removed) throw new NotFound("domain", `${hostname}${pathPrefix ?? ""}`);
+  const { rows } = await routesOfHost(p, a.org.id, o);
+  const managed = rows.find((r) => r.managedByStack);
+  if (managed) {
+    throw new Conflict(
+      `${managed.hostname}${managed.pathPrefix} is routed by stack '${managed.stack}' (its service's domains); change or remove the stack instead`,
+    );
+  }
+  const removed = await deleteRoutes(
+    p.db,
+    rows.map((r) => r.id),
+  );
   const job = await queueProxySync(p, {
     orgId: a.org.id,
     correlationId: a.correlationId,
     requestedBy: a.requestedBy,
   });
   return { removed, jobId: job.id };
+}
+
+const MAINTENANCE_MESSAGE = "This site is down for maintenance.";
+const SUSPENDED_MESSAGE = "This site is temporarily unavailable.";
+
+/**
+ * Puts the routes of a host (or one path of it) in maintenance (503 with the message and
+ * Retry-After), or back to serving their service (`notice` undefined).
+ */
+export async function setDomainMaintenance(
+  p: Platform,
+  a: Acting,
+  o: { host: string; path?: string; notice?: { message?: string; retryAfter?: number } },
+): Promise<{ changed: number; jobId: string; notice: RouteNotice | null }> {
+  const notice = o.notice ? normalizeNotice(o.notice, { message: MAINTENANCE_MESSAGE }) : null;
+  const { hostname, pathPrefix } = await routesOfHost(p, a.org.id, o);
+  const changed = await setMaintenance(p.db, {
+    orgId: a.org.id,
+    hostname,
+    ...(pathPrefix === undefined ? {} : { pathPrefix }),
+    notice,
+  });
+  const job = await queueProxySync(p, {
+    orgId: a.org.id,
+    correlationId: a.correlationId,
+    requestedBy: a.requestedBy,
+  });
+  return { changed, jobId: job.id, notice };
+}
+
+/**
+ * Suspends every route of one organization (`org`) or of all of them (`org` null: platform admins
+ * only, checked by the route): each answers 503 with the notice at once; nothing is deleted and each
+ * route's own state (maintenance, target) is kept, so a resume gives back exactly what was there.
+ */
+export async function suspendRoutes(
+  p: Platform,
+  a: Omit<Acting, "org"> & { org: { id: string } | null },
+  o: { notice?: { message?: string; retryAfter?: number } | undefined; resume?: boolean },
+): Promise<{ changed: number; jobId: string }> {
+  const notice = o.resume ? null : normalizeNotice(o.notice ?? {}, { message: SUSPENDED_MESSAGE });
+  const changed = await setSuspension(p.db, { orgId: a.org?.id ?? null, notice });
+  const job = await queueProxySync(p, {
+    orgId: a.org?.id ?? null,
+    correlationId: a.correlationId,
+    requestedBy: a.requestedBy,
+  });
+  return { changed, jobId: job.id };
+}
+
+// --- routes that come with a stack (a service's `domains`) -----------------------------------------
+
+function stackRoutes(model: StackModel, stackId: string, orgId: string): NewDomain[] {
+  return model.services.flatMap((s) =>
+    (s.domains ?? []).map((d) => ({
+      orgId,
+      stackId,
+      hostname: d.host,
+      pathPrefix: d.path,
+      service: s.name,
+      port: d.port,
+      tls: d.tls,
+      httpsRedirect: d.httpsRedirect,
+    })),
+  );
+}
+
+/**
+ * Before a deployment is recorded: its routes are consistent and no host is held by another
+ * organization (409, holder unnamed) or routed otherwise in this one.
+ */
+export async function checkStackDomains(p: Platform, orgId: string, model: StackModel): Promise<void> {
+  const all = model.services.flatMap((s) =>
+    (s.domains ?? []).map((route, i) => ({ at: `services.${s.name}.domains.${i}.`, route })),
+  );
+  if (all.length === 0) return;
+  checkStackRoutes(all);
+  const existing = await getStack(p.db, orgId, model.name).catch(() => undefined);
+  await checkClaims(p.db, stackRoutes(model, existing?.id ?? "", orgId));
+}
+
+/**
+ * Once a revision is live: the stack's routes become exactly its services' `domains` (new and changed
+ * ones `pending`), and a proxy sync is queued for them. Returns the sync job, when one was needed.
+ */
+export async function applyStackDomains(
+  p: Platform,
+  o: { model: StackModel; stackId: string; orgId: string; correlationId: string; requestedBy: string },
+): Promise<{ jobId: string } | undefined> {
+  const changed = await replaceStackRoutes(p.db, {
+    orgId: o.orgId,
+    stackId: o.stackId,
+    routes: stackRoutes(o.model, o.stackId, o.orgId),
+  });
+  if (!changed) return undefined;
+  const pending = (await listDomains(p.db, o.orgId)).filter(
+    (d) => d.stackId === o.stackId && d.status === "pending",
+  );
+  const job = await queueProxySync(p, {
+    orgId: o.orgId,
+    correlationId: o.correlationId,
+    requestedBy: o.requestedBy,
+    routes: pending.map((d) => d.id),
+  });
+  return { jobId: job.id };
 }

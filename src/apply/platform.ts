@@ -38,6 +38,8 @@ export interface ProxySettings {
   socketDir: string;
   /** ACME settings for `acme` routes (default: Let's Encrypt). */
   acme: { email?: string; directory?: string; trustedRootFile?: string };
+  /** How long a proxy sync waits for the proxy's admin API to answer before it fails. */
+  adminWaitMs: number;
   /** How often Berth checks that the proxy runs the routing table (and re-pushes it when not). */
   syncIntervalMs: number;
 }

@@ -8,42 +8,108 @@
 //      with Caddy's reason.
 // The proxy is deployed on the first route only, so an installation without routes binds no ports.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DeployFailed } from "../domain/errors.js";
 import { scopedName } from "../domain/names.js";
 import { PROXY_STACK } from "../domain/system.js";
+import { ProxyRefused } from "../engine/proxy-admin.js";
 import type { JobContext } from "../jobs/queue.js";
-import { buildCaddyConfig, type ProxyRoute, proxyConfigDiffers } from "../plan/caddy-config.js";
-import { PROXY_ADMIN_SOCKET, PROXY_POLICY, planProxyStack } from "../plan/proxy-stack.js";
-import { type ActiveRoute, activeRoutes } from "../store/domains.js";
+import {
+  buildCaddyConfig,
+  type ProxyRoute,
+  proxyConfigDiffers,
+  proxyFeatures,
+} from "../plan/caddy-config.js";
+import { PROXY_ADMIN_SOCKET, PROXY_POLICY, PROXY_VERSION_FILE, planProxyStack } from "../plan/proxy-stack.js";
+import {
+  type ActiveRoute,
+  activeRoutes,
+  deleteRoutes,
+  routesById,
+  setRouteStatus,
+} from "../store/domains.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { ensureOrgNetwork, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
+import { PROXY_SYNC_JOB, queueProxySync } from "./proxy-queue.js";
 import { awaitDeployment, ensureSystemStack, systemStackExists } from "./system.js";
 
-export const PROXY_SYNC_JOB = "proxy-sync";
-
-const ADMIN_WAIT_MS = 60_000;
+export { PROXY_SYNC_JOB };
 
 function toProxyRoute(r: ActiveRoute): ProxyRoute {
+  const notice = r.suspension ?? r.maintenance;
   return {
     host: r.hostname,
     path: r.pathPrefix,
     upstream: { service: scopedName(r.namespace, r.service), port: r.port },
     tls: r.tls,
     httpsRedirect: r.httpsRedirect,
+    ...(notice ? { notice } : {}),
   };
+}
+
+/** Websockets outlive a route change by this much (when the proxy's Caddy can do it). */
+const STREAM_CLOSE_DELAY_MS = 24 * 3600 * 1000;
+
+/** What the running proxy wrote of its version at start (undefined before it has). */
+function proxyVersion(p: Platform): string | undefined {
+  try {
+    return readFileSync(join(p.proxy.socketDir, PROXY_VERSION_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /** The Caddy config for these routes with this installation's settings. */
 export function proxyConfigFor(p: Platform, routes: ActiveRoute[]): Record<string, unknown> {
+  const features = proxyFeatures(proxyVersion(p));
   return buildCaddyConfig(routes.map(toProxyRoute), {
     adminSocket: PROXY_ADMIN_SOCKET,
     acme: p.proxy.acme,
     tryDurationMs: 5000,
     refreshMs: 1000,
+    ...(features.streamCloseDelay ? { streamCloseDelayMs: STREAM_CLOSE_DELAY_MS } : {}),
   });
 }
 
+/**
+ * The job. Routes it was queued for (`payload.routes`: a `domain add`, a deployment's routes) are
+ * all-or-nothing: when the sync fails (the proxy refused them, could not be deployed, did not
+ * answer), they are removed again, the job fails for good with the reason, and nothing is left
+ * stored. Routes another change made are never removed here; the proxy refusing them only marks
+ * them `failed` (left out of every config), for their own job to remove.
+ */
 export async function runProxySync(p: Platform, ctx: JobContext): Promise<void> {
+  await keepOrUndo(p, ctx, () => syncProxy(p, ctx));
+}
+
+/** Runs `sync`; then the job's own routes (`payload.routes`) are active, or removed and the job fails. */
+export async function keepOrUndo(p: Platform, ctx: JobContext, sync: () => Promise<void>): Promise<void> {
+  const own = Array.isArray(ctx.job.payload.routes) ? (ctx.job.payload.routes as string[]) : [];
+  const undo = async (why: string) => {
+    const rows = (await routesById(p.db, own)).filter((r) => r.status !== "active");
+    if (rows.length === 0) return undefined;
+    await deleteRoutes(
+      p.db,
+      rows.map((r) => r.id),
+    );
+    const names = rows.map((r) => `${r.hostname}${r.pathPrefix}`).join(", ");
+    await ctx.say(`${names}: not kept (${why})`, "warn");
+    return new DeployFailed(`${names}: ${why}; the route was not kept`);
+  };
+  try {
+    await sync();
+  } catch (err) {
+    // A shutdown resumes the job on the next start: the routes wait for it.
+    if (ctx.signal.aborted || own.length === 0) throw err;
+    throw (await undo((err as Error).message)) ?? err;
+  }
+  const refused = (await routesById(p.db, own)).find((r) => r.status === "failed");
+  if (refused) throw (await undo(refused.error ?? "the proxy refused it")) ?? new Error("refused");
+}
+
+async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
   const routes = await activeRoutes(p.db);
   if (routes.length === 0 && !(await systemStackExists(p, PROXY_STACK))) {
     await ctx.say("no routes: the proxy is not deployed");
@@ -79,47 +145,68 @@ export async function runProxySync(p: Platform, ctx: JobContext): Promise<void> 
   }
   // 2. The whole routing table, atomically.
   await ctx.progress(60, "pushing the routing table");
+  await pushRoutingTable(p, ctx, routes);
+}
+
+/** Loads the whole routing table into the proxy unless it runs it already; new routes become active. */
+export async function pushRoutingTable(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+  const pending = routes.filter((r) => r.status === "pending");
   const config = proxyConfigFor(p, routes);
   const running = await waitForAdmin(p, ctx.signal);
   if (!proxyConfigDiffers(config, running)) {
+    await setRouteStatus(p.db, ids(pending), "active");
     await ctx.say("the proxy already serves the routing table");
     return;
   }
   const started = Date.now();
-  await p.proxyAdmin.load(config);
-  await ctx.say(`the proxy loaded the routing table in ${Date.now() - started} ms`);
+  try {
+    await p.proxyAdmin.load(config);
+    await setRouteStatus(p.db, ids(pending), "active");
+    await ctx.say(`the proxy loaded the routing table in ${Date.now() - started} ms`);
+  } catch (err) {
+    if (!(err instanceof ProxyRefused) || pending.length === 0) throw err;
+    await ctx.say(`${err.message}; finding the new routes it refuses`, "warn");
+    await isolateRefused(p, ctx, routes);
+  }
+}
+
+const ids = (routes: { id: string }[]) => routes.map((r) => r.id);
+
+/**
+ * The proxy refused the table with new (pending) routes in it. The routes it served before are
+ * loaded alone (refused too: the fault is not the new routes', the job fails and the old config
+ * keeps serving), then each new route on top of those accepted so far: a new route refused on its
+ * own is marked `failed` with the proxy's reason and left out.
+ */
+async function isolateRefused(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+  const accepted = routes.filter((r) => r.status !== "pending");
+  await p.proxyAdmin.load(proxyConfigFor(p, accepted));
+  for (const r of routes.filter((x) => x.status === "pending")) {
+    try {
+      await p.proxyAdmin.load(proxyConfigFor(p, [...accepted, r]));
+      accepted.push(r);
+      await setRouteStatus(p.db, [r.id], "active");
+    } catch (err) {
+      if (!(err instanceof ProxyRefused)) throw err;
+      await setRouteStatus(p.db, [r.id], "failed", err.message);
+      await ctx.say(`${r.hostname}${r.pathPrefix}: ${err.message}`, "warn");
+    }
+  }
 }
 
 async function waitForAdmin(p: Platform, signal: AbortSignal): Promise<unknown> {
-  const deadline = Date.now() + ADMIN_WAIT_MS;
+  const deadline = Date.now() + p.proxy.adminWaitMs;
   for (;;) {
-    const running = await p.proxyAdmin.current();
+    const left = deadline - Date.now();
+    const running = await p.proxyAdmin.current(Math.max(1000, Math.min(left, 30_000)));
     if (running !== undefined) return running;
     if (Date.now() > deadline || signal.aborted) {
       throw new Error(
-        `the proxy's admin API (${p.proxy.socketDir}) did not answer within ${ADMIN_WAIT_MS / 1000} s`,
+        `the proxy's admin API (${p.proxy.socketDir}) did not answer within ${p.proxy.adminWaitMs / 1000} s`,
       );
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-/**
- * Queues a proxy sync. One asked for by an organization's change is that organization's job (its
- * users follow it); Berth's own (orgId null) is skipped when one is already waiting. A sync that runs
- * already may have read the routes before this change, so it never stands in for a change.
- */
-export async function queueProxySync(
-  p: Platform,
-  o: { orgId: string | null; correlationId: string; requestedBy: string },
-): Promise<{ id: string }> {
-  if (o.orgId === null) {
-    const jobs = await unfinishedJobs(p.db);
-    const waiting = jobs.find((j) => j.type === PROXY_SYNC_JOB && j.status === "queued");
-    if (waiting) return { id: waiting.id };
-  }
-  const job = await p.jobs.enqueue({ type: PROXY_SYNC_JOB, target: "proxy", payload: {}, ...o });
-  return { id: job.id };
 }
 
 /**
@@ -134,7 +221,7 @@ export function startProxyWatch(p: Platform) {
     try {
       const routes = await activeRoutes(p.db);
       if (routes.length === 0 && !(await systemStackExists(p, PROXY_STACK))) return;
-      const running = await p.proxyAdmin.current();
+      const running = await p.proxyAdmin.current(Math.min(p.proxy.adminWaitMs, 30_000));
       if (running !== undefined && !proxyConfigDiffers(proxyConfigFor(p, routes), running)) return;
       if ((await unfinishedJobs(p.db)).some((j) => j.type === PROXY_SYNC_JOB)) return;
       p.log.info({ reachable: running !== undefined }, "the proxy does not serve the routing table; syncing");

@@ -3,9 +3,11 @@
 import { NotFound } from "../domain/errors.js";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { TaskSummary } from "../plan/observe.js";
+import { listDomains } from "../store/domains.js";
 import { listNodes, serviceStates } from "../store/services.js";
 import { deleteStack, getStack, listStacks, orgIdOf } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
+import { queueProxySync } from "./proxy-queue.js";
 
 export interface ServiceView {
   name: string;
@@ -79,19 +81,30 @@ export interface RemovedStack {
   volumes: number;
   /** Objects still in use after 30 s (named so they can be removed later). */
   left: string[];
+  /** Routes to the stack's services, removed with it. */
+  routes: number;
 }
 
 export async function removeStack(
   p: Platform,
   org: string,
   name: string,
-  opts: { volumes?: boolean } = {},
+  opts: { volumes?: boolean; requestedBy?: string; correlationId?: string } = {},
 ): Promise<RemovedStack> {
   const orgId = await orgIdOf(p.db, org);
-  await getStack(p.db, orgId, name);
+  const stack = await getStack(p.db, orgId, name);
+  const routes = (await listDomains(p.db, orgId)).filter((d) => d.stackId === stack.id).length;
   // The record goes first: from then on nothing desires the stack, so the reconciler cannot recreate
-  // services being removed, and should this stop half-way it removes what is left as orphans.
+  // services being removed, and should this stop half-way it removes what is left as orphans. Its
+  // routes go with it (cascade); the proxy stops serving them before its services go.
   await deleteStack(p.db, orgId, name);
+  if (routes) {
+    await queueProxySync(p, {
+      orgId,
+      correlationId: opts.correlationId ?? `stack-rm-${Date.now()}`,
+      requestedBy: opts.requestedBy ?? "stack-rm",
+    });
+  }
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
   const services = await p.engine.listServices(owner);
   for (const s of services) await p.engine.removeService(s.id);
@@ -129,7 +142,7 @@ export async function removeStack(
   if (left.length)
     p.log.warn({ org, stack: name, left }, "objects still in use were left; remove them later");
   p.log.info({ org, stack: name, services: services.length, ...counts }, "stack removed");
-  return { removed: services.map((s) => s.name), ...counts, left };
+  return { removed: services.map((s) => s.name), ...counts, left, routes };
 }
 
 /**

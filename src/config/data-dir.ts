@@ -27,4 +27,6 @@ export interface ServerInfo {
   startedAt: string;
   /** The installation's id, the value of the `berth.instance` label on what it creates. */
   instance: string;
+  /** The routing proxy's host ports (what `--http-port` and `--https-port` set). */
+  proxy?: { httpPort: number; httpsPort: number };
 }

@@ -33,6 +33,8 @@ export interface ServerConfig {
   proxyImage: string;
   /** How often the proxy's running config is compared with the routing table. */
   proxySyncIntervalMs: number;
+  /** How long a proxy sync waits for the proxy's admin API. */
+  proxyAdminTimeoutMs: number;
   acmeEmail?: string;
   /** ACME directory URL for `acme` routes (default: Let's Encrypt). */
   acmeDirectory?: string;
@@ -71,6 +73,7 @@ const schema = z.object({
   httpsPort: hostPort,
   proxyImage: z.string().min(1).max(300),
   proxySyncIntervalMs: z.coerce.number().int().min(500, "must be at least 0.5 seconds").max(3_600_000),
+  proxyAdminTimeoutMs: z.coerce.number().int().min(1000, "must be at least 1 second").max(3_600_000),
   acmeEmail: z.email("must be an email address").optional(),
   acmeDirectory: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
   trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
@@ -128,6 +131,7 @@ export function loadServerConfig(
     httpsPort: flags.httpsPort ?? env.BERTH_HTTPS_PORT ?? 443,
     proxyImage: env.BERTH_PROXY_IMAGE || "caddy:2",
     proxySyncIntervalMs: Number(env.BERTH_PROXY_SYNC_INTERVAL ?? 5) * 1000,
+    proxyAdminTimeoutMs: Number(env.BERTH_PROXY_ADMIN_TIMEOUT ?? 60) * 1000,
     acmeEmail: env.BERTH_ACME_EMAIL || undefined,
     acmeDirectory: env.BERTH_ACME_DIRECTORY || undefined,
     trustedProxies: (env.BERTH_TRUSTED_PROXY ?? "")
@@ -165,6 +169,7 @@ const SOURCES = {
   httpsPort: "--https-port (BERTH_HTTPS_PORT)",
   proxyImage: "BERTH_PROXY_IMAGE",
   proxySyncIntervalMs: "BERTH_PROXY_SYNC_INTERVAL",
+  proxyAdminTimeoutMs: "BERTH_PROXY_ADMIN_TIMEOUT",
   acmeEmail: "BERTH_ACME_EMAIL",
   acmeDirectory: "BERTH_ACME_DIRECTORY",
 } as const;

@@ -109,3 +109,50 @@ describe("parseShortForm with services", () => {
     expect(() => parseShortForm(input)).toThrow(message);
   });
 });
+
+describe("parseShortForm with domains", () => {
+  it("routes the port through the proxy and publishes no host port for it", () => {
+    const m = parseShortForm({
+      name: "x",
+      image: "local/httpd:1",
+      port: 8080,
+      domains: ["App.Example.test"],
+    });
+    expect(m.services[0]!.ports).toEqual([]);
+    expect(m.services[0]!.domains).toEqual([
+      { host: "app.example.test", path: "", port: 8080, tls: "acme", httpsRedirect: false },
+    ]);
+  });
+
+  it("publishes a host port as well when --publish asks for one", () => {
+    const m = parseShortForm({
+      name: "x",
+      image: "local/httpd:1",
+      port: 8080,
+      publish: 30123,
+      domains: [{ host: "a.example.test", tls: "off", path: "/api" }],
+    });
+    expect(m.services[0]!.ports).toEqual([{ target: 8080, protocol: "tcp", published: 30123 }]);
+    expect(m.services[0]!.domains).toEqual([
+      { host: "a.example.test", path: "/api", port: 8080, tls: "off", httpsRedirect: false },
+    ]);
+  });
+
+  it.each<[unknown, RegExp]>([
+    [{ name: "x", image: "local/httpd:1", port: 8080, domains: ["a.test:80"] }, /^domains\.0\.host: /],
+    [
+      { name: "x", image: "local/httpd:1", port: 8080, domains: [{ host: "a.test", tls: "x" }] },
+      /^domains\.0\.tls: /,
+    ],
+    [
+      { name: "x", image: "local/httpd:1", port: 8080, domains: ["a.test", "A.test"] },
+      /^domains\.1\.host: .*twice/,
+    ],
+    [
+      { name: "x", services: [{ name: "w", image: "local/httpd:1", domains: ["a.test"] }] },
+      /^services\.0\.domains: need a port/,
+    ],
+  ])("refuses %j naming the field", (input, message) => {
+    expect(() => parseShortForm(input)).toThrow(message);
+  });
+});

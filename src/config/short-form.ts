@@ -8,6 +8,7 @@ import type { ServiceModel, StackModel } from "../domain/stack.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
 import { parseImageRef } from "./image-ref.js";
 import { MAX_ENV_VALUE_CHARS, MAX_REPLICAS } from "./limits.js";
+import { checkStackRoutes, normalizeRoute } from "./route.js";
 import { parseInput } from "./validate.js";
 
 const port = () =>
@@ -31,6 +32,19 @@ const image = z.string().superRefine((v, ctx) => {
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A host name routed to the service's port through the proxy: a name, or the route's fields. */
+const domainEntry = z.union([
+  z.string().max(1000),
+  z
+    .object({
+      host: z.string().max(1000),
+      path: z.string().max(300).optional(),
+      tls: z.string().max(20).optional(),
+      httpsRedirect: z.boolean().optional(),
+    })
+    .strict(),
+]);
+
 const serviceFields = {
   image,
   port: port(),
@@ -46,6 +60,11 @@ const serviceFields = {
       z.string().max(MAX_ENV_VALUE_CHARS, `must be at most ${MAX_ENV_VALUE_CHARS} characters`),
     )
     .default({}),
+  /**
+   * Routes to `port` through the proxy; the port is then published on no host port unless `publish`
+   * asks for one.
+   */
+  domains: z.array(domainEntry).max(20, "at most 20 domains").optional(),
 };
 
 export const shortFormSchema = z.object({ name, ...serviceFields }).strict();
@@ -71,27 +90,43 @@ export type ShortFormInput = z.input<typeof shortFormSchema>;
 export function parseShortForm(input: unknown, org: string = DEFAULT_ORG): StackModel {
   if (input !== null && typeof input === "object" && "services" in input) {
     const v = parseInput(multiServiceSchema, input);
-    return { org, name: v.name, services: v.services.map((s) => toService(s.name, s)) };
+    const services = v.services.map((s) => toService(s.name, s, `services.${v.services.indexOf(s)}.`));
+    checkStackRoutes(
+      services.flatMap((s, i) =>
+        (s.domains ?? []).map((route, j) => ({ at: `services.${i}.domains.${j}.`, route })),
+      ),
+    );
+    return { org, name: v.name, services };
   }
   const v = parseInput(shortFormSchema, input);
-  return { org, name: v.name, services: [toService(v.name, v)] };
+  const service = toService(v.name, v, "");
+  checkStackRoutes((service.domains ?? []).map((route, j) => ({ at: `domains.${j}.`, route })));
+  return { org, name: v.name, services: [service] };
 }
 
 function toService(
   name: string,
   v: Omit<z.output<typeof shortFormSchema>, "port" | "name"> & { port?: number },
+  at: string,
 ): ServiceModel {
   if (v.port === undefined && v.publish !== undefined)
     throw new ConfigError(`services.${name}.publish`, "needs a port");
+  const port = v.port;
+  if (port === undefined && v.domains?.length) throw new ConfigError(`${at}domains`, "need a port");
+  const domains = (v.domains ?? []).map((d, i) =>
+    normalizeRoute({ ...(typeof d === "string" ? { host: d } : d), port: port! }, `${at}domains.${i}.`),
+  );
+  // A port reached through the proxy needs no host port, unless one is asked for.
+  const published = port !== undefined && (domains.length === 0 || v.publish !== undefined);
   return {
     name,
     image: v.image,
     env: v.env,
-    ports:
-      v.port === undefined
-        ? []
-        : [{ target: v.port, protocol: "tcp", ...(v.publish === undefined ? {} : { published: v.publish }) }],
+    ports: published
+      ? [{ target: port, protocol: "tcp", ...(v.publish === undefined ? {} : { published: v.publish }) }]
+      : [],
     replicas: v.replicas,
     resources: { ...DEFAULT_LIMITS },
+    ...(domains.length ? { domains } : {}),
   };
 }

@@ -79,6 +79,21 @@ export interface NetworkRefModel {
   aliases: string[];
 }
 
+/**
+ * A host name (and path prefix) the proxy routes to a port of this service, created, changed and
+ * removed with the stack's deployments. The port needs no host port: the proxy reaches the tasks
+ * over the organization's network.
+ */
+export interface ServiceDomainModel {
+  /** Normalized (config/hostname.ts). */
+  host: string;
+  /** Path prefix without a trailing slash, "" for the whole host. */
+  path: string;
+  port: number;
+  tls: "acme" | "internal" | "off";
+  httpsRedirect: boolean;
+}
+
 export interface ServiceModel {
   name: string;
   image: string;
@@ -132,6 +147,8 @@ export interface ServiceModel {
    * Host access the file asked for (compose keys Swarm ignores or that give a container power over
    * its host). Kept so the tenant policy can refuse them by name rather than drop them silently.
    */
+  /** Routes through the proxy to this service (not part of its Swarm spec). */
+  domains?: ServiceDomainModel[];
   hostAccess?: {
     privileged?: boolean;
     capAdd?: string[];

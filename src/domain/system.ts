@@ -16,3 +16,6 @@ export const SYSTEM_LABEL = "berth.system";
 export function isReservedOrg(slug: string): boolean {
   return slug === SYSTEM_ORG || slug.startsWith("berth-");
 }
+
+/** The deploy job's log line that names the proxy sync of the stack's routes (the CLI waits for it). */
+export const ROUTES_SYNC_LINE = "routes changed: proxy sync job";

@@ -5,8 +5,8 @@ import http from "node:http";
 import { Unavailable } from "../domain/errors.js";
 
 export interface ProxyAdmin {
-  /** The config the proxy runs (null: none), or undefined when its admin API does not answer. */
-  current(): Promise<unknown>;
+  /** The config the proxy runs (null: none), or undefined when its admin API does not answer (in time). */
+  current(timeoutMs?: number): Promise<unknown>;
   /** Replaces the whole config atomically; a config the proxy refuses leaves the old one serving. */
   load(config: unknown): Promise<void>;
   /** The PEM root certificate of the proxy's own CA (the one `internal` TLS uses). */
@@ -22,8 +22,10 @@ function call(
   socketPath: string,
   method: string,
   path: string,
-  body?: string,
+  o: { body?: string; timeoutMs?: number } = {},
 ): Promise<{ status: number; text: string }> {
+  const { body } = o;
+  const timeout = o.timeoutMs ?? TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -33,7 +35,7 @@ function call(
         // Caddy allows only an empty Host on a unix-socket admin API; Node would send `localhost`.
         setHost: false,
         headers: { Host: "", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-        timeout: TIMEOUT_MS,
+        timeout,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -44,7 +46,7 @@ function call(
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeout / 1000} s`)));
     req.on("error", reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -63,15 +65,19 @@ function reason(text: string): string {
 
 export function createCaddyAdmin(socketPath: string): ProxyAdmin {
   return {
-    async current() {
-      const res = await call(socketPath, "GET", "/config/").catch(() => undefined);
+    async current(timeoutMs) {
+      const res = await call(socketPath, "GET", "/config/", timeoutMs ? { timeoutMs } : {}).catch(
+        () => undefined,
+      );
       if (res?.status !== 200) return undefined;
       return JSON.parse(res.text || "null") as unknown;
     },
     async load(config) {
-      const res = await call(socketPath, "POST", "/load", JSON.stringify(config)).catch((err: Error) => {
-        throw new Unavailable(`the proxy's admin API did not answer: ${err.message}`);
-      });
+      const res = await call(socketPath, "POST", "/load", { body: JSON.stringify(config) }).catch(
+        (err: Error) => {
+          throw new Unavailable(`the proxy's admin API did not answer: ${err.message}`);
+        },
+      );
       if (res.status !== 200) throw new ProxyRefused(`the proxy refused the config: ${reason(res.text)}`);
     },
     async internalRoot() {

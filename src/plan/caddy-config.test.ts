@@ -5,6 +5,7 @@ import {
   NOT_FOUND_BODY,
   type ProxyRoute,
   proxyConfigDiffers,
+  proxyFeatures,
   sortRoutes,
 } from "./caddy-config.js";
 
@@ -161,5 +162,63 @@ describe("proxyConfigDiffers", () => {
     [{ a: 1 }, null, true],
   ])("%j vs %j -> %s", (a, b, want) => {
     expect(proxyConfigDiffers(a, b)).toBe(want);
+  });
+});
+
+describe("buildCaddyConfig: notices (maintenance, suspension)", () => {
+  const notice = {
+    handler: "static_response",
+    status_code: 503,
+    headers: {
+      "Content-Type": ["text/plain; charset=utf-8"],
+      "Retry-After": ["120"],
+      "Cache-Control": ["no-store"],
+    },
+    body: "back at \\{noon\\}\n",
+  };
+  it("answers 503 with the message and Retry-After instead of proxying, on both servers", () => {
+    const c = buildCaddyConfig(
+      [route({ tls: "internal", notice: { message: "back at {noon}", retryAfter: 120 } })],
+      O,
+    );
+    expect(servers(c).http.routes[0].handle).toEqual([notice]);
+    expect(servers(c).https.routes[0].handle).toEqual([notice]);
+  });
+  it("keeps a route's redirect to HTTPS and its neighbours' upstreams", () => {
+    const c = buildCaddyConfig(
+      [
+        route({
+          tls: "internal",
+          httpsRedirect: true,
+          notice: { message: "back at {noon}", retryAfter: 120 },
+        }),
+        route({ host: "b.test" }),
+      ],
+      O,
+    );
+    expect(servers(c).http.routes[0].handle[0].status_code).toBe(308);
+    expect(servers(c).http.routes[1].handle).toEqual([upstream("acme_web_web", 8080)]);
+    expect(servers(c).https.routes[0].handle).toEqual([notice]);
+  });
+});
+
+describe("proxyFeatures and stream_close_delay", () => {
+  it.each([
+    ["2.6.2", false],
+    ["v2.7.6 h1:w0NymbG2m9PcvKWsrXO6EEkY9Ru4FJK8uQbYcev1p3A=", true],
+    ["v2.10.0 h1:x", true],
+    ["v3.0.0", true],
+    ["", false],
+    [undefined, false],
+  ])("%s: stream_close_delay %s", (version, expected) => {
+    expect(proxyFeatures(version).streamCloseDelay).toBe(expected);
+  });
+
+  it("keeps websockets open across loads only when asked", () => {
+    const handler = (c: any) => servers(c).http.routes[0].handle[0];
+    expect(handler(buildCaddyConfig([route()], O)).stream_close_delay).toBeUndefined();
+    expect(
+      handler(buildCaddyConfig([route()], { ...O, streamCloseDelayMs: 86_400_000 })).stream_close_delay,
+    ).toBe("86400s");
   });
 });

@@ -19,6 +19,11 @@ export interface ProxyRoute {
   upstream: { service: string; port: number };
   tls: TlsMode;
   httpsRedirect: boolean;
+  /**
+   * When set, the route answers 503 with this message and Retry-After instead of proxying (a route
+   * in maintenance, or every route during an incident's suspension).
+   */
+  notice?: { message: string; retryAfter: number };
 }
 
 export interface ProxyConfigOptions {
@@ -35,6 +40,19 @@ export interface ProxyConfigOptions {
   tryDurationMs: number;
   /** How often the `tasks.<service>` answers are refreshed. */
   refreshMs: number;
+  /**
+   * How long upgraded connections (websockets) outlive a config load. Unset: Caddy closes them on
+   * every load (and Caddy before 2.7 cannot be told otherwise: see proxyFeatures).
+   */
+  streamCloseDelayMs?: number;
+}
+
+/** What the proxy's Caddy can be asked for, from its `caddy version` output (`v2.7.6 h1:...`, `2.6.2`). */
+export function proxyFeatures(version: string | undefined): { streamCloseDelay: boolean } {
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(version ?? "");
+  if (!m) return { streamCloseDelay: false };
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return { streamCloseDelay: major > 2 || (major === 2 && minor >= 7) };
 }
 
 export const NOT_FOUND_BODY = "404 not found: no route for this host\n";
@@ -57,6 +75,29 @@ function match(r: ProxyRoute) {
   return [{ host: [r.host], ...(r.path ? { path: [r.path, `${r.path}/*`] } : {}) }];
 }
 
+/** Caddy expands `{...}` placeholders in a static body; an operator's braces stay literal. */
+export function escapePlaceholders(text: string): string {
+  return text.replace(/[{}]/g, (c) => `\\${c}`);
+}
+
+function noticeHandler(n: NonNullable<ProxyRoute["notice"]>) {
+  return {
+    handler: "static_response",
+    status_code: 503,
+    headers: {
+      "Content-Type": ["text/plain; charset=utf-8"],
+      "Retry-After": [String(n.retryAfter)],
+      "Cache-Control": ["no-store"],
+    },
+    body: `${escapePlaceholders(n.message)}\n`,
+  };
+}
+
+/** What a route does once matched: its notice (503) when it has one, else proxy to its service. */
+function serve(r: ProxyRoute, o: ProxyConfigOptions) {
+  return r.notice ? noticeHandler(r.notice) : proxyHandler(r, o);
+}
+
 function proxyHandler(r: ProxyRoute, o: ProxyConfigOptions) {
   return {
     handler: "reverse_proxy",
@@ -67,6 +108,7 @@ function proxyHandler(r: ProxyRoute, o: ProxyConfigOptions) {
       refresh: seconds(o.refreshMs),
     },
     load_balancing: { try_duration: seconds(o.tryDurationMs), try_interval: "0.25s" },
+    ...(o.streamCloseDelayMs ? { stream_close_delay: seconds(o.streamCloseDelayMs) } : {}),
   };
 }
 
@@ -94,13 +136,13 @@ export function buildCaddyConfig(
   const sorted = sortRoutes(routes);
   const httpRoutes = sorted.map((r) => ({
     match: match(r),
-    handle: [r.httpsRedirect && r.tls !== "off" ? redirect : proxyHandler(r, o)],
+    handle: [r.httpsRedirect && r.tls !== "off" ? redirect : serve(r, o)],
     terminal: true,
   }));
   const tlsRoutes = sorted.filter((r) => r.tls !== "off");
   const httpsRoutes = tlsRoutes.map((r) => ({
     match: match(r),
-    handle: [proxyHandler(r, o)],
+    handle: [serve(r, o)],
     terminal: true,
   }));
   const hosts = (mode: TlsMode) => [...new Set(tlsRoutes.filter((r) => r.tls === mode).map((r) => r.host))];

@@ -148,3 +148,24 @@ describe("diffModels", () => {
     }
   });
 });
+
+describe("diffModels: a service's domains", () => {
+  it("names routes added, removed and changed by host and path", () => {
+    const d = (host: string, path = "", port = 8080) => ({
+      host,
+      path,
+      port,
+      tls: "off" as const,
+      httpsRedirect: false,
+    });
+    const a = stack([{ ...web, domains: [d("a.test"), d("b.test", "/api")] }]);
+    const b = stack([{ ...web, domains: [d("b.test", "/api", 9090), d("c.test")] }]);
+    expect(diffModels(a, b).services).toEqual([
+      {
+        service: "web",
+        change: "changed",
+        fields: [{ field: "domains", added: ["c.test"], removed: ["a.test"], changed: ["b.test/api"] }],
+      },
+    ]);
+  });
+});

@@ -54,6 +54,7 @@ const KEYED: Record<string, (s: ServiceModel) => Keyed | undefined> = {
   configs: (s) => byKey(s.configs, (r) => r.source),
   networks: (s) => byKey(s.networks, (n) => n.name),
   mounts: (s) => byKey(s.mounts, (m) => m.target),
+  domains: (s) => byKey(s.domains, (d) => `${d.host}${d.path}`),
 };
 
 export function diffModels(from: StackModel, to: StackModel): ModelDiff {

@@ -12,6 +12,11 @@ import type { PolicyRelaxations } from "./policy.js";
 /** Where the admin socket's directory is mounted inside the proxy's container. */
 export const PROXY_SOCKET_DIR = "/run/berth-proxy";
 export const PROXY_ADMIN_SOCKET = `${PROXY_SOCKET_DIR}/admin.sock`;
+/**
+ * The proxy writes `caddy version` here at start (beside the socket, so on Berth's node): what the
+ * config may use depends on it (plan/caddy-config.ts `proxyFeatures`).
+ */
+export const PROXY_VERSION_FILE = "caddy-version";
 /** Certificates, keys and Caddy's saved config live on the stack's `data` volume. */
 export const PROXY_DATA_DIR = "/data";
 
@@ -47,7 +52,9 @@ export function planProxyStack(s: ProxyStackSettings): StackModel {
         // A socket left by a killed container would stop the new one from listening. `--resume`
         // starts from the config Berth last pushed (saved on the volume); Berth re-pushes anyway.
         entrypoint: ["/bin/sh", "-c"],
-        command: [`rm -f ${PROXY_ADMIN_SOCKET}; exec caddy run --resume --config /etc/berth/caddy.json`],
+        command: [
+          `rm -f ${PROXY_ADMIN_SOCKET}; caddy version > ${PROXY_SOCKET_DIR}/${PROXY_VERSION_FILE} 2>/dev/null; exec caddy run --resume --config /etc/berth/caddy.json`,
+        ],
         env: { XDG_CONFIG_HOME: `${PROXY_DATA_DIR}/config`, XDG_DATA_HOME: PROXY_DATA_DIR },
         ports: [
           { target: 80, published: s.httpPort, protocol: "tcp", mode: "host" },

@@ -179,6 +179,8 @@ export const removed = z.object({
   configs: z.number().int(),
   volumes: z.number().int(),
   left: z.array(z.string()),
+  /** Routes to the stack's services, removed with it. */
+  routes: z.number().int(),
 });
 
 export const drift = z.object({ drift: z.array(z.record(z.string(), z.unknown())) });
@@ -260,5 +262,13 @@ export const domain = z.object({
   port: z.number().int(),
   tls: z.string(),
   httpsRedirect: z.boolean(),
+  /** `pending` until the proxy serves it, `active`, or `failed` (the proxy refused it; being removed). */
+  status: z.string(),
+  error: z.string().nullable(),
+  /** `stack`: created with the stack's deployment (a service's domains); `domain add` otherwise. */
+  source: z.enum(["stack", "domain"]),
+  /** What the route answers instead of its service (503), when in maintenance or suspended. */
+  maintenance: z.object({ message: z.string(), retryAfter: z.number().int() }).nullable(),
+  suspension: z.object({ message: z.string(), retryAfter: z.number().int() }).nullable(),
   createdAt: iso,
 });

@@ -94,6 +94,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           ...(config.acmeDirectory ? { directory: config.acmeDirectory } : {}),
         },
         syncIntervalMs: config.proxySyncIntervalMs,
+        adminWaitMs: config.proxyAdminTimeoutMs,
       },
       proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock")),
     };
@@ -161,6 +162,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       pid: process.pid,
       startedAt: new Date().toISOString(),
       instance: platform.instanceId,
+      proxy: { httpPort: config.httpPort, httpsPort: config.httpsPort },
     };
     const infoPath = dataDirPaths(config.dataDir).serverInfo;
     writeFileSync(infoPath, `${JSON.stringify(info)}\n`);

@@ -286,6 +286,15 @@ export const jobLogs = pgTable(
 // --- routing, storage, backups (filled in by later features) -------------------------------------
 
 export const TLS_MODES = ["acme", "internal", "off"] as const;
+export const ROUTE_STATUSES = ["pending", "active", "failed"] as const;
+export type RouteStatus = (typeof ROUTE_STATUSES)[number];
+
+/** What a route in maintenance (or suspended) answers: 503, its message and Retry-After. */
+export interface RouteNotice {
+  message: string;
+  /** Seconds, sent as Retry-After. */
+  retryAfter: number;
+}
 
 /**
  * Routes: a host (and optional path prefix) served by one service port of a stack. A host belongs to
@@ -308,6 +317,19 @@ export const domains = pgTable(
     port: integer("port").notNull(),
     tls: text("tls", { enum: TLS_MODES }).notNull().default("acme"),
     httpsRedirect: boolean("https_redirect").notNull().default(false),
+    /**
+     * `pending` until a config with the route has been loaded by the proxy, then `active`; a route
+     * the proxy refused is `failed` (with `error`) and left out of every config until its add job
+     * removes it.
+     */
+    status: text("status", { enum: ROUTE_STATUSES }).notNull().default("active"),
+    error: text("error"),
+    /** Set by the stack's deployment (a service's `domains`), not by `berth domain add`. */
+    managedByStack: boolean("managed_by_stack").notNull().default(false),
+    /** The operator's maintenance page (503), or null when the route serves its service. */
+    maintenance: jsonb("maintenance").$type<RouteNotice>(),
+    /** Set by `berth routes suspend` (an incident): answered like maintenance, cleared by resume. */
+    suspension: jsonb("suspension").$type<RouteNotice>(),
     createdAt: createdAt(),
   },
   (t) => [unique("domains_host_path").on(t.hostname, t.pathPrefix), index("domains_org").on(t.orgId)],

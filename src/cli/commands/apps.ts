@@ -4,14 +4,17 @@ import type { z } from "zod";
 import type { StackView } from "../../apply/stacks.js";
 import { parseShortForm } from "../../config/short-form.js";
 import { ConfigError } from "../../domain/errors.js";
+import { ROUTES_SYNC_LINE } from "../../domain/system.js";
 import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
 import { printJson, progressReporter, table } from "../output.js";
+import { waitForSync } from "./domains.js";
 
 /** A deployment as the API answers it. */
 export type DeploymentView = z.infer<typeof R.deployment>;
+type DomainView = z.infer<typeof R.domain>;
 
 const TERMINAL = new Set(["succeeded", "failed", "rolled_back"]);
 
@@ -25,6 +28,13 @@ export function registerAppCommands(program: Command): void {
     .option("--publish <port>", "host port to publish on (default: the next free one from 30000)")
     .option("--replicas <n>", "number of tasks", "1")
     .option("-e, --env <KEY=VALUE>", "environment variable (repeatable)", collect, [] as string[])
+    .option(
+      "--domain <host>",
+      "route this host name to --port through the proxy (repeatable); the port then gets no host port unless --publish",
+      collect,
+      [] as string[],
+    )
+    .option("--domain-tls <mode>", "TLS of the --domain routes: acme, internal or off", "acme")
     .option("--no-wait", "return once the deployment is accepted")
     .option("--json", "print the result as JSON")
     .action(async (opts: DeployOptions, cmd: Command) => {
@@ -35,6 +45,9 @@ export function registerAppCommands(program: Command): void {
         replicas: toNumber(opts.replicas),
         ...(opts.publish === undefined ? {} : { publish: toNumber(opts.publish) }),
         env: parseEnv(opts.env),
+        ...(opts.domain.length
+          ? { domains: opts.domain.map((host) => ({ host, tls: opts.domainTls })) }
+          : {}),
       };
       parseShortForm(body); // refuse bad input here, before anything is sent
       const client = clientFor(cmd);
@@ -45,7 +58,8 @@ export function registerAppCommands(program: Command): void {
       );
       const final = opts.wait ? await waitFor(client, deployment, !opts.json) : deployment;
       const stack = (await listStacks(client)).find((s) => s.name === final.stack);
-      const urls = urlsOf(client, stack);
+      const domains = opts.domain.length ? await routeUrls(client, final.stack) : [];
+      const urls = [...domains, ...urlsOf(client, stack)];
       if (opts.json) printJson({ deployment: final, urls, stack });
       else if (final.status === "succeeded" || !opts.wait) {
         console.log(
@@ -103,6 +117,8 @@ export function registerAppCommands(program: Command): void {
 }
 
 interface DeployOptions {
+  domain: string[];
+  domainTls: string;
   image: string;
   name: string;
   port: string;
@@ -122,8 +138,25 @@ export function failUnlessSucceeded(d: DeploymentView): void {
   );
 }
 
-/** Polls the deployment until it ends, showing its job's log lines as progress. */
+/**
+ * Polls the deployment until it ends, showing its job's log lines as progress; when the revision
+ * changed the stack's routes, also until the proxy serves them (exit 1 when it did not take them).
+ */
 export async function waitFor(client: ApiClient, d: DeploymentView, human: boolean): Promise<DeploymentView> {
+  let routesJob: string | undefined;
+  const final = await followDeployment(client, d, human, (line) => {
+    if (line.startsWith(ROUTES_SYNC_LINE)) routesJob = line.slice(ROUTES_SYNC_LINE.length).trim();
+  });
+  if (routesJob && final.status === "succeeded") await waitForSync(client, routesJob);
+  return final;
+}
+
+async function followDeployment(
+  client: ApiClient,
+  d: DeploymentView,
+  human: boolean,
+  onLog: (line: string) => void,
+): Promise<DeploymentView> {
   const { show, end } = progressReporter(human);
   let after = 0;
   let current = d;
@@ -136,6 +169,7 @@ export async function waitFor(client: ApiClient, d: DeploymentView, human: boole
       );
       for (const l of logs) {
         show(`${d.stack} revision ${d.revision}: ${l.message}`);
+        onLog(l.message);
         after = l.id;
       }
     }
@@ -159,6 +193,14 @@ export async function listStacks(client: ApiClient): Promise<StackView[]> {
 export function urlsOf(client: ApiClient, stack: StackView | undefined): string[] {
   const host = process.env.BERTH_PUBLIC_HOST ?? new URL(client.url).hostname;
   return (stack?.services ?? []).flatMap((s) => s.ports.map((p) => `http://${host}:${p}/`));
+}
+
+/** The stack's routes as URLs (the scheme its TLS mode serves). */
+async function routeUrls(client: ApiClient, stack: string): Promise<string[]> {
+  const { domains } = await client.request<{ domains: DomainView[] }>("GET", "/api/v1/domains");
+  return domains
+    .filter((d) => d.stack === stack && d.status === "active")
+    .map((d) => `${d.tls === "off" ? "http" : "https"}://${d.host}${d.path || "/"}`);
 }
 
 function collect(value: string, previous: string[]): string[] {

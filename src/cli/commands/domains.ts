@@ -15,7 +15,7 @@ type JobView = z.infer<typeof R.job>;
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 /** Waits for the proxy sync; exit 1 with its error when it failed. */
-async function waitForSync(client: ApiClient, jobId: string): Promise<JobView> {
+export async function waitForSync(client: ApiClient, jobId: string): Promise<JobView> {
   for (;;) {
     const { job } = await client.request<{ job: JobView }>(
       "GET",
@@ -29,6 +29,12 @@ async function waitForSync(client: ApiClient, jobId: string): Promise<JobView> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+function stateOf(d: DomainView): string {
+  if (d.status !== "active") return d.status;
+  if (d.suspension) return "suspended";
+  return d.maintenance ? "maintenance" : "active";
 }
 
 export function registerDomainCommands(program: Command): void {
@@ -92,7 +98,7 @@ export function registerDomainCommands(program: Command): void {
       if (!res.domains.length) return console.log("no domains; add one with 'berth domain add'");
       console.log(
         table(
-          ["HOST", "PATH", "STACK", "SERVICE", "PORT", "TLS", "REDIRECT"],
+          ["HOST", "PATH", "STACK", "SERVICE", "PORT", "TLS", "REDIRECT", "STATE", "FROM"],
           res.domains.map((d) => [
             d.host,
             d.path || "/",
@@ -101,10 +107,114 @@ export function registerDomainCommands(program: Command): void {
             String(d.port),
             d.tls,
             d.httpsRedirect ? "https" : "",
+            stateOf(d),
+            d.source,
           ]),
         ),
       );
     });
+
+  domain
+    .command("maintenance")
+    .description(
+      "answer a host (or one path of it) with 503, your message and Retry-After instead of its service; waits until the proxy does",
+    )
+    .argument("<host>", "host name")
+    .option("--message <text>", "what visitors read", "This site is down for maintenance.")
+    .option("--retry-after <seconds>", "the Retry-After header", "300")
+    .option("--path <prefix>", "only this path prefix")
+    .option("--no-wait", "return once the change is recorded")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        host: string,
+        opts: { message: string; retryAfter: string; path?: string; wait: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const client = clientFor(cmd);
+        const res = await client.request<{ changed: number; jobId: string }>(
+          "PUT",
+          `/api/v1/domains/${encodeURIComponent(host)}/maintenance`,
+          {
+            message: opts.message,
+            retryAfter: /^\d+$/.test(opts.retryAfter) ? Number(opts.retryAfter) : opts.retryAfter,
+            ...(opts.path === undefined ? {} : { path: opts.path }),
+          },
+        );
+        if (opts.wait) await waitForSync(client, res.jobId);
+        if (opts.json) return printJson(res);
+        console.log(`${host}: in maintenance (${res.changed} route${res.changed === 1 ? "" : "s"})`);
+      },
+    );
+
+  domain
+    .command("activate")
+    .description("bring a host (or one path of it) back from maintenance; waits until the proxy serves it")
+    .argument("<host>", "host name")
+    .option("--path <prefix>", "only this path prefix")
+    .option("--no-wait", "return once the change is recorded")
+    .option("--json", "print the result as JSON")
+    .action(async (host: string, opts: { path?: string; wait: boolean; json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const q = opts.path === undefined ? "" : `?path=${encodeURIComponent(opts.path)}`;
+      const res = await client.request<{ changed: number; jobId: string }>(
+        "DELETE",
+        `/api/v1/domains/${encodeURIComponent(host)}/maintenance${q}`,
+      );
+      if (opts.wait) await waitForSync(client, res.jobId);
+      if (opts.json) return printJson(res);
+      console.log(`${host}: active (${res.changed} route${res.changed === 1 ? "" : "s"})`);
+    });
+
+  const routes = program
+    .command("routes")
+    .description("every route at once, for incidents (suspend answers 503 everywhere; resume restores)");
+  for (const action of ["suspend", "resume"] as const) {
+    const c = routes
+      .command(action)
+      .description(
+        action === "suspend"
+          ? "every route of the organization (--org) answers 503 with the message; without --org, every organization's (platform admin). Nothing is deleted"
+          : "every suspended route serves exactly as before the suspension (--org: one organization's; without: all, platform admin)",
+      )
+      .requiredOption("--all", "every route (required, so that it is never done by accident)")
+      .option("--json", "print the result as JSON")
+      .option("--no-wait", "return once the change is recorded");
+    if (action === "suspend") {
+      c.option("--message <text>", "what visitors read", "This site is temporarily unavailable.").option(
+        "--retry-after <seconds>",
+        "the Retry-After header",
+        "300",
+      );
+    }
+    c.action(
+      async (
+        opts: { message?: string; retryAfter?: string; json?: boolean; wait: boolean },
+        cmd: Command,
+      ) => {
+        const client = clientFor(cmd);
+        // The organization only when asked for on this command line (or BERTH_ORG): else all of them.
+        const org = (cmd.optsWithGlobals() as { org?: string }).org ?? process.env.BERTH_ORG;
+        const body =
+          action === "suspend"
+            ? {
+                message: opts.message,
+                retryAfter: /^\d+$/.test(opts.retryAfter ?? "") ? Number(opts.retryAfter) : opts.retryAfter,
+              }
+            : {};
+        const res = await client.request<{ changed: number; jobId: string }>(
+          "POST",
+          org ? `/api/v1/routes/${action}` : `/api/v1/system/routes/${action}`,
+          body,
+        );
+        if (opts.wait) await waitForSync(client, res.jobId);
+        if (opts.json) return printJson(res);
+        console.log(
+          `${action === "suspend" ? "suspended" : "resumed"} ${res.changed} route${res.changed === 1 ? "" : "s"}${org ? ` of ${org}` : " of every organization"}`,
+        );
+      },
+    );
+  }
 
   domain
     .command("rm")

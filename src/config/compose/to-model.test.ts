@@ -861,3 +861,46 @@ describe("composeToModel: what the API cannot take", () => {
     },
   );
 });
+
+describe("composeToModel: x-berth-domains", () => {
+  it("reads a service's routes; they publish nothing", () => {
+    const { model } = convert({
+      services: {
+        web: {
+          image: "local/httpd:1",
+          "x-berth-domains": [
+            { host: "Shop.Example.test", port: 8080 },
+            { host: "shop.example.test", port: "9090", path: "/api/", tls: "acme", https_redirect: true },
+          ],
+        },
+      },
+    });
+    // Two TLS modes on one host are refused (below); here both default to / are acme.
+    expect(model.services[0]!.ports).toEqual([]);
+    expect(model.services[0]!.domains).toEqual([
+      { host: "shop.example.test", path: "", port: 8080, tls: "acme", httpsRedirect: false },
+      { host: "shop.example.test", path: "/api", port: 9090, tls: "acme", httpsRedirect: true },
+    ]);
+  });
+
+  it.each<[unknown, string]>([
+    ["shop.test", "services.web.x-berth-domains: must be a list"],
+    [[{ host: "shop.test" }], "services.web.x-berth-domains.0.port: is required"],
+    [[{ port: 80 }], "services.web.x-berth-domains.0.host: is required"],
+    [[{ host: "shop.test", port: 80, name: "x" }], "services.web.x-berth-domains.0.name: unknown field"],
+    [[{ host: "shop.test:80", port: 80 }], "services.web.x-berth-domains.0.host: must be a host name only"],
+    [
+      [
+        { host: "shop.test", port: 80, tls: "off" },
+        { host: "shop.test", port: 80, path: "/a" },
+      ],
+      "services.web.x-berth-domains.1.tls: shop.test is also routed with tls off",
+    ],
+  ])("refuses %j naming the field", (domains, message) => {
+    expect(
+      configError(() =>
+        convert({ services: { web: { image: "local/httpd:1", "x-berth-domains": domains } } }),
+      ).message,
+    ).toContain(message);
+  });
+});

@@ -10,6 +10,7 @@ import type {
   NetworkRefModel,
   PortModel,
   RestartModel,
+  ServiceDomainModel,
   ServiceModel,
   StackFileModel,
   StackModel,
@@ -20,6 +21,7 @@ import type {
 import { DEFAULT_LIMITS } from "../defaults.js";
 import { parseImageRef } from "../image-ref.js";
 import { MAX_ENV_VALUE_CHARS } from "../limits.js";
+import { checkStackRoutes, normalizeRoute } from "../route.js";
 import { DATA_KEY } from "./files.js";
 import { mappingEntries } from "./mapping.js";
 import { platformConstraints, platformWarning } from "./platform.js";
@@ -56,12 +58,49 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
     secrets: mapEntries(doc.secrets, (key, f) => fileDef("secrets", key, f ?? {})),
     configs: mapEntries(doc.configs, (key, f) => fileDef("configs", key, f ?? {})),
   };
+  checkStackRoutes(
+    model.services.flatMap((s) =>
+      (s.domains ?? []).map((route, i) => ({ at: `services.${s.name}.${DOMAINS_KEY}.${i}.`, route })),
+    ),
+  );
   const platforms = services.flatMap(([key, s]) =>
     typeof s?.platform === "string"
       ? [platformWarning(key, s.platform, platformConstraints(s.platform, `services.${key}.platform`))]
       : [],
   );
   return { model, warnings: [...ignoredKeyWarnings(doc), ...platforms] };
+}
+
+/** A service's routes through Berth's proxy (an extension field, so docker ignores it). */
+export const DOMAINS_KEY = "x-berth-domains";
+
+function serviceDomains(v: unknown, path: string): ServiceDomainModel[] {
+  if (!Array.isArray(v)) fail(path, "must be a list of routes ({host, port, path, tls, https_redirect})");
+  return (v as unknown[]).map((e, i) => {
+    const at = `${path}.${i}`;
+    if (!e || typeof e !== "object" || Array.isArray(e)) fail(at, "must be a mapping with host and port");
+    const r = e as Doc;
+    const unknown = Object.keys(r).filter(
+      (k) => !["host", "port", "path", "tls", "https_redirect"].includes(k),
+    );
+    if (unknown.length) fail(`${at}.${unknown[0]}`, "unknown field (host, port, path, tls, https_redirect)");
+    if (typeof r.host !== "string") fail(`${at}.host`, "is required (a host name)");
+    const port = typeof r.port === "string" && /^\d+$/.test(r.port) ? Number(r.port) : r.port;
+    if (typeof port !== "number") fail(`${at}.port`, "is required (the container port)");
+    if (r.path !== undefined && typeof r.path !== "string") fail(`${at}.path`, "must be a path such as /api");
+    if (r.https_redirect !== undefined && typeof r.https_redirect !== "boolean")
+      fail(`${at}.https_redirect`, "must be true or false");
+    return normalizeRoute(
+      {
+        host: r.host,
+        port,
+        path: r.path,
+        tls: r.tls === undefined ? undefined : String(r.tls),
+        httpsRedirect: r.https_redirect,
+      },
+      `${at}.`,
+    );
+  });
 }
 
 function mapEntries<T>(defs: unknown, fn: (key: string, v: Doc) => T): Record<string, T> {
@@ -283,6 +322,7 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   const namespaces = ["network_mode", "pid", "ipc", "userns_mode"].filter((k) => s[k] === "host");
   if (namespaces.length) Object.assign(hostAccess, { hostNamespaces: namespaces });
   if (Object.keys(hostAccess).length) out.hostAccess = hostAccess;
+  if (s[DOMAINS_KEY] !== undefined) out.domains = serviceDomains(s[DOMAINS_KEY], `${path}.${DOMAINS_KEY}`);
   const platform = typeof s.platform === "string" ? platformConstraints(s.platform, `${path}.platform`) : [];
   const constraints = [
     ...new Set([...((d.placement?.constraints as string[] | undefined) ?? []), ...platform]),

@@ -1,7 +1,13 @@
 // Routes to an organization's services (`berth domain ...`); the proxy picks them up through a
 // proxy-sync job. Platform admins see the system stacks (`berth system ps`).
 import { z } from "zod";
-import { addDomain, domainsOf, removeDomain } from "../../apply/domains.js";
+import {
+  addDomain,
+  domainsOf,
+  removeDomain,
+  setDomainMaintenance,
+  suspendRoutes,
+} from "../../apply/domains.js";
 import type { Platform } from "../../apply/platform.js";
 import { systemStacks } from "../../apply/system.js";
 import type { DomainRow } from "../../store/domains.js";
@@ -23,6 +29,14 @@ const addBody = z
 const hostParams = z.object({ host: z.string().min(1).max(1000) }).strict();
 const removeQuery = z.object({ path: z.string().max(300).optional() }).strict();
 
+const noticeBody = z
+  .object({
+    message: z.string().max(1000).optional(),
+    retryAfter: z.number({ error: "must be seconds" }).int().min(0).max(604_800).optional(),
+  })
+  .strict();
+const maintenanceBody = noticeBody.extend({ path: z.string().max(300).optional() }).strict();
+
 const view = (d: DomainRow & { stack: string }) => ({
   host: d.hostname,
   path: d.pathPrefix,
@@ -31,8 +45,15 @@ const view = (d: DomainRow & { stack: string }) => ({
   port: d.port,
   tls: d.tls,
   httpsRedirect: d.httpsRedirect,
+  status: d.status,
+  error: d.error,
+  source: d.managedByStack ? ("stack" as const) : ("domain" as const),
+  maintenance: d.maintenance ?? null,
+  suspension: d.suspension ?? null,
   createdAt: d.createdAt.toISOString(),
 });
+
+const changed = z.object({ changed: z.number().int(), jobId: z.string() });
 
 export function domainRoutes(r: Routes, p: Platform): void {
   r.add(
@@ -84,6 +105,88 @@ export function domainRoutes(r: Routes, p: Platform): void {
         { host: params.host, ...(query.path === undefined ? {} : { path: query.path }) },
       ),
   );
+
+  r.add(
+    {
+      method: "PUT",
+      url: "/domains/:host/maintenance",
+      access: "deployer",
+      summary:
+        "Put a host's routes (or one path's) in maintenance: 503 with the message and Retry-After; queues a proxy sync",
+      params: hostParams,
+      body: maintenanceBody,
+      response: changed,
+    },
+    async ({ params, body, req }) => {
+      const { path, ...notice } = body ?? {};
+      const r = await setDomainMaintenance(
+        p,
+        { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
+        { host: params.host, ...(path === undefined ? {} : { path }), notice },
+      );
+      return { changed: r.changed, jobId: r.jobId };
+    },
+  );
+
+  r.add(
+    {
+      method: "DELETE",
+      url: "/domains/:host/maintenance",
+      access: "deployer",
+      summary: "Back from maintenance: the host's routes (or one path's) serve their service again",
+      params: hostParams,
+      query: removeQuery,
+      response: changed,
+    },
+    async ({ params, query, req }) => {
+      const r = await setDomainMaintenance(
+        p,
+        { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
+        { host: params.host, ...(query.path === undefined ? {} : { path: query.path }) },
+      );
+      return { changed: r.changed, jobId: r.jobId };
+    },
+  );
+
+  for (const action of ["suspend", "resume"] as const) {
+    const resume = action === "resume";
+    r.add(
+      {
+        method: "POST",
+        url: `/routes/${action}`,
+        access: "admin",
+        summary: resume
+          ? "Resume every route of the organization: each serves exactly as before the suspension"
+          : "Suspend every route of the organization (an incident): each answers 503 with the message, nothing is deleted",
+        body: resume ? z.object({}).strict().optional() : noticeBody.optional(),
+        response: changed,
+      },
+      async ({ body, req }) =>
+        suspendRoutes(
+          p,
+          { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
+          { notice: body ?? undefined, resume },
+        ),
+    );
+    r.add(
+      {
+        method: "POST",
+        url: `/system/routes/${action}`,
+        access: "platform",
+        summary: resume
+          ? "Resume every organization's routes (platform admin)"
+          : "Suspend every organization's routes at once (platform admin): each answers 503 with the message",
+        body: resume ? z.object({}).strict().optional() : noticeBody.optional(),
+        response: changed,
+      },
+      async ({ body, req }) =>
+        suspendRoutes(
+          p,
+          { org: null, requestedBy: req.caller!.actor, correlationId: req.id },
+          { notice: body ?? undefined, resume },
+        ),
+    );
+  }
 
   r.add(
     {

@@ -127,7 +127,11 @@ export function stackRoutes(r: Routes, p: Platform, closing?: AbortSignal): void
       query: removeQuery,
     },
     async ({ params, query, req }) =>
-      removeStack(p, req.org!.slug, params.name, { volumes: query.volumes === "true" }),
+      removeStack(p, req.org!.slug, params.name, {
+        volumes: query.volumes === "true",
+        requestedBy: req.caller!.actor,
+        correlationId: req.id,
+      }),
   );
 
   r.add(
