@@ -46,6 +46,7 @@ import {
 } from "../store/stacks.js";
 import { admit, admitPolicy } from "./admission.js";
 import { observeCluster } from "./cluster-facts.js";
+import { withDecidedHealthchecks } from "./healthchecks.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
 import { followRollout } from "./rollout.js";
@@ -79,12 +80,14 @@ export async function requestDeploy(
   const jobId = randomUUID();
   let recorded: { stack: StackRow; deployment: DeploymentRow } | undefined;
   const images = new Map<string, ObservedImage>();
+  // Berth's decisions, recorded in the spec apart from the input: health checks, then host ports.
+  const decided = await withDecidedHealthchecks(p, opts.model, images);
   for (let attempt = 1; !recorded; attempt++) {
     // Plan against the ports Swarm publishes and those other deployments have reserved, and the
     // nodes and images as they are; the plan throws, writing nothing, when it is refused.
     const reserved = await reservedPorts(p.db, { orgId, stack: opts.model.name });
-    const { steps } = await planFor(p, { model: opts.model, namespace, deploymentId, reserved, images });
-    const model = withHostPorts(opts.model, steps);
+    const { steps } = await planFor(p, { model: decided.model, namespace, deploymentId, reserved, images });
+    const model = withHostPorts(decided.model, steps);
     try {
       recorded = await createDeployment(p.db, {
         id: deploymentId,
@@ -108,7 +111,7 @@ export async function requestDeploy(
     type: DEPLOY_JOB,
     orgId,
     target: stack.name,
-    payload: { deploymentId },
+    payload: { deploymentId, ...(decided.notes.length ? { notes: decided.notes } : {}) },
     correlationId: opts.correlationId,
     requestedBy: opts.requestedBy,
   });
@@ -140,6 +143,7 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   // The rollout's time runs from this attempt's start, not from when the job was queued.
   const startedAt = new Date();
   await ctx.say(`deploying ${model.name} revision ${d.revision} (${model.services.length} services)`);
+  for (const note of (ctx.job.payload.notes as string[] | undefined) ?? []) await ctx.say(note);
 
   let actions = d.actions;
   if (d.status === "pending") {

@@ -25,9 +25,20 @@ export function registerAppCommands(program: Command): void {
     .option("--publish <port>", "host port to publish on (default: the next free one from 30000)")
     .option("--replicas <n>", "number of tasks", "1")
     .option("-e, --env <KEY=VALUE>", "environment variable (repeatable)", collect, [] as string[])
+    .option(
+      "--health-cmd <command>",
+      `health check: a shell command, or a JSON array for exec form ('["/app/check"]'); default: Berth's check that the port listens`,
+    )
+    .option("--health-interval <duration>", "time between checks (default 5s)")
+    .option("--health-timeout <duration>", "time one check may take (default 3s)")
+    .option("--health-retries <n>", "failures in a row that make a task unhealthy (default 3)")
+    .option("--health-start-period <duration>", "time to start before failures count (default 30s)")
+    .option("--no-healthcheck", "run no health check at all (not Berth's, not the image's)")
+    .option("--dry-run", "print the Swarm bodies Berth would send (health check included) and deploy nothing")
     .option("--no-wait", "return once the deployment is accepted")
     .option("--json", "print the result as JSON")
     .action(async (opts: DeployOptions, cmd: Command) => {
+      const healthcheck = healthcheckOf(opts);
       const body = {
         name: opts.name,
         image: opts.image,
@@ -35,9 +46,19 @@ export function registerAppCommands(program: Command): void {
         replicas: toNumber(opts.replicas),
         ...(opts.publish === undefined ? {} : { publish: toNumber(opts.publish) }),
         env: parseEnv(opts.env),
+        ...(healthcheck ? { healthcheck } : {}),
       };
       parseShortForm(body); // refuse bad input here, before anything is sent
       const client = clientFor(cmd);
+      if (opts.dryRun) {
+        const rendered = await client.request<{ warnings: string[] }>(
+          "POST",
+          "/api/v1/deployments/render",
+          body,
+        );
+        for (const w of rendered.warnings) console.error(w);
+        return printJson(rendered);
+      }
       const { deployment } = await client.request<{ deployment: DeploymentView }>(
         "POST",
         "/api/v1/deployments",
@@ -109,8 +130,49 @@ interface DeployOptions {
   publish?: string;
   replicas: string;
   env: string[];
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  /** False with --no-healthcheck. */
+  healthcheck: boolean;
+  dryRun?: boolean;
   wait: boolean;
   json?: boolean;
+}
+
+/** The short form's `healthcheck` from the --health-* flags (docker service create's names). */
+function healthcheckOf(o: DeployOptions): Record<string, unknown> | undefined {
+  const given = {
+    ...(o.healthCmd === undefined ? {} : { test: healthTest(o.healthCmd) }),
+    ...(o.healthInterval === undefined ? {} : { interval: o.healthInterval }),
+    ...(o.healthTimeout === undefined ? {} : { timeout: o.healthTimeout }),
+    ...(o.healthRetries === undefined ? {} : { retries: toNumber(o.healthRetries) }),
+    ...(o.healthStartPeriod === undefined ? {} : { startPeriod: o.healthStartPeriod }),
+  };
+  if (!o.healthcheck) {
+    if (Object.keys(given).length) {
+      throw new ConfigError("--no-healthcheck", "cannot be combined with --health-* options");
+    }
+    return { disable: true };
+  }
+  return Object.keys(given).length ? given : undefined;
+}
+
+/** A shell command (CMD-SHELL), or a JSON array of strings: the program and its arguments (CMD). */
+function healthTest(cmd: string): string | string[] {
+  if (!cmd.trimStart().startsWith("[")) return cmd;
+  let list: unknown;
+  try {
+    list = JSON.parse(cmd);
+  } catch {
+    throw new ConfigError("--health-cmd", "starts with '[' but is not a JSON array of strings");
+  }
+  if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === "string")) {
+    throw new ConfigError("--health-cmd", "must be a JSON array of strings, the program first");
+  }
+  return ["CMD", ...list];
 }
 
 /** Exit 1, with Swarm's reason, when a deployment that was waited for did not succeed. */

@@ -1,5 +1,8 @@
 import { z } from "zod";
+import { admitPolicy } from "../../apply/admission.js";
+import { renderStack } from "../../apply/compose.js";
 import { requestDeploy } from "../../apply/deploy.js";
+import { withDecidedHealthchecks } from "../../apply/healthchecks.js";
 import type { Platform } from "../../apply/platform.js";
 import { parseShortForm } from "../../config/short-form.js";
 import { getDeployment } from "../../store/stacks.js";
@@ -32,6 +35,25 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
         });
         return { deployment: deploymentView(deployment, model.name), jobId };
       }),
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/deployments/render",
+      readOnly: true,
+      response: R.rendered,
+      access: "deployer",
+      summary:
+        "The Swarm create bodies a short-form deployment would produce (Berth's health check decided), without deploying",
+      body: z.unknown(),
+    },
+    async ({ body, req }) => {
+      const model = parseShortForm(body, req.org!.slug);
+      admitPolicy(p, model, req.org!.policy);
+      const decided = await withDecidedHealthchecks(p, model);
+      return renderStack(p, decided.model, decided.notes);
+    },
   );
 
   r.add(
