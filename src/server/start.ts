@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
+import { cancelQueuedDeployment } from "../apply/deploy-queue.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
 import { PROXY_SYNC_JOB, runProxySync, startProxyWatch } from "../apply/proxy.js";
@@ -97,10 +98,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     };
     const observer = createObserver(platform, { metrics, eventDelayMs: config.observerEventDelayMs });
     platform.refreshServices = observer.refresh;
+    // Deploys of different stacks run side by side; those of one stack one at a time, in order.
     jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), {
-      concurrency: 4,
-      perOrg: 2,
+      concurrency: config.deployConcurrency,
+      perOrg: Math.min(config.deployConcurrencyPerOrg, config.deployConcurrency),
       retryLimit: 5,
+      serialPerTarget: true,
+      onCancelledBeforeStart: (job) => cancelQueuedDeployment(platform, job),
     });
     jobs.register(PROXY_SYNC_JOB, (ctx) => runProxySync(platform, ctx), { concurrency: 1, retryLimit: 2 });
     jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });

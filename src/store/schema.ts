@@ -64,7 +64,15 @@ export interface ServiceAction {
   taskSpec?: string;
 }
 
-export const DEPLOYMENT_STATUSES = ["pending", "running", "succeeded", "failed", "rolled_back"] as const;
+/** `cancelled`: its job was cancelled before it changed anything on Swarm (the live revision stays). */
+export const DEPLOYMENT_STATUSES = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "rolled_back",
+  "cancelled",
+] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const deployments = pgTable(

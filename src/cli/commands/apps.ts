@@ -13,7 +13,7 @@ import { printJson, progressReporter, table } from "../output.js";
 /** A deployment as the API answers it. */
 export type DeploymentView = z.infer<typeof R.deployment>;
 
-const TERMINAL = new Set(["succeeded", "failed", "rolled_back"]);
+const TERMINAL = new Set(["succeeded", "failed", "rolled_back", "cancelled"]);
 
 export function registerAppCommands(program: Command): void {
   program
@@ -69,8 +69,9 @@ export function registerAppCommands(program: Command): void {
       const urls = urlsOf(client, stack);
       if (opts.json) printJson({ deployment: final, urls, stack });
       else if (final.status === "succeeded" || !opts.wait) {
+        const status = final.status === "pending" ? queuedText(final) : final.status;
         console.log(
-          `${final.stack} revision ${final.revision} ${final.status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
+          `${final.stack} revision ${final.revision} ${status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
         );
       }
       if (opts.wait) failUnlessSucceeded(final);
@@ -175,6 +176,11 @@ function healthTest(cmd: string): string | string[] {
   return ["CMD", ...list];
 }
 
+/** `queued`, or `queued behind revision N` while an earlier revision of the stack runs first. */
+export function queuedText(d: DeploymentView): string {
+  return d.queuedBehind ? `queued behind revision ${d.queuedBehind}` : "queued";
+}
+
 /** Exit 1, with Swarm's reason, when a deployment that was waited for did not succeed. */
 export function failUnlessSucceeded(d: DeploymentView): void {
   if (d.status === "succeeded") return;
@@ -189,8 +195,12 @@ export async function waitFor(client: ApiClient, d: DeploymentView, human: boole
   const { show, end } = progressReporter(human);
   let after = 0;
   let current = d;
-  show(`${d.stack} revision ${d.revision}: queued`);
+  let waiting = "";
   for (;;) {
+    // One deploy of a stack at a time: say which revision this one waits for, when it does.
+    const now = current.status !== "pending" ? "" : queuedText(current);
+    if (now && now !== waiting) show(`${d.stack} revision ${d.revision}: ${now}`);
+    waiting = now;
     if (current.jobId) {
       const { logs } = await client.request<{ logs: { id: number; message: string }[] }>(
         "GET",

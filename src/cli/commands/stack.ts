@@ -10,7 +10,7 @@ import { refuseOversizedBody } from "../../config/limits.js";
 import { ConfigError } from "../../domain/errors.js";
 import { clientFor } from "../globals.js";
 import { printJson, table } from "../output.js";
-import { type DeploymentView, failUnlessSucceeded, urlsOf, waitFor } from "./apps.js";
+import { type DeploymentView, failUnlessSucceeded, queuedText, urlsOf, waitFor } from "./apps.js";
 import { logsCommand } from "./logs.js";
 
 interface FileOptions {
@@ -106,7 +106,10 @@ export function registerStackCommands(program: Command): void {
       printWarnings(res.warnings);
       const final = opts.wait ? await waitFor(client, res.deployment, !opts.json) : res.deployment;
       if (opts.json) printJson({ deployment: final, warnings: res.warnings });
-      else console.log(`${final.stack} revision ${final.revision} ${final.status}`);
+      else {
+        const status = final.status === "pending" ? queuedText(final) : final.status;
+        console.log(`${final.stack} revision ${final.revision} ${status}`);
+      }
       if (opts.wait) failUnlessSucceeded(final);
     });
 

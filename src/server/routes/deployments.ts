@@ -5,7 +5,7 @@ import { requestDeploy } from "../../apply/deploy.js";
 import { withDecidedHealthchecks } from "../../apply/healthchecks.js";
 import type { Platform } from "../../apply/platform.js";
 import { parseShortForm } from "../../config/short-form.js";
-import { getDeployment } from "../../store/stacks.js";
+import { getDeployment, queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
@@ -33,7 +33,10 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
           requestedBy: req.caller!.actor,
           correlationId: req.id,
         });
-        return { deployment: deploymentView(deployment, model.name), jobId };
+        return {
+          deployment: deploymentView(deployment, model.name, await queuedBehind(p.db, deployment)),
+          jobId,
+        };
       }),
   );
 
@@ -67,7 +70,7 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
     },
     async ({ params, req }) => {
       const d = await getDeployment(p.db, req.org!.id, parseId(params.id, "deployment"));
-      return { deployment: deploymentView(d, d.stackName) };
+      return { deployment: deploymentView(d, d.stackName, await queuedBehind(p.db, d)) };
     },
   );
 }

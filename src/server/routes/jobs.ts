@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jobQueuedBehind } from "../../apply/deploy-queue.js";
 import type { Platform } from "../../apply/platform.js";
 import { getJob, jobLogLines, listJobs } from "../../store/jobs.js";
 import type { Routes } from "../registry.js";
@@ -45,7 +46,7 @@ export function jobRoutes(r: Routes, p: Platform): void {
       const rows = await listJobs(p.db, req.org!.id, { limit, ...(before ? { before } : {}) });
       const last = rows.at(-1);
       return {
-        jobs: rows.map(jobView),
+        jobs: await Promise.all(rows.map(async (j) => jobView(j, await jobQueuedBehind(p, j)))),
         nextCursor: rows.length === limit && last ? new Date(last.createdAt).toISOString() : null,
       };
     },
@@ -64,7 +65,7 @@ export function jobRoutes(r: Routes, p: Platform): void {
     async ({ params, query, req }) => {
       const job = await getJob(p.db, req.org!.id, parseId(params.id, "job"));
       const logs = await jobLogLines(p.db, job.id, query.after);
-      return { job: jobView(job), logs: logs.map(jobLogView) };
+      return { job: jobView(job, await jobQueuedBehind(p, job)), logs: logs.map(jobLogView) };
     },
   );
 
@@ -119,7 +120,7 @@ export function jobRoutes(r: Routes, p: Platform): void {
         }
         const state = `${job.status}/${job.progress}`;
         if (state !== lastState) {
-          send("job", jobView(job));
+          send("job", jobView(job, await jobQueuedBehind(p, job)));
           lastState = state;
         }
         if (TERMINAL.has(job.status)) break;

@@ -6,6 +6,7 @@ import type { Platform } from "../../apply/platform.js";
 import { removeStack, stackLogs, viewStacks } from "../../apply/stacks.js";
 import { NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
+import { queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
@@ -111,7 +112,8 @@ export function stackRoutes(r: Routes, p: Platform): void {
           requestedBy: req.caller!.actor,
           correlationId: req.id,
         });
-        return { deployment: deploymentView(deployment, model.name), jobId, warnings };
+        const behind = await queuedBehind(p.db, deployment);
+        return { deployment: deploymentView(deployment, model.name, behind), jobId, warnings };
       }),
   );
 
