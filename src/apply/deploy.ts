@@ -50,6 +50,7 @@ import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
 import { followRollout } from "./rollout.js";
 import { sealFiles, withFileIds } from "./stack-files.js";
+import { refuseWhileRemoving } from "./stack-remove.js";
 
 export const DEPLOY_JOB = "deploy";
 
@@ -73,6 +74,7 @@ export async function requestDeploy(
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await orgIdOf(p.db, opts.model.org);
   await refuseWhileRestarting(p, orgId, opts.model.name);
+  await refuseWhileRemoving(p, orgId, opts.model.name);
   if (opts.admission === "system") admitPolicy(p, opts.model, opts.policy);
   else await admit(p, orgId, opts.model, opts.policy);
   const namespace = await namespaceFor(p, orgId, opts.model);

@@ -80,16 +80,22 @@ export async function removeStack(
   p: Platform,
   org: string,
   name: string,
-  opts: { volumes?: boolean } = {},
+  opts: {
+    volumes?: boolean;
+    /** Progress, as a removal job reports it. */
+    say?: (message: string, percent: number) => Promise<void>;
+  } = {},
 ): Promise<RemovedStack> {
+  const say = opts.say ?? (async () => {});
   const orgId = await orgIdOf(p.db, org);
-  await getStack(p.db, orgId, name);
   // The record goes first: from then on nothing desires the stack, so the reconciler cannot recreate
-  // services being removed, and should this stop half-way it removes what is left as orphans.
+  // services being removed, and should this stop half-way it removes what is left as orphans. (A
+  // retried removal finds it gone already and removes what is left.)
   await deleteStack(p.db, orgId, name);
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
   const services = await p.engine.listServices(owner);
   for (const s of services) await p.engine.removeService(s.id);
+  await say(`${services.length} services removed; waiting for their tasks to stop`, 30);
   const ids = services.map((s) => s.id);
   const owned = [
     ...(await p.engine.listNetworks(owner)),
@@ -102,6 +108,7 @@ export async function removeStack(
     if ((await p.engine.tasksOf(ids)).length === 0) break;
     await new Promise((r) => setTimeout(r, 250));
   }
+  await say("removing networks, secrets and configs", 60);
   const counts = { networks: 0, secrets: 0, configs: 0, volumes: 0 };
   const left: string[] = [];
   const count = (ok: boolean, kind: keyof typeof counts, name: string) => {
@@ -117,6 +124,7 @@ export async function removeStack(
     }
   }
   if (opts.volumes) {
+    await say("removing volumes", 85);
     for (const v of await p.engine.listVolumes(owner)) {
       count(await retryBusy(() => p.engine.removeVolume(v.name).then(() => true)), "volumes", v.name);
     }

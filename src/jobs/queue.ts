@@ -18,6 +18,7 @@ import {
   requestCancel,
   requeueJob,
   setJobProgress,
+  setJobResult,
   unfinishedJobs,
 } from "../store/jobs.js";
 
@@ -29,6 +30,8 @@ export interface JobContext {
   /** A log line users can read (`berth job logs`), also written to the process log. */
   say(message: string, level?: "info" | "warn" | "error"): Promise<void>;
   progress(percent: number, message?: string): Promise<void>;
+  /** Records what the job found (shown with the job once it ends). */
+  result(value: Record<string, unknown>): Promise<void>;
   /** Throws JobCancelled when a user asked to cancel; call between steps. */
   throwIfCancelled(): Promise<void>;
   /** Aborted when this control plane shuts down; the job is then retried by another attempt. */
@@ -157,6 +160,9 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
       async progress(percent, message) {
         await setJobProgress(db, job.id, percent);
         if (message) await ctx.say(message);
+      },
+      async result(value) {
+        await setJobResult(db, job.id, value);
       },
       async throwIfCancelled() {
         if (shutdown.signal.aborted) throw new Interrupted();

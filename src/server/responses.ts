@@ -81,6 +81,8 @@ export const job = z.object({
   requestedBy: z.string().nullable(),
   /** A queued deploy job: the revision of its stack it waits for. */
   queuedBehind: z.number().int().nullable(),
+  /** What the job found, once it has (a stack removal's counts, an isolation report). */
+  result: z.record(z.string(), z.unknown()).nullable(),
   createdAt: iso,
   startedAt: iso,
   finishedAt: iso,

@@ -58,6 +58,7 @@ export function jobView(j: JobRow, queuedBehind: number | null = null) {
     correlationId: j.correlationId,
     requestedBy: j.requestedBy,
     queuedBehind,
+    result: j.result ?? null,
     createdAt: iso(j.createdAt),
     startedAt: iso(j.startedAt),
     finishedAt: iso(j.finishedAt),

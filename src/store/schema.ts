@@ -267,6 +267,8 @@ export const jobs = pgTable(
     attempts: integer("attempts").notNull().default(0),
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull().default({}),
     error: text("error"),
+    /** What a job that answers something (a removal's counts, an isolation report) found. */
+    result: jsonb("result").$type<Record<string, unknown>>(),
     cancelRequested: boolean("cancel_requested").notNull().default(false),
     correlationId: text("correlation_id").notNull(),
     requestedBy: text("requested_by").notNull(),

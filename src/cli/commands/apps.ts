@@ -9,6 +9,7 @@ import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
 import { printJson, progressReporter, table } from "../output.js";
+import { followJob } from "./jobs.js";
 
 /** A deployment as the API answers it. */
 export type DeploymentView = z.infer<typeof R.deployment>;
@@ -113,14 +114,18 @@ export function registerAppCommands(program: Command): void {
     .command("rm")
     .description("remove a stack and its services")
     .argument("<name>", "stack name")
+    .option("--no-wait", "return once the removal job is queued")
     .option("--json", "print the result as JSON")
-    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
-      const result = await clientFor(cmd).request<{ removed: string[] }>(
+    .action(async (name: string, opts: { wait: boolean; json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const { jobId } = await client.request<{ jobId: string }>(
         "DELETE",
         `/api/v1/stacks/${encodeURIComponent(name)}`,
       );
-      if (opts.json) printJson(result);
-      else console.log(`removed ${name} (${result.removed.length} services)`);
+      const result = await followJob(client, jobId, { ...opts, label: `removing ${name}` });
+      if (!result) return;
+      if (opts.json) printJson({ ...result, jobId });
+      else console.log(`removed ${name} (${(result as { removed: string[] }).removed.length} services)`);
     });
 }
 

@@ -181,3 +181,25 @@ export async function waitForJob(
     await new Promise((r) => setTimeout(r, 300));
   }
 }
+
+/**
+ * Follows a job the API queued (`{"jobId"}`) until it ends, showing its log lines as progress, and
+ * returns its result; exit 1 with its error when it did not succeed. Undefined with `wait` false: the
+ * job id is printed instead.
+ */
+export async function followJob(
+  client: ApiClient,
+  jobId: string,
+  o: { wait: boolean; json?: boolean; label: string },
+): Promise<Record<string, unknown> | undefined> {
+  if (!o.wait) {
+    if (o.json) printJson({ jobId });
+    else console.log(`${o.label}: queued as job ${jobId} (berth job ${jobId} --follow)`);
+    return undefined;
+  }
+  const job = await waitForJob(client, jobId, { human: !o.json, label: o.label });
+  if (job.status !== "succeeded") {
+    throw new CliError(`${o.label} ${job.status}: ${job.error ?? ""}`, EXIT.failed);
+  }
+  return job.result ?? {};
+}

@@ -3,7 +3,8 @@ import { admitPolicy } from "../../apply/admission.js";
 import { composeBody, diffStack, parseComposeRequest, renderStack } from "../../apply/compose.js";
 import { requestDeploy } from "../../apply/deploy.js";
 import type { Platform } from "../../apply/platform.js";
-import { removeStack, stackLogs, viewStacks } from "../../apply/stacks.js";
+import { requestRemoveStack } from "../../apply/stack-remove.js";
+import { stackLogs, viewStacks } from "../../apply/stacks.js";
 import { NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
 import { queuedBehind } from "../../store/stacks.js";
@@ -121,15 +122,22 @@ export function stackRoutes(r: Routes, p: Platform): void {
     {
       method: "DELETE",
       url: "/stacks/:name",
-      response: R.removed,
+      response: z.object({ jobId: z.string() }),
       access: "admin",
       summary:
-        "Remove a stack: services, then its networks, secrets and configs (volumes with ?volumes=true)",
+        "Remove a stack as a job: services, then its networks, secrets and configs (volumes with ?volumes=true); the job's result has the counts",
       params: nameParams,
       query: removeQuery,
+      status: 202,
     },
     async ({ params, query, req }) =>
-      removeStack(p, req.org!.slug, params.name, { volumes: query.volumes === "true" }),
+      requestRemoveStack(p, {
+        org: req.org!.slug,
+        stack: params.name,
+        volumes: query.volumes === "true",
+        requestedBy: req.caller!.actor,
+        correlationId: req.id,
+      }),
   );
 
   r.add(
