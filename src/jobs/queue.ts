@@ -71,7 +71,10 @@ export interface JobTypeOptions {
    * to be retried. Jobs of other targets run meanwhile.
    */
   serialPerTarget?: boolean;
-  /** Called when a job of this type is cancelled before it started (it never runs). */
+  /**
+   * Called when a job of this type is cancelled while it is not running (queued, or waiting to be
+   * retried: `attempts` says whether an attempt ran); it never runs again.
+   */
   onCancelledBeforeStart?: (job: JobRow) => Promise<void>;
 }
 
@@ -136,7 +139,7 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
     const jl = log.child({ job: job.id, type, correlationId: job.correlationId });
     if (job.cancelRequested) {
       if (await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" })) {
-        if (job.attempts === 0) await cancelledBeforeStart(job);
+        await cancelledBeforeStart(job);
       }
       return;
     }
@@ -144,7 +147,7 @@ export function createJobQueue(opts: { database: Database; log: Logger; metrics?
     if (!(await markJobRunning(db, job.id, attempt))) {
       // Cancelled (or ended) between the read above and this claim: it must not run.
       if (await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" })) {
-        if (job.attempts === 0) await cancelledBeforeStart(job);
+        await cancelledBeforeStart(job);
       }
       return;
     }
