@@ -15,7 +15,14 @@ interface JobView {
   progress: number;
   attempts: number;
   error: string | null;
+  /** A queued deploy: the revision of its stack it waits for. */
+  queuedBehind?: number | null;
   createdAt: string;
+}
+
+/** `queued behind revision 3` for a deploy waiting its turn, else the status. */
+function statusText(j: JobView): string {
+  return j.status === "queued" && j.queuedBehind ? `queued behind revision ${j.queuedBehind}` : j.status;
 }
 interface LogLine {
   id: number;
@@ -55,7 +62,7 @@ export function registerJobCommands(program: Command): void {
             j.id,
             j.type,
             j.target,
-            j.status,
+            statusText(j),
             `${j.progress}%`,
             String(j.attempts),
             j.createdAt,
@@ -78,7 +85,7 @@ export function registerJobCommands(program: Command): void {
         const res = await getJob(client, id, after);
         if (opts.json && !opts.follow) return printJson(res);
         if (after === 0 && !opts.json)
-          console.log(`${res.job.type} ${res.job.target}: ${res.job.status} (${res.job.progress}%)`);
+          console.log(`${res.job.type} ${res.job.target}: ${statusText(res.job)} (${res.job.progress}%)`);
         for (const l of res.logs) {
           if (opts.json) printJson(l);
           else console.log(`${l.at}  ${l.level.padEnd(5)}  ${l.message}`);

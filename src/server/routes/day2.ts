@@ -1,7 +1,9 @@
 // Day-2 routes on a running stack: scale (a new revision), restart (a job, same revision), status.
 // Logs are in stacks.ts.
+
 import { z } from "zod";
 import { requestScale, stackStatus } from "../../apply/day2.js";
+import { jobQueuedBehind } from "../../apply/deploy-queue.js";
 import type { Platform } from "../../apply/platform.js";
 import { requestRestart } from "../../apply/restart.js";
 import { replicaCount } from "../../config/replicas.js";
@@ -97,7 +99,9 @@ export function day2Routes(r: Routes, p: Platform): void {
         stack: s.stack,
         deployment: deploymentView(s.deployment, s.stack, await queuedBehind(p.db, s.deployment)),
         live: s.live,
-        job: s.job ? { ...jobView(s.job.row), message: s.job.message } : null,
+        job: s.job
+          ? { ...jobView(s.job.row, await jobQueuedBehind(p, s.job.row)), message: s.job.message }
+          : null,
         services: s.services,
       };
     },
