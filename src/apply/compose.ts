@@ -13,8 +13,9 @@ import { changedFields } from "../plan/reconcile.js";
 import { planStackDeploy, removedServices } from "../plan/stack-deploy.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
 import { orgIdOf } from "../store/stacks.js";
-import { findOrgNetwork, namespaceFor, planContext, planFor, sealFiles, stackFilter } from "./deploy.js";
+import { findOrgNetwork, namespaceFor, planContext, planFor, stackFilter } from "./deploy.js";
 import type { Platform } from "./platform.js";
+import { sealFiles } from "./stack-files.js";
 
 export const composeBody = z
   .object({

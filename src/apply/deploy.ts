@@ -5,12 +5,13 @@
 //   spec differs, then follow the rollout until Swarm converges, fails or rolls back.
 // Every step checks what Swarm already has, so running it twice does no harm.
 import { randomUUID } from "node:crypto";
-import { ConfigError, Conflict, DeployFailed, NotFound } from "../domain/errors.js";
+import { Conflict, DeployFailed, NotFound } from "../domain/errors.js";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { ROUTES_SYNC_LINE } from "../domain/system.js";
-import { isPermanent, type JobContext } from "../jobs/queue.js";
+import { isPermanent, JobCancelled, type JobContext } from "../jobs/queue.js";
+import { inFlight } from "../plan/day2.js";
 import { imagesToCheck } from "../plan/feasibility.js";
 import { revisionsToPrune } from "../plan/history.js";
 import { hostPortKey, PROTOCOLS, portReservations } from "../plan/host-ports.js";
@@ -27,9 +28,7 @@ import {
 } from "../plan/stack-deploy.js";
 import { planStackObjects, type StackObjects } from "../plan/stack-objects.js";
 import { pickSubnet } from "../plan/subnets.js";
-import type { SwarmServiceSpec } from "../plan/swarm-types.js";
 import { compareTime } from "../plan/time.js";
-import type { Sealer } from "../security/sealer.js";
 import type { ServiceAction } from "../store/schema.js";
 import {
   createDeployment,
@@ -48,9 +47,12 @@ import {
 import { admit, admitPolicy } from "./admission.js";
 import { observeCluster } from "./cluster-facts.js";
 import { applyStackDomains, checkStackDomains } from "./domains.js";
+import { withDecidedHealthchecks } from "./healthchecks.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
 import { followRollout } from "./rollout.js";
+import { sealFiles, withFileIds } from "./stack-files.js";
+import { refuseWhileRemoving } from "./stack-remove.js";
 
 export const DEPLOY_JOB = "deploy";
 
@@ -74,6 +76,7 @@ export async function requestDeploy(
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
   const orgId = await orgIdOf(p.db, opts.model.org);
   await refuseWhileRestarting(p, orgId, opts.model.name);
+  await refuseWhileRemoving(p, orgId, opts.model.name);
   if (opts.admission === "system") admitPolicy(p, opts.model, opts.policy);
   else await admit(p, orgId, opts.model, opts.policy);
   await checkStackDomains(p, orgId, opts.model);
@@ -82,12 +85,14 @@ export async function requestDeploy(
   const jobId = randomUUID();
   let recorded: { stack: StackRow; deployment: DeploymentRow } | undefined;
   const images = new Map<string, ObservedImage>();
+  // Berth's decisions, recorded in the spec apart from the input: health checks, then host ports.
+  const decided = await withDecidedHealthchecks(p, opts.model, images);
   for (let attempt = 1; !recorded; attempt++) {
     // Plan against the ports Swarm publishes and those other deployments have reserved, and the
     // nodes and images as they are; the plan throws, writing nothing, when it is refused.
     const reserved = await reservedPorts(p.db, { orgId, stack: opts.model.name });
-    const { steps } = await planFor(p, { model: opts.model, namespace, deploymentId, reserved, images });
-    const model = withHostPorts(opts.model, steps);
+    const { steps } = await planFor(p, { model: decided.model, namespace, deploymentId, reserved, images });
+    const model = withHostPorts(decided.model, steps);
     try {
       recorded = await createDeployment(p.db, {
         id: deploymentId,
@@ -111,7 +116,7 @@ export async function requestDeploy(
     type: DEPLOY_JOB,
     orgId,
     target: stack.name,
-    payload: { deploymentId },
+    payload: { deploymentId, ...(decided.notes.length ? { notes: decided.notes } : {}) },
     correlationId: opts.correlationId,
     requestedBy: opts.requestedBy,
   });
@@ -137,12 +142,13 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
   const deploymentId = String(ctx.job.payload.deploymentId);
   const d = await getDeploymentById(p.db, deploymentId);
   if (!d) throw new NotFound("deployment", deploymentId);
-  if (d.status === "succeeded" || d.status === "failed" || d.status === "rolled_back") return;
+  if (!inFlight(d.status)) return;
   const model = d.spec;
   const revision = { model, namespace: d.namespace, deploymentId: d.id };
   // The rollout's time runs from this attempt's start, not from when the job was queued.
   const startedAt = new Date();
   await ctx.say(`deploying ${model.name} revision ${d.revision} (${model.services.length} services)`);
+  for (const note of (ctx.job.payload.notes as string[] | undefined) ?? []) await ctx.say(note);
 
   let actions = d.actions;
   if (d.status === "pending") {
@@ -150,9 +156,12 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       actions = await applyRevision(p, revision, ctx);
     } catch (err) {
       // A plan refused now (the cluster changed since the request: a node left, an image went)
-      // fails the revision at once rather than leaving it pending; the job is not retried.
-      if (isPermanent(err)) {
-        await updateDeployment(p.db, d.id, { status: "failed", reason: (err as Error).message });
+      // fails the revision at once rather than leaving it pending; the job is not retried. A cancel
+      // comes before any service is touched: the live revision stays.
+      if (isPermanent(err) || err instanceof JobCancelled) {
+        const cancelled = err instanceof JobCancelled;
+        const reason = cancelled ? "cancelled before it changed any service" : (err as Error).message;
+        await updateDeployment(p.db, d.id, { status: cancelled ? "cancelled" : "failed", reason });
       }
       throw err;
     }
@@ -432,32 +441,6 @@ async function ensureStackObjects(
   return ids;
 }
 
-/** The Engine needs the id of every secret and config a service references. */
-function withFileIds(spec: SwarmServiceSpec, ids: Map<string, string>): SwarmServiceSpec {
-  const c = spec.TaskTemplate.ContainerSpec;
-  if (!c.Secrets && !c.Configs) return spec;
-  const fill = (kind: "secret" | "config", name: string) => {
-    const id = ids.get(`${kind}/${name}`);
-    if (!id) throw new ConfigError(`${kind}s`, `${kind} '${name}' does not exist`);
-    return id;
-  };
-  return {
-    ...spec,
-    TaskTemplate: {
-      ...spec.TaskTemplate,
-      ContainerSpec: {
-        ...c,
-        ...(c.Secrets
-          ? { Secrets: c.Secrets.map((r) => ({ ...r, SecretID: fill("secret", r.SecretName!) })) }
-          : {}),
-        ...(c.Configs
-          ? { Configs: c.Configs.map((r) => ({ ...r, ConfigID: fill("config", r.ConfigName!) })) }
-          : {}),
-      },
-    },
-  };
-}
-
 /** Removes this installation's services of the stack that the new revision no longer has. */
 async function pruneServices(p: Platform, model: StackModel): Promise<string[]> {
   const gone = removedServices(model, await p.engine.listServices(stackFilter(p, model)));
@@ -577,27 +560,6 @@ function withHostPorts(model: StackModel, steps: ServiceStep[]): StackModel {
         }),
       };
     }),
-  };
-}
-
-/**
- * Names each secret and config by a keyed digest of its content and seals secret values, so that the
- * stored revision never holds a secret in the clear. Values already sealed are left alone.
- */
-export function sealFiles(sealer: Sealer, model: StackModel): StackModel {
-  const seal = (defs: StackModel["secrets"], secret: boolean) =>
-    defs &&
-    Object.fromEntries(
-      Object.entries(defs).map(([k, f]) => {
-        if (f.external || f.digest || f.data === undefined) return [k, f];
-        const plain = Buffer.from(f.data, "base64");
-        return [k, { ...f, digest: sealer.digest(plain), data: secret ? sealer.seal(plain) : f.data }];
-      }),
-    );
-  return {
-    ...model,
-    ...(model.secrets ? { secrets: seal(model.secrets, true) } : {}),
-    ...(model.configs ? { configs: seal(model.configs, false) } : {}),
   };
 }
 

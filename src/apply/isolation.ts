@@ -1,8 +1,10 @@
 // Proof of network isolation with real traffic: a probe server joins organization A's network, then
 // one client on A's network and one on B's network each fetch its page by its address on A's
 // network. Within A it must connect; from B it must not. Probes are labelled and always removed.
+// It takes up to two minutes, so it runs as a job (`verify-isolation`) whose result is the report.
 import { randomBytes } from "node:crypto";
 import { LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
+import type { JobContext } from "../jobs/queue.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
 import { ensureOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
@@ -18,7 +20,37 @@ export interface IsolationReport {
   isolated: boolean;
 }
 
-export async function verifyIsolation(p: Platform, a: string, b: string): Promise<IsolationReport> {
+export const ISOLATION_JOB = "verify-isolation";
+
+/** Queues the probe between organizations `a` and `b` (the caller may act in both). */
+export async function requestVerifyIsolation(
+  p: Platform,
+  o: { orgId: string; a: string; b: string; requestedBy: string; correlationId: string },
+): Promise<{ jobId: string }> {
+  const job = await p.jobs.enqueue({
+    type: ISOLATION_JOB,
+    orgId: o.orgId,
+    target: `${o.a}/${o.b}`,
+    payload: { a: o.a, b: o.b },
+    correlationId: o.correlationId,
+    requestedBy: o.requestedBy,
+  });
+  return { jobId: job.id };
+}
+
+export async function runVerifyIsolation(p: Platform, ctx: JobContext): Promise<void> {
+  const { a, b } = ctx.job.payload as { a: string; b: string };
+  const report = await verifyIsolation(p, a, b, (message, percent) => ctx.progress(percent, message));
+  await ctx.result({ ...report });
+  await ctx.say(report.isolated ? `${a} and ${b} are isolated` : `${a} and ${b} are NOT isolated`);
+}
+
+export async function verifyIsolation(
+  p: Platform,
+  a: string,
+  b: string,
+  say: (message: string, percent: number) => Promise<void> = async () => {},
+): Promise<IsolationReport> {
   const run = randomBytes(4).toString("hex");
   const netA = await ensureOrgNetwork(p, a);
   const netB = await ensureOrgNetwork(p, b);
@@ -31,12 +63,14 @@ export async function verifyIsolation(p: Platform, a: string, b: string): Promis
       probeSpec(`berth-probe-${run}-srv`, a, run, netA, undefined, false, [`MESSAGE=${nonce}`]),
     );
     ids.push(server);
+    await say(`starting a probe server on ${a}'s network`, 10);
     const address = await until(60_000, async () => {
       const running = (await p.engine.tasksOf([server])).find((t) => t.state === "running");
       const cidr = running?.addresses?.[netA]?.[0];
       return cidr?.split("/")[0];
     });
     if (!address) throw new Error("the probe server did not start within 60 s");
+    await say(`probe server runs on ${a}'s network; fetching its page from ${a} and from ${b}`, 40);
     // The address comes from Docker, never from the caller.
     const fetch = [
       "timeout",
@@ -50,6 +84,7 @@ export async function verifyIsolation(p: Platform, a: string, b: string): Promis
     const cross = await p.engine.createService(probeSpec(`berth-probe-${run}-b`, b, run, netB, fetch, true));
     ids.push(cross);
     const [sameOrg, crossOrg] = await Promise.all([outcome(p, same), outcome(p, cross)]);
+    await say(`within ${a}: ${sameOrg.detail}; from ${b}: ${crossOrg.detail}`, 90);
     return { orgs: [a, b], sameOrg, crossOrg, isolated: sameOrg.connected && !crossOrg.connected };
   } finally {
     for (const id of ids) await p.engine.removeService(id).catch(() => undefined);

@@ -19,6 +19,7 @@ import type { ServiceAction } from "../store/schema.js";
 import { getStack, listRevisions, orgIdOf } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
 import { followRollout } from "./rollout.js";
+import { refuseWhileRemoving } from "./stack-remove.js";
 
 export const RESTART_JOB = "restart";
 
@@ -30,6 +31,7 @@ export async function requestRestart(
   await getStack(p.db, orgId, o.stack);
   refuseWhileRollingOut(await listRevisions(p.db, orgId, o.stack), o.stack);
   await refuseWhileRestarting(p, orgId, o.stack);
+  await refuseWhileRemoving(p, orgId, o.stack);
   const live = await stackServices(p, o.org, o.stack);
   const targets = restartTargets(
     live.map((l) => ({ service: l.observed.labels[LABEL.service]!, spec: l.spec })),

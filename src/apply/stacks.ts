@@ -89,11 +89,22 @@ export async function removeStack(
   p: Platform,
   org: string,
   name: string,
-  opts: { volumes?: boolean; requestedBy?: string; correlationId?: string } = {},
+  opts: {
+    volumes?: boolean;
+    requestedBy?: string;
+    correlationId?: string;
+    /** Progress, as a removal job reports it. */
+    say?: (message: string, percent: number) => Promise<void>;
+  } = {},
 ): Promise<RemovedStack> {
+  const say = opts.say ?? (async () => {});
   const orgId = await orgIdOf(p.db, org);
-  const stack = await getStack(p.db, orgId, name);
-  const routes = (await listDomains(p.db, orgId)).filter((d) => d.stackId === stack.id).length;
+  // A retried removal finds the record gone already and removes what is left.
+  const stack = await getStack(p.db, orgId, name).catch((err) => {
+    if (err instanceof NotFound) return undefined;
+    throw err;
+  });
+  const routes = stack ? (await listDomains(p.db, orgId)).filter((d) => d.stackId === stack.id).length : 0;
   // The record goes first: from then on nothing desires the stack, so the reconciler cannot recreate
   // services being removed, and should this stop half-way it removes what is left as orphans. Its
   // routes go with it (cascade); the proxy stops serving them before its services go.
@@ -108,6 +119,7 @@ export async function removeStack(
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
   const services = await p.engine.listServices(owner);
   for (const s of services) await p.engine.removeService(s.id);
+  await say(`${services.length} services removed; waiting for their tasks to stop`, 30);
   const ids = services.map((s) => s.id);
   const owned = [
     ...(await p.engine.listNetworks(owner)),
@@ -120,6 +132,7 @@ export async function removeStack(
     if ((await p.engine.tasksOf(ids)).length === 0) break;
     await new Promise((r) => setTimeout(r, 250));
   }
+  await say("removing networks, secrets and configs", 60);
   const counts = { networks: 0, secrets: 0, configs: 0, volumes: 0 };
   const left: string[] = [];
   const count = (ok: boolean, kind: keyof typeof counts, name: string) => {
@@ -135,6 +148,7 @@ export async function removeStack(
     }
   }
   if (opts.volumes) {
+    await say("removing volumes", 85);
     for (const v of await p.engine.listVolumes(owner)) {
       count(await retryBusy(() => p.engine.removeVolume(v.name).then(() => true)), "volumes", v.name);
     }

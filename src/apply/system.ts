@@ -6,8 +6,9 @@ import { SYSTEM_ORG } from "../domain/system.js";
 import { canonicalJson } from "../plan/caddy-config.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import { ensureOrg, getDeploymentById, listStacks } from "../store/stacks.js";
-import { requestDeploy, sealFiles } from "./deploy.js";
+import { requestDeploy } from "./deploy.js";
 import type { Platform } from "./platform.js";
+import { sealFiles } from "./stack-files.js";
 import { type StackView, viewStacks } from "./stacks.js";
 
 /**
@@ -37,7 +38,7 @@ export async function awaitDeployment(p: Platform, id: string, signal: AbortSign
   for (;;) {
     const d = await getDeploymentById(p.db, id);
     if (d?.status === "succeeded") return;
-    if (!d || d.status === "failed" || d.status === "rolled_back") {
+    if (!d || d.status === "failed" || d.status === "rolled_back" || d.status === "cancelled") {
       throw new Error(`system stack ${d?.revision ?? ""}: ${d?.status ?? "missing"}: ${d?.reason ?? ""}`);
     }
     if (Date.now() > deadline || signal.aborted) throw new Error("the system stack did not converge in time");

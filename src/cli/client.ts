@@ -58,6 +58,11 @@ export class ApiClient {
     this.org = opts.org ?? process.env.BERTH_ORG ?? saved?.org;
   }
 
+  /** The same client acting in another organization (e.g. to follow a job queued there). */
+  inOrg(org: string): ApiClient {
+    return Object.assign(Object.create(ApiClient.prototype) as ApiClient, { ...this, org });
+  }
+
   private headers(json: boolean): Record<string, string> {
     return {
       ...(json ? { "content-type": "application/json" } : {}),

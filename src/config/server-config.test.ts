@@ -10,6 +10,8 @@ describe("loadServerConfig", () => {
       routingMesh: "auto",
       rolloutTimeoutMs: 180_000,
       revisionHistory: 50,
+      deployConcurrency: 4,
+      deployConcurrencyPerOrg: 2,
     });
     expect(c.databaseUrl).toBeUndefined();
   });
@@ -29,6 +31,9 @@ describe("loadServerConfig", () => {
     );
     expect(c).toMatchObject({ dataDir: "/tmp/b", port: 6000, databaseUrl: "postgres://u@h/db" });
     expect(loadServerConfig({}, { BERTH_REVISION_HISTORY: "5" }).revisionHistory).toBe(5);
+    expect(
+      loadServerConfig({}, { BERTH_DEPLOY_CONCURRENCY: "8", BERTH_DEPLOY_CONCURRENCY_PER_ORG: "3" }),
+    ).toMatchObject({ deployConcurrency: 8, deployConcurrencyPerOrg: 3 });
   });
 
   it("trusts no proxy unless told, else the listed addresses and ranges", () => {
@@ -66,6 +71,8 @@ describe("loadServerConfig", () => {
     [{}, { BERTH_ROUTING_MESH: "maybe" }, "BERTH_ROUTING_MESH: must be on, off or auto"],
     [{}, { BERTH_REVISION_HISTORY: "0" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
     [{}, { BERTH_REVISION_HISTORY: "lots" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
+    [{}, { BERTH_DEPLOY_CONCURRENCY: "0" }, "BERTH_DEPLOY_CONCURRENCY: must be a whole number from 1 to 64"],
+    [{}, { BERTH_DEPLOY_CONCURRENCY_PER_ORG: "1.5" }, "BERTH_DEPLOY_CONCURRENCY_PER_ORG: must be a whole"],
   ])("rejects %j %j", (flags, env, message) => {
     expect(() => loadServerConfig(flags, env)).toThrow(message);
   });

@@ -24,6 +24,9 @@ export interface ServerConfig {
   observerEventDelayMs: number;
   /** Finished revisions kept per stack (the live one is always kept). */
   revisionHistory: number;
+  /** Deploy jobs (of different stacks) one control plane runs at once, and one organization at once. */
+  deployConcurrency: number;
+  deployConcurrencyPerOrg: number;
   logLevel: string;
   /** Reverse proxies (addresses, CIDRs, or loopback/linklocal/uniquelocal) whose X-Forwarded-* are believed. */
   trustedProxies: string[];
@@ -67,6 +70,16 @@ const schema = z.object({
     .number({ error: "must be a whole number from 1" })
     .int("must be a whole number from 1")
     .min(1, "must be a whole number from 1"),
+  deployConcurrency: z.coerce
+    .number({ error: "must be a whole number from 1 to 64" })
+    .int("must be a whole number from 1 to 64")
+    .min(1, "must be a whole number from 1 to 64")
+    .max(64, "must be a whole number from 1 to 64"),
+  deployConcurrencyPerOrg: z.coerce
+    .number({ error: "must be a whole number from 1 to 64" })
+    .int("must be a whole number from 1 to 64")
+    .min(1, "must be a whole number from 1 to 64")
+    .max(64, "must be a whole number from 1 to 64"),
   autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   httpPort: hostPort,
@@ -126,6 +139,8 @@ export function loadServerConfig(
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
     revisionHistory: env.BERTH_REVISION_HISTORY || 50,
+    deployConcurrency: env.BERTH_DEPLOY_CONCURRENCY || 4,
+    deployConcurrencyPerOrg: env.BERTH_DEPLOY_CONCURRENCY_PER_ORG || 2,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
     httpPort: flags.httpPort ?? env.BERTH_HTTP_PORT ?? 80,
     httpsPort: flags.httpsPort ?? env.BERTH_HTTPS_PORT ?? 443,
@@ -163,6 +178,8 @@ const SOURCES = {
   autoRepair: "BERTH_AUTO_REPAIR",
   observerEventDelayMs: "BERTH_OBSERVER_EVENT_DELAY_MS",
   revisionHistory: "BERTH_REVISION_HISTORY",
+  deployConcurrency: "BERTH_DEPLOY_CONCURRENCY",
+  deployConcurrencyPerOrg: "BERTH_DEPLOY_CONCURRENCY_PER_ORG",
   logLevel: "BERTH_LOG_LEVEL",
   trustedProxies: "BERTH_TRUSTED_PROXY",
   httpPort: "--http-port (BERTH_HTTP_PORT)",

@@ -15,6 +15,7 @@ describe("parseShortForm", () => {
           ports: [{ target: 8080, protocol: "tcp" }],
           replicas: 1,
           resources: { cpus: 0.5, memoryBytes: 268435456 },
+          healthcheck: { port: 8080 },
         },
       ],
     });
@@ -58,6 +59,59 @@ describe("parseShortForm", () => {
   ])("rejects %j", (input, message) => {
     expect(() => parseShortForm(input)).toThrow(ConfigError);
     expect(() => parseShortForm(input)).toThrow(message);
+  });
+});
+
+describe("parseShortForm health checks", () => {
+  const one = (extra: object) =>
+    parseShortForm({ name: "web", image: "a:1", port: 8080, ...extra }).services[0]!;
+
+  it.each([
+    ["none given: Berth's check of the port", {}, { port: 8080 }],
+    [
+      "timings only: Berth's check with them",
+      { healthcheck: { interval: "2s", timeout: 1.5, retries: 5, startPeriod: "1m" } },
+      { port: 8080, interval: 2e9, timeout: 1.5e9, retries: 5, startPeriod: 60e9 },
+    ],
+    [
+      "a shell command",
+      { healthcheck: { test: "curl -f localhost:8080" } },
+      { test: ["CMD-SHELL", "curl -f localhost:8080"] },
+    ],
+    [
+      "docker's exec form",
+      { healthcheck: { test: ["CMD", "/app/check", "--quick"], retries: 2 } },
+      { test: ["CMD", "/app/check", "--quick"], retries: 2 },
+    ],
+    ["disabled", { healthcheck: { disable: true } }, { disable: true }],
+  ])("%s", (_n, extra, expected) => {
+    expect(one(extra).healthcheck).toEqual(expected);
+  });
+
+  it("leaves a service without a port to its image's check (with the timings given)", () => {
+    const stack = parseShortForm({
+      name: "jobs",
+      services: [
+        { name: "a", image: "w:1" },
+        { name: "b", image: "w:1", healthcheck: { interval: "10s" } },
+      ],
+    });
+    expect(stack.services[0]!.healthcheck).toBeUndefined();
+    expect(stack.services[1]!.healthcheck).toEqual({ interval: 10e9 });
+  });
+
+  it.each([
+    [{ healthcheck: { disable: true, test: "x" } }, "healthcheck: disable takes no other field"],
+    [{ healthcheck: { disable: false } }, "healthcheck.disable: must be true"],
+    [{ healthcheck: { test: ["NONE"] } }, "healthcheck.test: must be"],
+    [{ healthcheck: { test: ["/bin/check", "x"] } }, 'must start with "CMD" or "CMD-SHELL"'],
+    [{ healthcheck: { test: "" } }, "healthcheck.test: must not be empty"],
+    [{ healthcheck: { interval: "soon" } }, "healthcheck.interval: 'soon' is not a duration"],
+    [{ healthcheck: { interval: "0s" } }, "healthcheck.interval: must be from 1ms to 1h"],
+    [{ healthcheck: { retries: 0 } }, "healthcheck.retries:"],
+    [{ healthcheck: { cmd: "x" } }, "unknown field 'cmd'"],
+  ])("rejects %j", (extra, message) => {
+    expect(() => one(extra)).toThrow(message);
   });
 });
 

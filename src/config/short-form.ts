@@ -4,7 +4,8 @@
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.js";
 import { nameProblem } from "../domain/names.js";
-import type { ServiceModel, StackModel } from "../domain/stack.js";
+import type { HealthcheckModel, ServiceModel, StackModel } from "../domain/stack.js";
+import { parseDuration } from "./compose/units.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
 import { parseImageRef } from "./image-ref.js";
 import { MAX_ENV_VALUE_CHARS, MAX_REPLICAS } from "./limits.js";
@@ -45,6 +46,51 @@ const domainEntry = z.union([
     .strict(),
 ]);
 
+const MS = 1_000_000;
+const duration = z
+  .union([z.string(), z.number()], { error: "must be a duration like 5s or 1m30s" })
+  .transform((v, ctx) => {
+    const ns = parseDuration(v);
+    if (ns === undefined || ns < MS || ns > 3600 * 1000 * MS) {
+      ctx.addIssue({
+        code: "custom",
+        message: ns === undefined ? `'${v}' is not a duration (like 5s or 1m30s)` : "must be from 1ms to 1h",
+      });
+      return z.NEVER;
+    }
+    return ns;
+  });
+
+/**
+ * A health check as compose writes one (`test` a shell string, or docker's `["CMD", ...]` /
+ * `["CMD-SHELL", "..."]`), or `{"disable": true}`. Without `test`, a service with a port gets Berth's
+ * port check (plan/healthcheck.ts) with these timings, one without keeps its image's check.
+ */
+const healthcheck = z
+  .object({
+    disable: z.literal(true, { error: "must be true (to run no health check)" }).optional(),
+    test: z
+      .union([
+        z.string().min(1, "must not be empty").max(4096, "must be at most 4096 characters"),
+        z
+          .array(z.string().max(4096, "must be at most 4096 characters"))
+          .min(2, 'must be ["CMD", program, args...] or ["CMD-SHELL", command]')
+          .max(100, "at most 100 arguments")
+          .refine((t) => t[0] === "CMD" || t[0] === "CMD-SHELL", {
+            message: 'must start with "CMD" or "CMD-SHELL" (use "disable": true for none)',
+          }),
+      ])
+      .optional(),
+    interval: duration.optional(),
+    timeout: duration.optional(),
+    retries: z.number().int("must be a whole number").min(1).max(100).optional(),
+    startPeriod: duration.optional(),
+  })
+  .strict()
+  .refine((h) => !h.disable || Object.keys(h).length === 1, {
+    message: "disable takes no other field",
+  });
+
 const serviceFields = {
   image,
   port: port(),
@@ -54,6 +100,7 @@ const serviceFields = {
     })
     .optional(),
   replicas: z.number().int("replicas must be a whole number").min(0).max(MAX_REPLICAS).default(1),
+  healthcheck: healthcheck.optional(),
   env: z
     .record(
       z.string().regex(ENV_KEY, "environment variable names are letters, digits and '_'"),
@@ -128,5 +175,23 @@ function toService(
     replicas: v.replicas,
     resources: { ...DEFAULT_LIMITS },
     ...(domains.length ? { domains } : {}),
+    ...withHealthcheck(v.healthcheck, v.port),
   };
+}
+
+/** The service's health check: the one given, none, or (with a port) Berth's port check. */
+function withHealthcheck(
+  h: z.output<typeof healthcheck> | undefined,
+  port: number | undefined,
+): Pick<ServiceModel, "healthcheck"> {
+  if (h?.disable) return { healthcheck: { disable: true } };
+  const given: HealthcheckModel = {
+    ...(h?.test === undefined ? {} : { test: typeof h.test === "string" ? ["CMD-SHELL", h.test] : h.test }),
+    ...(h?.interval === undefined ? {} : { interval: h.interval }),
+    ...(h?.timeout === undefined ? {} : { timeout: h.timeout }),
+    ...(h?.retries === undefined ? {} : { retries: h.retries }),
+    ...(h?.startPeriod === undefined ? {} : { startPeriod: h.startPeriod }),
+  };
+  if (given.test === undefined && port !== undefined) return { healthcheck: { port, ...given } };
+  return Object.keys(given).length ? { healthcheck: given } : {};
 }

@@ -45,11 +45,17 @@ export interface RestartModel {
 }
 
 export interface HealthcheckModel {
+  /** Docker's form: `["CMD", ...]`, `["CMD-SHELL", "..."]` or `["NONE"]`; unset: the image's command. */
   test?: string[];
   interval?: number;
   timeout?: number;
   retries?: number;
   startPeriod?: number;
+  /**
+   * Berth's port check (the short form's default, plan/healthcheck.ts): passes once something listens
+   * on this TCP port. Stands for `test` when that is unset; the plan turns it into a command.
+   */
+  port?: number;
 }
 
 export type MountModel =

@@ -12,8 +12,9 @@ export async function imageAvailability(docker: Docker, ref: string): Promise<Ob
   // References are validated (config/image-ref.ts); escape anything beyond their usual characters.
   const name = ref.replace(/[^\w./:@-]/g, encodeURIComponent);
   try {
-    await docker.getImage(name).inspect();
-    return { state: "present" };
+    const image = await docker.getImage(name).inspect();
+    const test = image.Config?.Healthcheck?.Test ?? [];
+    return { state: "present", ...(test.length > 0 && test[0] !== "NONE" ? { healthcheck: true } : {}) };
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
     // 400: a reference the Engine cannot read (e.g. a digest of the wrong length): no one can pull it.

@@ -19,6 +19,7 @@ import {
   requestCancel,
   requeueJob,
   setJobProgress,
+  setJobResult,
   unfinishedJobs,
 } from "../store/jobs.js";
 
@@ -30,6 +31,8 @@ export interface JobContext {
   /** A log line users can read (`berth job logs`), also written to the process log. */
   say(message: string, level?: "info" | "warn" | "error"): Promise<void>;
   progress(percent: number, message?: string): Promise<void>;
+  /** Records what the job found (shown with the job once it ends). */
+  result(value: Record<string, unknown>): Promise<void>;
   /** Throws JobCancelled when a user asked to cancel; call between steps. */
   throwIfCancelled(): Promise<void>;
   /** Aborted when this control plane shuts down; the job is then retried by another attempt. */
@@ -63,6 +66,17 @@ export interface JobTypeOptions {
   concurrency?: number;
   /** Jobs of this type one organization runs at once, across control planes. */
   perOrg?: number;
+  /**
+   * One job per target at a time, in the order they were queued, across control planes: a job waits
+   * while an earlier one of the same organization and target (a stack) is queued, running or waiting
+   * to be retried. Jobs of other targets run meanwhile.
+   */
+  serialPerTarget?: boolean;
+  /**
+   * Called when a job of this type is cancelled while it is not running (queued, or waiting to be
+   * retried: `attempts` says whether an attempt ran); it never runs again.
+   */
+  onCancelledBeforeStart?: (job: JobRow) => Promise<void>;
 }
 
 export interface EnqueueRequest {
@@ -112,6 +126,14 @@ export function createJobQueue(opts: {
   });
   boss.on("error", (err) => log.warn({ err: err.message }, "job queue error"));
   const types = new Map<string, { handler: JobHandler; opts: JobTypeOptions }>();
+  // A serial type has a queue of its own policy (a queue's policy is fixed when it is created).
+  const queueOf = (type: string) => (types.get(type)?.opts.serialPerTarget ? `${type}.per-target` : type);
+  const cancelledBeforeStart = async (job: JobRow) => {
+    await types
+      .get(job.type)
+      ?.opts.onCancelledBeforeStart?.(job)
+      .catch((err) => log.warn({ job: job.id, err: (err as Error).message }, "cancel follow-up failed"));
+  };
   let started = false;
   const shutdown = new AbortController();
   let sweeper: NodeJS.Timeout | undefined;
@@ -142,13 +164,17 @@ export function createJobQueue(opts: {
     if (!job || job.status === "succeeded" || job.status === "failed" || job.status === "cancelled") return;
     const jl = log.child({ job: job.id, type, correlationId: job.correlationId });
     if (job.cancelRequested) {
-      await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" });
+      if (await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" })) {
+        await cancelledBeforeStart(job);
+      }
       return;
     }
     const attempt = bossJob.retryCount + 1;
     if (!(await markJobRunning(db, job.id, attempt))) {
       // Cancelled (or ended) between the read above and this claim: it must not run.
-      await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" });
+      if (await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" })) {
+        await cancelledBeforeStart(job);
+      }
       return;
     }
     notify(job);
@@ -166,6 +192,9 @@ export function createJobQueue(opts: {
         await setJobProgress(db, job.id, percent);
         if (message) await ctx.say(message);
         else notify(job);
+      },
+      async result(value) {
+        await setJobResult(db, job.id, value);
       },
       async throwIfCancelled() {
         if (shutdown.signal.aborted) throw new Interrupted();
@@ -213,7 +242,9 @@ export function createJobQueue(opts: {
     async start() {
       await boss.start();
       for (const [type, { handler, opts: o }] of types) {
-        await boss.createQueue(type, {
+        const queue = queueOf(type);
+        await boss.createQueue(queue, {
+          ...(o.serialPerTarget ? { policy: "key_strict_fifo" } : {}),
           retryLimit: o.retryLimit ?? 3,
           retryDelay: QUEUE_TIMINGS.retryDelaySeconds,
           retryBackoff: true,
@@ -223,7 +254,7 @@ export function createJobQueue(opts: {
           notify: true,
         });
         await boss.work(
-          type,
+          queue,
           {
             includeMetadata: true,
             localConcurrency: o.concurrency ?? 4,
@@ -269,8 +300,9 @@ export function createJobQueue(opts: {
         job.status === "queued" &&
         (await finishJob(db, id, { status: "cancelled", error: "cancelled before it started" }, ["queued"]))
       ) {
-        await boss.cancel(job.type, id).catch(() => {});
+        await boss.cancel(queueOf(job.type), id).catch(() => {});
         notify(job);
+        await cancelledBeforeStart(job);
         return { ...job, status: "cancelled" };
       }
       return job;
@@ -295,7 +327,7 @@ export function createJobQueue(opts: {
   async function sweep(atStart: boolean) {
     for (const job of await unfinishedJobs(db)) {
       if (!types.has(job.type)) continue;
-      const queued = await boss.getJobById(job.type, job.id);
+      const queued = await boss.getJobById(queueOf(job.type), job.id);
       if (!queued) {
         if (atStart) await send(job);
         continue;
@@ -305,16 +337,28 @@ export function createJobQueue(opts: {
           { job: job.id, type: job.type },
           "job was running when the control plane stopped; retrying it now",
         );
-        await boss.fail(job.type, job.id, { message: "the control plane stopped while running it" });
+        await boss.fail(queueOf(job.type), job.id, { message: "the control plane stopped while running it" });
         await requeueJob(db, job.id, "the control plane stopped while running it");
       } else if (queued.state === "failed" || queued.state === "cancelled") {
         const error = job.error ?? `the queue ${queued.state === "failed" ? "gave up on" : "cancelled"} it`;
         await finishJob(db, job.id, { status: queued.state, error });
+        // A failed job would hold its target's place in a serial queue for good.
+        if (queued.state === "failed") await boss.deleteJob(queueOf(job.type), job.id).catch(() => {});
       }
     }
   }
 
   async function send(job: JobRow) {
-    await boss.send(job.type, {}, { id: job.id, ...(job.orgId ? { group: { id: job.orgId } } : {}) });
+    await boss.send(
+      queueOf(job.type),
+      {},
+      {
+        id: job.id,
+        ...(job.orgId ? { group: { id: job.orgId } } : {}),
+        ...(types.get(job.type)?.opts.serialPerTarget
+          ? { singletonKey: `${job.orgId ?? "-"}/${job.target}` }
+          : {}),
+      },
+    );
   }
 }

@@ -4,11 +4,11 @@ import { Conflict, NotFound } from "../domain/errors.js";
 
 export interface RevisionState {
   revision: number;
-  /** pending, running, succeeded, failed or rolled_back. */
+  /** pending, running, succeeded, failed, rolled_back or cancelled. */
   status: string;
 }
 
-const FINISHED = new Set(["succeeded", "failed", "rolled_back"]);
+const FINISHED = new Set(["succeeded", "failed", "rolled_back", "cancelled"]);
 
 /** The live revision: the newest that succeeded (a newer one that failed left it running). */
 export function liveRevision(revisions: readonly RevisionState[]): number | undefined {

@@ -35,6 +35,28 @@ describe("diffModels", () => {
       },
     ],
     [
+      "a health check by its kind and timings, never its command",
+      stack([
+        { ...web, healthcheck: { port: 8080 } },
+        { ...worker, healthcheck: { test: ["CMD", "a", "pw1"] } },
+      ]),
+      stack([
+        { ...web, healthcheck: { disable: true } },
+        { ...worker, healthcheck: { test: ["CMD", "a", "pw2"] } },
+      ]),
+      {
+        services: [
+          {
+            service: "web",
+            change: "changed",
+            fields: [{ field: "healthcheck", from: "port 8080", to: "none" }],
+          },
+          { service: "worker", change: "changed", fields: [{ field: "healthcheck" }] },
+        ],
+        objects: [],
+      },
+    ],
+    [
       "image and replicas, with their values",
       stack([web]),
       stack([{ ...web, image: "local/httpd:2", replicas: 3 }]),

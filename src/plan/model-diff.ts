@@ -3,9 +3,11 @@
 // stack models, not Swarm specs (the live spec's drift is `changedFields` in reconcile.ts).
 //
 // Values are shown only for fields that cannot hold a secret (image, replicas, mode, ports, endpoint
-// mode). Environment variables, labels, secrets and the like are named by key, never by value;
-// commands and every other field are only named as changed: users put credentials in all of them.
+// mode, a health check's kind and timings). Environment variables, labels, secrets and the like are
+// named by key, never by value; commands and every other field are only named as changed: users put
+// credentials in all of them.
 import type { ServiceModel, StackModel } from "../domain/stack.js";
+import { healthcheckText } from "./healthcheck.js";
 
 export interface FieldChange {
   field: string;
@@ -88,8 +90,14 @@ function serviceFields(a: ServiceModel, b: ServiceModel): FieldChange[] {
     const change = keyedChange(field, get(a), get(b));
     if (change) out.push(change);
   }
+  // A health check in words (its kind and timings, never its command): named only when two
+  // commands differ and read the same.
+  if (canonical(a.healthcheck) !== canonical(b.healthcheck)) {
+    const [from, to] = [healthcheckText(a.healthcheck), healthcheckText(b.healthcheck)];
+    out.push(from === to ? { field: "healthcheck" } : { field: "healthcheck", from, to });
+  }
   // Every other field of the model, named only: a field added to ServiceModel later is still seen.
-  const handled = new Set(["name", ...Object.keys(SHOWN), ...Object.keys(KEYED)]);
+  const handled = new Set(["name", "healthcheck", ...Object.keys(SHOWN), ...Object.keys(KEYED)]);
   const rest = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !handled.has(k)).sort();
   for (const field of rest) {
     const get = (s: ServiceModel) => canonical((s as unknown as Keyed)[field]);

@@ -84,7 +84,11 @@ export interface ObservedNode {
 
 /** Whether an image can run, as the Engine's own node sees it. */
 export type ObservedImage =
-  | { state: "present" }
+  | {
+      state: "present";
+      /** The image declares its own HEALTHCHECK (other than NONE). */
+      healthcheck?: boolean;
+    }
   /** Not on the node; its registry knows it, so Swarm pulls it. */
   | { state: "pullable" }
   /** Not on the node and cannot be pulled: why (the registry's own words). */

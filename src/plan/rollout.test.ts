@@ -236,6 +236,34 @@ describe("assessRollout", () => {
       "Swarm rolled the update back: 1 task failed; last: health check failed 3 times (connection refused)",
     ],
     [
+      "a CMD-SHELL check in an image without /bin/sh says so",
+      {
+        since: "2026-01-01T00:00:10Z",
+        taskSpec: "new",
+        service: {
+          ...service,
+          taskSpec: "old",
+          updateStatus: { state: "rollback_completed", startedAt: "2026-01-01T00:00:20Z" },
+        },
+        tasks: [
+          task({ spec: "old" }),
+          task({
+            spec: "new",
+            state: "complete",
+            message: "finished",
+            health: {
+              status: "unhealthy",
+              failingStreak: 3,
+              output:
+                'OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown',
+            },
+          }),
+        ],
+      },
+      "rolled_back",
+      "health check failed 3 times: the image has no /bin/sh to run it (give a check in exec form",
+    ],
+    [
       "a service changed behind the deployment's back fails it",
       { taskSpec: "new", service: { ...service, taskSpec: "other" }, tasks: [task({}), task({})] },
       "failed",

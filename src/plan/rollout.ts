@@ -145,10 +145,19 @@ export function failureSummary(failed: ObservedTask[]): string {
   const span = Math.round((Date.parse(last.createdAt) - Date.parse(first.createdAt)) / 1000);
   const error = last.error || (last.state === "complete" ? "exited with code 0" : last.message);
   const cause = last.health
-    ? `health check failed ${last.health.failingStreak} times${last.health.output ? ` (${last.health.output})` : ""}`
+    ? `health check failed ${last.health.failingStreak} times${healthOutput(last.health.output)}`
     : /unhealthy/i.test(error)
       ? "health check failed"
       : error;
   const count = failed.length === 1 ? "1 task failed" : `${failed.length} tasks failed`;
   return `${count}${failed.length > 1 && span > 0 ? ` in ${span} s` : ""}; last: ${cause}`;
+}
+
+/** A check's output in the reason; an image without the shell a CMD-SHELL check needs says so plainly. */
+function healthOutput(output: string | undefined): string {
+  if (!output) return "";
+  if (/"\/bin\/sh": stat \/bin\/sh: no such file/.test(output)) {
+    return ": the image has no /bin/sh to run it (give a check in exec form, --health-cmd '[\"/path/to/check\"]', or --no-healthcheck)";
+  }
+  return ` (${output})`;
 }

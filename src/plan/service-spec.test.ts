@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceModel } from "../domain/stack.js";
+import { portCheckScript } from "./healthcheck.js";
 import { planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
 
 const web: ServiceModel = {
@@ -22,6 +23,17 @@ const ctx = {
 };
 
 describe("planServiceSpec", () => {
+  it("runs Berth's port check as a shell command with its timings", () => {
+    const spec = planServiceSpec({ ...web, healthcheck: { port: 8080, retries: 5 } }, ctx);
+    expect(spec.TaskTemplate.ContainerSpec.Healthcheck).toEqual({
+      Test: ["CMD-SHELL", portCheckScript(8080)],
+      Interval: 5e9,
+      Timeout: 3e9,
+      Retries: 5,
+      StartPeriod: 30e9,
+    });
+  });
+
   it("builds the whole spec for a host-mode cluster", () => {
     expect(planServiceSpec(web, ctx)).toEqual({
       Name: "acme_shop_web",

@@ -6,6 +6,7 @@
 import { DOCKER_STACK_LABEL, LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
 import { scopedName } from "../domain/names.js";
 import type { ServiceModel, UpdateModel } from "../domain/stack.js";
+import { resolveHealthcheck } from "./healthcheck.js";
 import { planMounts, type VolumeTargets } from "./mounts.js";
 import type { SwarmContainerSpec, SwarmPort, SwarmServiceSpec, SwarmUpdateConfig } from "./swarm-types.js";
 
@@ -159,7 +160,7 @@ function containerSpec(
       .map(([Name, l]) => ({ Name, Soft: l.soft, Hard: l.hard }));
   }
   if (s.healthcheck) {
-    const h = s.healthcheck;
+    const h = "disable" in s.healthcheck ? s.healthcheck : resolveHealthcheck(s.healthcheck);
     spec.Healthcheck =
       "disable" in h
         ? { Test: ["NONE"] }

@@ -15,6 +15,8 @@ export const deployment = z.object({
   jobId: uuid.nullable(),
   /** The revision whose input this one replays, when it is a rollback. */
   rollbackOf: z.number().int().nullable(),
+  /** While pending: the earlier revision of the stack it waits for (one deploy of a stack at a time). */
+  queuedBehind: z.number().int().nullable(),
   createdAt: iso,
   finishedAt: iso,
 });
@@ -77,6 +79,10 @@ export const job = z.object({
   cancelRequested: z.boolean(),
   correlationId: z.string().nullable(),
   requestedBy: z.string().nullable(),
+  /** A queued deploy job: the revision of its stack it waits for. */
+  queuedBehind: z.number().int().nullable(),
+  /** What the job found, once it has (a stack removal's counts, an isolation report). */
+  result: z.record(z.string(), z.unknown()).nullable(),
   createdAt: iso,
   startedAt: iso,
   finishedAt: iso,

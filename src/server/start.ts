@@ -4,11 +4,14 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
+import { cancelQueuedDeployment } from "../apply/deploy-queue.js";
+import { ISOLATION_JOB, runVerifyIsolation } from "../apply/isolation.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
 import { PROXY_SYNC_JOB, runProxySync, startProxyWatch } from "../apply/proxy.js";
 import { RECONCILE_JOB, runReconcile, startDriftWatch } from "../apply/reconcile.js";
 import { RESTART_JOB, runRestart } from "../apply/restart.js";
+import { REMOVE_JOB, runRemoveStack } from "../apply/stack-remove.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
@@ -104,13 +107,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       changes,
     });
     platform.refreshServices = observer.refresh;
+    // Deploys of different stacks run side by side; those of one stack one at a time, in order.
     jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), {
-      concurrency: 4,
-      perOrg: 2,
+      concurrency: config.deployConcurrency,
+      perOrg: Math.min(config.deployConcurrencyPerOrg, config.deployConcurrency),
       retryLimit: 5,
+      serialPerTarget: true,
+      onCancelledBeforeStart: (job) => cancelQueuedDeployment(platform, job),
     });
     jobs.register(PROXY_SYNC_JOB, (ctx) => runProxySync(platform, ctx), { concurrency: 1, retryLimit: 2 });
     jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });
+    jobs.register(REMOVE_JOB, (ctx) => runRemoveStack(platform, ctx), { concurrency: 2, retryLimit: 3 });
+    jobs.register(ISOLATION_JOB, (ctx) => runVerifyIsolation(platform, ctx), {
+      concurrency: 1,
+      retryLimit: 1,
+    });
     jobs.register(RESTART_JOB, (ctx) => runRestart(platform, ctx), {
       concurrency: 4,
       perOrg: 2,

@@ -23,6 +23,7 @@ export function deploymentView(
     finishedAt: Date | null;
   },
   stack: string,
+  queuedBehind: number | null = null,
 ) {
   return {
     id: d.id,
@@ -32,6 +33,7 @@ export function deploymentView(
     reason: d.reason,
     jobId: d.jobId,
     rollbackOf: d.rollbackOf,
+    queuedBehind,
     createdAt: iso(d.createdAt),
     finishedAt: iso(d.finishedAt),
   };
@@ -43,7 +45,7 @@ export function revisionView<
   return { ...r, images: r.images ?? {}, createdAt: iso(r.createdAt), finishedAt: iso(r.finishedAt) };
 }
 
-export function jobView(j: JobRow) {
+export function jobView(j: JobRow, queuedBehind: number | null = null) {
   return {
     id: j.id,
     type: j.type,
@@ -55,6 +57,8 @@ export function jobView(j: JobRow) {
     cancelRequested: j.cancelRequested,
     correlationId: j.correlationId,
     requestedBy: j.requestedBy,
+    queuedBehind,
+    result: j.result ?? null,
     createdAt: iso(j.createdAt),
     startedAt: iso(j.startedAt),
     finishedAt: iso(j.finishedAt),

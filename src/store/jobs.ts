@@ -54,6 +54,11 @@ export async function requeueJob(db: Db, id: string, error: string): Promise<voi
   await db.update(jobs).set({ status: "queued", error }).where(eq(jobs.id, id));
 }
 
+/** What the job found, for whoever waits for it (a removal's counts, an isolation report). */
+export async function setJobResult(db: Db, id: string, result: Record<string, unknown>): Promise<void> {
+  await db.update(jobs).set({ result }).where(eq(jobs.id, id));
+}
+
 export async function setJobProgress(db: Db, id: string, progress: number): Promise<void> {
   await db
     .update(jobs)

@@ -64,7 +64,15 @@ export interface ServiceAction {
   taskSpec?: string;
 }
 
-export const DEPLOYMENT_STATUSES = ["pending", "running", "succeeded", "failed", "rolled_back"] as const;
+/** `cancelled`: its job was cancelled before it changed anything on Swarm (the live revision stays). */
+export const DEPLOYMENT_STATUSES = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "rolled_back",
+  "cancelled",
+] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const deployments = pgTable(
@@ -259,6 +267,8 @@ export const jobs = pgTable(
     attempts: integer("attempts").notNull().default(0),
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull().default({}),
     error: text("error"),
+    /** What a job that answers something (a removal's counts, an isolation report) found. */
+    result: jsonb("result").$type<Record<string, unknown>>(),
     cancelRequested: boolean("cancel_requested").notNull().default(false),
     correlationId: text("correlation_id").notNull(),
     requestedBy: text("requested_by").notNull(),

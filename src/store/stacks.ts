@@ -107,7 +107,10 @@ export async function updateDeployment(
   patch: { status: DeploymentStatus; reason?: string; actions?: Record<string, ServiceAction> },
 ): Promise<void> {
   const terminal =
-    patch.status === "succeeded" || patch.status === "failed" || patch.status === "rolled_back";
+    patch.status === "succeeded" ||
+    patch.status === "failed" ||
+    patch.status === "rolled_back" ||
+    patch.status === "cancelled";
   await db
     .update(deployments)
     .set({ ...patch, ...(terminal ? { finishedAt: sql`now()` } : {}) })
@@ -210,7 +213,7 @@ export async function deleteRevisions(db: Db, stackId: string, revisions: number
       and(
         eq(deployments.stackId, stackId),
         inArray(deployments.revision, revisions),
-        inArray(deployments.status, ["succeeded", "failed", "rolled_back"]),
+        inArray(deployments.status, ["succeeded", "failed", "rolled_back", "cancelled"]),
       ),
     )
     .returning({ id: deployments.id });
@@ -388,4 +391,26 @@ export async function desiredStacks(db: Db, org?: string): Promise<DesiredStackR
       ...(s ? { settled: { deploymentId: s.id, model: s.spec } } : {}),
     };
   });
+}
+
+/**
+ * The revision a pending deployment waits for: the newest earlier one of its stack still pending or
+ * running (deploys of a stack run one at a time, in order). Null when it is not waiting for one.
+ */
+export async function queuedBehind(
+  db: Db,
+  d: { stackId: string; revision: number; status: string },
+): Promise<number | null> {
+  if (d.status !== "pending") return null;
+  const [row] = await db
+    .select({ revision: sql<number | null>`max(${deployments.revision})` })
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.stackId, d.stackId),
+        sql`${deployments.revision} < ${d.revision}`,
+        inArray(deployments.status, ["pending", "running"]),
+      ),
+    );
+  return row?.revision === null || row?.revision === undefined ? null : Number(row.revision);
 }

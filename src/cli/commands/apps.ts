@@ -11,12 +11,13 @@ import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
 import { printJson, progressReporter, table } from "../output.js";
 import { waitForSync } from "./domains.js";
+import { followJob } from "./jobs.js";
 
 /** A deployment as the API answers it. */
 export type DeploymentView = z.infer<typeof R.deployment>;
 type DomainView = z.infer<typeof R.domain>;
 
-const TERMINAL = new Set(["succeeded", "failed", "rolled_back"]);
+const TERMINAL = new Set(["succeeded", "failed", "rolled_back", "cancelled"]);
 
 export function registerAppCommands(program: Command): void {
   program
@@ -35,9 +36,20 @@ export function registerAppCommands(program: Command): void {
       [] as string[],
     )
     .option("--domain-tls <mode>", "TLS of the --domain routes: acme, internal or off", "acme")
+    .option(
+      "--health-cmd <command>",
+      `health check: a shell command, or a JSON array for exec form ('["/app/check"]'); default: Berth's check that the port listens`,
+    )
+    .option("--health-interval <duration>", "time between checks (default 5s)")
+    .option("--health-timeout <duration>", "time one check may take (default 3s)")
+    .option("--health-retries <n>", "failures in a row that make a task unhealthy (default 3)")
+    .option("--health-start-period <duration>", "time to start before failures count (default 30s)")
+    .option("--no-healthcheck", "run no health check at all (not Berth's, not the image's)")
+    .option("--dry-run", "print the Swarm bodies Berth would send (health check included) and deploy nothing")
     .option("--no-wait", "return once the deployment is accepted")
     .option("--json", "print the result as JSON")
     .action(async (opts: DeployOptions, cmd: Command) => {
+      const healthcheck = healthcheckOf(opts);
       const body = {
         name: opts.name,
         image: opts.image,
@@ -48,9 +60,19 @@ export function registerAppCommands(program: Command): void {
         ...(opts.domain.length
           ? { domains: opts.domain.map((host) => ({ host, tls: opts.domainTls })) }
           : {}),
+        ...(healthcheck ? { healthcheck } : {}),
       };
       parseShortForm(body); // refuse bad input here, before anything is sent
       const client = clientFor(cmd);
+      if (opts.dryRun) {
+        const rendered = await client.request<{ warnings: string[] }>(
+          "POST",
+          "/api/v1/deployments/render",
+          body,
+        );
+        for (const w of rendered.warnings) console.error(w);
+        return printJson(rendered);
+      }
       const { deployment } = await client.request<{ deployment: DeploymentView }>(
         "POST",
         "/api/v1/deployments",
@@ -62,8 +84,9 @@ export function registerAppCommands(program: Command): void {
       const urls = [...domains, ...urlsOf(client, stack)];
       if (opts.json) printJson({ deployment: final, urls, stack });
       else if (final.status === "succeeded" || !opts.wait) {
+        const status = final.status === "pending" ? queuedText(final) : final.status;
         console.log(
-          `${final.stack} revision ${final.revision} ${final.status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
+          `${final.stack} revision ${final.revision} ${status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
         );
       }
       if (opts.wait) failUnlessSucceeded(final);
@@ -105,14 +128,18 @@ export function registerAppCommands(program: Command): void {
     .command("rm")
     .description("remove a stack and its services")
     .argument("<name>", "stack name")
+    .option("--no-wait", "return once the removal job is queued")
     .option("--json", "print the result as JSON")
-    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
-      const result = await clientFor(cmd).request<{ removed: string[] }>(
+    .action(async (name: string, opts: { wait: boolean; json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const { jobId } = await client.request<{ jobId: string }>(
         "DELETE",
         `/api/v1/stacks/${encodeURIComponent(name)}`,
       );
-      if (opts.json) printJson(result);
-      else console.log(`removed ${name} (${result.removed.length} services)`);
+      const result = await followJob(client, jobId, { ...opts, label: `removing ${name}` });
+      if (!result) return;
+      if (opts.json) printJson({ ...result, jobId });
+      else console.log(`removed ${name} (${(result as { removed: string[] }).removed.length} services)`);
     });
 }
 
@@ -125,8 +152,54 @@ interface DeployOptions {
   publish?: string;
   replicas: string;
   env: string[];
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  /** False with --no-healthcheck. */
+  healthcheck: boolean;
+  dryRun?: boolean;
   wait: boolean;
   json?: boolean;
+}
+
+/** The short form's `healthcheck` from the --health-* flags (docker service create's names). */
+function healthcheckOf(o: DeployOptions): Record<string, unknown> | undefined {
+  const given = {
+    ...(o.healthCmd === undefined ? {} : { test: healthTest(o.healthCmd) }),
+    ...(o.healthInterval === undefined ? {} : { interval: o.healthInterval }),
+    ...(o.healthTimeout === undefined ? {} : { timeout: o.healthTimeout }),
+    ...(o.healthRetries === undefined ? {} : { retries: toNumber(o.healthRetries) }),
+    ...(o.healthStartPeriod === undefined ? {} : { startPeriod: o.healthStartPeriod }),
+  };
+  if (!o.healthcheck) {
+    if (Object.keys(given).length) {
+      throw new ConfigError("--no-healthcheck", "cannot be combined with --health-* options");
+    }
+    return { disable: true };
+  }
+  return Object.keys(given).length ? given : undefined;
+}
+
+/** A shell command (CMD-SHELL), or a JSON array of strings: the program and its arguments (CMD). */
+function healthTest(cmd: string): string | string[] {
+  if (!cmd.trimStart().startsWith("[")) return cmd;
+  let list: unknown;
+  try {
+    list = JSON.parse(cmd);
+  } catch {
+    throw new ConfigError("--health-cmd", "starts with '[' but is not a JSON array of strings");
+  }
+  if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === "string")) {
+    throw new ConfigError("--health-cmd", "must be a JSON array of strings, the program first");
+  }
+  return ["CMD", ...list];
+}
+
+/** `queued`, or `queued behind revision N` while an earlier revision of the stack runs first. */
+export function queuedText(d: DeploymentView): string {
+  return d.queuedBehind ? `queued behind revision ${d.queuedBehind}` : "queued";
 }
 
 /** Exit 1, with Swarm's reason, when a deployment that was waited for did not succeed. */
@@ -160,8 +233,12 @@ async function followDeployment(
   const { show, end } = progressReporter(human);
   let after = 0;
   let current = d;
-  show(`${d.stack} revision ${d.revision}: queued`);
+  let waiting = "";
   for (;;) {
+    // One deploy of a stack at a time: say which revision this one waits for, when it does.
+    const now = current.status !== "pending" ? "" : queuedText(current);
+    if (now && now !== waiting) show(`${d.stack} revision ${d.revision}: ${now}`);
+    waiting = now;
     if (current.jobId) {
       const { logs } = await client.request<{ logs: { id: number; message: string }[] }>(
         "GET",

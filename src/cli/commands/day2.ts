@@ -99,7 +99,7 @@ export function registerDay2Commands(program: Command): void {
       const d = s.deployment;
       const live = s.live === null ? "no live revision" : s.live === d.revision ? "live" : `live: ${s.live}`;
       console.log(
-        `${s.stack} revision ${d.revision} ${d.status} (${live})${d.reason ? `: ${d.reason}` : ""}`,
+        `${s.stack} revision ${d.revision} ${d.queuedBehind ? `queued behind revision ${d.queuedBehind}` : d.status} (${live})${d.reason ? `: ${d.reason}` : ""}`,
       );
       if (s.job) {
         console.log(

@@ -15,7 +15,14 @@ interface JobView {
   progress: number;
   attempts: number;
   error: string | null;
+  /** A queued deploy: the revision of its stack it waits for. */
+  queuedBehind?: number | null;
   createdAt: string;
+}
+
+/** `queued behind revision 3` for a deploy waiting its turn, else the status. */
+function statusText(j: JobView): string {
+  return j.status === "queued" && j.queuedBehind ? `queued behind revision ${j.queuedBehind}` : j.status;
 }
 interface LogLine {
   id: number;
@@ -55,7 +62,7 @@ export function registerJobCommands(program: Command): void {
             j.id,
             j.type,
             j.target,
-            j.status,
+            statusText(j),
             `${j.progress}%`,
             String(j.attempts),
             j.createdAt,
@@ -78,7 +85,7 @@ export function registerJobCommands(program: Command): void {
         const res = await getJob(client, id, after);
         if (opts.json && !opts.follow) return printJson(res);
         if (after === 0 && !opts.json)
-          console.log(`${res.job.type} ${res.job.target}: ${res.job.status} (${res.job.progress}%)`);
+          console.log(`${res.job.type} ${res.job.target}: ${statusText(res.job)} (${res.job.progress}%)`);
         for (const l of res.logs) {
           if (opts.json) printJson(l);
           else console.log(`${l.at}  ${l.level.padEnd(5)}  ${l.message}`);
@@ -180,4 +187,26 @@ export async function waitForJob(
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/**
+ * Follows a job the API queued (`{"jobId"}`) until it ends, showing its log lines as progress, and
+ * returns its result; exit 1 with its error when it did not succeed. Undefined with `wait` false: the
+ * job id is printed instead.
+ */
+export async function followJob(
+  client: ApiClient,
+  jobId: string,
+  o: { wait: boolean; json?: boolean; label: string },
+): Promise<Record<string, unknown> | undefined> {
+  if (!o.wait) {
+    if (o.json) printJson({ jobId });
+    else console.log(`${o.label}: queued as job ${jobId} (berth job ${jobId} --follow)`);
+    return undefined;
+  }
+  const job = await waitForJob(client, jobId, { human: !o.json, label: o.label });
+  if (job.status !== "succeeded") {
+    throw new CliError(`${o.label} ${job.status}: ${job.error ?? ""}`, EXIT.failed);
+  }
+  return job.result ?? {};
 }

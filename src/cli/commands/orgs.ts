@@ -7,6 +7,7 @@ import { CliError, credentialsPath } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor, globalOptions } from "../globals.js";
 import { printJson, table } from "../output.js";
+import { followJob } from "./jobs.js";
 
 const BYTES = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i;
 const UNIT: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -397,14 +398,19 @@ export function registerOrgCommands(program: Command): void {
     .description("send real traffic: within <a> it must connect, from <b> to <a> it must not")
     .argument("<a>", "organization")
     .argument("<b>", "another organization")
+    .option("--no-wait", "return once the probe job is queued")
     .option("--json", "print the result as JSON")
-    .action(async (a: string, b: string, opts: { json?: boolean }, cmd: Command) => {
-      const r = await clientFor(cmd).request<Json>(
+    .action(async (a: string, b: string, opts: { wait: boolean; json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const { jobId } = await client.request<{ jobId: string }>(
         "POST",
         `/api/v1/orgs/${encodeURIComponent(a)}/verify-isolation`,
         { other: b },
       );
-      if (opts.json) printJson(r);
+      // The job is organization <a>'s.
+      const r: Json = await followJob(client.inOrg(a), jobId, { ...opts, label: `probing ${a} and ${b}` });
+      if (!r) return;
+      if (opts.json) printJson({ ...r, jobId });
       else {
         console.log(
           `within ${a}: ${r.sameOrg.connected ? "connected" : "NOT connected"} (${r.sameOrg.detail})`,

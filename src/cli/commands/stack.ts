@@ -10,7 +10,8 @@ import { refuseOversizedBody } from "../../config/limits.js";
 import { ConfigError } from "../../domain/errors.js";
 import { clientFor } from "../globals.js";
 import { printJson, table } from "../output.js";
-import { type DeploymentView, failUnlessSucceeded, urlsOf, waitFor } from "./apps.js";
+import { type DeploymentView, failUnlessSucceeded, queuedText, urlsOf, waitFor } from "./apps.js";
+import { followJob } from "./jobs.js";
 import { logsCommand } from "./logs.js";
 
 interface FileOptions {
@@ -106,7 +107,10 @@ export function registerStackCommands(program: Command): void {
       printWarnings(res.warnings);
       const final = opts.wait ? await waitFor(client, res.deployment, !opts.json) : res.deployment;
       if (opts.json) printJson({ deployment: final, warnings: res.warnings });
-      else console.log(`${final.stack} revision ${final.revision} ${final.status}`);
+      else {
+        const status = final.status === "pending" ? queuedText(final) : final.status;
+        console.log(`${final.stack} revision ${final.revision} ${status}`);
+      }
       if (opts.wait) failUnlessSucceeded(final);
     });
 
@@ -145,18 +149,26 @@ export function registerStackCommands(program: Command): void {
     .description("remove a stack: services, then its networks, secrets and configs (volumes with --volumes)")
     .argument("<name>", "stack name")
     .option("--volumes", "also remove the stack's volumes (their data is lost)")
+    .option("--no-wait", "return once the removal job is queued")
     .option("--json", "print the result as JSON")
-    .action(async (name: string, opts: { volumes?: boolean; json?: boolean }, cmd: Command) => {
-      const result = await clientFor(cmd).request<RemovedStack>(
-        "DELETE",
-        `/api/v1/stacks/${encodeURIComponent(name)}${opts.volumes ? "?volumes=true" : ""}`,
-      );
-      if (opts.json) printJson(result);
-      else {
-        console.log(
-          `removed ${name}: ${result.removed.length} services, ${result.networks} networks, ${result.secrets} secrets, ${result.configs} configs, ${result.volumes} volumes`,
+    .action(
+      async (name: string, opts: { volumes?: boolean; wait: boolean; json?: boolean }, cmd: Command) => {
+        const client = clientFor(cmd);
+        const { jobId } = await client.request<{ jobId: string }>(
+          "DELETE",
+          `/api/v1/stacks/${encodeURIComponent(name)}${opts.volumes ? "?volumes=true" : ""}`,
         );
-        if (result.left.length) console.error(`still in use, left for now: ${result.left.join(", ")}`);
-      }
-    });
+        const result = (await followJob(client, jobId, { ...opts, label: `removing ${name}` })) as
+          | RemovedStack
+          | undefined;
+        if (!result) return;
+        if (opts.json) printJson({ ...result, jobId });
+        else {
+          console.log(
+            `removed ${name}: ${result.removed.length} services, ${result.networks} networks, ${result.secrets} secrets, ${result.configs} configs, ${result.volumes} volumes`,
+          );
+          if (result.left.length) console.error(`still in use, left for now: ${result.left.join(", ")}`);
+        }
+      },
+    );
 }

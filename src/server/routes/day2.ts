@@ -1,11 +1,14 @@
 // Day-2 routes on a running stack: scale (a new revision), restart (a job, same revision), status.
 // Logs are in stacks.ts.
+
 import { z } from "zod";
 import { requestScale, stackStatus } from "../../apply/day2.js";
+import { jobQueuedBehind } from "../../apply/deploy-queue.js";
 import type { Platform } from "../../apply/platform.js";
 import { requestRestart } from "../../apply/restart.js";
 import { replicaCount } from "../../config/replicas.js";
 import { nameProblem } from "../../domain/names.js";
+import { queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
@@ -46,7 +49,7 @@ export function day2Routes(r: Routes, p: Platform): void {
         });
         audit({ service: r.service, replicas: body.replicas, revision: r.deployment.revision });
         return {
-          deployment: deploymentView(r.deployment, params.name),
+          deployment: deploymentView(r.deployment, params.name, await queuedBehind(p.db, r.deployment)),
           jobId: r.jobId,
           service: r.service,
           base: r.base,
@@ -94,9 +97,11 @@ export function day2Routes(r: Routes, p: Platform): void {
       const s = await stackStatus(p, req.org!.slug, params.name);
       return {
         stack: s.stack,
-        deployment: deploymentView(s.deployment, s.stack),
+        deployment: deploymentView(s.deployment, s.stack, await queuedBehind(p.db, s.deployment)),
         live: s.live,
-        job: s.job ? { ...jobView(s.job.row), message: s.job.message } : null,
+        job: s.job
+          ? { ...jobView(s.job.row, await jobQueuedBehind(p, s.job.row)), message: s.job.message }
+          : null,
         services: s.services,
       };
     },

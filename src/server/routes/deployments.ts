@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { admitPolicy } from "../../apply/admission.js";
-import { diffStack } from "../../apply/compose.js";
+import { diffStack, renderStack } from "../../apply/compose.js";
 import { requestDeploy } from "../../apply/deploy.js";
+import { withDecidedHealthchecks } from "../../apply/healthchecks.js";
 import type { Platform } from "../../apply/platform.js";
 import { parseShortForm } from "../../config/short-form.js";
-import { getDeployment } from "../../store/stacks.js";
+import { getDeployment, queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
@@ -32,7 +33,10 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
           requestedBy: req.caller!.actor,
           correlationId: req.id,
         });
-        return { deployment: deploymentView(deployment, model.name), jobId };
+        return {
+          deployment: deploymentView(deployment, model.name, await queuedBehind(p.db, deployment)),
+          jobId,
+        };
       }),
   );
 
@@ -50,7 +54,27 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
     async ({ body, req }) => {
       const model = parseShortForm(body, req.org!.slug);
       admitPolicy(p, model, req.org!.policy);
-      return { services: await diffStack(p, model), warnings: [] };
+      const decided = await withDecidedHealthchecks(p, model);
+      return { services: await diffStack(p, decided.model), warnings: [] };
+    },
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/deployments/render",
+      readOnly: true,
+      response: R.rendered,
+      access: "deployer",
+      summary:
+        "The Swarm create bodies a short-form deployment would produce (Berth's health check decided), without deploying",
+      body: z.unknown(),
+    },
+    async ({ body, req }) => {
+      const model = parseShortForm(body, req.org!.slug);
+      admitPolicy(p, model, req.org!.policy);
+      const decided = await withDecidedHealthchecks(p, model);
+      return renderStack(p, decided.model, decided.notes);
     },
   );
 
@@ -65,7 +89,7 @@ export function deploymentRoutes(r: Routes, p: Platform): void {
     },
     async ({ params, req }) => {
       const d = await getDeployment(p.db, req.org!.id, parseId(params.id, "deployment"));
-      return { deployment: deploymentView(d, d.stackName) };
+      return { deployment: deploymentView(d, d.stackName, await queuedBehind(p.db, d)) };
     },
   );
 }

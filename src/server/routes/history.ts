@@ -2,6 +2,7 @@ import { z } from "zod";
 import { diffRevisions, requestRollback, stackHistory } from "../../apply/history.js";
 import type { Platform } from "../../apply/platform.js";
 import { revisionNumber, revisionText } from "../../config/revision.js";
+import { queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
@@ -71,7 +72,10 @@ export function historyRoutes(r: Routes, p: Platform): void {
           requestedBy: req.caller!.actor,
           correlationId: req.id,
         });
-        return { deployment: deploymentView(deployment, params.name), jobId };
+        return {
+          deployment: deploymentView(deployment, params.name, await queuedBehind(p.db, deployment)),
+          jobId,
+        };
       }),
   );
 }

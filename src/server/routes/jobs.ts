@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jobQueuedBehind } from "../../apply/deploy-queue.js";
 import type { Platform } from "../../apply/platform.js";
 import type { ChangeFeed } from "../../observability/changes.js";
 import { getJob, getJobById, jobLogLines, listJobs } from "../../store/jobs.js";
@@ -87,7 +88,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
       const rows = await listJobs(p.db, req.org!.id, { limit, ...(before ? { before } : {}) });
       const last = rows.at(-1);
       return {
-        jobs: rows.map(jobView),
+        jobs: await Promise.all(rows.map(async (j) => jobView(j, await jobQueuedBehind(p, j)))),
         nextCursor: rows.length === limit && last ? new Date(last.createdAt).toISOString() : null,
       };
     },
@@ -113,7 +114,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
         throw err;
       });
       const logs = await jobLogLines(p.db, job.id, query.after);
-      return { job: jobView(job), logs: logs.map(jobLogView) };
+      return { job: jobView(job, await jobQueuedBehind(p, job)), logs: logs.map(jobLogView) };
     },
   );
 
@@ -166,7 +167,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
         }
         const state = `${job.status}/${job.progress}`;
         if (state !== lastState) {
-          send("job", jobView(job));
+          send("job", jobView(job, await jobQueuedBehind(p, job)));
           lastState = state;
         }
         if (TERMINAL.has(job.status)) break;

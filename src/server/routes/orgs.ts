@@ -3,7 +3,7 @@
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { orgUsage, orgVolumeBytes } from "../../apply/admission.js";
-import { verifyIsolation } from "../../apply/isolation.js";
+import { requestVerifyIsolation } from "../../apply/isolation.js";
 import { type Acting, createOrgToken, removeMember, setMemberRole } from "../../apply/members.js";
 import type { Platform } from "../../apply/platform.js";
 import { ConfigError, NotFound } from "../../domain/errors.js";
@@ -295,11 +295,13 @@ export function orgRoutes(r: Routes, p: Platform): void {
     {
       method: "POST",
       url: "/orgs/:org/verify-isolation",
-      response: R.isolation,
+      response: z.object({ jobId: z.string() }),
       access: "admin",
-      summary: "Send real traffic: within the organization it must connect, to the other one it must not",
+      summary:
+        "Queue a job that sends real traffic: within the organization it must connect, to the other one it must not (the report is the job's result)",
       params: orgParams,
       body: isolationBody,
+      status: 202,
     },
     async ({ body, req }) => {
       const other = await orgBySlug(p.db, body.other);
@@ -314,7 +316,13 @@ export function orgRoutes(r: Routes, p: Platform): void {
         if (other?.slug === req.org!.slug) throw new ConfigError("other", "must be another organization");
         throw new NotFound("organization", body.other);
       }
-      return verifyIsolation(p, req.org!.slug, other.slug);
+      return requestVerifyIsolation(p, {
+        orgId: req.org!.id,
+        a: req.org!.slug,
+        b: other.slug,
+        requestedBy: c.actor,
+        correlationId: req.id,
+      });
     },
   );
 

@@ -3,9 +3,11 @@ import { admitPolicy } from "../../apply/admission.js";
 import { composeBody, diffStack, parseComposeRequest, renderStack } from "../../apply/compose.js";
 import { requestDeploy } from "../../apply/deploy.js";
 import type { Platform } from "../../apply/platform.js";
-import { removeStack, stackLogs, viewStacks } from "../../apply/stacks.js";
+import { requestRemoveStack } from "../../apply/stack-remove.js";
+import { stackLogs, viewStacks } from "../../apply/stacks.js";
 import { NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
+import { queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
@@ -111,7 +113,8 @@ export function stackRoutes(r: Routes, p: Platform, closing?: AbortSignal): void
           requestedBy: req.caller!.actor,
           correlationId: req.id,
         });
-        return { deployment: deploymentView(deployment, model.name), jobId, warnings };
+        const behind = await queuedBehind(p.db, deployment);
+        return { deployment: deploymentView(deployment, model.name, behind), jobId, warnings };
       }),
   );
 
@@ -119,15 +122,18 @@ export function stackRoutes(r: Routes, p: Platform, closing?: AbortSignal): void
     {
       method: "DELETE",
       url: "/stacks/:name",
-      response: R.removed,
+      response: z.object({ jobId: z.string() }),
       access: "admin",
       summary:
-        "Remove a stack: services, then its networks, secrets and configs (volumes with ?volumes=true)",
+        "Remove a stack as a job: services, then its networks, secrets and configs (volumes with ?volumes=true); the job's result has the counts",
       params: nameParams,
       query: removeQuery,
+      status: 202,
     },
     async ({ params, query, req }) =>
-      removeStack(p, req.org!.slug, params.name, {
+      requestRemoveStack(p, {
+        org: req.org!.slug,
+        stack: params.name,
         volumes: query.volumes === "true",
         requestedBy: req.caller!.actor,
         correlationId: req.id,

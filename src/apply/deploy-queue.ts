@@ -1,0 +1,38 @@
+// Deploys of one stack run one at a time, in the order they were asked for (the deploy job type is
+// serial per stack: jobs/queue.ts); deploys of other stacks run meanwhile. What a deployment waiting
+// its turn says, and what a deployment whose job is cancelled before it runs becomes.
+
+import { inFlight } from "../plan/day2.js";
+import type { JobRow } from "../store/jobs.js";
+import { getDeploymentById, lastSucceeded, queuedBehind, updateDeployment } from "../store/stacks.js";
+import type { Platform } from "./platform.js";
+
+/**
+ * A deploy job cancelled while queued: its revision never ran, so the live one stays (`cancelled`).
+ * One that had begun in an earlier attempt may have changed services: it is `failed`, and the drift
+ * repair returns the stack to the live revision.
+ */
+export async function cancelQueuedDeployment(p: Platform, job: JobRow): Promise<void> {
+  const d = await getDeploymentById(p.db, String(job.payload.deploymentId));
+  if (!d || !inFlight(d.status)) return;
+  const live = await lastSucceeded(p.db, d.stackId, d.revision);
+  const stays = live ? `revision ${live.revision} is live` : "no revision has succeeded yet";
+  if (job.attempts === 0 && d.status === "pending") {
+    await updateDeployment(p.db, d.id, {
+      status: "cancelled",
+      reason: `cancelled before it started; ${stays}`,
+    });
+  } else {
+    await updateDeployment(p.db, d.id, {
+      status: "failed",
+      reason: `cancelled between attempts; ${live ? `drift repair returns the stack to revision ${live.revision}` : stays}`,
+    });
+  }
+}
+
+/** The revision a deploy job's deployment waits for, while it is queued behind one. */
+export async function jobQueuedBehind(p: Platform, job: JobRow): Promise<number | null> {
+  if (job.status !== "queued" || typeof job.payload.deploymentId !== "string") return null;
+  const d = await getDeploymentById(p.db, job.payload.deploymentId);
+  return d ? queuedBehind(p.db, d) : null;
+}
