@@ -13,6 +13,7 @@ import { clientError, errorHandler, notFound } from "./http-errors.js";
 import { jsonBodyParser } from "./json-body.js";
 import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
+import { backupRoutes } from "./routes/backups.js";
 import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { domainRoutes } from "./routes/domains.js";
@@ -122,6 +123,7 @@ export function buildApp(deps: AppDeps) {
       jobRoutes(routes, p);
       driftRoutes(routes, p);
       domainRoutes(routes, p);
+      backupRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
       const docs = docsPage(routes.all);

@@ -3,19 +3,24 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
+import { runBackup, runVerify } from "../apply/backups.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
 import { PROXY_SYNC_JOB, runProxySync, startProxyWatch } from "../apply/proxy.js";
 import { RECONCILE_JOB, runReconcile, startDriftWatch } from "../apply/reconcile.js";
 import { RESTART_JOB, runRestart } from "../apply/restart.js";
+import { runRestore } from "../apply/restore.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
+import { BACKUP_JOB, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
+import { createVolumeArchiver } from "../engine/volume-archiver.js";
 import { createJobQueue } from "../jobs/queue.js";
 import { createMetrics } from "../observability/metrics.js";
+import { backupKey } from "../security/backup-key.js";
 import { createSealer, loadMasterKey } from "../security/sealer.js";
 import { openDatabase, redactUrl } from "../store/db.js";
 import { instanceId } from "../store/settings.js";
@@ -94,7 +99,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         syncIntervalMs: config.proxySyncIntervalMs,
       },
       proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock")),
+      backups: {
+        dir: config.backupDir,
+        stagingDir: join(config.dataDir, "backup-staging"),
+        encrypt: config.backupEncrypt,
+        helperImage: config.backupHelperImage,
+        key: Buffer.alloc(0),
+      },
+      archiver: createVolumeArchiver(),
     };
+    platform.backups.key = await backupKey(database.db, platform.sealer);
     const observer = createObserver(platform, { metrics, eventDelayMs: config.observerEventDelayMs });
     platform.refreshServices = observer.refresh;
     jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), {
@@ -108,6 +122,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       concurrency: 4,
       perOrg: 2,
       retryLimit: 5,
+    });
+    jobs.register(BACKUP_JOB, (ctx) => runBackup(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 2,
+    });
+    jobs.register(VERIFY_JOB, (ctx) => runVerify(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 2,
+    });
+    jobs.register(RESTORE_JOB, (ctx) => runRestore(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 3,
     });
     const orphaned = await failOrphanedDeployments(database.db);
     if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");

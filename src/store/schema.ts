@@ -341,17 +341,28 @@ export const volumes = pgTable(
   (t) => [unique("volumes_org_name").on(t.orgId, t.name)],
 );
 
+export const BACKUP_STATUSES = ["running", "succeeded", "failed", "corrupt"] as const;
+export type BackupStatus = (typeof BACKUP_STATUSES)[number];
+
+/**
+ * Archives in the backup store, one per volume (or database). `corrupt`: a verify or a restore found
+ * the archive no longer matches its checksum or does not decrypt; it is never restored.
+ */
 export const backups = pgTable(
   "backups",
   {
     id: id(),
     orgId: orgRef(),
     stackId: uuid("stack_id").references(() => stacks.id, { onDelete: "set null" }),
+    /** The stack's name when the backup was made (kept when the stack is removed). */
+    stack: text("stack").notNull().default(""),
     kind: text("kind", { enum: ["volume", "database"] }).notNull(),
+    /** What was backed up: the volume's key in the stack. */
     source: text("source").notNull(),
-    status: text("status", { enum: ["running", "succeeded", "failed"] })
-      .notNull()
-      .default("running"),
+    status: text("status", { enum: BACKUP_STATUSES }).notNull().default("running"),
+    encrypted: boolean("encrypted").notNull().default(false),
+    /** The job that made it. */
+    jobId: uuid("job_id"),
     location: text("location"),
     sha256: text("sha256"),
     sizeBytes: bigint("size_bytes", { mode: "number" }),
