@@ -179,7 +179,9 @@ describe("volume backups", () => {
     const r = await b.cli(["backup", "restore", backupId]);
     expect(r.code, r.stdout + r.stderr).toBe(4);
     // The flipped byte fails its chunk's authentication (or the checksum, whichever is read first).
-    expect(r.stderr).toMatch(/is corrupt: (checksum mismatch|chunk \d+ does not authenticate).*nothing was changed/);
+    expect(r.stderr).toMatch(
+      /is corrupt: (checksum mismatch|chunk \d+ does not authenticate).*nothing was changed/,
+    );
     expect(await fingerprint(volumeOf(app))).toBe(before);
     const after = await service(app);
     expect(after.ID).toBe(ID);
