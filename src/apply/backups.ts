@@ -11,7 +11,14 @@ import { BACKUP_JOB, JOB_LABEL, VERIFY_JOB } from "../domain/backup.js";
 import { Conflict } from "../domain/errors.js";
 import { LABEL, ownershipProblem } from "../domain/labels.js";
 import type { JobContext } from "../jobs/queue.js";
-import { archiveFile, backupTargets, progressLine, sizeProblem, type VolumeTarget } from "../plan/backup.js";
+import {
+  archiveFile,
+  backupsToPrune,
+  backupTargets,
+  progressLine,
+  sizeProblem,
+  type VolumeTarget,
+} from "../plan/backup.js";
 import {
   type BackupRow,
   deleteBackup,
@@ -77,7 +84,15 @@ export function helperLabels(p: Platform, o: { org: string; stack: string; jobId
 
 export async function requestBackup(
   p: Platform,
-  o: { org: string; stack: string; volumes?: string[]; requestedBy: string; correlationId: string },
+  o: {
+    org: string;
+    stack: string;
+    volumes?: string[];
+    /** Retention after a successful run: keep this many good archives per volume of the stack. */
+    keepLast?: number;
+    requestedBy: string;
+    correlationId: string;
+  },
 ): Promise<{ jobId: string; backups: BackupRow[] }> {
   const live = await liveStack(p, o.org, o.stack);
   const targets = backupTargets(live.model, live.namespace, o.volumes);
@@ -108,7 +123,7 @@ export async function requestBackup(
     type: BACKUP_JOB,
     orgId: live.orgId,
     target: o.stack,
-    payload: { org: o.org, stack: o.stack, items },
+    payload: { org: o.org, stack: o.stack, items, ...(o.keepLast ? { keepLast: o.keepLast } : {}) },
     correlationId: o.correlationId,
     requestedBy: o.requestedBy,
   });
@@ -179,7 +194,21 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
     }
   }
   if (failures.length) throw new BackupFailed(`backup of ${stack} failed: ${failures.join("; ")}`);
+  const keepLast = ctx.job.payload.keepLast;
+  if (typeof keepLast === "number") await prune(p, ctx, { orgId, stack, keepLast });
   await ctx.progress(100, `backed up ${items.length} volume(s) of ${stack}`);
+}
+
+/** Retention: deletes the stack's good archives beyond the newest `keepLast` of each volume. */
+async function prune(p: Platform, ctx: JobContext, o: { orgId: string; stack: string; keepLast: number }) {
+  const all = (await listBackups(p.db, o.orgId, { stack: o.stack })).map((b) => ({ ...b, volume: b.source }));
+  for (const b of backupsToPrune(all, o.keepLast)) {
+    if (b.location) await rm(join(p.backups.dir, b.location), { force: true });
+    await deleteBackup(p.db, o.orgId, b.id);
+    await ctx.say(
+      `retention (keep last ${o.keepLast}): removed backup ${b.id} of ${b.source} from ${b.createdAt.toISOString()}`,
+    );
+  }
 }
 
 /** A backup that did not complete; recorded per volume, not retried. */

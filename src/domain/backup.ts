@@ -8,3 +8,5 @@ export const RESTORE_JOB = "restore";
 export const VERIFY_JOB = "backup-verify";
 /** Label on a backup helper container: the job it works for (found and removed by it after a crash). */
 export const JOB_LABEL = "berth.job";
+/** The pg-boss trigger a backup schedule fires (it queues a backup job). */
+export const BACKUP_SCHEDULE_TRIGGER = "backup-schedule";

@@ -13,6 +13,7 @@ import { clientError, errorHandler, notFound } from "./http-errors.js";
 import { jsonBodyParser } from "./json-body.js";
 import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
+import { backupScheduleRoutes } from "./routes/backup-schedules.js";
 import { backupRoutes } from "./routes/backups.js";
 import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
@@ -124,6 +125,7 @@ export function buildApp(deps: AppDeps) {
       driftRoutes(routes, p);
       domainRoutes(routes, p);
       backupRoutes(routes, p);
+      backupScheduleRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
       const docs = docsPage(routes.all);

@@ -294,3 +294,16 @@ export const restoreQueued = z.object({
   /** The services stopped during the restore, and the replicas they get back. */
   services: z.array(z.object({ name: z.string(), replicas: z.number().int() })),
 });
+
+export const backupSchedule = z.object({
+  id: uuid,
+  stack: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  /** Good archives kept per volume; older ones are deleted after each scheduled backup. */
+  keepLast: z.number().int(),
+  createdBy: z.string(),
+  updatedAt: iso,
+  /** The next occurrences. */
+  next: z.array(z.string()),
+});

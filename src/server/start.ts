@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
+import { fireSchedule } from "../apply/backup-schedules.js";
 import { runBackup, runVerify } from "../apply/backups.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { createObserver } from "../apply/observer.js";
@@ -13,7 +14,7 @@ import { RESTART_JOB, runRestart } from "../apply/restart.js";
 import { runRestore } from "../apply/restore.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
-import { BACKUP_JOB, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
+import { BACKUP_JOB, BACKUP_SCHEDULE_TRIGGER, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
@@ -138,6 +139,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       perOrg: 1,
       retryLimit: 3,
     });
+    jobs.onTrigger(BACKUP_SCHEDULE_TRIGGER, (data) => fireSchedule(platform, data));
     const orphaned = await failOrphanedDeployments(database.db);
     if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");
     await observer.start();

@@ -1,9 +1,9 @@
 // Backup records, scoped to an organization: what was archived, where, its size and checksum, and
 // how it ended.
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { NotFound } from "../domain/errors.js";
 import type { Db } from "./db.js";
-import { type BackupStatus, backups } from "./schema.js";
+import { type BackupStatus, backupSchedules, backups, organizations } from "./schema.js";
 
 export type BackupRow = typeof backups.$inferSelect;
 
@@ -68,4 +68,58 @@ export async function markCorrupt(db: Db, orgId: string, id: string, reason: str
 
 export async function deleteBackup(db: Db, orgId: string, id: string): Promise<void> {
   await db.delete(backups).where(and(eq(backups.id, id), eq(backups.orgId, orgId)));
+}
+
+export type BackupScheduleRow = typeof backupSchedules.$inferSelect;
+
+/** Creates or replaces the stack's schedule (one per stack). */
+export async function putSchedule(
+  db: Db,
+  row: Omit<typeof backupSchedules.$inferInsert, "id" | "createdAt" | "updatedAt">,
+): Promise<BackupScheduleRow> {
+  const [saved] = await db
+    .insert(backupSchedules)
+    .values(row)
+    .onConflictDoUpdate({
+      target: backupSchedules.stackId,
+      set: {
+        cron: row.cron,
+        timezone: row.timezone ?? "UTC",
+        keepLast: row.keepLast,
+        createdBy: row.createdBy,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning();
+  return saved!;
+}
+
+export async function listSchedules(db: Db, orgId: string): Promise<BackupScheduleRow[]> {
+  return db
+    .select()
+    .from(backupSchedules)
+    .where(eq(backupSchedules.orgId, orgId))
+    .orderBy(asc(backupSchedules.stack));
+}
+
+/** A schedule as it fires (no organization at hand), with its organization's slug. */
+export async function scheduleById(
+  db: Db,
+  id: string,
+): Promise<(BackupScheduleRow & { org: string }) | undefined> {
+  const [row] = await db
+    .select({ s: backupSchedules, org: organizations.slug })
+    .from(backupSchedules)
+    .innerJoin(organizations, eq(organizations.id, backupSchedules.orgId))
+    .where(eq(backupSchedules.id, id));
+  return row && { ...row.s, org: row.org };
+}
+
+export async function deleteSchedule(db: Db, orgId: string, stack: string): Promise<BackupScheduleRow> {
+  const [row] = await db
+    .delete(backupSchedules)
+    .where(and(eq(backupSchedules.orgId, orgId), eq(backupSchedules.stack, stack)))
+    .returning();
+  if (!row) throw new NotFound("backup schedule of stack", stack);
+  return row;
 }

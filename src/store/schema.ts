@@ -373,6 +373,29 @@ export const backups = pgTable(
   (t) => [index("backups_org_created").on(t.orgId, t.createdAt)],
 );
 
+/**
+ * A stack's recurring backup: a cron expression (read in `timezone`) and how many good archives of
+ * each volume to keep. pg-boss holds the timer (keyed by this row's id); this row is what users see.
+ */
+export const backupSchedules = pgTable(
+  "backup_schedules",
+  {
+    id: id(),
+    orgId: orgRef(),
+    stackId: uuid("stack_id")
+      .notNull()
+      .references(() => stacks.id, { onDelete: "cascade" }),
+    stack: text("stack").notNull(),
+    cron: text("cron").notNull(),
+    timezone: text("timezone").notNull().default("UTC"),
+    keepLast: integer("keep_last").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("backup_schedules_stack").on(t.stackId)],
+);
+
 // --- audit and platform settings -----------------------------------------------------------------
 
 export const auditLog = pgTable(

@@ -233,6 +233,63 @@ describe("volume backups", () => {
     expect((await as("GET", "/api/v1/backups")).body.backups).toEqual([]);
   });
 
+  it("backs up on a cron schedule as a durable job, keeping the newest archive", async () => {
+    for (const [body, path] of [
+      [{ cron: "not a cron", keepLast: 1 }, "cron"],
+      [{ cron: "* * * * *", keepLast: 0 }, "keepLast"],
+      [{ cron: "* * * * *", keepLast: 1, timezone: "Mars/Base" }, "timezone"],
+    ] as const) {
+      const r = await b.api("PUT", `/api/v1/stacks/${app}/backup-schedule`, body);
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(r.body.error.details.path).toBe(path);
+    }
+    expect((await b.api("GET", "/api/v1/backup-schedules")).body.schedules).toEqual([]);
+    const manual = JSON.parse((await b.cli(["backup", "create", app, "--json"])).stdout).backups[0];
+    expect(manual.status).toBe("succeeded");
+    const set = await b.cli([
+      "backup",
+      "schedule",
+      "set",
+      app,
+      "--cron",
+      "* * * * *",
+      "--keep-last",
+      "1",
+      "--json",
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const { schedule } = JSON.parse(set.stdout);
+    expect(schedule).toMatchObject({ stack: app, cron: "* * * * *", timezone: "UTC", keepLast: 1 });
+    expect(schedule.next.length).toBeGreaterThan(0);
+    const job = await until(
+      "a scheduled backup job to succeed",
+      async () => {
+        const jobs = (await b.api("GET", "/api/v1/jobs?limit=50")).body.jobs as any[];
+        return jobs.find(
+          (j) =>
+            j.type === "backup" && j.requestedBy === `schedule:${schedule.id}` && j.status === "succeeded",
+        );
+      },
+      150_000,
+    );
+    const logs = (await b.api("GET", `/api/v1/jobs/${job.id}`)).body.logs
+      .map((l: any) => l.message)
+      .join("\n");
+    expect(logs).toContain(`removed backup ${manual.id}`);
+    const good = JSON.parse((await b.cli(["backup", "ls", "--stack", app, "--json"])).stdout).backups.filter(
+      (x: any) => x.status === "succeeded",
+    );
+    expect(good).toHaveLength(1);
+    expect(good[0].id).not.toBe(manual.id);
+    expect(() => readFileSync(join(b.dataDir, "backups", manual.location))).toThrow();
+    // The corrupt archive is not a good one: retention neither counts nor removes it.
+    expect((await b.api("GET", `/api/v1/backups/${backupId}`)).body.backup.status).toBe("corrupt");
+    const rm = await b.cli(["backup", "schedule", "rm", app]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect((await b.api("GET", "/api/v1/backup-schedules")).body.schedules).toEqual([]);
+    expect(await helpers()).toBe(0);
+  }, 200_000);
+
   it("removes a backup and its archive", async () => {
     const r = await b.cli(["backup", "rm", backupId, "--json"]);
     expect(r.code, r.stderr).toBe(0);

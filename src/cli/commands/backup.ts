@@ -163,6 +163,8 @@ export function registerBackupCommands(program: Command): void {
       if (job.status !== "succeeded") failJob(`restore of ${id}`, job, b.status === "corrupt");
     });
 
+  registerScheduleCommands(backup);
+
   backup
     .command("rm")
     .description("delete a backup's archive and its record")
@@ -172,5 +174,74 @@ export function registerBackupCommands(program: Command): void {
       const res = await clientFor(cmd).request<{ backup: Backup }>("DELETE", path(id));
       if (opts.json) printJson(res);
       else console.log(`removed backup ${id} (${res.backup.stack}/${res.backup.volume})`);
+    });
+}
+
+type Schedule = z.infer<typeof R.backupSchedule>;
+
+function registerScheduleCommands(backup: Command): void {
+  const schedule = backup
+    .command("schedule")
+    .description("back up stacks on a cron schedule, keeping the newest N archives of each volume");
+
+  schedule
+    .command("set")
+    .description("create or replace a stack's backup schedule")
+    .argument("<stack>", "stack name")
+    .requiredOption("--cron <expression>", "cron expression, e.g. '0 3 * * *' (every day at 03:00)")
+    .requiredOption("--keep-last <n>", "good archives kept per volume; older ones are deleted after each run")
+    .option("--timezone <tz>", "IANA time zone the expression is read in", "UTC")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        stack: string,
+        opts: { cron: string; keepLast: string; timezone: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const keepLast = Number(opts.keepLast);
+        if (!/^\d+$/.test(opts.keepLast) || keepLast < 1 || keepLast > 1000) {
+          throw new CliError("--keep-last: must be a whole number from 1 to 1000", EXIT.invalidInput);
+        }
+        const res = await clientFor(cmd).request<{ schedule: Schedule }>(
+          "PUT",
+          `/api/v1/stacks/${encodeURIComponent(stack)}/backup-schedule`,
+          { cron: opts.cron, timezone: opts.timezone, keepLast },
+        );
+        if (opts.json) return printJson(res);
+        const s = res.schedule;
+        console.log(
+          `${stack}: backed up at '${s.cron}' (${s.timezone}), keeping ${s.keepLast}; next ${s.next[0] ?? "never"}`,
+        );
+      },
+    );
+
+  schedule
+    .command("ls")
+    .description("list backup schedules")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const res = await clientFor(cmd).request<{ schedules: Schedule[] }>("GET", "/api/v1/backup-schedules");
+      if (opts.json) return printJson(res);
+      if (!res.schedules.length) return console.log("no backup schedules");
+      console.log(
+        table(
+          ["STACK", "CRON", "TIMEZONE", "KEEP", "NEXT"],
+          res.schedules.map((s) => [s.stack, s.cron, s.timezone, String(s.keepLast), s.next[0] ?? ""]),
+        ),
+      );
+    });
+
+  schedule
+    .command("rm")
+    .description("stop backing up a stack on a schedule (its backups stay)")
+    .argument("<stack>", "stack name")
+    .option("--json", "print the result as JSON")
+    .action(async (stack: string, opts: { json?: boolean }, cmd: Command) => {
+      const res = await clientFor(cmd).request<{ schedule: Schedule }>(
+        "DELETE",
+        `/api/v1/stacks/${encodeURIComponent(stack)}/backup-schedule`,
+      );
+      if (opts.json) printJson(res);
+      else console.log(`${stack}: no longer backed up on a schedule`);
     });
 }
