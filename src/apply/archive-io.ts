@@ -60,10 +60,10 @@ export async function writeArchive(
   source: Readable,
   o: { path: string; key?: Buffer; onBytes: (read: number) => void },
 ): Promise<{ sha256: string; sizeBytes: number }> {
-  await mkdir(dirname(o.path), { recursive: true, mode: 0o700 });
   const partial = `${o.path}.partial`;
   let result = { sha256: "", sizeBytes: 0 };
   try {
+    await mkdir(dirname(o.path), { recursive: true, mode: 0o700 });
     await pipeline(
       source,
       meter(o.onBytes),
@@ -74,7 +74,9 @@ export async function writeArchive(
     await rename(partial, o.path);
     return result;
   } catch (err) {
-    await rm(partial, { force: true });
+    // A source left unread can hold its producer (the Engine keeps the helper locked meanwhile).
+    source.destroy();
+    await rm(partial, { force: true }).catch(() => {});
     throw err;
   }
 }

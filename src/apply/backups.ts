@@ -28,7 +28,7 @@ import {
   listBackups,
   markCorrupt,
 } from "../store/backups.js";
-import { activeJobsFor } from "../store/jobs.js";
+import { activeJobsFor, unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, getStack, orgIdOf } from "../store/stacks.js";
 import { ArchiveCorrupt, archiveSize, readArchive, writeArchive } from "./archive-io.js";
 import type { Platform } from "./platform.js";
@@ -209,6 +209,15 @@ async function prune(p: Platform, ctx: JobContext, o: { orgId: string; stack: st
       `retention (keep last ${o.keepLast}): removed backup ${b.id} of ${b.source} from ${b.createdAt.toISOString()}`,
     );
   }
+}
+
+/**
+ * At start: removes this installation's helper containers whose job is not running any more (the
+ * control plane died while they worked, and the job ended or will start over with new ones).
+ */
+export async function sweepHelpers(p: Platform): Promise<number> {
+  const live = new Set((await unfinishedJobs(p.db)).filter((j) => j.status === "running").map((j) => j.id));
+  return p.archiver.removeHelpers([`${LABEL.instance}=${p.instanceId}`], (l) => live.has(l[JOB_LABEL] ?? ""));
 }
 
 /** A backup that did not complete; recorded per volume, not retried. */

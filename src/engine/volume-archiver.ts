@@ -32,12 +32,31 @@ export interface VolumeArchiver {
   replace(o: HelperOptions & { tar: Readable }): Promise<void>;
   /** Bytes the volume holds on this node, when the Engine knows (for progress). */
   usage(volume: string): Promise<number | undefined>;
-  /** Removes helper containers carrying all of `labels` (`key=value`); returns how many. */
-  removeHelpers(labels: string[]): Promise<number>;
+  /**
+   * Removes helper containers carrying all of `labels` (`key=value`), except those `keep` spares
+   * (given each helper's labels); returns how many.
+   */
+  removeHelpers(labels: string[], keep?: (labels: Record<string, string>) => boolean): Promise<number>;
 }
 
 export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchiver {
-  const create = (o: HelperOptions, readOnly: boolean, cmd: string[]): Promise<Docker.Container> =>
+  const create = async (o: HelperOptions, readOnly: boolean, cmd: string[]): Promise<Docker.Container> => {
+    try {
+      return await createOnce(o, readOnly, cmd);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      // The helper image is not on the node yet: pull it once (a fixed image from Berth's settings).
+      await pull(o.image);
+      return createOnce(o, readOnly, cmd);
+    }
+  };
+  const pull = async (image: string) => {
+    const stream = await docker.pull(image);
+    await new Promise<void>((done, fail) =>
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? fail(err) : done())),
+    );
+  };
+  const createOnce = (o: HelperOptions, readOnly: boolean, cmd: string[]): Promise<Docker.Container> =>
     docker.createContainer({
       Image: o.image,
       Cmd: cmd,
@@ -69,7 +88,14 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
       }
       try {
         const stream = (await c.getArchive({ path: MOUNT_POINT })) as unknown as Readable;
-        return { stream, close: () => remove(c) };
+        // An archive stream left open keeps the Engine busy with the container: end it first.
+        return {
+          stream,
+          close: async () => {
+            stream.destroy();
+            await remove(c);
+          },
+        };
       } catch (err) {
         await remove(c);
         throw withContext(`read volume ${o.volume}`, err);
@@ -117,13 +143,14 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
       }
     },
 
-    async removeHelpers(labels) {
+    async removeHelpers(labels, keep) {
       const found = await docker.listContainers({
         all: true,
         filters: { label: [...labels, `${HELPER_ROLE_LABEL}=${HELPER_ROLE}`] },
       });
-      await Promise.all(found.map((c) => remove(docker.getContainer(c.Id))));
-      return found.length;
+      const gone = found.filter((c) => !keep?.(c.Labels ?? {}));
+      await Promise.all(gone.map((c) => remove(docker.getContainer(c.Id))));
+      return gone.length;
     },
   };
 }

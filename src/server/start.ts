@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { fireSchedule } from "../apply/backup-schedules.js";
-import { runBackup, runVerify } from "../apply/backups.js";
+import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
@@ -144,6 +144,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");
     await observer.start();
     cleanup.push(() => observer.stop());
+    // Before the queue starts: a job that was running when the last process died shows `running` only
+    // until it is retried, and its helpers are those that process left.
+    const swept = await sweepHelpers(platform).catch(() => 0);
+    if (swept) log.warn({ swept }, "removed backup helper containers a stopped control plane left");
     await jobs.start();
     cleanup.push(() => jobs.stop());
     const drift = startDriftWatch(platform, {

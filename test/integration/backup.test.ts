@@ -4,7 +4,7 @@
 // another organization that sees none of it, bad input refused with nothing created, and no helper
 // container ever left behind.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -231,6 +231,32 @@ describe("volume backups", () => {
     expect((await as("POST", `/api/v1/backups/${backupId}/verify`)).status).toBe(404);
     expect((await as("DELETE", `/api/v1/backups/${backupId}`)).status).toBe(404);
     expect((await as("GET", "/api/v1/backups")).body.backups).toEqual([]);
+  });
+
+  it("reports a backup that cannot be stored as failed with the reason, the app untouched", async () => {
+    // The organization's folder in the store is a file now: the archive cannot be written.
+    const orgDir = join(b.dataDir, "backups", "default");
+    renameSync(orgDir, `${orgDir}.aside`);
+    writeFileSync(orgDir, "not a directory");
+    try {
+      const { ID, Version } = await service(app);
+      const r = await b.cli(["backup", "create", app, "--json"]);
+      expect(r.code).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(out.job.status).toBe("failed");
+      expect(out.backups[0]).toMatchObject({
+        status: "failed",
+        reason: expect.stringMatching(/ENOTDIR|EEXIST|not a directory/),
+      });
+      expect(out.job.error).toContain(out.backups[0].reason);
+      const after = await service(app);
+      expect([after.ID, after.Version.Index]).toEqual([ID, Version.Index]);
+      expect(await running(app)).toBe(1);
+      expect(await helpers()).toBe(0);
+    } finally {
+      rmSync(orgDir, { force: true });
+      renameSync(`${orgDir}.aside`, orgDir);
+    }
   });
 
   it("backs up on a cron schedule as a durable job, keeping the newest archive", async () => {
