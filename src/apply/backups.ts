@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { BACKUP_JOB, JOB_LABEL, VERIFY_JOB } from "../domain/backup.js";
+import { BACKUP_JOB, JOB_LABEL, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { Conflict } from "../domain/errors.js";
 import { LABEL, ownershipProblem } from "../domain/labels.js";
 import type { JobContext } from "../jobs/queue.js";
@@ -28,7 +28,7 @@ import {
   listBackups,
   markCorrupt,
 } from "../store/backups.js";
-import { activeJobsFor, unfinishedJobs } from "../store/jobs.js";
+import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, getStack, orgIdOf } from "../store/stacks.js";
 import { ArchiveCorrupt, archiveSize, readArchive, writeArchive } from "./archive-io.js";
 import type { Platform } from "./platform.js";
@@ -238,9 +238,15 @@ export async function removeBackup(p: Platform, org: string, id: string): Promis
   return b;
 }
 
+/** A backup being verified or restored from keeps its archive until that job ends. */
 async function refuseWhileUsed(p: Platform, orgId: string, b: BackupRow): Promise<void> {
-  const busy = (await activeJobsFor(p.db, { orgId, target: b.id, types: [VERIFY_JOB] }))[0];
-  if (busy) throw new Conflict(`backup ${b.id} is being verified (job ${busy.id})`);
+  const busy = (await unfinishedJobs(p.db)).find(
+    (j) =>
+      j.orgId === orgId &&
+      ((j.type === VERIFY_JOB && j.target === b.id) ||
+        (j.type === RESTORE_JOB && j.payload.backupId === b.id)),
+  );
+  if (busy) throw new Conflict(`backup ${b.id} is in use by ${busy.type} job ${busy.id}; wait until it ends`);
 }
 
 /**
