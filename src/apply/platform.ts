@@ -3,10 +3,12 @@
 import type { Logger } from "pino";
 import type { ClusterInfo, Engine } from "../engine/engine.js";
 import type { ProxyAdmin } from "../engine/proxy-admin.js";
+import type { VolumeArchiver } from "../engine/volume-archiver.js";
 import type { JobQueue } from "../jobs/queue.js";
 import type { PortRange } from "../plan/host-ports.js";
 import type { Sealer } from "../security/sealer.js";
 import type { Db } from "../store/db.js";
+import type { BackupSettings } from "./archive-io.js";
 
 export interface Platform {
   db: Db;
@@ -28,6 +30,10 @@ export interface Platform {
   /** The routing proxy (a system stack) and the way to its admin API. */
   proxy: ProxySettings;
   proxyAdmin: ProxyAdmin;
+  /** The backup store and its key. */
+  backups: BackupSettings;
+  /** Reads and replaces volume contents through helper containers. */
+  archiver: VolumeArchiver;
 }
 
 export interface ProxySettings {

@@ -1,5 +1,6 @@
 // The reconciler's applier: observe, plan with planReconcile, and (when asked) repair. Repairs run
 // as `reconcile` jobs; a timer reports drift and, with auto-repair on, queues such a job.
+import { RESTORE_JOB } from "../domain/backup.js";
 import { ownerFilter } from "../domain/labels.js";
 import type { JobContext } from "../jobs/queue.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -82,7 +83,9 @@ export function startDriftWatch(
     const busy = new Set((await unfinishedJobs(p.db)).map((j) => `${j.type}/${j.orgId}`));
     for (const org of new Set(drift.filter((d) => d.kind !== "blocked").map((d) => d.org))) {
       const orgId = await orgIdOf(p.db, org);
-      if ([DEPLOY_JOB, RESTART_JOB, RECONCILE_JOB].some((type) => busy.has(`${type}/${orgId}`))) continue;
+      // A restore scales services to 0 on purpose: not drift to repair while it runs.
+      if ([DEPLOY_JOB, RESTART_JOB, RECONCILE_JOB, RESTORE_JOB].some((type) => busy.has(`${type}/${orgId}`)))
+        continue;
       await p.jobs.enqueue({
         type: RECONCILE_JOB,
         orgId,

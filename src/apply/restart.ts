@@ -8,6 +8,7 @@
 //   one's next counter (plan/day2.ts), queue a `restart` job that carries them.
 // - runRestart (the job, retried after a crash): set each counter unless an earlier attempt already
 //   did, then follow the rollout. A retry never restarts twice.
+import { RESTORE_JOB } from "../domain/backup.js";
 import { Conflict, DeployFailed, NotFound } from "../domain/errors.js";
 import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
 import type { LiveService } from "../engine/engine.js";
@@ -49,15 +50,15 @@ export async function requestRestart(
 }
 
 /**
- * Refuses a deployment (deploy, scale, rollback) or another restart of a stack whose restart job has
- * not ended: the deployment's update and the restart's would each take the other's for a change made
- * by someone else.
+ * Refuses a deployment (deploy, scale, rollback), a restart or a restore of a stack whose restart or
+ * restore job has not ended: each would take the other's changes (replicas, tasks) for someone else's.
  */
 export async function refuseWhileRestarting(p: Platform, orgId: string, stack: string): Promise<void> {
-  const [busy] = await activeJobsFor(p.db, { orgId, target: stack, types: [RESTART_JOB] });
+  const [busy] = await activeJobsFor(p.db, { orgId, target: stack, types: [RESTART_JOB, RESTORE_JOB] });
   if (busy) {
+    const doing = busy.type === RESTORE_JOB ? "restored from a backup" : "restarted";
     throw new Conflict(
-      `stack '${stack}' is being restarted (job ${busy.id}); wait until it ends (berth job ${busy.id} --follow)`,
+      `stack '${stack}' is being ${doing} (job ${busy.id}); wait until it ends (berth job ${busy.id} --follow)`,
     );
   }
 }

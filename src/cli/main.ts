@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { BerthError } from "../domain/errors.js";
 import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
+import { registerBackupCommands } from "./commands/backup.js";
 import { registerDay2Commands } from "./commands/day2.js";
 import { registerDomainCommands } from "./commands/domains.js";
 import { registerHistoryCommands } from "./commands/history.js";
@@ -38,6 +39,7 @@ registerJobCommands(program);
 registerStackCommands(program);
 registerOrgCommands(program);
 registerDomainCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -16,6 +16,27 @@ describe("loadServerConfig", () => {
     expect(c.databaseUrl).toBeUndefined();
   });
 
+  it("keeps backups in the data directory, unencrypted, unless the store is elsewhere", () => {
+    const local = loadServerConfig({ dataDir: "/tmp/a" }, {});
+    expect(local).toMatchObject({
+      backupDir: "/tmp/a/backups",
+      backupEncrypt: false,
+      backupHelperImage: "busybox:1.36",
+    });
+    const shared = loadServerConfig({ dataDir: "/tmp/a" }, { BERTH_BACKUP_DIR: "/mnt/nfs/berth" });
+    expect(shared).toMatchObject({ backupDir: "/mnt/nfs/berth", backupEncrypt: true });
+    expect(
+      loadServerConfig({}, { BERTH_BACKUP_DIR: "/mnt/x", BERTH_BACKUP_ENCRYPT: "off" }).backupEncrypt,
+    ).toBe(false);
+    expect(loadServerConfig({}, { BERTH_BACKUP_ENCRYPT: "on" }).backupEncrypt).toBe(true);
+    expect(() => loadServerConfig({}, { BERTH_BACKUP_DIR: "rel/dir" })).toThrow(
+      "BERTH_BACKUP_DIR: must be an absolute path",
+    );
+    expect(() => loadServerConfig({}, { BERTH_BACKUP_ENCRYPT: "yes" })).toThrow(
+      "BERTH_BACKUP_ENCRYPT: must be on, off or auto",
+    );
+  });
+
   it("lets flags win over the environment", () => {
     const c = loadServerConfig(
       { dataDir: "/tmp/a", port: "5000" },

@@ -1,7 +1,7 @@
 // Control-plane settings from flags and environment variables, validated in one place.
 import { isIP } from "node:net";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.js";
 import { DEFAULT_API_PORT, DEFAULT_HOST_PORT_RANGE } from "./defaults.js";
@@ -41,6 +41,12 @@ export interface ServerConfig {
   acmeEmail?: string;
   /** ACME directory URL for `acme` routes (default: Let's Encrypt). */
   acmeDirectory?: string;
+  /** The backup store: a directory every node can reach (default `<dataDir>/backups`). */
+  backupDir: string;
+  /** Encrypt new archives; `auto` (the default) encrypts when the store is not the local default. */
+  backupEncrypt: boolean;
+  /** Image of the helper container that empties a volume before a restore (needs `find` and `rm`). */
+  backupHelperImage: string;
 }
 
 const hostPort = z.coerce
@@ -89,6 +95,12 @@ const schema = z.object({
   proxyAdminTimeoutMs: z.coerce.number().int().min(1000, "must be at least 1 second").max(3_600_000),
   acmeEmail: z.email("must be an email address").optional(),
   acmeDirectory: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+  backupDir: z
+    .string()
+    .min(1)
+    .refine((v) => isAbsolute(v), "must be an absolute path"),
+  backupEncrypt: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
+  backupHelperImage: z.string().min(1).max(300),
   trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
     const bad = list.find((a) => !isProxyAddress(a));
     if (bad !== undefined) {
@@ -127,8 +139,9 @@ export function loadServerConfig(
   },
   env: NodeJS.ProcessEnv = process.env,
 ): ServerConfig {
+  const dataDir = flags.dataDir ? resolve(flags.dataDir) : defaultDataDir(env);
   const raw = {
-    dataDir: flags.dataDir ? resolve(flags.dataDir) : defaultDataDir(env),
+    dataDir,
     host: flags.host ?? env.BERTH_HOST ?? "127.0.0.1",
     port: flags.port ?? env.BERTH_PORT ?? DEFAULT_API_PORT,
     databaseUrl: env.DATABASE_URL || undefined,
@@ -149,13 +162,20 @@ export function loadServerConfig(
     proxyAdminTimeoutMs: Number(env.BERTH_PROXY_ADMIN_TIMEOUT ?? 60) * 1000,
     acmeEmail: env.BERTH_ACME_EMAIL || undefined,
     acmeDirectory: env.BERTH_ACME_DIRECTORY || undefined,
+    backupDir: env.BERTH_BACKUP_DIR || join(dataDir, "backups"),
+    backupEncrypt: env.BERTH_BACKUP_ENCRYPT || "auto",
+    backupHelperImage: env.BERTH_BACKUP_HELPER_IMAGE || "busybox:1.36",
     trustedProxies: (env.BERTH_TRUSTED_PROXY ?? "")
       .split(",")
       .map((a) => a.trim())
       .filter(Boolean),
   };
   try {
-    return parseInput(schema, raw) as ServerConfig;
+    const parsed = parseInput(schema, raw);
+    // A store outside the data directory is shared storage (NFS, a mounted bucket): sealed by default.
+    const encrypt =
+      parsed.backupEncrypt === "auto" ? Boolean(env.BERTH_BACKUP_DIR) : parsed.backupEncrypt === "on";
+    return { ...parsed, backupEncrypt: encrypt } as ServerConfig;
   } catch (err) {
     if (err instanceof ConfigError) {
       const where = SOURCES[err.path as keyof typeof SOURCES] ?? err.path;
@@ -189,6 +209,9 @@ const SOURCES = {
   proxyAdminTimeoutMs: "BERTH_PROXY_ADMIN_TIMEOUT",
   acmeEmail: "BERTH_ACME_EMAIL",
   acmeDirectory: "BERTH_ACME_DIRECTORY",
+  backupDir: "BERTH_BACKUP_DIR",
+  backupEncrypt: "BERTH_BACKUP_ENCRYPT",
+  backupHelperImage: "BERTH_BACKUP_HELPER_IMAGE",
 } as const;
 
 export const hostPortRange = DEFAULT_HOST_PORT_RANGE;

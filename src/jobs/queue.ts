@@ -90,8 +90,28 @@ export interface EnqueueRequest {
   id?: string;
 }
 
+/** A recurring trigger: on every occurrence of `cron`, `data` goes to the trigger's handler once. */
+export interface ScheduleRequest {
+  trigger: string;
+  /** One schedule per key within a trigger (e.g. a backup schedule's id). */
+  key: string;
+  cron: string;
+  /** IANA time zone the expression is read in (default UTC). */
+  tz?: string;
+  data: Record<string, unknown>;
+}
+
 export interface JobQueue {
   register(type: string, handler: JobHandler, opts?: JobTypeOptions): void;
+  /**
+   * Handles a trigger's occurrences (pg-boss fires each one once across control planes). Not a job
+   * users see: the handler usually enqueues one.
+   */
+  onTrigger(trigger: string, handler: (data: Record<string, unknown>) => Promise<void>): void;
+  schedule(req: ScheduleRequest): Promise<void>;
+  unschedule(trigger: string, key: string): Promise<void>;
+  /** The next occurrences of `cron` (throws when it is not a valid expression). */
+  nextRuns(cron: string, opts?: { tz?: string; count?: number }): Date[];
   start(): Promise<void>;
   enqueue(req: EnqueueRequest): Promise<JobRow>;
   cancel(orgId: string, id: string): Promise<JobRow>;
@@ -134,6 +154,7 @@ export function createJobQueue(opts: {
       ?.opts.onCancelledBeforeStart?.(job)
       .catch((err) => log.warn({ job: job.id, err: (err as Error).message }, "cancel follow-up failed"));
   };
+  const triggers = new Map<string, (data: Record<string, unknown>) => Promise<void>>();
   let started = false;
   const shutdown = new AbortController();
   let sweeper: NodeJS.Timeout | undefined;
@@ -268,12 +289,35 @@ export function createJobQueue(opts: {
           },
         );
       }
+      for (const [trigger, handler] of triggers) {
+        await boss.createQueue(trigger, { retryLimit: 1, retryDelay: QUEUE_TIMINGS.retryDelaySeconds });
+        await boss.work(trigger, { pollingIntervalSeconds: 2 }, async ([j]) => {
+          if (j) await handler((j.data ?? {}) as Record<string, unknown>);
+        });
+      }
       started = true;
       await sweep(true);
       sweeper = setInterval(() => {
         sweep(false).catch((err) => log.warn({ err: (err as Error).message }, "job sweep failed"));
       }, 30_000);
       sweeper.unref();
+    },
+
+    onTrigger(trigger, handler) {
+      if (started) throw new Error(`trigger ${trigger} registered after start`);
+      triggers.set(trigger, handler);
+    },
+
+    async schedule(req) {
+      await boss.schedule(req.trigger, req.cron, req.data, { key: req.key, tz: req.tz ?? "UTC" });
+    },
+
+    async unschedule(trigger, key) {
+      await boss.unschedule(trigger, key);
+    },
+
+    nextRuns(cron, o = {}) {
+      return boss.previewSchedule(cron, { tz: o.tz ?? "UTC", count: o.count ?? 3 });
     },
 
     async enqueue(req) {

@@ -17,6 +17,8 @@ import { clientError, errorHandler, notFound } from "./http-errors.js";
 import { jsonBodyParser } from "./json-body.js";
 import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
+import { backupScheduleRoutes } from "./routes/backup-schedules.js";
+import { backupRoutes } from "./routes/backups.js";
 import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { domainRoutes } from "./routes/domains.js";
@@ -193,6 +195,8 @@ export function buildApp(deps: AppDeps) {
       eventRoutes(routes, p, changes, closing.signal);
       driftRoutes(routes, p);
       domainRoutes(routes, p);
+      backupRoutes(routes, p);
+      backupScheduleRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
       const docs = docsPage(routes.all);

@@ -278,3 +278,52 @@ export const domain = z.object({
   suspension: z.object({ message: z.string(), retryAfter: z.number().int() }).nullable(),
   createdAt: iso,
 });
+
+export const backup = z.object({
+  id: uuid,
+  stack: z.string(),
+  kind: z.string(),
+  /** The volume's key in the stack. */
+  volume: z.string(),
+  /** running, succeeded, failed, or corrupt (a verify or restore found it altered; never restored). */
+  status: z.string(),
+  /** Why it failed or is corrupt. */
+  reason: z.string().nullable(),
+  encrypted: z.boolean(),
+  sizeBytes: z.number().nullable(),
+  sha256: z.string().nullable(),
+  /** Path of the archive under the backup store. */
+  location: z.string().nullable(),
+  jobId: uuid.nullable(),
+  createdAt: iso,
+  finishedAt: iso,
+});
+
+export const backupList = z.object({ backups: z.array(backup) });
+
+export const backupQueued = z.object({ jobId: uuid, backups: z.array(backup) });
+
+export const backupJob = z.object({ jobId: uuid, backup });
+
+export const restoreQueued = z.object({
+  jobId: uuid,
+  backup,
+  /** The stack restored into, and the volume whose contents are replaced. */
+  stack: z.string(),
+  volume: z.string(),
+  /** The services stopped during the restore, and the replicas they get back. */
+  services: z.array(z.object({ name: z.string(), replicas: z.number().int() })),
+});
+
+export const backupSchedule = z.object({
+  id: uuid,
+  stack: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  /** Good archives kept per volume; older ones are deleted after each scheduled backup. */
+  keepLast: z.number().int(),
+  createdBy: z.string(),
+  updatedAt: iso,
+  /** The next occurrences. */
+  next: z.array(z.string()),
+});

@@ -3,6 +3,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
+import { fireSchedule } from "../apply/backup-schedules.js";
+import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { cancelQueuedDeployment } from "../apply/deploy-queue.js";
 import { ISOLATION_JOB, runVerifyIsolation } from "../apply/isolation.js";
@@ -11,15 +13,19 @@ import type { Platform } from "../apply/platform.js";
 import { PROXY_SYNC_JOB, runProxySync, startProxyWatch } from "../apply/proxy.js";
 import { RECONCILE_JOB, runReconcile, startDriftWatch } from "../apply/reconcile.js";
 import { RESTART_JOB, runRestart } from "../apply/restart.js";
+import { runRestore } from "../apply/restore.js";
 import { REMOVE_JOB, runRemoveStack } from "../apply/stack-remove.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
+import { BACKUP_JOB, BACKUP_SCHEDULE_TRIGGER, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
+import { createVolumeArchiver } from "../engine/volume-archiver.js";
 import { createJobQueue } from "../jobs/queue.js";
 import { createChangeFeed } from "../observability/changes.js";
 import { createMetrics } from "../observability/metrics.js";
+import { backupKey } from "../security/backup-key.js";
 import { createSealer, loadMasterKey } from "../security/sealer.js";
 import { openDatabase, redactUrl } from "../store/db.js";
 import { instanceId } from "../store/settings.js";
@@ -100,7 +106,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         adminWaitMs: config.proxyAdminTimeoutMs,
       },
       proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock")),
+      backups: {
+        dir: config.backupDir,
+        stagingDir: join(config.dataDir, "backup-staging"),
+        encrypt: config.backupEncrypt,
+        helperImage: config.backupHelperImage,
+        key: Buffer.alloc(0),
+      },
+      archiver: createVolumeArchiver(),
     };
+    platform.backups.key = await backupKey(database.db, platform.sealer);
     const observer = createObserver(platform, {
       metrics,
       eventDelayMs: config.observerEventDelayMs,
@@ -127,10 +142,30 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       perOrg: 2,
       retryLimit: 5,
     });
+    jobs.register(BACKUP_JOB, (ctx) => runBackup(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 2,
+    });
+    jobs.register(VERIFY_JOB, (ctx) => runVerify(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 2,
+    });
+    jobs.register(RESTORE_JOB, (ctx) => runRestore(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 3,
+    });
+    jobs.onTrigger(BACKUP_SCHEDULE_TRIGGER, (data) => fireSchedule(platform, data));
     const orphaned = await failOrphanedDeployments(database.db);
     if (orphaned) log.warn({ orphaned }, "deployments recorded without a job were marked failed");
     await observer.start();
     cleanup.push(() => observer.stop());
+    // Before the queue starts: a job that was running when the last process died shows `running` only
+    // until it is retried, and its helpers are those that process left.
+    const swept = await sweepHelpers(platform).catch(() => 0);
+    if (swept) log.warn({ swept }, "removed backup helper containers a stopped control plane left");
     await jobs.start();
     cleanup.push(() => jobs.stop());
     const drift = startDriftWatch(platform, {

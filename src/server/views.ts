@@ -1,5 +1,6 @@
 // Response shapes: database rows translated into what the API promises.
 import { ConfigError } from "../domain/errors.js";
+import type { BackupRow } from "../store/backups.js";
 import type { JobLogRow, JobRow } from "../store/jobs.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,4 +68,22 @@ export function jobView(j: JobRow, queuedBehind: number | null = null) {
 
 export function jobLogView(l: JobLogRow) {
   return { id: l.id, at: iso(l.at), level: l.level, message: l.message };
+}
+
+export function backupView(b: BackupRow) {
+  return {
+    id: b.id,
+    stack: b.stack,
+    kind: b.kind,
+    volume: b.source,
+    status: b.status,
+    reason: b.error,
+    encrypted: b.encrypted,
+    sizeBytes: b.sizeBytes,
+    sha256: b.sha256,
+    location: b.location,
+    jobId: b.jobId,
+    createdAt: iso(b.createdAt),
+    finishedAt: iso(b.finishedAt),
+  };
 }

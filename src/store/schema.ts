@@ -373,17 +373,28 @@ export const volumes = pgTable(
   (t) => [unique("volumes_org_name").on(t.orgId, t.name)],
 );
 
+export const BACKUP_STATUSES = ["running", "succeeded", "failed", "corrupt"] as const;
+export type BackupStatus = (typeof BACKUP_STATUSES)[number];
+
+/**
+ * Archives in the backup store, one per volume (or database). `corrupt`: a verify or a restore found
+ * the archive no longer matches its checksum or does not decrypt; it is never restored.
+ */
 export const backups = pgTable(
   "backups",
   {
     id: id(),
     orgId: orgRef(),
     stackId: uuid("stack_id").references(() => stacks.id, { onDelete: "set null" }),
+    /** The stack's name when the backup was made (kept when the stack is removed). */
+    stack: text("stack").notNull().default(""),
     kind: text("kind", { enum: ["volume", "database"] }).notNull(),
+    /** What was backed up: the volume's key in the stack. */
     source: text("source").notNull(),
-    status: text("status", { enum: ["running", "succeeded", "failed"] })
-      .notNull()
-      .default("running"),
+    status: text("status", { enum: BACKUP_STATUSES }).notNull().default("running"),
+    encrypted: boolean("encrypted").notNull().default(false),
+    /** The job that made it. */
+    jobId: uuid("job_id"),
     location: text("location"),
     sha256: text("sha256"),
     sizeBytes: bigint("size_bytes", { mode: "number" }),
@@ -392,6 +403,29 @@ export const backups = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true }),
   },
   (t) => [index("backups_org_created").on(t.orgId, t.createdAt)],
+);
+
+/**
+ * A stack's recurring backup: a cron expression (read in `timezone`) and how many good archives of
+ * each volume to keep. pg-boss holds the timer (keyed by this row's id); this row is what users see.
+ */
+export const backupSchedules = pgTable(
+  "backup_schedules",
+  {
+    id: id(),
+    orgId: orgRef(),
+    stackId: uuid("stack_id")
+      .notNull()
+      .references(() => stacks.id, { onDelete: "cascade" }),
+    stack: text("stack").notNull(),
+    cron: text("cron").notNull(),
+    timezone: text("timezone").notNull().default("UTC"),
+    keepLast: integer("keep_last").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("backup_schedules_stack").on(t.stackId)],
 );
 
 // --- audit and platform settings -----------------------------------------------------------------

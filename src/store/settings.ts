@@ -23,3 +23,9 @@ export async function instanceId(db: Db): Promise<string> {
     .onConflictDoNothing();
   return (await getSetting(db, "instance.id"))!;
 }
+
+/** The value under `key`, made by `make` the first time (the first writer wins across control planes). */
+export async function settingOrInit(db: Db, key: string, make: () => string): Promise<string> {
+  await db.insert(settings).values({ key, value: make() }).onConflictDoNothing();
+  return (await getSetting(db, key))!;
+}

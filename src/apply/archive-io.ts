@@ -1,0 +1,134 @@
+// Streaming archives into and out of the backup store: every byte passes through sha256 (of the
+// stored file) and, when enabled, chunked AES-256-GCM; nothing is held whole in memory. A file is
+// written beside its final name and renamed once complete, so the store never shows half an archive.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { PassThrough, type Readable, Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ArchiveCorrupt, decryptStream, encryptStream } from "../security/archive-crypto.js";
+
+export interface BackupSettings {
+  /** The backup store's root (`BERTH_BACKUP_DIR`): a path every node can reach. */
+  dir: string;
+  /** A private local directory where a restore keeps the verified copy it extracts from. */
+  stagingDir: string;
+  /** Whether new archives are encrypted. */
+  encrypt: boolean;
+  /** The image of the helper container that empties a volume before a restore. */
+  helperImage: string;
+  /** The backup key (32 bytes), kept sealed under the master key in the database. */
+  key: Buffer;
+}
+
+/** Counts bytes as they pass; `onBytes` gets the running total. */
+function meter(onBytes: (total: number) => void): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      total += chunk.length;
+      onBytes(total);
+      done(null, chunk);
+    },
+  });
+}
+
+/** Hashes what passes; at the end, checks it against `expect` (when given) or reports it. */
+function hashTap(o: { expect?: string; onDigest?: (hex: string, size: number) => void }): Transform {
+  const h = createHash("sha256");
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      h.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      const hex = h.digest("hex");
+      o.onDigest?.(hex, size);
+      if (o.expect !== undefined && hex !== o.expect) {
+        return done(new ArchiveCorrupt(`checksum mismatch: sha256 ${hex}, recorded ${o.expect}`));
+      }
+      done();
+    },
+  });
+}
+
+/** Writes `source` to `path` (sealed when `key` is given); returns the stored file's sha256 and size. */
+export async function writeArchive(
+  source: Readable,
+  o: { path: string; key?: Buffer; onBytes: (read: number) => void },
+): Promise<{ sha256: string; sizeBytes: number }> {
+  const partial = `${o.path}.partial`;
+  let result = { sha256: "", sizeBytes: 0 };
+  try {
+    await mkdir(dirname(o.path), { recursive: true, mode: 0o700 });
+    await pipeline(
+      source,
+      meter(o.onBytes),
+      o.key ? encryptStream(o.key) : new PassThrough(),
+      hashTap({ onDigest: (sha256, sizeBytes) => (result = { sha256, sizeBytes }) }),
+      createWriteStream(partial, { mode: 0o600 }),
+    );
+    await rename(partial, o.path);
+    return result;
+  } catch (err) {
+    // A source left unread can hold its producer (the Engine keeps the helper locked meanwhile).
+    source.destroy();
+    await rm(partial, { force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Reads the archive at `path` end to end: its sha256 must be `sha256`, and when `key` is given every
+ * chunk must decrypt. The plaintext goes to `sink` (or nowhere). Throws ArchiveCorrupt when not.
+ */
+export async function readArchive(o: {
+  path: string;
+  sha256: string;
+  key?: Buffer;
+  sink?: Writable;
+  /** Keeps a copy of the stored bytes as read (the verified copy a restore extracts from). */
+  copyTo?: string;
+  onBytes: (read: number) => void;
+}): Promise<void> {
+  const stages: NodeJS.ReadWriteStream[] = [meter(o.onBytes), hashTap({ expect: o.sha256 })];
+  if (o.copyTo) {
+    await mkdir(dirname(o.copyTo), { recursive: true, mode: 0o700 });
+    const copy = createWriteStream(o.copyTo, { mode: 0o600 });
+    stages.push(tee(copy));
+  }
+  if (o.key) stages.push(decryptStream(o.key));
+  await pipeline(
+    createReadStream(o.path),
+    ...(stages as [NodeJS.ReadWriteStream]),
+    o.sink ?? new Writable({ write: (_c, _e, done) => done() }),
+  );
+}
+
+/** Passes data on and writes it to `file` too (ends it with the stream). */
+function tee(file: Writable): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      if (file.write(chunk)) done(null, chunk);
+      else file.once("drain", () => done(null, chunk));
+    },
+    flush(done) {
+      file.end(() => done());
+    },
+  });
+}
+
+/** The size of a stored archive, or undefined when its file is gone. */
+export async function archiveSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+export { ArchiveCorrupt };

@@ -1,0 +1,333 @@
+// Volume backups: requestBackup (in the API request: decide which volumes, record one backup row per
+// volume, queue a `backup` job) and runBackup (the job: stream each volume through a read-only helper
+// container into the store, with sha256 and, when enabled, encryption). The stack keeps running; a
+// volume that cannot be archived is recorded as failed with the reason and the helper is removed.
+// Listing, removal and `verify` (a job that re-reads an archive end to end) are here too; restore
+// is in restore.ts.
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { BACKUP_JOB, JOB_LABEL, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
+import { Conflict } from "../domain/errors.js";
+import { LABEL, ownershipProblem } from "../domain/labels.js";
+import type { JobContext } from "../jobs/queue.js";
+import {
+  archiveFile,
+  backupsToPrune,
+  backupTargets,
+  progressLine,
+  sizeProblem,
+  type VolumeTarget,
+} from "../plan/backup.js";
+import {
+  type BackupRow,
+  deleteBackup,
+  finishBackup,
+  getBackup,
+  insertBackups,
+  listBackups,
+  markCorrupt,
+} from "../store/backups.js";
+import { unfinishedJobs } from "../store/jobs.js";
+import { desiredStacks, getStack, orgIdOf } from "../store/stacks.js";
+import { ArchiveCorrupt, archiveSize, readArchive, writeArchive } from "./archive-io.js";
+import type { Platform } from "./platform.js";
+
+interface BackupItem {
+  id: string;
+  key: string;
+  volume: string;
+  location: string;
+}
+
+/** The stack's live model and namespace; Conflict when no revision of it succeeded. */
+export async function liveStack(p: Platform, org: string, stack: string) {
+  const orgId = await orgIdOf(p.db, org);
+  const row = await getStack(p.db, orgId, stack);
+  const d = (await desiredStacks(p.db, org)).find((s) => s.name === stack);
+  if (!d?.settled)
+    throw new Conflict(`stack '${stack}' has no live revision (none succeeded); deploy it first`);
+  return { orgId, stackId: row.id, namespace: d.namespace, model: d.settled.model };
+}
+
+/** Each target volume must exist on the Engine's node and be this stack's; else Conflict naming it. */
+export async function checkVolumes(
+  p: Platform,
+  owner: { org: string; stack: string },
+  targets: VolumeTarget[],
+): Promise<void> {
+  const found = await p.engine.objectsNamed(
+    "volume",
+    targets.map((t) => t.name),
+  );
+  for (const t of targets) {
+    const v = found.find((f) => f.name === t.name);
+    if (!v) {
+      throw new Conflict(
+        `volume '${t.key}' of stack '${owner.stack}' does not exist on this node yet (no task has mounted it)`,
+      );
+    }
+    const problem = ownershipProblem(v.labels, { instance: p.instanceId, ...owner });
+    if (problem) throw new Conflict(`volume ${t.name} is not stack '${owner.stack}''s: ${problem}`);
+  }
+}
+
+export function helperLabels(p: Platform, o: { org: string; stack: string; jobId: string }) {
+  return {
+    [LABEL.managed]: "true",
+    [LABEL.instance]: p.instanceId,
+    [LABEL.org]: o.org,
+    [LABEL.stack]: o.stack,
+    [JOB_LABEL]: o.jobId,
+  };
+}
+
+export async function requestBackup(
+  p: Platform,
+  o: {
+    org: string;
+    stack: string;
+    volumes?: string[];
+    /** Retention after a successful run: keep this many good archives per volume of the stack. */
+    keepLast?: number;
+    requestedBy: string;
+    correlationId: string;
+  },
+): Promise<{ jobId: string; backups: BackupRow[] }> {
+  const live = await liveStack(p, o.org, o.stack);
+  const targets = backupTargets(live.model, live.namespace, o.volumes);
+  await checkVolumes(p, o, targets);
+  const jobId = randomUUID();
+  const encrypted = p.backups.encrypt;
+  const items: BackupItem[] = targets.map((t) => {
+    const id = randomUUID();
+    return { id, key: t.key, volume: t.name, location: archiveFile({ org: o.org, id, encrypted }) };
+  });
+  const rows = await insertBackups(
+    p.db,
+    items.map((i) => ({
+      id: i.id,
+      orgId: live.orgId,
+      stackId: live.stackId,
+      stack: o.stack,
+      kind: "volume" as const,
+      source: i.key,
+      status: "running" as const,
+      encrypted,
+      location: i.location,
+      jobId,
+    })),
+  );
+  await p.jobs.enqueue({
+    id: jobId,
+    type: BACKUP_JOB,
+    orgId: live.orgId,
+    target: o.stack,
+    payload: { org: o.org, stack: o.stack, items, ...(o.keepLast ? { keepLast: o.keepLast } : {}) },
+    correlationId: o.correlationId,
+    requestedBy: o.requestedBy,
+  });
+  return { jobId, backups: rows };
+}
+
+/** Progress into the job (percent within [from, from+span]) and its log, at most every second. */
+export function progressTo(ctx: JobContext, what: string, o: { total?: number; from: number; span: number }) {
+  let last = 0;
+  let chain = Promise.resolve();
+  const report = (bytes: number, force = false) => {
+    const now = Date.now();
+    if (!force && now - last < 1000) return chain;
+    last = now;
+    const { line, percent } = progressLine(what, bytes, o.total);
+    chain = chain
+      .then(() => ctx.progress(Math.round(o.from + (o.span * percent) / 100), line))
+      .catch(() => {});
+    return chain;
+  };
+  return report;
+}
+
+export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
+  const { org, stack } = ctx.job.payload as { org: string; stack: string };
+  const items = ctx.job.payload.items as BackupItem[];
+  const orgId = await orgIdOf(p.db, org);
+  const labels = helperLabels(p, { org, stack, jobId: ctx.job.id });
+  // Helpers an earlier attempt left behind (the control plane died mid-way).
+  await p.archiver.removeHelpers([`${JOB_LABEL}=${ctx.job.id}`, `${LABEL.instance}=${p.instanceId}`]);
+  const failures: string[] = [];
+  for (const [i, item] of items.entries()) {
+    const row = await getBackup(p.db, orgId, item.id).catch(() => undefined);
+    if (!row || row.status === "succeeded") continue;
+    await ctx.throwIfCancelled();
+    const span = 100 / items.length;
+    try {
+      await checkVolumes(p, { org, stack }, [{ key: item.key, name: item.volume }]);
+      const total = await p.archiver.usage(item.volume);
+      const report = progressTo(ctx, `${item.key}`, { ...(total ? { total } : {}), from: i * span, span });
+      await ctx.say(`archiving volume ${item.key} (${item.volume})${row.encrypted ? ", encrypted" : ""}`);
+      const { stream, close } = await p.archiver.read({
+        volume: item.volume,
+        labels,
+        image: p.backups.helperImage,
+      });
+      let read = 0;
+      try {
+        const out = await writeArchive(stream, {
+          path: join(p.backups.dir, item.location),
+          ...(row.encrypted ? { key: p.backups.key } : {}),
+          onBytes: (n) => {
+            read = n;
+            void report(n);
+          },
+        });
+        await report(read, true);
+        await finishBackup(p.db, orgId, item.id, { status: "succeeded", ...out, error: null });
+        await ctx.say(`volume ${item.key}: ${out.sizeBytes} bytes, sha256 ${out.sha256} (backup ${item.id})`);
+      } finally {
+        await close();
+      }
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      await finishBackup(p.db, orgId, item.id, { status: "failed", error: reason });
+      await ctx.say(`volume ${item.key}: backup failed: ${reason}`, "error");
+      failures.push(`${item.key}: ${reason}`);
+    }
+  }
+  if (failures.length) throw new BackupFailed(`backup of ${stack} failed: ${failures.join("; ")}`);
+  const keepLast = ctx.job.payload.keepLast;
+  if (typeof keepLast === "number") await prune(p, ctx, { orgId, stack, keepLast });
+  await ctx.progress(100, `backed up ${items.length} volume(s) of ${stack}`);
+}
+
+/** Retention: deletes the stack's good archives beyond the newest `keepLast` of each volume. */
+async function prune(p: Platform, ctx: JobContext, o: { orgId: string; stack: string; keepLast: number }) {
+  const all = (await listBackups(p.db, o.orgId, { stack: o.stack })).map((b) => ({ ...b, volume: b.source }));
+  for (const b of backupsToPrune(all, o.keepLast)) {
+    if (b.location) await rm(join(p.backups.dir, b.location), { force: true });
+    await deleteBackup(p.db, o.orgId, b.id);
+    await ctx.say(
+      `retention (keep last ${o.keepLast}): removed backup ${b.id} of ${b.source} from ${b.createdAt.toISOString()}`,
+    );
+  }
+}
+
+/**
+ * At start: removes this installation's helper containers whose job is not running any more (the
+ * control plane died while they worked, and the job ended or will start over with new ones).
+ */
+export async function sweepHelpers(p: Platform): Promise<number> {
+  const live = new Set((await unfinishedJobs(p.db)).filter((j) => j.status === "running").map((j) => j.id));
+  return p.archiver.removeHelpers([`${LABEL.instance}=${p.instanceId}`], (l) => live.has(l[JOB_LABEL] ?? ""));
+}
+
+/** A backup that did not complete; recorded per volume, not retried. */
+export class BackupFailed extends Conflict {}
+
+export async function viewBackups(p: Platform, org: string, o: { stack?: string }): Promise<BackupRow[]> {
+  return listBackups(p.db, await orgIdOf(p.db, org), o);
+}
+
+/** Deletes the archive and its record; refused while its job runs. */
+export async function removeBackup(p: Platform, org: string, id: string): Promise<BackupRow> {
+  const orgId = await orgIdOf(p.db, org);
+  const b = await getBackup(p.db, orgId, id);
+  if (b.status === "running") throw new Conflict(`backup ${id} is still running (job ${b.jobId})`);
+  await refuseWhileUsed(p, orgId, b);
+  if (b.location) await rm(join(p.backups.dir, b.location), { force: true });
+  await deleteBackup(p.db, orgId, id);
+  return b;
+}
+
+/** A backup being verified or restored from keeps its archive until that job ends. */
+async function refuseWhileUsed(p: Platform, orgId: string, b: BackupRow): Promise<void> {
+  const busy = (await unfinishedJobs(p.db)).find(
+    (j) =>
+      j.orgId === orgId &&
+      ((j.type === VERIFY_JOB && j.target === b.id) ||
+        (j.type === RESTORE_JOB && j.payload.backupId === b.id)),
+  );
+  if (busy) throw new Conflict(`backup ${b.id} is in use by ${busy.type} job ${busy.id}; wait until it ends`);
+}
+
+/**
+ * The cheap checks before reading an archive: it finished, its file is there with the recorded size.
+ * A mismatch marks it corrupt (Conflict).
+ */
+export async function precheckArchive(p: Platform, orgId: string, b: BackupRow): Promise<string> {
+  if (b.status === "running" || b.status === "failed" || !b.location || !b.sha256) {
+    throw new Conflict(
+      `backup ${b.id} has no complete archive (${b.status}${b.error ? `: ${b.error}` : ""})`,
+    );
+  }
+  const path = join(p.backups.dir, b.location);
+  const problem = sizeProblem(b.sizeBytes, await archiveSize(path));
+  if (problem) {
+    await markCorrupt(p.db, orgId, b.id, problem);
+    throw new Conflict(`backup ${b.id} is corrupt: ${problem}; nothing was changed`);
+  }
+  return path;
+}
+
+export async function requestVerify(
+  p: Platform,
+  o: { org: string; id: string; requestedBy: string; correlationId: string },
+): Promise<{ jobId: string; backup: BackupRow }> {
+  const orgId = await orgIdOf(p.db, o.org);
+  const b = await getBackup(p.db, orgId, o.id);
+  await precheckArchive(p, orgId, b);
+  const job = await p.jobs.enqueue({
+    type: VERIFY_JOB,
+    orgId,
+    target: b.id,
+    payload: { org: o.org, id: b.id },
+    correlationId: o.correlationId,
+    requestedBy: o.requestedBy,
+  });
+  return { jobId: job.id, backup: b };
+}
+
+export async function runVerify(p: Platform, ctx: JobContext): Promise<void> {
+  const { org, id } = ctx.job.payload as { org: string; id: string };
+  const orgId = await orgIdOf(p.db, org);
+  const b = await getBackup(p.db, orgId, id);
+  const path = await precheckArchive(p, orgId, b);
+  await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 100 });
+  await ctx.say(
+    `backup ${id} verified: ${b.sizeBytes} bytes, sha256 ${b.sha256}${b.encrypted ? ", decrypts" : ""}`,
+  );
+}
+
+/**
+ * Reads the archive end to end (checksum, and every chunk's authentication when encrypted). A
+ * mismatch marks the backup corrupt and throws Conflict; `copyTo` keeps the bytes that were checked.
+ */
+export async function checkArchive(
+  p: Platform,
+  ctx: JobContext,
+  o: { orgId: string; backup: BackupRow; path: string; from: number; span: number; copyTo?: string },
+): Promise<void> {
+  const b = o.backup;
+  const report = progressTo(ctx, `checking ${b.source}`, {
+    ...(b.sizeBytes ? { total: b.sizeBytes } : {}),
+    from: o.from,
+    span: o.span,
+  });
+  let read = 0;
+  try {
+    await readArchive({
+      path: o.path,
+      sha256: b.sha256!,
+      ...(b.encrypted ? { key: p.backups.key } : {}),
+      ...(o.copyTo ? { copyTo: o.copyTo } : {}),
+      onBytes: (n) => {
+        read = n;
+        void report(n);
+      },
+    });
+    await report(read, true);
+  } catch (err) {
+    if (!(err instanceof ArchiveCorrupt)) throw err;
+    await markCorrupt(p.db, o.orgId, b.id, err.message);
+    throw new Conflict(`backup ${b.id} is corrupt: ${err.message}; nothing was changed`);
+  }
+}
