@@ -23,6 +23,7 @@ const README = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8"
 const SECTIONS = [
   "Using it",
   "Compose stacks",
+  "Backups and restores",
   "Organizations, people and tokens",
   "Domains and the routing proxy",
 ];
@@ -34,8 +35,8 @@ function notRunnable(c: Command): string | undefined {
   const verb = args[0] === "--org" ? args[2] : args[0];
   if (verb === "up" || verb === "down")
     return "the test runs its own control plane (its data directory, ports and proxy image)";
-  if (c.text.includes("..."))
-    return "a schematic line: `...` stands for any command (the organization flag is used elsewhere)";
+  if (/(^|\s)\.\.\.(\s|$)/.test(c.text))
+    return "a schematic line: `...` stands for the rest of a command shown in full elsewhere";
   if (c.text.includes(" / ")) return "two commands on one line, each also shown on its own";
   return undefined;
 }
@@ -54,9 +55,9 @@ function commands(): Command[] {
   return found;
 }
 
-/** Splits like a shell for the README's simple lines: spaces, double quotes. */
+/** Splits like a shell for the README's simple lines: spaces, double and single quotes. */
 function words(text: string): string[] {
-  return [...text.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+  return [...text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
 }
 
 /** The words after `bin/berth` (a line may set environment variables before it). */
@@ -83,10 +84,13 @@ function berth(args: string[], o: { stdin?: string; env?: NodeJS.ProcessEnv } = 
   });
 }
 
-async function newestJobId(): Promise<string> {
-  const r = await berth(["jobs", "--json"]);
+/** What `<id>` stands for: the newest backup in `backup` lines, the newest job elsewhere. */
+async function newestId(command: string): Promise<string> {
+  const [args, list] =
+    command === "backup" ? [["backup", "ls", "--json"], "backups"] : [["jobs", "--json"], "jobs"];
+  const r = await berth(args);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).jobs[0].id;
+  return JSON.parse(r.stdout)[list][0].id;
 }
 
 /** The command as it runs here: brackets left out, placeholders filled. */
@@ -95,7 +99,7 @@ async function argsOf(c: Command): Promise<string[]> {
   const args = berthArgs(text);
   const filled: string[] = [];
   for (const a of args) {
-    if (a === "<id>") filled.push(await newestJobId());
+    if (a === "<id>") filled.push(await newestId(args[0]!));
     else if (a === "stack.yml") filled.push(stackFile);
     else filled.push(a);
   }
@@ -107,17 +111,24 @@ beforeAll(async () => {
     BERTH_HTTP_PORT: String(await freePort()),
     BERTH_HTTPS_PORT: String(await freePort()),
     BERTH_PROXY_IMAGE: "local/caddy:2",
+    // The README's setting for machines without a registry (the default helper is pulled).
+    BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
   });
   const dir = mkdtempSync(join(tmpdir(), "berth-readme-"));
   stackFile = join(dir, "stack.yml");
-  writeFileSync(stackFile, 'services:\n  web:\n    image: local/berth-demo:1\n    ports: ["8080"]\n');
-  // What the README's organization lines assume exists: bob (made a member) and globex (whose
-  // isolation from acme is verified).
+  writeFileSync(
+    stackFile,
+    'services:\n  web:\n    image: local/berth-demo:1\n    ports: ["8080"]\n    volumes: ["data:/data"]\nvolumes:\n  data: {}\n',
+  );
+  // What the README's lines assume exists: bob (made a member), globex (whose isolation from acme is
+  // verified) and shop-copy (a stack with the same volume, restored into).
   expect((await b.api("POST", "/api/v1/orgs", { slug: "globex" })).status).toBe(201);
   const bob = await berth(["user", "create", "--email", "bob@example.com", "--password-stdin"], {
     stdin: `${PASSWORD}\n`,
   });
   expect(bob.code, bob.stderr).toBe(0);
+  const copy = await berth(["stack", "deploy", "-c", stackFile, "--name", "shop-copy"]);
+  expect(copy.code, copy.stderr).toBe(0);
 }, 180_000);
 
 afterAll(async () => {
