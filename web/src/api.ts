@@ -215,3 +215,46 @@ export interface Deployed {
   deployment: { revision: number; stack: string };
   jobId: string;
 }
+/** A route: a host (and path prefix, "" for the whole host) to a service port of a stack. */
+export interface Domain {
+  host: string;
+  path: string;
+  stack: string;
+  service: string;
+  port: number;
+  tls: string;
+  httpsRedirect: boolean;
+  /** pending, active, or failed (the proxy refused it; being removed). */
+  status: string;
+  error: string | null;
+  source: "stack" | "domain";
+  maintenance: { message: string; retryAfter: number } | null;
+  suspension: { message: string; retryAfter: number } | null;
+  createdAt: string;
+}
+export interface Backup {
+  id: string;
+  stack: string;
+  kind: string;
+  volume: string;
+  /** running, succeeded, failed, or corrupt. */
+  status: string;
+  reason: string | null;
+  encrypted: boolean;
+  sizeBytes: number | null;
+  sha256: string | null;
+  location: string | null;
+  jobId: string | null;
+  createdAt: string | null;
+  finishedAt: string | null;
+}
+export interface BackupSchedule {
+  id: string;
+  stack: string;
+  cron: string;
+  timezone: string;
+  keepLast: number;
+  createdBy: string;
+  updatedAt: string;
+  next: string[];
+}

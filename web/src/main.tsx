@@ -1,6 +1,6 @@
-// The dashboard: sign in, then the organization's stacks, jobs and settings, kept live by one
-// server-sent event stream per page. Routes are paths (the server answers every page path with
-// index.html).
+// The dashboard: sign in, then the organization's stacks, jobs and settings (and, for platform
+// admins, Berth's system stacks), kept live by one server-sent event stream per page. Routes are
+// paths (the server answers every page path with index.html).
 import "@fontsource-variable/inter/wght.css";
 import "./styles.css";
 import { render } from "preact";
@@ -11,7 +11,9 @@ import { JobPage, JobsPage } from "./pages/jobs";
 import { OrgPage } from "./pages/org";
 import { StackPage } from "./pages/stack";
 import { StacksPage } from "./pages/stacks";
-import { AppContext, ErrorBox, Field, Icon, IfRole, Link, navigate, useLiveFeed, usePath } from "./ui";
+import { AppContext, ErrorBox, Field, Icon, IfRole, Link, lazy, navigate, useLiveFeed, usePath } from "./ui";
+
+const SystemPage = lazy(() => import("./pages/system").then((m) => m.SystemPage));
 
 const ORG_KEY = "berth.org";
 
@@ -80,7 +82,7 @@ function Shell(props: { me: Me; onSignOut: () => void }) {
     localStorage.setItem(ORG_KEY, slug);
     session.setOrg(slug);
     setOrg(slug);
-    if (path !== "/stacks" && path !== "/jobs" && path !== "/org") navigate("/stacks");
+    if (!["/stacks", "/jobs", "/org", "/system"].includes(path)) navigate("/stacks");
   };
   const signOut = async () => {
     await api("POST", "/auth/logout").catch(() => {});
@@ -105,7 +107,8 @@ function Shell(props: { me: Me; onSignOut: () => void }) {
   else if (path === "/jobs") page = <JobsPage />;
   else if (path === "/deploy") page = <DeployPage />;
   else if (path === "/org") page = <OrgPage />;
-  if (!org) {
+  else if (path === "/system" && me.platformAdmin) page = <SystemPage />;
+  if (!org && !(path === "/system" && me.platformAdmin)) {
     page = <p class="empty">You are not a member of any organization yet; ask an admin to add you.</p>;
   }
   return (
@@ -144,6 +147,7 @@ function Shell(props: { me: Me; onSignOut: () => void }) {
           <IfRole need="deployer">{nav("/deploy", "rocket", "Deploy")}</IfRole>
           {nav("/jobs", "jobs", "Jobs")}
           {nav("/org", "org", "Organization")}
+          {me.platformAdmin ? nav("/system", "server", "System") : null}
         </nav>
         <main class="content" key={org}>
           {page}

@@ -1,6 +1,6 @@
 // Shared pieces: the router, the live feed, icons, and the small components every screen uses.
 // Everything user- or container-supplied is rendered as text (JSX children), never as HTML.
-import type { ComponentChildren, JSX } from "preact";
+import type { ComponentChildren, ComponentType, JSX } from "preact";
 import { createContext } from "preact";
 import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Role, roleAllows, stream } from "./api";
@@ -180,6 +180,10 @@ const TONE: Record<string, string> = {
   failed: "bad",
   rolled_back: "warn",
   cancelled: "warn",
+  active: "ok",
+  corrupt: "bad",
+  maintenance: "warn",
+  suspended: "warn",
 };
 export function Status(props: { value: string }) {
   return <span class={`badge ${TONE[props.value] ?? ""}`}>{props.value.replace("_", " ")}</span>;
@@ -214,6 +218,30 @@ export function IfRole(props: { need: Role; children: ComponentChildren }) {
   return roleAllows(role, props.need) ? (props.children as JSX.Element) : null;
 }
 
+/**
+ * A component loaded on first use, so screens most people rarely open (domains, backups, system)
+ * stay out of the first page's script.
+ */
+export function lazy<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+  let loaded: ComponentType<P> | undefined;
+  return function Lazy(props: P) {
+    const [C, setC] = useState<ComponentType<P> | undefined>(() => loaded);
+    const [error, setError] = useState<ApiError>();
+    useEffect(() => {
+      if (C) return;
+      load().then(
+        (c) => {
+          loaded = c;
+          setC(() => c);
+        },
+        (e) => setError(asApiError(e)),
+      );
+    }, []);
+    if (error) return <ErrorBox error={error} />;
+    return C ? <C {...props} /> : <p class="empty">Loading…</p>;
+  };
+}
+
 // Icons: bundled SVG paths (24x24, stroked), nothing loaded from elsewhere.
 const PATHS: Record<string, string> = {
   stack: "M12 3 3 8l9 5 9-5-9-5ZM3 13l9 5 9-5M3 17.5l9 5 9-5",
@@ -227,6 +255,8 @@ const PATHS: Record<string, string> = {
   download: "M12 3v12M7 10l5 5 5-5M5 21h14",
   search: "M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16ZM21 21l-4.3-4.3",
   x: "M18 6 6 18M6 6l12 12",
+  server: "M4 4h16v6H4zM4 14h16v6H4zM8 7h.01M8 17h.01",
+  trash: "M3 6h18M8 6V4h8v2M6 6l1 15h10l1-15",
   live: "M12 12h.01M8.5 8.5a5 5 0 0 0 0 7M15.5 8.5a5 5 0 0 1 0 7M5.6 5.6a9 9 0 0 0 0 12.8M18.4 5.6a9 9 0 0 1 0 12.8",
 };
 export function Icon(props: { name: keyof typeof PATHS | string }) {

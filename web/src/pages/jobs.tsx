@@ -92,7 +92,9 @@ export function JobPage(props: { id: string }) {
     }
   };
   const stack =
-    job && (job.type === "deploy" || job.type === "restart") ? job.target.split("/").pop() : undefined;
+    job && ["deploy", "restart", "backup", "restore"].includes(job.type)
+      ? job.target.split("/").pop()
+      : undefined;
   return (
     <section>
       <div class="titlebar">

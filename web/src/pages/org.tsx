@@ -1,8 +1,10 @@
 // The organization: quota beside usage (everyone), members (admins change them), API tokens (admins;
-// a new token is shown once) and the audit log (admins).
+// a new token is shown once), suspend/resume all routes (admins) and the audit log (admins).
 import { useState } from "preact/hooks";
 import { type ApiError, api, type Role } from "../api";
-import { Ago, asApiError, ErrorBox, Field, IfRole, useApp, useLive } from "../ui";
+import { Ago, asApiError, ErrorBox, Field, IfRole, lazy, useApp, useLive } from "../ui";
+
+const RoutesSwitch = lazy(() => import("./system").then((m) => m.RoutesSwitch));
 
 interface Usage {
   usage: Record<string, number>;
@@ -45,6 +47,7 @@ export function OrgPage() {
       <Members />
       <IfRole need="admin">
         <Tokens />
+        <RoutesSwitch scope="org" />
         <Audit />
       </IfRole>
     </section>

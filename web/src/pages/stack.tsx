@@ -1,5 +1,6 @@
 // One stack: its services and tasks (live), its logs (follow, search, download), its history with
-// diffs and one-click rollback, and scale/restart for deployers.
+// diffs and one-click rollback, scale/restart for deployers, and its domains and backups (their own
+// modules, loaded when their tab is first opened).
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   type ApiError,
@@ -11,7 +12,11 @@ import {
   type Stack,
   stream,
 } from "../api";
-import { Ago, asApiError, Empty, ErrorBox, Icon, IfRole, Link, navigate, Status, useLive } from "../ui";
+import { Ago, asApiError, Empty, ErrorBox, Icon, IfRole, Link, lazy, navigate, Status, useLive } from "../ui";
+
+const DomainsPanel = lazy(() => import("./domains").then((m) => m.DomainsPanel));
+const BackupsPanel = lazy(() => import("./backups").then((m) => m.BackupsPanel));
+const TABS = ["services", "logs", "history", "domains", "backups"] as const;
 
 const TASK_TONE: Record<string, string> = {
   running: "ok",
@@ -26,7 +31,7 @@ const path = (name: string) => `/stacks/${encodeURIComponent(name)}`;
 
 export function StackPage(props: { name: string }) {
   const { name } = props;
-  const [tab, setTab] = useState<"services" | "logs" | "history">("services");
+  const [tab, setTab] = useState<(typeof TABS)[number]>("services");
   const { data: stack, error } = useLive(
     () => api<{ stack: Stack }>("GET", path(name)).then((r) => r.stack),
     [name],
@@ -66,7 +71,7 @@ export function StackPage(props: { name: string }) {
       ) : null}
       <ErrorBox error={error ?? actionError} />
       <div class="tabs" role="tablist">
-        {(["services", "logs", "history"] as const).map((t) => (
+        {TABS.map((t) => (
           <button
             type="button"
             role="tab"
@@ -82,6 +87,10 @@ export function StackPage(props: { name: string }) {
       {tab === "services" && stack ? <Services stack={stack} act={act} /> : null}
       {tab === "logs" ? <Logs name={name} services={stack?.services.map((s) => s.name) ?? []} /> : null}
       {tab === "history" ? <History name={name} act={act} /> : null}
+      {tab === "domains" && stack ? (
+        <DomainsPanel stack={name} services={stack.services.map((s) => s.name)} />
+      ) : null}
+      {tab === "backups" ? <BackupsPanel stack={name} /> : null}
     </section>
   );
 }
