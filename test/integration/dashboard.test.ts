@@ -4,7 +4,10 @@
 // Swarm behind Berth's back appear without a reload, follows a container's log lines live, rolls back
 // from history, and checks the security promises: a viewer has no deploy controls (and the API
 // refuses them), forged requests (no CSRF token, or from another site) change nothing, another
-// organization's stack never appears, and `<script>` in a log line or a label renders as text.
+// organization's stack never appears, and `<script>` in a log line or a label renders as text. A stack's
+// Domains tab adds a route that the proxy (Caddy, on free host ports) then serves and puts it in
+// maintenance; its Backups tab backs up a volume with the job followed live; a viewer sees neither
+// control; a platform admin's System screen lists the proxy and suspends and resumes every route.
 // Screenshots of each main screen go to test/screenshots/ (gitignored).
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -12,7 +15,16 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, docker, ROOT, stackPrefix, startBerth, type TestBerth, until } from "../helpers/berth.js";
+import {
+  call,
+  docker,
+  freePort,
+  ROOT,
+  stackPrefix,
+  startBerth,
+  type TestBerth,
+  until,
+} from "../helpers/berth.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "test/screenshots");
@@ -26,6 +38,8 @@ const VICTOR = `victor-${tag}@example.com`; // viewer of A
 const WEB = `${tag}web`;
 const TICK = `${tag}tick`;
 const OTHER = `${tag}other`; // B's stack: never on A's pages
+const DATA = `${tag}data`; // a port and a volume: domains and backups
+const HOST = `${tag}.test`;
 const d = docker();
 
 let b: TestBerth;
@@ -76,7 +90,14 @@ async function asOrg(org: string, method: string, path: string, body?: unknown) 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/browser.sh (apt chromium)`);
   mkdirSync(SHOTS, { recursive: true });
-  b = await startBerth({ BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  b = await startBerth({
+    BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    // The routing proxy (started with the first route) on free host ports; backups' helper image.
+    BERTH_PROXY_IMAGE: "local/caddy:2",
+    BERTH_HTTP_PORT: String(await freePort()),
+    BERTH_HTTPS_PORT: String(await freePort()),
+    BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
+  });
   for (const org of [A, B]) expect((await b.api("POST", "/api/v1/orgs", { slug: org })).status).toBe(201);
   for (const [email, role] of [
     [ALICE, "owner"],
@@ -426,6 +447,128 @@ describe("dashboard", () => {
     await alice.click("nav >> text=Stacks");
     await alice.waitForSelector(`tr[data-stack=${TICK}]`);
     await shot(alice, "11-stacks");
+  });
+
+  it("adds a domain and backs up a volume from a stack's tabs, live; a viewer sees neither control", async () => {
+    const deployed = await asOrg(A, "POST", "/api/v1/stacks/deploy", {
+      name: DATA,
+      compose: {
+        services: { web: { image: "local/httpd:1", ports: ["8080"], volumes: ["data:/data"] } },
+        volumes: { data: {} },
+      },
+    });
+    expect(deployed.status, JSON.stringify(deployed.body)).toBe(202);
+    await until(
+      `${DATA} running`,
+      async () => {
+        const s = (await asOrg(A, "GET", `/api/v1/stacks/${DATA}`)).body.stack;
+        return s?.status === "succeeded" && s.services[0]?.running === 1;
+      },
+      120_000,
+    );
+    await alice.evaluate(() => {
+      (window as any).__sameDocument = true;
+    });
+    await alice.click("nav >> text=Stacks");
+    await alice.click(`tr[data-stack=${DATA}] a`);
+    await alice.click("[role=tab] >> text=Domains");
+    await alice.waitForSelector("text=No domains route to this stack yet.");
+    // Refused: the error shows in place, naming the field, whose input is marked; nothing is listed.
+    await alice.fill("input[name=host]", HOST);
+    await alice.fill("input[name=port]", "9999");
+    await alice.selectOption("select[name=tls]", "off");
+    await alice.click("[data-action=add-domain]");
+    await alice.waitForSelector(".adddomain .error");
+    expect(await alice.locator(".adddomain .error").textContent()).toMatch(/port 9999.*field: port/);
+    expect(await alice.locator(".field.invalid input[name=port]").count()).toBe(1);
+    expect(await alice.locator("tr[data-host]").count()).toBe(0);
+    // Accepted: listed at once (pending), active once the proxy serves it; the sync followed in place.
+    await alice.fill("input[name=port]", "8080");
+    await alice.click("[data-action=add-domain]");
+    const route = alice.locator(`tr[data-host="${HOST}"]`);
+    await route.waitFor();
+    expect(["pending", "active"]).toContain(await route.getAttribute("data-state"));
+    await until(
+      "the route active",
+      async () => (await route.getAttribute("data-state")) === "active",
+      120_000,
+    );
+    await until(
+      "the sync job shown as succeeded",
+      async () => (await alice.locator(".jobfollow").getAttribute("data-status")) === "succeeded",
+    );
+    expect(await route.textContent()).toContain("web:8080");
+    await route.locator("[data-action=maintenance]").click();
+    await route.locator("input[name=maintenance-message]").fill("Back at <b>14:00</b>");
+    await route.locator("[data-action=maintenance-on]").click();
+    await until(
+      "maintenance",
+      async () => (await route.getAttribute("data-state")) === "maintenance",
+      60_000,
+    );
+    expect(await route.locator(".notice").textContent()).toBe("Back at <b>14:00</b>");
+    await shot(alice, "13-stack-domains");
+
+    await alice.click("[role=tab] >> text=Backups");
+    await alice.waitForSelector("text=No backups of this stack yet.");
+    await alice.click("[data-action=backup]");
+    const follow = alice.locator(".jobfollow");
+    await follow.waitFor();
+    await until(
+      "the backup job to end in place",
+      async () => ["succeeded", "failed"].includes((await follow.getAttribute("data-status")) ?? ""),
+      120_000,
+    );
+    expect(await follow.getAttribute("data-status"), (await follow.textContent()) ?? "").toBe("succeeded");
+    const row = alice.locator("tr[data-backup]");
+    await until(
+      "the backup listed as succeeded",
+      async () => (await row.getAttribute("data-status")) === "succeeded",
+    );
+    expect(await row.locator("td").first().textContent()).toBe("data");
+    expect(await row.textContent()).toMatch(/[0-9a-f]{12}/);
+    // A restore asks first, saying that the services stop meanwhile; cancelled here.
+    await row.locator("[data-action=restore]").click();
+    expect(await alice.locator(".confirm").textContent()).toContain("stopped during the restore");
+    await shot(alice, "14-stack-backups");
+    await alice.click(".confirm >> text=Cancel");
+    expect(await alice.locator(".confirm").count()).toBe(0);
+    expect(await alice.evaluate(() => (window as any).__sameDocument)).toBe(true);
+
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const victor = await signIn(ctx, VICTOR, PASSWORD);
+    await victor.click(`tr[data-stack=${DATA}] a`);
+    await victor.click("[role=tab] >> text=Domains");
+    await victor.locator(`tr[data-host="${HOST}"]`).waitFor();
+    for (const action of ["add-domain", "maintenance", "activate", "remove-domain"])
+      expect(await victor.locator(`[data-action=${action}]`).count(), action).toBe(0);
+    await victor.click("[role=tab] >> text=Backups");
+    await victor.locator("tr[data-backup]").waitFor();
+    for (const action of ["backup", "verify", "restore", "remove-backup", "set-schedule"])
+      expect(await victor.locator(`[data-action=${action}]`).count(), action).toBe(0);
+    await ctx.close();
+  });
+
+  it("shows a platform admin the system stacks and suspends and resumes every route", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const admin = await signIn(ctx, "admin@berth.local", ADMIN_PASSWORD);
+    await admin.click("nav >> text=System");
+    const proxy = admin.locator("[data-system-stack]");
+    await proxy.first().waitFor();
+    expect(await proxy.first().textContent()).toContain("caddy");
+    await admin.fill("input[name=suspend-message]", "Incident in progress");
+    await admin.click("[data-action=suspend-all]");
+    await admin.waitForSelector(".routeswitch .result");
+    expect(await admin.locator(".routeswitch .result").textContent()).toBe("Suspended 1 route.");
+    await shot(admin, "15-system");
+    await admin.click("[data-action=resume-all]");
+    await until(
+      "resumed",
+      async () => (await admin.locator(".routeswitch .result").textContent()) === "Resumed 1 route.",
+    );
+    // Alice is not a platform admin: no System screen.
+    expect(await alice.locator("nav >> text=System").count()).toBe(0);
+    await ctx.close();
   });
 
   it("lets an owner manage tokens (shown once) and read quota, usage and the audit log", async () => {
