@@ -244,7 +244,7 @@ function Schedule(props: { stack: string }) {
               onInput={(e) => setForm({ ...form, timezone: e.currentTarget.value })}
             />
           </Field>
-          <div class="buttons field">
+          <div class="buttons">
             <button type="submit" data-action="set-schedule">
               {data ? "Replace schedule" : "Set schedule"}
             </button>

@@ -146,7 +146,7 @@ export function RoutesSwitch(props: { scope: "system" | "org" }) {
             onInput={(e) => setRetryAfter(e.currentTarget.value)}
           />
         </Field>
-        <div class="buttons field">
+        <div class="buttons">
           <button type="button" class="primary" data-action="suspend-all" onClick={() => run("suspend")}>
             Suspend all
           </button>
