@@ -462,7 +462,7 @@ describe("dashboard", () => {
       `${DATA} running`,
       async () => {
         const s = (await asOrg(A, "GET", `/api/v1/stacks/${DATA}`)).body.stack;
-        return s?.services[0]?.running === 1;
+        return s?.liveRevision === 1 && s.services[0]?.running === 1;
       },
       120_000,
     );
