@@ -59,7 +59,11 @@ export async function requestBuild(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const contextFile = join(dir, `${jobId}.tar`);
   try {
-    await pipeline(o.context, limitBytes(p.builds.maxContextBytes), createWriteStream(contextFile));
+    const limit = limitBytes(p.builds.maxContextBytes);
+    await pipeline(o.context, limit, createWriteStream(contextFile));
+    if (limit.over()) {
+      throw new ConfigError("context", `is larger than ${p.builds.maxContextBytes / 1024 / 1024} MiB`);
+    }
     const entries = await contextEntries(contextFile);
     if (!entries.has(o.options.dockerfile)) {
       throw new ConfigError("dockerfile", `the build context has no ${o.options.dockerfile}`);
@@ -175,17 +179,19 @@ function buildModel(
   return { model: parseShortForm({ ...deployment, image: tag }, org), tag, service };
 }
 
-/** Fails the upload with a 4xx once more than `max` bytes came. */
-function limitBytes(max: number): Transform {
+/**
+ * Passes at most `max` bytes on; past that it drops the rest (so that the request is read to its end
+ * and the caller gets its answer) and `over` says so.
+ */
+function limitBytes(max: number): Transform & { over: () => boolean } {
   let seen = 0;
-  return new Transform({
+  const t = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > max) {
-        done(new ConfigError("context", `is larger than ${Math.round(max / 1024 / 1024)} MiB`));
-      } else done(null, chunk);
+      done(null, seen > max ? undefined : chunk);
     },
   });
+  return Object.assign(t, { over: () => seen > max });
 }
 
 /** The file names in a tar (gzipped or not), normalized; a 400 when it is no tar. */

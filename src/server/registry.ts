@@ -54,6 +54,7 @@ export interface RegisteredRoute {
   body?: z.ZodType;
   response?: z.ZodType;
   status: number;
+  upload?: { contentTypes: string[] };
 }
 
 export const EMPTY = z.object({}).strict();
@@ -102,6 +103,7 @@ export class Routes {
       ...(def.query ? { query: def.query } : {}),
       ...(def.body ? { body: def.body } : {}),
       ...(def.response ? { response: def.response } : {}),
+      ...(def.upload ? { upload: def.upload } : {}),
     });
     this.api.route({
       method: def.method,
