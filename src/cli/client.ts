@@ -99,7 +99,7 @@ export class ApiClient {
     return this.send<T>(path, {
       method: "POST",
       headers: { ...this.headers(false), "content-type": contentType },
-      body: body as unknown as BodyInit,
+      body: body as unknown as RequestInit["body"],
       duplex: "half",
     } as RequestInit);
   }
