@@ -81,15 +81,20 @@ export async function requestBuild(
     contextFile,
     policy: o.policy,
   };
-  await p.jobs.enqueue({
-    id: jobId,
-    type: BUILD_JOB,
-    orgId: o.orgId,
-    target: model.name,
-    payload: payload as unknown as Record<string, unknown>,
-    correlationId: o.correlationId,
-    requestedBy: o.requestedBy,
-  });
+  try {
+    await p.jobs.enqueue({
+      id: jobId,
+      type: BUILD_JOB,
+      orgId: o.orgId,
+      target: model.name,
+      payload: payload as unknown as Record<string, unknown>,
+      correlationId: o.correlationId,
+      requestedBy: o.requestedBy,
+    });
+  } catch (err) {
+    await rm(contextFile, { force: true });
+    throw err;
+  }
   return { jobId, image: tag };
 }
 
@@ -137,6 +142,12 @@ export async function runBuild(p: Platform, ctx: JobContext): Promise<void> {
     deployJobId: jobId,
   });
   await pruneBuilds(p, ctx, group);
+}
+
+/** A build job cancelled before it ran: its stored context goes. */
+export async function dropBuildContext(job: { payload: Record<string, unknown> }): Promise<void> {
+  const file = (job.payload as unknown as Partial<BuildPayload>).contextFile;
+  if (typeof file === "string") await rm(file, { force: true });
 }
 
 /** Removes the service's built images beyond the newest kept, never one a service runs. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { fireSchedule } from "../apply/backup-schedules.js";
 import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
-import { BUILD_JOB, runBuild } from "../apply/build.js";
+import { BUILD_JOB, dropBuildContext, runBuild } from "../apply/build.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { cancelQueuedDeployment } from "../apply/deploy-queue.js";
 import { ISOLATION_JOB, runVerifyIsolation } from "../apply/isolation.js";
@@ -139,7 +139,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       serialPerTarget: true,
       onCancelledBeforeStart: (job) => cancelQueuedDeployment(platform, job),
     });
-    jobs.register(BUILD_JOB, (ctx) => runBuild(platform, ctx), { concurrency: 1, perOrg: 1, retryLimit: 0 });
+    jobs.register(BUILD_JOB, (ctx) => runBuild(platform, ctx), {
+      concurrency: 1,
+      perOrg: 1,
+      retryLimit: 0,
+      onCancelledBeforeStart: dropBuildContext,
+    });
     jobs.register(PROXY_SYNC_JOB, (ctx) => runProxySync(platform, ctx), { concurrency: 1, retryLimit: 2 });
     jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });
     jobs.register(REMOVE_JOB, (ctx) => runRemoveStack(platform, ctx), { concurrency: 2, retryLimit: 3 });
