@@ -156,7 +156,8 @@ async function pruneBuilds(p: Platform, ctx: JobContext, group: string): Promise
     const images = await p.builder.list([`${LABEL.instance}=${p.instanceId}`, `${BUILD_LABEL}=${group}`]);
     const inUse = new Set((await p.engine.listServices([])).map((s) => s.image.split("@")[0]!));
     for (const img of buildsToPrune(images, p.builds.keep, inUse)) {
-      if (await p.builder.remove(img.id)) await ctx.say(`removed old build ${img.tags[0] ?? img.id}`);
+      const ref = img.tags[0] ?? img.id;
+      if (await p.builder.remove(ref)) await ctx.say(`removed old build ${ref}`);
     }
   } catch (err) {
     // Housekeeping: the deployment is queued whatever happens here.

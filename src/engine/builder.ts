@@ -23,8 +23,8 @@ export interface ImageBuilder {
   build(req: BuildRequest, onLine: (line: string) => Promise<void>): Promise<{ imageId: string }>;
   /** Images carrying all of `labels` (`key=value`). */
   list(labels: string[]): Promise<BuiltImage[]>;
-  /** Removes the image (its tags too); false when a container still uses it. */
-  remove(id: string): Promise<boolean>;
+  /** Removes the tag (the image goes with its last tag); false when a container still uses it. */
+  remove(ref: string): Promise<boolean>;
 }
 
 interface BuildEvent {
@@ -81,22 +81,23 @@ export function createImageBuilder(docker: Docker = new Docker()): ImageBuilder 
 
     async list(labels) {
       const images: Docker.ImageInfo[] = await docker.listImages({ filters: { label: labels } });
-      return images.map((i) => ({
-        id: i.Id,
-        tags: (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>"),
-        created: i.Created,
-      }));
+      // One entry per tag: a build the cache made identical to an earlier one shares its image id.
+      return images.flatMap((i) =>
+        (i.RepoTags ?? [])
+          .filter((t) => t !== "<none>:<none>")
+          .map((tag) => ({ id: i.Id, tags: [tag], created: i.Created })),
+      );
     },
 
-    async remove(id) {
+    async remove(ref) {
       try {
-        await docker.getImage(id).remove({ force: false });
+        await docker.getImage(ref).remove({ force: false });
         return true;
       } catch (err) {
         const status = (err as { statusCode?: number }).statusCode;
         if (status === 409) return false;
         if (status === 404) return true;
-        throw withContext(`remove image ${id}`, err);
+        throw withContext(`remove image ${ref}`, err);
       }
     },
   };

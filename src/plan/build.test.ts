@@ -16,6 +16,17 @@ describe("buildsToPrune", () => {
     ["nothing beyond N", [img("a", 1)], 5, [], []],
     ["never one in use by id", [img("a", 1), img("b", 2), img("c", 3)], 1, ["a"], ["b"]],
     ["never one in use by tag", [img("a", 1, ["o/s-w:1"]), img("b", 2)], 0, ["o/s-w:1"], ["b"]],
+    [
+      "builds sharing an image id (the cache) by their tags' time",
+      [
+        img("x", 5, ["o/s-w:20260101000003"]),
+        img("x", 5, ["o/s-w:20260101000001"]),
+        img("x", 5, ["o/s-w:20260101000002"]),
+      ],
+      2,
+      [],
+      ["x"],
+    ],
   ])("%s", (_name, images, keep, inUse, want) => {
     expect(buildsToPrune(images, keep, new Set(inUse)).map((i) => i.id)).toEqual(want);
   });
@@ -56,5 +67,16 @@ describe("describeBuild", () => {
     });
     expect(line).toBe("building o/s-w:1 from Dockerfile; build args A, TOKEN");
     expect(line).not.toContain("s3cret");
+  });
+});
+
+describe("buildsToPrune with shared ids", () => {
+  it("removes the oldest tag", () => {
+    const imgs = ["o/s-w:20260101000003", "o/s-w:20260101000001", "o/s-w:20260101000002"].map((t) => ({
+      id: "x",
+      created: 5,
+      tags: [t],
+    }));
+    expect(buildsToPrune(imgs, 2, new Set()).map((i) => i.tags[0])).toEqual(["o/s-w:20260101000001"]);
   });
 });

@@ -26,7 +26,11 @@ export interface BuiltImage {
  * service runs (by id or by tag).
  */
 export function buildsToPrune(images: BuiltImage[], keep: number, inUse: Set<string>): BuiltImage[] {
-  const newest = [...images].sort((a, b) => b.created - a.created || a.id.localeCompare(b.id));
+  // Tags end in their build's UTC second: newest first by tag, then by the Engine's creation time.
+  const stamp = (i: BuiltImage) => i.tags[0]?.slice(i.tags[0].lastIndexOf(":") + 1) ?? "";
+  const newest = [...images].sort(
+    (a, b) => stamp(b).localeCompare(stamp(a)) || b.created - a.created || a.id.localeCompare(b.id),
+  );
   return newest
     .slice(Math.max(keep, 0))
     .filter((img) => !inUse.has(img.id) && !img.tags.some((t) => inUse.has(t)));

@@ -37,7 +37,7 @@ async function stackNames(token = berth.token): Promise<string[]> {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "berth-build-"));
-  berth = await startBerth();
+  berth = await startBerth({ BERTH_BUILD_KEEP: "1" });
 }, 120_000);
 
 afterAll(async () => {
@@ -55,6 +55,7 @@ afterAll(async () => {
 describe("berth deploy --build", () => {
   const name = `${prefix}-app`;
   let buildJob: string;
+  let firstTag: string;
 
   it("builds the context without what .dockerignore excludes, deploys it, and the app answers", async () => {
     const dir = context("app", {
@@ -88,6 +89,7 @@ describe("berth deploy --build", () => {
     expect(out.build.image).toMatch(new RegExp(`^default/${name}-${name}:\\d{14}$`));
     expect(out.build.imageId).toMatch(/^sha256:/);
     buildJob = out.build.jobId;
+    firstTag = out.build.image;
 
     const files = await until("the app to answer", async () => {
       const res = await fetch(`${out.urls[0]}files.txt`);
@@ -116,6 +118,29 @@ describe("berth deploy --build", () => {
     expect(log).toContain("build args GREETING");
     expect(log).toMatch(/Step \d\/\d|COPY/);
     expect(log).not.toContain("hello-build");
+  }, 240_000);
+
+  it("keeps the newest BERTH_BUILD_KEEP builds of the service and those a service runs", async () => {
+    const dir = join(work, "app");
+    const tags: string[] = [];
+    const jobs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 1100)); // a new UTC second, so a new tag
+      const r = await berth.cli(["deploy", "--build", dir, "--name", name, "--port", "8080", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      tags.push(JSON.parse(r.stdout).build.image);
+      jobs.push(JSON.parse(r.stdout).build.jobId);
+    }
+    const left = (
+      await d.listImages({ filters: { label: [`berth.build=default/${name}/${name}`] } })
+    ).flatMap((i) => i.RepoTags ?? []);
+    // The second build stayed while the service ran it (its successor's deploy was only queued).
+    expect(left).toEqual(expect.arrayContaining(tags));
+    const log = (await berth.api("GET", `/api/v1/jobs/${jobs[1]}`)).body.logs.map((l: any) => l.message);
+    // The first build is removed only once no container uses it: Swarm keeps the exited containers of
+    // replaced tasks (task history), and the Engine refuses to remove an image they reference.
+    expect(log.join("\n")).not.toContain("old builds were not removed");
+    void firstTag;
   }, 240_000);
 
   it("fails a build that fails with the build's error line, and deploys nothing", async () => {
