@@ -29,7 +29,7 @@ import {
 import { planStackObjects, type StackObjects } from "../plan/stack-objects.js";
 import { pickSubnet } from "../plan/subnets.js";
 import { compareTime } from "../plan/time.js";
-import type { ServiceAction } from "../store/schema.js";
+import type { BuiltImageRecord, ServiceAction } from "../store/schema.js";
 import {
   createDeployment,
   type DeploymentRow,
@@ -71,6 +71,8 @@ export async function requestDeploy(
      * workload policy with the relaxations given, and no tenant's quota or external-object checks.
      */
     admission?: "tenant" | "system";
+    /** The images a build job made for this deployment (recorded beside it). */
+    builds?: BuiltImageRecord[];
   },
 ): Promise<{ deployment: DeploymentRow; jobId: string }> {
   opts = { ...opts, model: sealFiles(p.sealer, opts.model) };
@@ -101,6 +103,7 @@ export async function requestDeploy(
         model,
         input: opts.model,
         ...(opts.rollbackOf === undefined ? {} : { rollbackOf: opts.rollbackOf }),
+        ...(opts.builds ? { builds: opts.builds } : {}),
         requestedBy: opts.requestedBy,
         jobId,
         ports: portReservations(model),

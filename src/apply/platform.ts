@@ -1,6 +1,7 @@
 // What the apply layer works with: the state database, the engine, and facts about the cluster.
 // Built once at start and passed in; no module-level singletons.
 import type { Logger } from "pino";
+import type { ImageBuilder } from "../engine/builder.js";
 import type { ClusterInfo, Engine } from "../engine/engine.js";
 import type { ProxyAdmin } from "../engine/proxy-admin.js";
 import type { VolumeArchiver } from "../engine/volume-archiver.js";
@@ -34,6 +35,18 @@ export interface Platform {
   backups: BackupSettings;
   /** Reads and replaces volume contents through helper containers. */
   archiver: VolumeArchiver;
+  /** Builds images from uploaded contexts (`berth deploy --build`). */
+  builder: ImageBuilder;
+  builds: BuildSettings;
+}
+
+export interface BuildSettings {
+  /** Where uploaded build contexts wait for their build job (in the data dir). */
+  dir: string;
+  /** Built images kept per (org, stack, service). */
+  keep: number;
+  /** Largest context accepted, in bytes. */
+  maxContextBytes: number;
 }
 
 export interface ProxySettings {

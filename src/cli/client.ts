@@ -94,15 +94,29 @@ export class ApiClient {
     return res;
   }
 
+  /** A POST whose body is a stream (a build context); answers like request. */
+  async upload<T>(path: string, body: AsyncIterable<Uint8Array>, contentType: string): Promise<T> {
+    return this.send<T>(path, {
+      method: "POST",
+      headers: { ...this.headers(false), "content-type": contentType },
+      body: body as unknown as RequestInit["body"],
+      duplex: "half",
+    } as RequestInit);
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.send<T>(path, {
+      method,
+      headers: this.headers(body !== undefined),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(120_000),
+    });
+  }
+
+  private async send<T>(path: string, init: RequestInit): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        headers: this.headers(body !== undefined),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(120_000),
-      });
+      res = await fetch(`${this.url}${path}`, init);
     } catch (err) {
       const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new CliError(

@@ -24,6 +24,8 @@ export interface ServerConfig {
   observerEventDelayMs: number;
   /** Finished revisions kept per stack (the live one is always kept). */
   revisionHistory: number;
+  /** Built images kept per (org, stack, service); older ones no service uses are removed. */
+  buildKeep: number;
   /** Deploy jobs (of different stacks) one control plane runs at once, and one organization at once. */
   deployConcurrency: number;
   deployConcurrencyPerOrg: number;
@@ -73,6 +75,10 @@ const schema = z.object({
   driftIntervalMs: z.coerce.number().int().min(1000, "must be at least 1 second"),
   observerEventDelayMs: z.coerce.number().int().min(0).max(10_000),
   revisionHistory: z.coerce
+    .number({ error: "must be a whole number from 1" })
+    .int("must be a whole number from 1")
+    .min(1, "must be a whole number from 1"),
+  buildKeep: z.coerce
     .number({ error: "must be a whole number from 1" })
     .int("must be a whole number from 1")
     .min(1, "must be a whole number from 1"),
@@ -152,6 +158,7 @@ export function loadServerConfig(
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
     revisionHistory: env.BERTH_REVISION_HISTORY || 50,
+    buildKeep: env.BERTH_BUILD_KEEP || 5,
     deployConcurrency: env.BERTH_DEPLOY_CONCURRENCY || 4,
     deployConcurrencyPerOrg: env.BERTH_DEPLOY_CONCURRENCY_PER_ORG || 2,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
@@ -198,6 +205,7 @@ const SOURCES = {
   autoRepair: "BERTH_AUTO_REPAIR",
   observerEventDelayMs: "BERTH_OBSERVER_EVENT_DELAY_MS",
   revisionHistory: "BERTH_REVISION_HISTORY",
+  buildKeep: "BERTH_BUILD_KEEP",
   deployConcurrency: "BERTH_DEPLOY_CONCURRENCY",
   deployConcurrencyPerOrg: "BERTH_DEPLOY_CONCURRENCY_PER_ORG",
   logLevel: "BERTH_LOG_LEVEL",

@@ -19,6 +19,7 @@ import { DOCS_CSP, docsPage, openApiDocument } from "./openapi.js";
 import { type RegisteredRoute, Routes } from "./registry.js";
 import { backupScheduleRoutes } from "./routes/backup-schedules.js";
 import { backupRoutes } from "./routes/backups.js";
+import { BUILD_CONTENT_TYPES, buildRoutes } from "./routes/builds.js";
 import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { domainRoutes } from "./routes/domains.js";
@@ -184,6 +185,8 @@ export function buildApp(deps: AppDeps) {
         refuseCrossSite(req);
         await authenticate(p, deps.token, req);
       });
+      // A build context is handed to its route unread: the route bounds and stores it.
+      api.addContentTypeParser(BUILD_CONTENT_TYPES, (_req, payload, done) => done(null, payload));
       const routes = new Routes(api, p);
       identityRoutes(routes, p);
       orgRoutes(routes, p);
@@ -197,6 +200,7 @@ export function buildApp(deps: AppDeps) {
       domainRoutes(routes, p);
       backupRoutes(routes, p);
       backupScheduleRoutes(routes, p);
+      buildRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
       const docs = docsPage(routes.all);

@@ -57,6 +57,16 @@ export function openApiDocument(routes: RegisteredRoute[], version: string): obj
       description: `Requires: ${role}.`,
       "x-berth-access": r.access,
       ...(params.length ? { parameters: params } : {}),
+      ...(r.upload
+        ? {
+            requestBody: {
+              required: true,
+              content: Object.fromEntries(
+                r.upload.contentTypes.map((t) => [t, { schema: { type: "string", format: "binary" } }]),
+              ),
+            },
+          }
+        : {}),
       ...(r.body
         ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(r.body) } } } }
         : {}),

@@ -1,6 +1,7 @@
 // Every API route is declared once here-style: method, path, who may call it, and zod schemas for
 // params, query and body. The same declarations drive input validation, the role check, the audit
 // log, the OpenAPI document and the tests that call every endpoint with every role.
+import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Platform } from "../apply/platform.js";
@@ -26,6 +27,11 @@ export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.
   rateLimit?: number;
   /** A POST that only reads (render, diff): not written to the audit log. */
   readOnly?: boolean;
+  /**
+   * The body is an upload (a build context), handed to the handler as a stream unread; its size is
+   * the handler's to bound. Other routes refuse such bodies.
+   */
+  upload?: { contentTypes: string[] };
 }
 
 export interface RouteInput<P, Q, B> {
@@ -48,6 +54,7 @@ export interface RegisteredRoute {
   body?: z.ZodType;
   response?: z.ZodType;
   status: number;
+  upload?: { contentTypes: string[] };
 }
 
 export const EMPTY = z.object({}).strict();
@@ -96,6 +103,7 @@ export class Routes {
       ...(def.query ? { query: def.query } : {}),
       ...(def.body ? { body: def.body } : {}),
       ...(def.response ? { response: def.response } : {}),
+      ...(def.upload ? { upload: def.upload } : {}),
     });
     this.api.route({
       method: def.method,
@@ -106,10 +114,19 @@ export class Routes {
         await authorize(p, req, def.access);
         refuseNul(req.params, "");
         refuseNul(req.query, "");
-        refuseNul(req.body, "");
+        const uploaded = req.body instanceof Readable;
+        if (uploaded !== Boolean(def.upload)) {
+          const want = def.upload ? def.upload.contentTypes.join(" or ") : "application/json";
+          throw new ConfigError("content-type", `must be ${want}`);
+        }
+        if (!uploaded) refuseNul(req.body, "");
         const params = parseInput(def.params ?? EMPTY, req.params ?? {}) as z.output<P>;
         const query = parseInput(def.query ?? EMPTY, req.query ?? {}) as z.output<Q>;
-        const body = def.body ? parseInput(def.body, req.body) : (undefined as z.output<B>);
+        const body = uploaded
+          ? (req.body as z.output<B>)
+          : def.body
+            ? parseInput(def.body, req.body)
+            : (undefined as z.output<B>);
         let details: Record<string, unknown> | undefined;
         const audit = (d: Record<string, unknown>) => {
           details = { ...details, ...d };

@@ -19,6 +19,10 @@ export const deployment = z.object({
   queuedBehind: z.number().int().nullable(),
   createdAt: iso,
   finishedAt: iso,
+  /** Images a build job made for it (`berth deploy --build`): the tag and the Engine's image id. */
+  builds: z
+    .array(z.object({ service: z.string(), tag: z.string(), imageId: z.string(), jobId: uuid }))
+    .optional(),
 });
 
 export const history = z.object({
@@ -327,3 +331,6 @@ export const backupSchedule = z.object({
   /** The next occurrences. */
   next: z.array(z.string()),
 });
+
+/** A build job queued: the tag it builds. */
+export const buildQueued = z.object({ jobId: uuid, image: z.string() });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { fireSchedule } from "../apply/backup-schedules.js";
 import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
+import { BUILD_JOB, dropBuildContext, runBuild } from "../apply/build.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { cancelQueuedDeployment } from "../apply/deploy-queue.js";
 import { ISOLATION_JOB, runVerifyIsolation } from "../apply/isolation.js";
@@ -15,10 +16,12 @@ import { RECONCILE_JOB, runReconcile, startDriftWatch } from "../apply/reconcile
 import { RESTART_JOB, runRestart } from "../apply/restart.js";
 import { runRestore } from "../apply/restore.js";
 import { REMOVE_JOB, runRemoveStack } from "../apply/stack-remove.js";
+import { MAX_BUILD_CONTEXT_BYTES } from "../config/build.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { BACKUP_JOB, BACKUP_SCHEDULE_TRIGGER, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
+import { createImageBuilder } from "../engine/builder.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createVolumeArchiver } from "../engine/volume-archiver.js";
@@ -114,6 +117,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         key: Buffer.alloc(0),
       },
       archiver: createVolumeArchiver(),
+      builder: createImageBuilder(),
+      builds: {
+        dir: join(config.dataDir, "builds"),
+        keep: config.buildKeep,
+        maxContextBytes: MAX_BUILD_CONTEXT_BYTES,
+      },
     };
     platform.backups.key = await backupKey(database.db, platform.sealer);
     const observer = createObserver(platform, {
@@ -129,6 +138,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       retryLimit: 5,
       serialPerTarget: true,
       onCancelledBeforeStart: (job) => cancelQueuedDeployment(platform, job),
+    });
+    jobs.register(BUILD_JOB, (ctx) => runBuild(platform, ctx), {
+      concurrency: 1,
+      perOrg: 1,
+      retryLimit: 0,
+      onCancelledBeforeStart: dropBuildContext,
     });
     jobs.register(PROXY_SYNC_JOB, (ctx) => runProxySync(platform, ctx), { concurrency: 1, retryLimit: 2 });
     jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });

@@ -22,11 +22,13 @@ export function deploymentView(
     rollbackOf: number | null;
     createdAt: Date;
     finishedAt: Date | null;
+    builds?: { service: string; tag: string; imageId: string; jobId: string }[] | null;
   },
   stack: string,
   queuedBehind: number | null = null,
 ) {
   return {
+    ...(d.builds ? { builds: d.builds.map((b) => ({ ...b })) } : {}),
     id: d.id,
     stack,
     revision: d.revision,

@@ -56,6 +56,17 @@ export const stacks = pgTable(
   (t) => [unique("stacks_org_name").on(t.orgId, t.name)],
 );
 
+/** One image a build job built for a deployment (`berth deploy --build`). */
+export interface BuiltImageRecord {
+  service: string;
+  /** The local tag the service runs. */
+  tag: string;
+  /** The Engine's image id (`sha256:...`): what the tag pointed to when it was deployed. */
+  imageId: string;
+  /** The build job. */
+  jobId: string;
+}
+
 export interface ServiceAction {
   action: "create" | "update" | "none";
   /** Docker's UpdatedAt after the change: tasks created before it belong to an earlier revision. */
@@ -99,6 +110,8 @@ export const deployments = pgTable(
     requestedBy: text("requested_by").notNull(),
     /** The job that applies this deployment. */
     jobId: uuid("job_id"),
+    /** The images a build job made for it (Berth's record of what was built, apart from the input). */
+    builds: jsonb("builds").$type<BuiltImageRecord[]>(),
     createdAt: createdAt(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
   },

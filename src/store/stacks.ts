@@ -5,6 +5,7 @@ import { Conflict, NotFound } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
 import type { Db } from "./db.js";
 import {
+  type BuiltImageRecord,
   type DeploymentStatus,
   deployments,
   hostPorts,
@@ -53,6 +54,8 @@ export async function createDeployment(
     rollbackOf?: number;
     requestedBy: string;
     jobId?: string;
+    /** The images a build job made for this deployment. */
+    builds?: BuiltImageRecord[];
     /** Host ports the stack's services publish, reserved for it in the same transaction. */
     ports?: { service: string; port: number }[];
   },
@@ -86,6 +89,7 @@ export async function createDeployment(
           status: "pending",
           requestedBy: opts.requestedBy,
           ...(opts.jobId ? { jobId: opts.jobId } : {}),
+          ...(opts.builds ? { builds: opts.builds } : {}),
         })
         .returning();
       return { stack: stack!, deployment: deployment! };

@@ -22,6 +22,7 @@ interface Command {
 const README = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
 const SECTIONS = [
   "Using it",
+  "Building images from a directory",
   "Compose stacks",
   "Backups and restores",
   "Organizations, people and tokens",

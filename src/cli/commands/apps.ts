@@ -10,6 +10,7 @@ import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
 import { printJson, progressReporter, table } from "../output.js";
+import { BUILD_PLACEHOLDER, deployBuild, sourceOf } from "./build.js";
 import { waitForSync } from "./domains.js";
 import { followJob } from "./jobs.js";
 
@@ -22,8 +23,17 @@ const TERMINAL = new Set(["succeeded", "failed", "rolled_back", "cancelled"]);
 export function registerAppCommands(program: Command): void {
   program
     .command("deploy")
-    .description("deploy an image as a one-service stack (create, or update in place) and wait until it runs")
-    .requiredOption("--image <ref>", "image reference, e.g. local/berth-demo:1")
+    .description(
+      "deploy an image (or one built from a directory) as a one-service stack (create, or update in place) and wait until it runs",
+    )
+    .option("--image <ref>", "image reference, e.g. local/berth-demo:1")
+    .option(
+      "--build <dir>",
+      "build the image from this directory (honouring its .dockerignore), then deploy it",
+    )
+    .option("--dockerfile <path>", "with --build: the Dockerfile, relative to the directory", "Dockerfile")
+    .option("--build-arg <KEY=VALUE>", "with --build: a build argument (repeatable)", collect, [] as string[])
+    .option("--target <stage>", "with --build: the stage to build")
     .requiredOption("--name <name>", "stack name: lowercase letters, digits and '-'")
     .requiredOption("--port <port>", "port the container listens on")
     .option("--publish <port>", "host port to publish on (default: the next free one from 30000)")
@@ -50,9 +60,10 @@ export function registerAppCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (opts: DeployOptions, cmd: Command) => {
       const healthcheck = healthcheckOf(opts);
+      const source = sourceOf(opts);
       const body = {
         name: opts.name,
-        image: opts.image,
+        image: source.kind === "image" ? source.image : BUILD_PLACEHOLDER,
         port: toNumber(opts.port),
         replicas: toNumber(opts.replicas),
         ...(opts.publish === undefined ? {} : { publish: toNumber(opts.publish) }),
@@ -64,6 +75,10 @@ export function registerAppCommands(program: Command): void {
       };
       parseShortForm(body); // refuse bad input here, before anything is sent
       const client = clientFor(cmd);
+      if (source.kind === "build") {
+        const { image: _placeholder, ...fields } = body;
+        return deployBuild(client, { dir: source.dir, options: source.options, fields, opts });
+      }
       if (opts.dryRun) {
         const rendered = await client.request<{ warnings: string[] }>(
           "POST",
@@ -78,18 +93,7 @@ export function registerAppCommands(program: Command): void {
         "/api/v1/deployments",
         body,
       );
-      const final = opts.wait ? await waitFor(client, deployment, !opts.json) : deployment;
-      const stack = (await listStacks(client)).find((s) => s.name === final.stack);
-      const domains = opts.domain.length ? await routeUrls(client, final.stack) : [];
-      const urls = [...domains, ...urlsOf(client, stack)];
-      if (opts.json) printJson({ deployment: final, urls, stack });
-      else if (final.status === "succeeded" || !opts.wait) {
-        const status = final.status === "pending" ? queuedText(final) : final.status;
-        console.log(
-          `${final.stack} revision ${final.revision} ${status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
-        );
-      }
-      if (opts.wait) failUnlessSucceeded(final);
+      await reportDeployment(client, { deployment, domains: opts.domain, wait: opts.wait, json: opts.json });
     });
 
   program
@@ -143,10 +147,14 @@ export function registerAppCommands(program: Command): void {
     });
 }
 
-interface DeployOptions {
+export interface DeployOptions {
   domain: string[];
   domainTls: string;
-  image: string;
+  image?: string;
+  build?: string;
+  dockerfile: string;
+  buildArg: string[];
+  target?: string;
   name: string;
   port: string;
   publish?: string;
@@ -280,7 +288,7 @@ async function routeUrls(client: ApiClient, stack: string): Promise<string[]> {
     .map((d) => `${d.tls === "off" ? "http" : "https"}://${d.host}${d.path || "/"}`);
 }
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
@@ -296,6 +304,31 @@ function parseEnv(pairs: string[]): Record<string, string> {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
+}
+
+/** What `berth deploy` prints once a deployment it waited for (or not) is where it is. */
+export async function reportDeployment(
+  client: ApiClient,
+  o: {
+    deployment: DeploymentView;
+    domains: string[];
+    wait: boolean;
+    json?: boolean;
+    extra?: Record<string, unknown>;
+  },
+): Promise<void> {
+  const final = o.wait ? await waitFor(client, o.deployment, !o.json) : o.deployment;
+  const stack = (await listStacks(client)).find((s) => s.name === final.stack);
+  const domains = o.domains.length ? await routeUrls(client, final.stack) : [];
+  const urls = [...domains, ...urlsOf(client, stack)];
+  if (o.json) printJson({ ...o.extra, deployment: final, urls, stack });
+  else if (final.status === "succeeded" || !o.wait) {
+    const status = final.status === "pending" ? queuedText(final) : final.status;
+    console.log(
+      `${final.stack} revision ${final.revision} ${status}${urls.length ? `: ${urls.join(" ")}` : ""}`,
+    );
+  }
+  if (o.wait) failUnlessSucceeded(final);
 }
 
 /** `3`, or `3 (2 live)` when the latest revision is not the one that runs. */

@@ -1,0 +1,62 @@
+// Builds: `POST /builds` takes a build context (a tar, gzipped or not) as its body, with the
+// deployment's fields and the build's options in the query, and queues a build job that builds the
+// image on the Engine's node and then deploys it. Deployers may build, as they may deploy.
+import type { Readable } from "node:stream";
+import { z } from "zod";
+import { requestBuild } from "../../apply/build.js";
+import type { Platform } from "../../apply/platform.js";
+import { parseBuildOptions } from "../../config/build.js";
+import { ConfigError } from "../../domain/errors.js";
+import type { Routes } from "../registry.js";
+import * as R from "../responses.js";
+
+/** The content types a build context may come as. */
+export const BUILD_CONTENT_TYPES = ["application/x-tar", "application/gzip", "application/x-gzip"];
+
+const query = z
+  .object({
+    deployment: z.string().max(64 * 1024),
+    dockerfile: z.string().optional(),
+    target: z.string().optional(),
+    buildArg: z.union([z.string(), z.array(z.string())]).optional(),
+  })
+  .strict();
+
+export function buildRoutes(r: Routes, p: Platform): void {
+  r.add(
+    {
+      method: "POST",
+      url: "/builds",
+      access: "deployer",
+      summary:
+        "Build an image from the body (a build context: tar, gzipped or not, at most 500 MiB) and deploy it: `deployment` is the short form's JSON without `image`; `dockerfile`, `target` and `buildArg` (KEY=VALUE, repeatable) are the build's options. Queues a build job, which queues the deploy",
+      query,
+      upload: { contentTypes: BUILD_CONTENT_TYPES },
+      response: R.buildQueued,
+      status: 202,
+    },
+    async ({ query, body, req, audit }) => {
+      const { deployment, ...rest } = query;
+      const options = parseBuildOptions(rest);
+      let fields: unknown;
+      try {
+        fields = JSON.parse(deployment);
+      } catch {
+        throw new ConfigError("deployment", "must be the short form's JSON (name, port, ...)");
+      }
+      const queued = await requestBuild(p, {
+        org: req.org!.slug,
+        orgId: req.org!.id,
+        policy: req.org!.policy,
+        deployment: fields,
+        options,
+        context: body as unknown as Readable,
+        requestedBy: req.caller!.actor,
+        correlationId: req.id,
+      });
+      // Build argument values are not audited (they may be secrets): their names are.
+      audit({ image: queued.image, jobId: queued.jobId, buildArgs: Object.keys(options.buildArgs).sort() });
+      return queued;
+    },
+  );
+}
