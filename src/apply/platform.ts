@@ -14,6 +14,8 @@ export interface Platform {
   db: Db;
   /** This installation's id (the `berth.instance` label on what it creates). */
   instanceId: string;
+  /** Berth's data directory (master key, embedded database): no workload may bind it. */
+  dataDir: string;
   engine: Engine;
   jobs: JobQueue;
   cluster: ClusterInfo;

@@ -132,7 +132,8 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
   });
   const deploying = await ensureSystemStack(p, {
     model,
-    policy: PROXY_POLICY,
+    // Its socket directory is inside Berth's data directory, which no other bind mount may reach.
+    policy: { ...PROXY_POLICY, hostPaths: [p.proxy.socketDir] },
     requestedBy: ctx.job.requestedBy,
     correlationId: ctx.job.correlationId,
   });

@@ -84,6 +84,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const platform: Platform = {
       db: database.db,
       instanceId: await instanceId(database.db),
+      dataDir: config.dataDir,
       engine,
       jobs,
       cluster,
