@@ -102,6 +102,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         acme: {
           ...(config.acmeEmail ? { email: config.acmeEmail } : {}),
           ...(config.acmeDirectory ? { directory: config.acmeDirectory } : {}),
+          ...(config.acmeCaRoot ? { caRootFile: config.acmeCaRoot } : {}),
         },
         syncIntervalMs: config.proxySyncIntervalMs,
         adminWaitMs: config.proxyAdminTimeoutMs,
