@@ -11,7 +11,10 @@ import type { Platform } from "./platform.js";
 
 /** Refuses, naming the field and the rule, a model the tenant policy does not allow. */
 export function admitPolicy(p: Platform, model: StackModel, policy: PolicyRelaxations): void {
-  const [first] = checkPolicy(model, policy, p.hostPortRange);
+  const [first] = checkPolicy(model, policy, p.hostPortRange, [
+    { path: p.dataDir, what: "Berth's data directory (its master key and database)" },
+    { path: p.backups.dir, what: "Berth's backup store (every organization's archives)" },
+  ]);
   if (first) throw new PolicyViolation(first.path, first.rule);
 }
 

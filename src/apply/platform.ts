@@ -15,6 +15,8 @@ export interface Platform {
   db: Db;
   /** This installation's id (the `berth.instance` label on what it creates). */
   instanceId: string;
+  /** Berth's data directory (master key, embedded database): no workload may bind it. */
+  dataDir: string;
   engine: Engine;
   jobs: JobQueue;
   cluster: ClusterInfo;
@@ -56,7 +58,8 @@ export interface ProxySettings {
   /** Host directory (in the data dir) bind-mounted into the proxy: Caddy's admin socket is there. */
   socketDir: string;
   /** ACME settings for `acme` routes (default: Let's Encrypt). */
-  acme: { email?: string; directory?: string; trustedRootFile?: string };
+  /** `caRootFile`: a host file, the PEM root of a private ACME CA, handed to the proxy at each sync. */
+  acme: { email?: string; directory?: string; caRootFile?: string };
   /** How long a proxy sync waits for the proxy's admin API to answer before it fails. */
   adminWaitMs: number;
   /** How often Berth checks that the proxy runs the routing table (and re-pushes it when not). */

@@ -8,7 +8,7 @@
 //      with Caddy's reason.
 // The proxy is deployed on the first route only, so an installation without routes binds no ports.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DeployFailed } from "../domain/errors.js";
 import { scopedName } from "../domain/names.js";
@@ -21,7 +21,13 @@ import {
   proxyConfigDiffers,
   proxyFeatures,
 } from "../plan/caddy-config.js";
-import { PROXY_ADMIN_SOCKET, PROXY_POLICY, PROXY_VERSION_FILE, planProxyStack } from "../plan/proxy-stack.js";
+import {
+  PROXY_ADMIN_SOCKET,
+  PROXY_POLICY,
+  PROXY_SOCKET_DIR,
+  PROXY_VERSION_FILE,
+  planProxyStack,
+} from "../plan/proxy-stack.js";
 import {
   type ActiveRoute,
   activeRoutes,
@@ -61,12 +67,38 @@ function proxyVersion(p: Platform): string | undefined {
   }
 }
 
+/** Where the private ACME CA's root is copied: the socket directory, which the proxy mounts. */
+const ACME_CA_ROOT_FILE = "acme-ca-root.pem";
+
+/**
+ * Copies the private ACME CA's root (`BERTH_ACME_CA_ROOT`) where the proxy reads it, when one is set
+ * and an `acme` route needs it; a file that cannot be read fails the sync with the reason.
+ */
+function installAcmeCaRoot(p: Platform, routes: ActiveRoute[]): void {
+  const from = p.proxy.acme.caRootFile;
+  if (!from || !routes.some((r) => r.tls === "acme")) return;
+  let pem: string;
+  try {
+    pem = readFileSync(from, "utf8");
+  } catch (err) {
+    throw new Error(`BERTH_ACME_CA_ROOT: cannot read ${from}: ${(err as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new Error(`BERTH_ACME_CA_ROOT: ${from} holds no PEM certificate`);
+  }
+  writeFileSync(join(p.proxy.socketDir, ACME_CA_ROOT_FILE), pem, { mode: 0o644 });
+}
+
 /** The Caddy config for these routes with this installation's settings. */
 export function proxyConfigFor(p: Platform, routes: ActiveRoute[]): Record<string, unknown> {
   const features = proxyFeatures(proxyVersion(p));
+  const { caRootFile, ...acme } = p.proxy.acme;
   return buildCaddyConfig(routes.map(toProxyRoute), {
     adminSocket: PROXY_ADMIN_SOCKET,
-    acme: p.proxy.acme,
+    acme: {
+      ...acme,
+      ...(caRootFile ? { trustedRootFile: `${PROXY_SOCKET_DIR}/${ACME_CA_ROOT_FILE}` } : {}),
+    },
     tryDurationMs: 5000,
     refreshMs: 1000,
     ...(features.streamCloseDelay ? { streamCloseDelayMs: STREAM_CLOSE_DELAY_MS } : {}),
@@ -132,7 +164,8 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
   });
   const deploying = await ensureSystemStack(p, {
     model,
-    policy: PROXY_POLICY,
+    // Its socket directory is inside Berth's data directory, which no other bind mount may reach.
+    policy: { ...PROXY_POLICY, hostPaths: [p.proxy.socketDir] },
     requestedBy: ctx.job.requestedBy,
     correlationId: ctx.job.correlationId,
   });
@@ -150,6 +183,7 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
 
 /** Loads the whole routing table into the proxy unless it runs it already; new routes become active. */
 export async function pushRoutingTable(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+  installAcmeCaRoot(p, routes);
   const pending = routes.filter((r) => r.status === "pending");
   const config = proxyConfigFor(p, routes);
   const running = await waitForAdmin(p, ctx.signal);

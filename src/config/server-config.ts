@@ -43,6 +43,8 @@ export interface ServerConfig {
   acmeEmail?: string;
   /** ACME directory URL for `acme` routes (default: Let's Encrypt). */
   acmeDirectory?: string;
+  /** PEM root certificate of a private ACME CA's directory (a host file; e.g. step-ca, a staging CA). */
+  acmeCaRoot?: string;
   /** The backup store: a directory every node can reach (default `<dataDir>/backups`). */
   backupDir: string;
   /** Encrypt new archives; `auto` (the default) encrypts when the store is not the local default. */
@@ -101,6 +103,10 @@ const schema = z.object({
   proxyAdminTimeoutMs: z.coerce.number().int().min(1000, "must be at least 1 second").max(3_600_000),
   acmeEmail: z.email("must be an email address").optional(),
   acmeDirectory: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+  acmeCaRoot: z
+    .string()
+    .refine((v) => v.startsWith("/"), "must be an absolute path to a PEM file")
+    .optional(),
   backupDir: z
     .string()
     .min(1)
@@ -169,6 +175,7 @@ export function loadServerConfig(
     proxyAdminTimeoutMs: Number(env.BERTH_PROXY_ADMIN_TIMEOUT ?? 60) * 1000,
     acmeEmail: env.BERTH_ACME_EMAIL || undefined,
     acmeDirectory: env.BERTH_ACME_DIRECTORY || undefined,
+    acmeCaRoot: env.BERTH_ACME_CA_ROOT || undefined,
     backupDir: env.BERTH_BACKUP_DIR || join(dataDir, "backups"),
     backupEncrypt: env.BERTH_BACKUP_ENCRYPT || "auto",
     backupHelperImage: env.BERTH_BACKUP_HELPER_IMAGE || "busybox:1.36",
@@ -217,6 +224,7 @@ const SOURCES = {
   proxyAdminTimeoutMs: "BERTH_PROXY_ADMIN_TIMEOUT",
   acmeEmail: "BERTH_ACME_EMAIL",
   acmeDirectory: "BERTH_ACME_DIRECTORY",
+  acmeCaRoot: "BERTH_ACME_CA_ROOT",
   backupDir: "BERTH_BACKUP_DIR",
   backupEncrypt: "BERTH_BACKUP_ENCRYPT",
   backupHelperImage: "BERTH_BACKUP_HELPER_IMAGE",

@@ -47,6 +47,20 @@ describe("hostPathProblem", () => {
     "/proc",
     "/proc/1/root",
     "/proc/self/root/var/run",
+    "/var/lib",
+    "/var/lib/docker",
+    "/var/lib/docker/volumes/other_tenant_data/_data",
+    "/var/lib/containerd",
+    "/var/lib/../lib/docker",
+    "/sys",
+    "/sys/fs/cgroup",
+    "/dev",
+    "/dev/sda",
+    "/boot",
+    "/etc",
+    "/etc/shadow",
+    "/etc/docker/daemon.json",
+    "/etc/./localtime/../shadow",
     "./data",
     ".",
     "..",
@@ -67,6 +81,10 @@ describe("hostPathProblem", () => {
     "/run/user/1000/app",
     "/home/app/run",
     "/processes",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/var/lib/dockerish",
+    "/devices",
   ])("allows %j", (source) => {
     expect(hostPathProblem(source)).toBeUndefined();
   });
@@ -86,5 +104,25 @@ describe("hostPathProblem", () => {
         },
       ),
     );
+  });
+
+  describe("with Berth's data directory protected", () => {
+    const protect = [{ path: "/root/.berth", what: "Berth's data directory" }];
+    it.each(["/root/.berth", "/root/.berth/master.key", "/root", "/root/./.berth/../.berth/pgdata"])(
+      "refuses %j",
+      (source) => {
+        expect(hostPathProblem(source, { protect })).toMatch(/Berth's data directory/);
+      },
+    );
+    it.each(["/root/.berthx", "/root/app", "/srv/data"])("allows %j", (source) => {
+      expect(hostPathProblem(source, { protect })).toBeUndefined();
+    });
+    it("allows exactly the path a system stack is exempted for, nothing above or beside it", () => {
+      const allow = ["/root/.berth/proxy"];
+      expect(hostPathProblem("/root/.berth/proxy", { protect, allow })).toBeUndefined();
+      expect(hostPathProblem("/root/.berth/proxy/", { protect, allow })).toBeUndefined();
+      expect(hostPathProblem("/root/.berth", { protect, allow })).toBeDefined();
+      expect(hostPathProblem("/root/.berth/master.key", { protect, allow })).toBeDefined();
+    });
   });
 });

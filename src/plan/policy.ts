@@ -5,7 +5,7 @@
 // allowed range; limits always set. A platform admin may lift some rules for one organization.
 import { posix } from "node:path";
 import type { StackModel } from "../domain/stack.js";
-import { hostPathProblem } from "./host-paths.js";
+import { hostPathProblem, type ProtectedPath } from "./host-paths.js";
 import type { PortRange } from "./host-ports.js";
 
 /** Rules of the policy a platform admin lifted for one organization. */
@@ -16,6 +16,8 @@ export interface PolicyRelaxations {
   hostPortsAnywhere?: boolean;
   /** Placement on a given node (`node.id==...`): system stacks only (their admin socket is on Berth's node). */
   nodeIds?: boolean;
+  /** Exact host paths bound although protected: system stacks only (the proxy's socket directory). */
+  hostPaths?: string[];
 }
 
 export interface Violation {
@@ -26,7 +28,16 @@ export interface Violation {
 /** Constraint attributes any organization may use: they select kinds of nodes, not given nodes. */
 const OPEN_ATTRIBUTES = ["node.role", "node.platform.os", "node.platform.arch"];
 
-export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: PortRange): Violation[] {
+/**
+ * Every rule `model` breaks. `protect`: host directories no bind mount may reach besides the host's
+ * own (Berth's data directory).
+ */
+export function checkPolicy(
+  model: StackModel,
+  relax: PolicyRelaxations,
+  range: PortRange,
+  protect: ProtectedPath[] = [],
+): Violation[] {
   const out: Violation[] = [];
   for (const s of model.services) {
     const at = (k: string) => `services.${s.name}.${k}`;
@@ -45,6 +56,7 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
         m.source,
         relax,
         `bind mounts of host paths are not allowed (${m.source}); use a named volume`,
+        protect,
       );
       if (rule) out.push({ path: at(`volumes.${i}`), rule });
     });
@@ -81,7 +93,7 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
     const bindLike = /(^|,)bind(,|$)/.test(o.o ?? "") || (o.device ?? "").startsWith("/");
     if (!bindLike) continue;
     // The local driver mounts `device` like a bind mount: the same rules.
-    const rule = bindRule(o.device ?? "", relax, "a volume bound to a host path is not allowed");
+    const rule = bindRule(o.device ?? "", relax, "a volume bound to a host path is not allowed", protect);
     if (rule) out.push({ path: `volumes.${key}.driver_opts`, rule });
   }
   return out;
@@ -92,8 +104,13 @@ export function checkPolicy(model: StackModel, relax: PolicyRelaxations, range: 
  * socket or a directory above it), else bind mounts not allowed here, else, once they are, a
  * relative path (it cannot be vetted).
  */
-function bindRule(source: string, relax: PolicyRelaxations, notAllowed: string): string | undefined {
-  const never = hostPathProblem(source);
+function bindRule(
+  source: string,
+  relax: PolicyRelaxations,
+  notAllowed: string,
+  protect: ProtectedPath[],
+): string | undefined {
+  const never = hostPathProblem(source, { protect, ...(relax.hostPaths ? { allow: relax.hostPaths } : {}) });
   if (never && posix.isAbsolute(source)) return never;
   if (!relax.bindMounts) return notAllowed;
   return never;

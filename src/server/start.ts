@@ -87,6 +87,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const platform: Platform = {
       db: database.db,
       instanceId: await instanceId(database.db),
+      dataDir: config.dataDir,
       engine,
       jobs,
       cluster,
@@ -104,6 +105,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         acme: {
           ...(config.acmeEmail ? { email: config.acmeEmail } : {}),
           ...(config.acmeDirectory ? { directory: config.acmeDirectory } : {}),
+          ...(config.acmeCaRoot ? { caRootFile: config.acmeCaRoot } : {}),
         },
         syncIntervalMs: config.proxySyncIntervalMs,
         adminWaitMs: config.proxyAdminTimeoutMs,

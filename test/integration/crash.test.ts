@@ -40,12 +40,16 @@ function pidOf(b: TestBerth): number {
 
 const api = (b: TestBerth, method: string, path: string, body?: unknown) => b.api(method, path, body);
 
-/** A two-service stack; `tag` goes into each service's env so every round changes something. */
+/**
+ * A two-service stack; `tag` goes into each service's env so every round changes something. Berth's
+ * port check runs every second: the rounds wait for health, not for the default interval.
+ */
+const healthcheck = { interval: "1s", startPeriod: "1s" };
 const stackBody = (name: string, tag: string) => ({
   name,
   services: [
-    { name: "web", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag } },
-    { name: "api", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag } },
+    { name: "web", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag }, healthcheck },
+    { name: "api", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag }, healthcheck },
   ],
 });
 

@@ -110,7 +110,9 @@ describe("the default health check on the swarm", () => {
   });
 
   it("one that does not listen on the port it names is rolled back, saying so", async () => {
-    const r = await deploy("--image", "local/httpd:1", "--port", "9090");
+    // Berth's check with short timings: the check is what is tested, not how long it waits.
+    const fast = ["--health-interval", "1s", "--health-start-period", "1s", "--health-retries", "2"];
+    const r = await deploy("--image", "local/httpd:1", "--port", "9090", ...fast);
     expect(r.code, r.stdout).toBe(1);
     expect(r.stderr).toContain("nothing listens on port 9090");
     expect(r.stderr).toContain("revision 1 is live");

@@ -388,8 +388,8 @@ describe("workload policy", () => {
     ["the host PID namespace", { pid: "host" }, "services.app.pid: the host's namespaces are not allowed"],
     [
       "a host bind mount",
-      { volumes: ["/etc:/host-etc:ro"] },
-      "services.app.volumes.0: bind mounts of host paths are not allowed (/etc); use a named volume",
+      { volumes: ["/srv:/host-srv:ro"] },
+      "services.app.volumes.0: bind mounts of host paths are not allowed (/srv); use a named volume",
     ],
     [
       "the Docker socket",
@@ -447,7 +447,7 @@ describe("workload policy", () => {
   });
 
   it("lets a platform admin lift a rule for one organization", async () => {
-    const body = compose({ volumes: ["/tmp:/host-tmp:ro"] });
+    const body = compose({ volumes: ["/srv:/host-srv:ro"] });
     expect(
       (await call(b.url, "POST", "/api/v1/stacks/render", { token: tokens[`${A}/owner`], body })).status,
     ).toBe(422);
@@ -464,14 +464,26 @@ describe("workload policy", () => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.services[0].TaskTemplate.ContainerSpec.Mounts[0]).toMatchObject({
       Type: "bind",
-      Source: "/tmp",
+      Source: "/srv",
     });
-    // Never the Docker socket, even then.
-    const sock = await call(b.url, "POST", "/api/v1/stacks/render", {
-      token: tokens[`${A}/owner`],
-      body: compose({ volumes: ["/var/run/docker.sock:/s"] }),
-    });
-    expect(sock.status).toBe(422);
+    // Never the Docker socket, other tenants' volumes, the host's credentials or Berth's own data
+    // (its master key), even then.
+    for (const source of [
+      "/var/run/docker.sock",
+      "/var/lib/docker/volumes",
+      "/var/lib",
+      "/etc/shadow",
+      b.dataDir,
+      `${b.dataDir}/master.key`,
+      "/tmp",
+    ]) {
+      const r = await call(b.url, "POST", "/api/v1/stacks/render", {
+        token: tokens[`${A}/owner`],
+        body: compose({ volumes: [`${source}:/s`] }),
+      });
+      expect(r.status, source).toBe(422);
+      expect(r.body.error.message, source).toContain("is never mounted");
+    }
     await b.api("PUT", `/api/v1/orgs/${A}/policy`, {});
   });
 });

@@ -3,6 +3,7 @@
 // ends, unless --no-wait.
 import type { Command } from "commander";
 import type { z } from "zod";
+import { formatBytes } from "../../plan/backup.js";
 import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
@@ -15,17 +16,7 @@ type Job = z.infer<typeof R.job>;
 
 const path = (id: string) => `/api/v1/backups/${encodeURIComponent(id)}`;
 
-function size(n: number | null): string {
-  if (n === null) return "";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
+const size = (n: number | null): string => (n === null ? "" : formatBytes(n));
 
 async function getBackup(client: ApiClient, id: string): Promise<Backup> {
   return (await client.request<{ backup: Backup }>("GET", path(id))).backup;
