@@ -19,6 +19,8 @@ function fakePlatform(maxContextBytes = 1 << 20) {
   const queued: EnqueueRequest[] = [];
   const p = {
     hostPortRange: DEFAULT_HOST_PORT_RANGE,
+    dataDir: "/var/lib/berth",
+    backups: { dir: "/var/lib/berth/backups" },
     builds: { dir, keep: 5, maxContextBytes },
     jobs: { enqueue: async (req: EnqueueRequest) => void queued.push(req) },
   } as unknown as Platform;
