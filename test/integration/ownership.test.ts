@@ -87,7 +87,16 @@ describe("organizations whose names overlap", () => {
       token: b.token,
       headers: { "x-berth-org": TX },
     });
-    expect(rm.status, JSON.stringify(rm.body)).toBe(200);
+    expect(rm.status, JSON.stringify(rm.body)).toBe(202);
+    // The removal is a job: wait until it has ended, and ended well.
+    const job = await until("the removal job", async () => {
+      const j = await call(b.url, "GET", `/api/v1/jobs/${rm.body.jobId}`, {
+        token: b.token,
+        headers: { "x-berth-org": TX },
+      });
+      return ["succeeded", "failed", "cancelled"].includes(j.body.job?.status) ? j.body.job : undefined;
+    });
+    expect(job.status, JSON.stringify(job)).toBe("succeeded");
     expect(await servicesNamed(`${TX}_alpha_web`)).toEqual([]);
     const [still] = await servicesNamed(`${T}_x-alpha_web`);
     expect(still.Version.Index).toBe(ofT.Version.Index);
