@@ -4,6 +4,7 @@
 import type { Platform } from "../../apply/platform.js";
 import type { Change, ChangeFeed } from "../../observability/changes.js";
 import type { Routes } from "../registry.js";
+import { openEventStream } from "../sse.js";
 
 /** A comment line this often keeps proxies and the browser from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
@@ -24,18 +25,13 @@ export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed, closin
     },
     async ({ req, reply }) => {
       const orgId = req.org!.id;
-      reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, {
-        "content-type": "text/event-stream",
-        "cache-control": "no-cache",
-        connection: "keep-alive",
-      });
-      res.write(`event: ready\ndata: {}\n\n`);
+      const stream = openEventStream(reply);
+      stream.send("ready", {});
       const onChange = (c: Change) => {
         if (c.orgId !== orgId) return;
-        if (c.kind === "stack") res.write(`event: stack\ndata: ${JSON.stringify({ name: c.stack })}\n\n`);
-        else res.write(`event: job\ndata: ${JSON.stringify({ id: c.jobId })}\n\n`);
+        if (c.kind === "stack") stream.send("stack", { name: c.stack });
+        else stream.send("job", { id: c.jobId });
       };
       const unsubscribe = changes.subscribe(onChange);
       const beat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);

@@ -5,6 +5,7 @@ import type { ChangeFeed } from "../../observability/changes.js";
 import { getJob, getJobById, jobLogLines, listJobs } from "../../store/jobs.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
+import { openEventStream } from "../sse.js";
 import { jobLogView, jobView, parseId } from "../views.js";
 import { idParams } from "./deployments.js";
 
@@ -147,15 +148,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
       const orgId = req.org!.id;
       const id = parseId(params.id, "job");
       let job = await getJob(p.db, orgId, id);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        "content-type": "text/event-stream",
-        "cache-control": "no-cache",
-        connection: "keep-alive",
-      });
-      const send = (event: string, data: unknown) =>
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const { send, end } = openEventStream(reply);
       const ended = AbortSignal.any([closing, closedSignal(req.raw)]);
       const watch = watchJob(changes, id, ended);
       let after = 0;
@@ -177,7 +170,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
         job = await getJob(p.db, orgId, id);
       }
       watch.stop();
-      res.end();
+      end();
     },
   );
 }

@@ -11,6 +11,7 @@ import { queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
+import { openEventStream } from "../sse.js";
 import { deploymentView } from "../views.js";
 
 const stackName = z.string().superRefine((v, ctx) => {
@@ -163,20 +164,13 @@ export function stackRoutes(r: Routes, p: Platform, closing?: AbortSignal): void
           ...(q.tail === undefined ? {} : { tail: q.tail }),
         })
       )[Symbol.asyncIterator]();
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        "content-type": "text/event-stream",
-        "cache-control": "no-cache",
-        connection: "keep-alive",
-      });
+      const stream = openEventStream(reply);
       try {
-        for (let n = await lines.next(); !n.done; n = await lines.next()) {
-          reply.raw.write(`event: log\ndata: ${JSON.stringify(n.value)}\n\n`);
-        }
+        for (let n = await lines.next(); !n.done; n = await lines.next()) stream.send("log", n.value);
       } catch (err) {
-        reply.raw.write(`event: error\ndata: ${JSON.stringify({ error: (err as Error).message })}\n\n`);
+        stream.send("error", { error: (err as Error).message });
       }
-      reply.raw.end();
+      stream.end();
     },
   );
 }
