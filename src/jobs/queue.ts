@@ -73,10 +73,18 @@ export interface JobTypeOptions {
    */
   serialPerTarget?: boolean;
   /**
-   * Called when a job of this type is cancelled while it is not running (queued, or waiting to be
-   * retried: `attempts` says whether an attempt ran); it never runs again.
+   * Called once a job of this type has ended cancelled or failed, however that came about: cancelled
+   * while not running (queued, or waiting to be retried: `attempts` says whether an attempt ran),
+   * failed on its last attempt, or given up by the queue (heartbeats missed too often). What the job
+   * was about (a deployment) is settled here when its handler could not do it.
    */
-  onCancelledBeforeStart?: (job: JobRow) => Promise<void>;
+  onEnded?: (job: JobRow, end: JobEnd) => Promise<void>;
+}
+
+/** How a job ended when the handler did not finish it itself. */
+export interface JobEnd {
+  status: "cancelled" | "failed";
+  error: string;
 }
 
 export interface EnqueueRequest {
@@ -148,12 +156,16 @@ export function createJobQueue(opts: {
   const types = new Map<string, { handler: JobHandler; opts: JobTypeOptions }>();
   // A serial type has a queue of its own policy (a queue's policy is fixed when it is created).
   const queueOf = (type: string) => (types.get(type)?.opts.serialPerTarget ? `${type}.per-target` : type);
-  const cancelledBeforeStart = async (job: JobRow) => {
+  /** Ends a job as cancelled or failed (unless it already ended) and runs its type's follow-up. */
+  const endJob = async (job: JobRow, end: JobEnd, from?: JobRow["status"][]): Promise<boolean> => {
+    if (!(await finishJob(db, job.id, end, from))) return false;
     await types
       .get(job.type)
-      ?.opts.onCancelledBeforeStart?.(job)
-      .catch((err) => log.warn({ job: job.id, err: (err as Error).message }, "cancel follow-up failed"));
+      ?.opts.onEnded?.(job, end)
+      .catch((err) => log.warn({ job: job.id, err: (err as Error).message }, "job end follow-up failed"));
+    return true;
   };
+  const NOT_STARTED: JobEnd = { status: "cancelled", error: "cancelled before it started" };
   const triggers = new Map<string, (data: Record<string, unknown>) => Promise<void>>();
   let started = false;
   const shutdown = new AbortController();
@@ -185,17 +197,13 @@ export function createJobQueue(opts: {
     if (!job || job.status === "succeeded" || job.status === "failed" || job.status === "cancelled") return;
     const jl = log.child({ job: job.id, type, correlationId: job.correlationId });
     if (job.cancelRequested) {
-      if (await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" })) {
-        await cancelledBeforeStart(job);
-      }
+      await endJob(job, NOT_STARTED);
       return;
     }
     const attempt = bossJob.retryCount + 1;
     if (!(await markJobRunning(db, job.id, attempt))) {
       // Cancelled (or ended) between the read above and this claim: it must not run.
-      if (await finishJob(db, job.id, { status: "cancelled", error: "cancelled before it started" })) {
-        await cancelledBeforeStart(job);
-      }
+      await endJob(job, NOT_STARTED);
       return;
     }
     notify(job);
@@ -244,7 +252,7 @@ export function createJobQueue(opts: {
       }
       await ctx.say(message, "error").catch(() => {});
       if (isPermanent(err) || bossJob.retryCount >= bossJob.retryLimit) {
-        await finishJob(db, job.id, { status: "failed", error: message });
+        await endJob({ ...job, attempts: attempt }, { status: "failed", error: message });
         done("failed");
         return;
       }
@@ -340,13 +348,9 @@ export function createJobQueue(opts: {
       const job = await requestCancel(db, orgId, id);
       notify(job);
       // Only a job still queued ends here; one a worker claimed meanwhile sees the request itself.
-      if (
-        job.status === "queued" &&
-        (await finishJob(db, id, { status: "cancelled", error: "cancelled before it started" }, ["queued"]))
-      ) {
+      if (job.status === "queued" && (await endJob(job, NOT_STARTED, ["queued"]))) {
         await boss.cancel(queueOf(job.type), id).catch(() => {});
         notify(job);
-        await cancelledBeforeStart(job);
         return { ...job, status: "cancelled" };
       }
       return job;
@@ -385,7 +389,8 @@ export function createJobQueue(opts: {
         await requeueJob(db, job.id, "the control plane stopped while running it");
       } else if (queued.state === "failed" || queued.state === "cancelled") {
         const error = job.error ?? `the queue ${queued.state === "failed" ? "gave up on" : "cancelled"} it`;
-        await finishJob(db, job.id, { status: queued.state, error });
+        await endJob(job, { status: queued.state, error });
+        notify(job);
         // A failed job would hold its target's place in a serial queue for good.
         if (queued.state === "failed") await boss.deleteJob(queueOf(job.type), job.id).catch(() => {});
       }

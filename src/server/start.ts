@@ -7,7 +7,7 @@ import { fireSchedule } from "../apply/backup-schedules.js";
 import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
 import { BUILD_JOB, dropBuildContext, runBuild } from "../apply/build.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
-import { cancelQueuedDeployment } from "../apply/deploy-queue.js";
+import { settleEndedDeployment } from "../apply/deploy-queue.js";
 import { ISOLATION_JOB, runVerifyIsolation } from "../apply/isolation.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
@@ -139,13 +139,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       perOrg: Math.min(config.deployConcurrencyPerOrg, config.deployConcurrency),
       retryLimit: 5,
       serialPerTarget: true,
-      onCancelledBeforeStart: (job) => cancelQueuedDeployment(platform, job),
+      onEnded: (job, end) => settleEndedDeployment(platform, job, end),
     });
     jobs.register(BUILD_JOB, (ctx) => runBuild(platform, ctx), {
       concurrency: 1,
       perOrg: 1,
       retryLimit: 0,
-      onCancelledBeforeStart: dropBuildContext,
+      onEnded: dropBuildContext,
     });
     jobs.register(PROXY_SYNC_JOB, (ctx) => runProxySync(platform, ctx), { concurrency: 1, retryLimit: 2 });
     jobs.register(RECONCILE_JOB, (ctx) => runReconcile(platform, ctx), { concurrency: 1, perOrg: 1 });
