@@ -115,6 +115,45 @@ describe("parseShortForm health checks", () => {
   });
 });
 
+describe("parseShortForm update policy", () => {
+  const one = (extra: object) =>
+    parseShortForm({ name: "web", image: "a:1", port: 8080, ...extra }).services[0]!;
+
+  it("keeps what is given over Berth's defaults (filled by the plan)", () => {
+    expect(one({}).update).toBeUndefined();
+    expect(
+      one({
+        update: {
+          monitor: "1s",
+          delay: "0s",
+          order: "stop-first",
+          failureAction: "pause",
+          maxFailureRatio: 0.5,
+        },
+      }).update,
+    ).toEqual({
+      defaults: "berth",
+      monitor: 1e9,
+      delay: 0,
+      order: "stop-first",
+      failureAction: "pause",
+      maxFailureRatio: 0.5,
+    });
+  });
+
+  it.each([
+    [{ update: { monitor: "0s" } }, "update.monitor: must be from 1ms to 1h"],
+    [{ update: { delay: "-1s" } }, "update.delay:"],
+    [{ update: { order: "random" } }, "update.order:"],
+    [{ update: { failureAction: "explode" } }, "update.failureAction:"],
+    [{ update: { maxFailureRatio: 2 } }, "update.maxFailureRatio: must be from 0 to 1"],
+    [{ update: { parallelism: 1.5 } }, "update.parallelism: must be a whole number"],
+    [{ update: { window: "1s" } }, "unknown field 'window'"],
+  ])("rejects %j", (extra, message) => {
+    expect(() => one(extra)).toThrow(message);
+  });
+});
+
 describe("parseShortForm with services", () => {
   it("builds a stack of several services", () => {
     const stack = parseShortForm({

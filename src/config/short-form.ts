@@ -47,19 +47,23 @@ const domainEntry = z.union([
 ]);
 
 const MS = 1_000_000;
-const duration = z
-  .union([z.string(), z.number()], { error: "must be a duration like 5s or 1m30s" })
-  .transform((v, ctx) => {
+/** A duration (`5s`, `1m30s`, or nanoseconds) from `min` ns to 1 h, in nanoseconds. */
+const durationFrom = (min: number) =>
+  z.union([z.string(), z.number()], { error: "must be a duration like 5s or 1m30s" }).transform((v, ctx) => {
     const ns = parseDuration(v);
-    if (ns === undefined || ns < MS || ns > 3600 * 1000 * MS) {
+    if (ns === undefined || ns < min || ns > 3600 * 1000 * MS) {
       ctx.addIssue({
         code: "custom",
-        message: ns === undefined ? `'${v}' is not a duration (like 5s or 1m30s)` : "must be from 1ms to 1h",
+        message:
+          ns === undefined
+            ? `'${v}' is not a duration (like 5s or 1m30s)`
+            : `must be from ${min ? "1ms" : "0s"} to 1h`,
       });
       return z.NEVER;
     }
     return ns;
   });
+const duration = durationFrom(MS);
 
 /**
  * A health check as compose writes one (`test` a shell string, or docker's `["CMD", ...]` /
@@ -91,6 +95,22 @@ const healthcheck = z
     message: "disable takes no other field",
   });
 
+/**
+ * How a rolling update goes, as `docker service update --update-*` sets it. What is left out keeps
+ * Berth's default: one task at a time, no delay, a 5 s monitor window, roll back on the first failure,
+ * and start-first unless a host-mode port forces stop-first.
+ */
+const update = z
+  .object({
+    parallelism: z.number().int("must be a whole number").min(0).max(MAX_REPLICAS).optional(),
+    delay: durationFrom(0).optional(),
+    monitor: duration.optional(),
+    order: z.enum(["start-first", "stop-first"]).optional(),
+    failureAction: z.enum(["rollback", "pause", "continue"]).optional(),
+    maxFailureRatio: z.number().min(0, "must be from 0 to 1").max(1, "must be from 0 to 1").optional(),
+  })
+  .strict();
+
 const serviceFields = {
   image,
   port: port(),
@@ -101,6 +121,7 @@ const serviceFields = {
     .optional(),
   replicas: z.number().int("replicas must be a whole number").min(0).max(MAX_REPLICAS).default(1),
   healthcheck: healthcheck.optional(),
+  update: update.optional(),
   env: z
     .record(
       z.string().regex(ENV_KEY, "environment variable names are letters, digits and '_'"),
@@ -176,6 +197,7 @@ function toService(
     resources: { ...DEFAULT_LIMITS },
     ...(domains.length ? { domains } : {}),
     ...withHealthcheck(v.healthcheck, v.port),
+    ...(v.update ? { update: { defaults: "berth", ...v.update } } : {}),
   };
 }
 

@@ -35,6 +35,11 @@ export interface UpdateModel {
   monitor?: number;
   maxFailureRatio?: number;
   order?: "stop-first" | "start-first";
+  /**
+   * What fills the fields left out: Swarm's defaults (compose, as `docker stack deploy` does), or
+   * Berth's (the short form: plan/service-spec.ts `defaultUpdateConfig`).
+   */
+  defaults?: "swarm" | "berth";
 }
 
 export interface RestartModel {

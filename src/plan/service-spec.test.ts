@@ -105,6 +105,24 @@ describe("planServiceSpec", () => {
     expect(spec.EndpointSpec.Ports).toEqual([]);
   });
 
+  it("fills an update policy given in Berth's terms from Berth's defaults, the order from the ports", () => {
+    const update = { defaults: "berth" as const, monitor: 1e9, parallelism: 2 };
+    const meshed = planServiceSpec({ ...web, update }, { ...ctx, routingMesh: true });
+    expect(meshed.UpdateConfig).toEqual({
+      Parallelism: 2,
+      Delay: 0,
+      FailureAction: "rollback",
+      Monitor: 1e9,
+      MaxFailureRatio: 0,
+      Order: "start-first",
+    });
+    const hostPort = planServiceSpec({ ...web, update }, { ...ctx, routingMesh: false });
+    expect(hostPort.UpdateConfig.Order).toBe("stop-first");
+    // Compose's (Swarm's defaults, as docker writes them): only what was given.
+    const compose = planServiceSpec({ ...web, update: { monitor: 1e9 } }, ctx);
+    expect(compose.UpdateConfig).toEqual({ Parallelism: 1, Monitor: 1e9 });
+  });
+
   it("is deterministic regardless of env insertion order", () => {
     const a = planServiceSpec({ ...web, env: { A: "1", B: "2" } }, ctx);
     const b = planServiceSpec({ ...web, env: { B: "2", A: "1" } }, ctx);

@@ -54,9 +54,9 @@ export function planServiceSpec(service: ServiceModel, ctx: ServicePlanContext):
   // A host-mode port can be bound by one task per node only, so a start-first update would wait
   // forever for the port its predecessor holds.
   const order = ports.some((p) => p.PublishMode === "host") ? "stop-first" : "start-first";
-  const update = service.update ? updateConfig(service.update) : defaultUpdateConfig(order);
+  const update = service.update ? updateConfig(service.update, order) : defaultUpdateConfig(order);
   const rollback = service.rollback
-    ? updateConfig(service.rollback)
+    ? updateConfig(service.rollback, order)
     : { ...defaultUpdateConfig(order), FailureAction: "pause" as const };
   const endpointMode =
     service.endpointMode ??
@@ -227,8 +227,10 @@ function planPorts(s: ServiceModel, ctx: ServicePlanContext): SwarmPort[] {
 }
 
 /** A compose update_config/rollback_config as docker converts it: parallelism 1 unless given. */
-function updateConfig(u: UpdateModel): SwarmUpdateConfig {
+/** An update (or rollback) policy as given, over Berth's defaults when it asks for them. */
+function updateConfig(u: UpdateModel, order: "start-first" | "stop-first"): SwarmUpdateConfig {
   return {
+    ...(u.defaults === "berth" ? defaultUpdateConfig(order) : {}),
     Parallelism: u.parallelism ?? 1,
     ...(u.delay === undefined ? {} : { Delay: u.delay }),
     ...(u.failureAction === undefined ? {} : { FailureAction: u.failureAction }),

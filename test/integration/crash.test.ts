@@ -42,14 +42,16 @@ const api = (b: TestBerth, method: string, path: string, body?: unknown) => b.ap
 
 /**
  * A two-service stack; `tag` goes into each service's env so every round changes something. Berth's
- * port check runs every second: the rounds wait for health, not for the default interval.
+ * port check runs every second and updates are watched for 1 s: the rounds wait for health, not for
+ * the default interval and monitor window.
  */
 const healthcheck = { interval: "1s", startPeriod: "1s" };
+const update = { monitor: "1s" };
 const stackBody = (name: string, tag: string) => ({
   name,
   services: [
-    { name: "web", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag }, healthcheck },
-    { name: "api", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag }, healthcheck },
+    { name: "web", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag }, healthcheck, update },
+    { name: "api", image: "local/httpd:1", port: 8080, env: { MESSAGE: tag }, healthcheck, update },
   ],
 });
 

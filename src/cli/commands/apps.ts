@@ -55,6 +55,15 @@ export function registerAppCommands(program: Command): void {
     .option("--health-retries <n>", "failures in a row that make a task unhealthy (default 3)")
     .option("--health-start-period <duration>", "time to start before failures count (default 30s)")
     .option("--no-healthcheck", "run no health check at all (not Berth's, not the image's)")
+    .option("--update-parallelism <n>", "tasks updated at once (default 1)")
+    .option("--update-delay <duration>", "pause between batches of tasks (default 0s)")
+    .option("--update-monitor <duration>", "time each updated task is watched for failure (default 5s)")
+    .option(
+      "--update-order <order>",
+      "start-first or stop-first (default start-first, stop-first with a host-mode port)",
+    )
+    .option("--update-failure-action <action>", "rollback, pause or continue (default rollback)")
+    .option("--update-max-failure-ratio <ratio>", "share of tasks that may fail, 0 to 1 (default 0)")
     .option("--dry-run", "print the Swarm bodies Berth would send (health check included) and deploy nothing")
     .option("--no-wait", "return once the deployment is accepted")
     .option("--json", "print the result as JSON")
@@ -72,6 +81,7 @@ export function registerAppCommands(program: Command): void {
           ? { domains: opts.domain.map((host) => ({ host, tls: opts.domainTls })) }
           : {}),
         ...(healthcheck ? { healthcheck } : {}),
+        ...updateOf(opts),
       };
       parseShortForm(body); // refuse bad input here, before anything is sent
       const client = clientFor(cmd);
@@ -167,6 +177,12 @@ export interface DeployOptions {
   healthStartPeriod?: string;
   /** False with --no-healthcheck. */
   healthcheck: boolean;
+  updateParallelism?: string;
+  updateDelay?: string;
+  updateMonitor?: string;
+  updateOrder?: string;
+  updateFailureAction?: string;
+  updateMaxFailureRatio?: string;
   dryRun?: boolean;
   wait: boolean;
   json?: boolean;
@@ -188,6 +204,19 @@ function healthcheckOf(o: DeployOptions): Record<string, unknown> | undefined {
     return { disable: true };
   }
   return Object.keys(given).length ? given : undefined;
+}
+
+/** The short form's `update` from the --update-* flags (docker service create's names). */
+function updateOf(o: DeployOptions): { update?: Record<string, unknown> } {
+  const given = {
+    ...(o.updateParallelism === undefined ? {} : { parallelism: toNumber(o.updateParallelism) }),
+    ...(o.updateDelay === undefined ? {} : { delay: o.updateDelay }),
+    ...(o.updateMonitor === undefined ? {} : { monitor: o.updateMonitor }),
+    ...(o.updateOrder === undefined ? {} : { order: o.updateOrder }),
+    ...(o.updateFailureAction === undefined ? {} : { failureAction: o.updateFailureAction }),
+    ...(o.updateMaxFailureRatio === undefined ? {} : { maxFailureRatio: toNumber(o.updateMaxFailureRatio) }),
+  };
+  return Object.keys(given).length ? { update: given } : {};
 }
 
 /** A shell command (CMD-SHELL), or a JSON array of strings: the program and its arguments (CMD). */
