@@ -2,10 +2,12 @@
 // parsed, interpolated with the caller's environment, validated, then the files are merged in order;
 // `env_file` entries are read (relative to the file that names them) and put under `environment`,
 // where values written in the file win; a name without a value takes this shell's value when it has
-// one (else it stays without one, and the container gets the bare name, as docker sends it).
+// one (else it stays without one, and the container gets the bare name, as docker sends it); bind
+// mounts' relative host paths are made absolute beside the file (binds.ts), as docker makes them.
 import { dirname, isAbsolute, join } from "node:path";
 import { ConfigError } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
+import { absoluteBindSources } from "./binds.js";
 import { castTypes } from "./cast.js";
 import { inlineFiles } from "./files.js";
 import { type Env, interpolate } from "./interpolate.js";
@@ -33,7 +35,8 @@ export function loadCompose(files: ComposeInput[], opts: LoadOptions): Record<st
     // fields (`replicas: ${N}`) are cast to those types, as docker does.
     const data = castTypes(interpolate(raw.data, opts.env) as Record<string, unknown>);
     validateCompose({ ...raw, data });
-    return inlineFiles(withEnvironment(data, f.name, opts), f.name, opts.readFile, opts.env);
+    const loaded = inlineFiles(withEnvironment(data, f.name, opts), f.name, opts.readFile, opts.env);
+    return absoluteBindSources(loaded, f.name, opts.env.HOME);
   });
   return mergeComposeFiles(docs);
 }

@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS } from "../defaults.js";
 import { parseImageRef } from "../image-ref.js";
 import { MAX_ENV_VALUE_CHARS } from "../limits.js";
 import { checkStackRoutes, normalizeRoute } from "../route.js";
+import { activeServices, composeOnlyWarnings } from "./compose-only.js";
 import { DATA_KEY } from "./files.js";
 import { mappingEntries } from "./mapping.js";
 import { platformConstraints, platformWarning } from "./platform.js";
@@ -41,8 +42,14 @@ export interface ComposeModel {
 export function composeToModel(doc: Doc, org: string, name: string): ComposeModel {
   const problem = nameProblem("stack", name);
   if (problem) throw new ConfigError("--name", problem);
-  const services = Object.entries((doc.services ?? {}) as Record<string, Doc>);
-  if (services.length === 0) throw new ConfigError("services", "the stack defines no services");
+  const { kept: services, warnings: leftOut } = activeServices(
+    Object.entries((doc.services ?? {}) as Record<string, Doc>),
+  );
+  if (services.length === 0)
+    throw new ConfigError(
+      "services",
+      leftOut.length ? "every service has profiles: none would start" : "the stack defines no services",
+    );
   const volumes = mapEntries(doc.volumes, (key, v) => volumeDef(key, v ?? {}));
   const networks = mapEntries(doc.networks, (key, n) => networkDef(key, n ?? {}));
   const model: StackModel = {
@@ -68,7 +75,15 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
       ? [platformWarning(key, s.platform, platformConstraints(s.platform, `services.${key}.platform`))]
       : [],
   );
-  return { model, warnings: [...ignoredKeyWarnings(doc), ...platforms] };
+  return {
+    model,
+    warnings: [
+      ...ignoredKeyWarnings({ services: Object.fromEntries(services) }),
+      ...platforms,
+      ...composeOnlyWarnings(services),
+      ...leftOut,
+    ],
+  };
 }
 
 /** A service's routes through Berth's proxy (an extension field, so docker ignores it). */
@@ -457,7 +472,10 @@ function updateConfig(u: Doc, path: string): UpdateModel {
   };
 }
 
-/** Short (`[ip:][published:]target[/proto]`, ranges allowed) or long port syntax. */
+/**
+ * Short (`[ip:][published:]target[/proto]`, ranges allowed; the ip may be empty, `:80:8080`, as docker
+ * reads it) or long port syntax.
+ */
 function ports(p: unknown, path: string): PortModel[] {
   if (p && typeof p === "object") {
     const l = p as Doc;
@@ -479,7 +497,7 @@ function ports(p: unknown, path: string): PortModel[] {
   }
   const text = String(p);
   const m =
-    /^(?:(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\]):)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(
+    /^(?:(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\])?:)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(
       text,
     );
   if (!m) return fail(path, `'${text}' is not a port mapping (like 8080, 80:8080 or 8080/udp)`);
