@@ -11,7 +11,7 @@ describe("keys of files written for docker compose", () => {
     image: app:1
     depends_on:
       db: { condition: service_healthy }
-      init: { condition: service_completed_successfully, restart: true }
+      init: { condition: service_completed_successfully }
       cache: { condition: service_started }
   db: { image: postgres:16 }
   init: { image: app:1 }
