@@ -169,7 +169,11 @@ async function viaBerth(
     }
   } finally {
     await removeLabelled(labels);
-    for (const t of tags) await docker.getImage(t).remove({ noprune: true }).catch(() => {});
+    for (const t of tags)
+      await docker
+        .getImage(t)
+        .remove({ noprune: true })
+        .catch(() => {});
   }
 }
 
@@ -177,7 +181,10 @@ const b = await benchBerth();
 try {
   const created = await b.api("POST", "/api/v1/orgs", { slug: ORG });
   if (created.status !== 201) throw new Error(`org: ${JSON.stringify(created.body)}`);
-  const policy = await b.api("PUT", `/api/v1/orgs/${ORG}/policy`, { bindMounts: true, hostPortsAnywhere: true });
+  const policy = await b.api("PUT", `/api/v1/orgs/${ORG}/policy`, {
+    bindMounts: true,
+    hostPortsAnywhere: true,
+  });
   if (policy.status !== 200) throw new Error(`policy: ${JSON.stringify(policy.body)}`);
   for (const [i, project] of projects.entries()) {
     const env = envOf(project);
@@ -197,7 +204,12 @@ const yes = (v: Verdict) => (v.ok ? "yes" : v.kind ? `no (${v.kind})` : "no");
 console.log(
   "Acceptance means the Engine accepted the stack's objects (services created), not that tasks run: images cannot be pulled here.\n",
 );
-console.log(table([["file", "docker stack deploy", "berth", "berth's reason when not"], ...rows.map((r) => [r.project, yes(r.docker), yes(r.berth), r.berth.ok ? "" : r.berth.why])]));
+console.log(
+  table([
+    ["file", "docker stack deploy", "berth", "berth's reason when not"],
+    ...rows.map((r) => [r.project, yes(r.docker), yes(r.berth), r.berth.ok ? "" : r.berth.why]),
+  ]),
+);
 const dockerOk = rows.filter((r) => r.docker.ok);
 const both = dockerOk.filter((r) => r.berth.ok);
 const byDesign = dockerOk.filter((r) => !r.berth.ok && r.berth.kind === "policy");
@@ -209,4 +221,5 @@ berth accepts: ${rows.filter((r) => r.berth.ok).length} (${pct(rows.filter((r) =
 berth accepts of what docker accepts: ${both.length}/${dockerOk.length} (${pct(both.length, dockerOk.length)})
   refused by the tenant policy by design (socket, /, capabilities): ${byDesign.length}; without them: ${both.length}/${dockerOk.length - byDesign.length} (${pct(both.length, dockerOk.length - byDesign.length)})
 berth accepts that docker refuses: ${rows.filter((r) => r.berth.ok && !r.docker.ok).length}`);
-for (const r of rows.filter((x) => !x.docker.ok)) console.log(`  docker refuses ${r.project}: ${r.docker.why}`);
+for (const r of rows.filter((x) => !x.docker.ok))
+  console.log(`  docker refuses ${r.project}: ${r.docker.why}`);

@@ -76,7 +76,9 @@ describe("the compose corpus", () => {
     } else {
       console.log(`${project}: refused: ${out.error}`);
       // A refusal names where: the file (with its line) or a path into the document.
-      expect(out.error).toMatch(/^(test\/compose-corpus\/[\w.-]+\/compose\.yml(:\d+)? )?[\w.-]+(\.[\w.-]+)*: /);
+      expect(out.error).toMatch(
+        /^(test\/compose-corpus\/[\w.-]+\/compose\.yml(:\d+)? )?[\w.-]+(\.[\w.-]+)*: /,
+      );
     }
     const text = `${JSON.stringify(out, null, 2).replaceAll(process.cwd(), "<repo>")}\n`;
     await expect(text).toMatchFileSnapshot(join("..", "..", ROOT, project, "outcome.json"));

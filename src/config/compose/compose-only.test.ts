@@ -51,6 +51,8 @@ describe("keys of files written for docker compose", () => {
 
   it("reads a port with an empty host address as docker does", () => {
     const { model } = convert('services:\n  web:\n    image: app:1\n    ports: [":2283:2283"]\n');
-    expect(model.services[0]!.ports).toEqual([{ target: 2283, published: 2283, protocol: "tcp", mode: "ingress" }]);
+    expect(model.services[0]!.ports).toEqual([
+      { target: 2283, published: 2283, protocol: "tcp", mode: "ingress" },
+    ]);
   });
 });
