@@ -83,7 +83,8 @@ async function viaDocker(project: string, stack: string, env: Record<string, str
     const lines = (e.stderr || e.message).split("\n").filter((l) => l && !/level=warning/.test(l));
     return { ok: false, why: short(lines.at(-1) ?? e.message) };
   } finally {
-    await exec("docker", ["stack", "rm", stack]).catch(() => {});
+    // Removed by label rather than `docker stack rm`, so that its tasks are waited for: until they
+    // are gone they hold their host ports, and the next deploy of the same file would meet them.
     await removeLabelled([`com.docker.stack.namespace=${stack}`]);
   }
 }
