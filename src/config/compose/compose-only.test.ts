@@ -56,3 +56,18 @@ describe("keys of files written for docker compose", () => {
     ]);
   });
 });
+
+describe("service keys", () => {
+  it("takes '_' and keys longer than Berth's own names while the Swarm name fits in 63 characters", () => {
+    const key = "immich-machine-learning-and-more";
+    const { model } = convert(`services:\n  root_db: { image: postgres:16 }\n  ${key}: { image: app:1 }\n`);
+    expect(model.services.map((s) => s.name)).toEqual([key, "root_db"]);
+    // acme_shop_ leaves 53 characters.
+    expect(() => convert(`services:\n  ${"a".repeat(54)}: { image: app:1 }\n`)).toThrow(
+      `services.${"a".repeat(54)}: service name must be at most 53 characters here (got 54)`,
+    );
+    expect(() => convert("services:\n  _db: { image: app:1 }\n")).toThrow(
+      "services._db: service name '_db' must be lowercase letters, digits, '-' and '_', starting and ending with a letter or digit",
+    );
+  });
+});

@@ -2,7 +2,7 @@
 // key the way `docker stack deploy` does. Keys Swarm cannot honour give the docker CLI's warnings;
 // values the schema lets through but docker would refuse give a ConfigError naming the field.
 import { ConfigError } from "../../domain/errors.js";
-import { nameProblem } from "../../domain/names.js";
+import { nameProblem, serviceKeyProblem, stackNamespace } from "../../domain/names.js";
 import type {
   FileRefModel,
   HealthcheckModel,
@@ -57,7 +57,13 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
     name,
     services: services
       .map(([key, s]) =>
-        service(key, s ?? {}, { volumes, networks, secrets: doc.secrets, configs: doc.configs }),
+        service(key, s ?? {}, {
+          namespace: stackNamespace(org, name),
+          volumes,
+          networks,
+          secrets: doc.secrets,
+          configs: doc.configs,
+        }),
       )
       .sort((a, b) => (a.name < b.name ? -1 : 1)),
     networks,
@@ -207,6 +213,8 @@ function fileDef(kind: "secrets" | "configs", key: string, f: Doc): StackFileMod
 }
 
 interface StackDefs {
+  /** The longest the stack's Swarm namespace can be (`<org>_<stack>`): service keys fit after it. */
+  namespace: string;
   volumes: Record<string, StackVolumeModel>;
   networks: Record<string, StackNetworkModel>;
   secrets: unknown;
@@ -215,7 +223,7 @@ interface StackDefs {
 
 function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   const path = `services.${key}`;
-  const problem = nameProblem("service", key);
+  const problem = serviceKeyProblem(key, defs.namespace);
   if (problem) fail(path, `service name ${problem}`);
   if (typeof s.image !== "string")
     fail(`${path}.image`, "is required: Berth deploys images, it does not build them");
