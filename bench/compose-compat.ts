@@ -31,6 +31,7 @@ const projects = readdirSync(ROOT)
 
 type Verdict = { ok: boolean; why: string; kind?: "policy" | "image" | "conversion" | "engine" };
 const rows: { project: string; docker: Verdict; berth: Verdict }[] = [];
+const ENDED = ["succeeded", "failed", "rolled_back", "cancelled"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The folder's .env as the shell's environment, as a user of docker compose has it. */
@@ -156,18 +157,26 @@ async function viaBerth(
       (s) => !s?.profiles?.length,
     ).length;
     const id = r.body.deployment.id;
+    const status = async () =>
+      (await b.api("GET", `/api/v1/deployments/${id}`, undefined, { "x-berth-org": ORG })).body.deployment;
     const deadline = Date.now() + 90_000;
-    for (;;) {
+    let verdict: Verdict | undefined;
+    while (!verdict) {
       const made: any[] = await (docker.listServices as any)({ filters: { label: labels } });
-      if (made.length >= expected) return { ok: true, why: `${made.length} services` };
-      const d = (await b.api("GET", `/api/v1/deployments/${id}`, undefined, { "x-berth-org": ORG })).body
-        .deployment;
-      if (["failed", "rolled_back", "cancelled"].includes(d?.status) && made.length < expected)
-        return { ok: false, kind: "engine", why: short(`${d.status}: ${d.reason ?? ""}`) };
-      if (Date.now() > deadline)
-        return { ok: false, kind: "engine", why: `${made.length}/${expected} services after 90 s` };
-      await sleep(250);
+      const d = await status();
+      if (made.length >= expected) verdict = { ok: true, why: `${made.length} services` };
+      else if (ENDED.includes(d?.status))
+        verdict = { ok: false, kind: "engine", why: short(`${d.status}: ${d.reason ?? ""}`) };
+      else if (Date.now() > deadline)
+        verdict = { ok: false, kind: "engine", why: `${made.length}/${expected} services after 90 s` };
+      else await sleep(250);
     }
+    // The deployment would follow a rollout that cannot converge (no image runs here): cancel it, so
+    // that it ends and lets go of the host ports it holds before the next file.
+    await b.api("POST", `/api/v1/jobs/${r.body.jobId}/cancel`, undefined, { "x-berth-org": ORG });
+    const until = Date.now() + 60_000;
+    while (!ENDED.includes((await status())?.status) && Date.now() < until) await sleep(250);
+    return verdict;
   } finally {
     await removeLabelled(labels);
     for (const t of tags)
