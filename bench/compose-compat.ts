@@ -178,6 +178,15 @@ async function viaBerth(
     while (!ENDED.includes((await status())?.status) && Date.now() < until) await sleep(250);
     return verdict;
   } finally {
+    // Removed through Berth (which also lets go of the stack's host ports), then swept by label.
+    const rm = await b.api("DELETE", `/api/v1/stacks/${stack}`, undefined, { "x-berth-org": ORG });
+    const until = Date.now() + 60_000;
+    while (rm.status === 202 && Date.now() < until) {
+      const job = (await b.api("GET", `/api/v1/jobs/${rm.body.jobId}`, undefined, { "x-berth-org": ORG }))
+        .body.job;
+      if (["succeeded", "failed", "cancelled"].includes(job?.status)) break;
+      await sleep(250);
+    }
     await removeLabelled(labels);
     for (const t of tags)
       await docker
