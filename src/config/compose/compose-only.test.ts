@@ -71,3 +71,20 @@ describe("service keys", () => {
     );
   });
 });
+
+describe("bridge networks", () => {
+  it("deploys docker compose's default driver as overlay, with a warning", () => {
+    const { model, warnings } = convert(`services:
+  web: { image: app:1, networks: [back] }
+networks:
+  back:
+    driver: bridge
+    internal: true
+    driver_opts: { com.docker.network.bridge.name: br-back }
+`);
+    expect(model.networks).toEqual({ back: { internal: true } });
+    expect(warnings).toEqual([
+      "Network back: driver bridge is local to one node; deployed with Swarm's overlay driver, which joins the stack's services alike (its driver_opts, bridge's, are left out)",
+    ]);
+  });
+});

@@ -87,6 +87,7 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
       ...ignoredKeyWarnings({ services: Object.fromEntries(services) }),
       ...platforms,
       ...composeOnlyWarnings(services),
+      ...bridgeWarnings(doc.networks),
       ...leftOut,
     ],
   };
@@ -153,6 +154,12 @@ function networkDef(key: string, n: Doc): StackNetworkModel {
   const external = externalName(key, n);
   if (external) return { external };
   refuseCustomName(path, n);
+  // docker compose's default driver: deployed as Swarm's (overlay), which joins the stack's services
+  // as a bridge network joins a project's containers (warned: bridgeWarnings).
+  if (n.driver === "bridge") {
+    const { driver: _bridge, driver_opts: _opts, ...rest } = n;
+    return networkDef(key, rest);
+  }
   if (typeof n.driver === "string" && LOCAL_DRIVERS.has(n.driver)) {
     fail(
       `${path}.driver`,
@@ -178,6 +185,16 @@ function networkDef(key: string, n: Doc): StackNetworkModel {
         }
       : {}),
   };
+}
+
+/** What becomes of networks written with docker compose's default driver, `bridge`. */
+function bridgeWarnings(networks: unknown): string[] {
+  return Object.entries((networks ?? {}) as Record<string, Doc | null>)
+    .filter(([key, n]) => !key.startsWith("x-") && n?.driver === "bridge" && !externalName(key, n))
+    .map(
+      ([key, n]) =>
+        `Network ${key}: driver bridge is local to one node; deployed with Swarm's overlay driver, which joins the stack's services alike${n?.driver_opts ? " (its driver_opts, bridge's, are left out)" : ""}`,
+    );
 }
 
 /**
