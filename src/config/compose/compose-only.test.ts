@@ -88,3 +88,11 @@ networks:
     ]);
   });
 });
+
+describe("platform", () => {
+  it("takes an empty platform (`platform: ${DOCKER_PLATFORM:-}`) as none, as docker compose does", () => {
+    const { model, warnings } = convert('services:\n  web:\n    image: app:1\n    platform: ""\n');
+    expect(model.services[0]!.placement).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+});

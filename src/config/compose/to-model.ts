@@ -77,7 +77,7 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
     ),
   );
   const platforms = services.flatMap(([key, s]) =>
-    typeof s?.platform === "string"
+    typeof s?.platform === "string" && s.platform !== ""
       ? [platformWarning(key, s.platform, platformConstraints(s.platform, `services.${key}.platform`))]
       : [],
   );
@@ -363,7 +363,10 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   if (namespaces.length) Object.assign(hostAccess, { hostNamespaces: namespaces });
   if (Object.keys(hostAccess).length) out.hostAccess = hostAccess;
   if (s[DOMAINS_KEY] !== undefined) out.domains = serviceDomains(s[DOMAINS_KEY], `${path}.${DOMAINS_KEY}`);
-  const platform = typeof s.platform === "string" ? platformConstraints(s.platform, `${path}.platform`) : [];
+  const platform =
+    typeof s.platform === "string" && s.platform !== ""
+      ? platformConstraints(s.platform, `${path}.platform`)
+      : [];
   const constraints = [
     ...new Set([...((d.placement?.constraints as string[] | undefined) ?? []), ...platform]),
   ];
