@@ -9,6 +9,7 @@ import { ConfigError } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
 import { absoluteBindSources } from "./binds.js";
 import { castTypes } from "./cast.js";
+import { resolveExtends } from "./extends.js";
 import { inlineFiles } from "./files.js";
 import { type Env, interpolate } from "./interpolate.js";
 import { parseComposeFile, validateCompose } from "./load.js";
@@ -29,12 +30,16 @@ export interface LoadOptions {
 
 export function loadCompose(files: ComposeInput[], opts: LoadOptions): Record<string, unknown> {
   if (files.length === 0) throw new ConfigError("-c", "name at least one compose file");
+  // Variables are replaced before validation, and values they produced for numeric or boolean
+  // fields (`replicas: ${N}`) are cast to those types, as docker does.
+  const read = (name: string, text: string) => {
+    const raw = parseComposeFile(name, text);
+    return { raw, data: castTypes(interpolate(raw.data, opts.env) as Record<string, unknown>) };
+  };
   const docs = files.map((f) => {
-    const raw = parseComposeFile(f.name, f.text);
-    // Variables are replaced before validation, and values they produced for numeric or boolean
-    // fields (`replicas: ${N}`) are cast to those types, as docker does.
-    const data = castTypes(interpolate(raw.data, opts.env) as Record<string, unknown>);
-    validateCompose({ ...raw, data });
+    const { raw, data: own } = read(f.name, f.text);
+    validateCompose({ ...raw, data: own });
+    const data = resolveExtends(own, f.name, (path) => read(path, String(opts.readFile(path))).data);
     const loaded = inlineFiles(withEnvironment(data, f.name, opts), f.name, opts.readFile, opts.env);
     return absoluteBindSources(loaded, f.name, opts.env.HOME);
   });
