@@ -4,6 +4,8 @@
 // - runBuild (the job): build and tag on the Engine's node with the build's output as the job's log,
 //   then requestDeploy of that tag with the image id recorded on the deployment, then remove the
 //   service's older builds beyond those kept. A failed build deploys nothing.
+// A compose stack's service (`berth stack deploy --build`) is built and tagged the same way, without
+// the deploy: the job's result names the tag, and the CLI deploys the stack with every service's tag.
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
@@ -16,6 +18,7 @@ import type { BuildOptions } from "../config/build.js";
 import { parseShortForm } from "../config/short-form.js";
 import { ConfigError } from "../domain/errors.js";
 import { LABEL, ownerLabels } from "../domain/labels.js";
+import { nameProblem, serviceKeyProblem, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
 import { BUILD_LABEL, buildGroup, buildsToPrune, buildTag, describeBuild } from "../plan/build.js";
@@ -28,8 +31,10 @@ export const BUILD_JOB = "build";
 
 interface BuildPayload {
   org: string;
-  /** The short-form deployment as given, without its image. */
-  deployment: Record<string, unknown>;
+  /** The short-form deployment as given, without its image; absent for a stack service's build. */
+  deployment?: Record<string, unknown>;
+  /** A compose stack's service built for `berth stack deploy --build`: the build only, no deploy. */
+  stack?: string;
   options: BuildOptions;
   tag: string;
   service: string;
@@ -43,17 +48,36 @@ export async function requestBuild(
     org: string;
     orgId: string;
     policy: PolicyRelaxations;
-    /** The short-form body (`name`, `port`, `env`, ...) without `image`. */
-    deployment: unknown;
+    /** The short-form body (`name`, `port`, `env`, ...) without `image`; or `target`. */
+    deployment?: unknown;
+    /** A compose stack's service to build and tag, deployed later with the stack (no deploy here). */
+    target?: { stack: string; service: string };
     options: BuildOptions;
     context: Readable;
     requestedBy: string;
     correlationId: string;
   },
 ): Promise<{ jobId: string; image: string }> {
-  const deployment = deploymentFields(o.deployment);
-  const { model, tag, service } = buildModel(o.org, deployment, new Date());
-  admitPolicy(p, model, o.policy);
+  let job: Pick<BuildPayload, "deployment" | "stack" | "tag" | "service">;
+  let target: string;
+  if (o.target) {
+    if (o.deployment !== undefined)
+      throw new ConfigError("deployment", "give either a deployment or a stack's service, not both");
+    const { stack, service } = o.target;
+    const problem = nameProblem("stack", stack);
+    if (problem) throw new ConfigError("stack", problem);
+    const keyProblem = serviceKeyProblem(service, stackNamespace(o.org, stack));
+    if (keyProblem) throw new ConfigError("service", keyProblem);
+    job = { stack, service, tag: buildTag({ org: o.org, stack, service, now: new Date() }) };
+    target = stack;
+  } else {
+    const deployment = deploymentFields(o.deployment);
+    const { model, tag, service } = buildModel(o.org, deployment, new Date());
+    admitPolicy(p, model, o.policy);
+    job = { deployment, tag, service };
+    target = model.name;
+  }
+  const { tag } = job;
   const jobId = randomUUID();
   const dir = join(p.builds.dir, o.org);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -72,21 +96,13 @@ export async function requestBuild(
     await rm(contextFile, { force: true });
     throw err;
   }
-  const payload: BuildPayload = {
-    org: o.org,
-    deployment,
-    options: o.options,
-    tag,
-    service,
-    contextFile,
-    policy: o.policy,
-  };
+  const payload: BuildPayload = { org: o.org, ...job, options: o.options, contextFile, policy: o.policy };
   try {
     await p.jobs.enqueue({
       id: jobId,
       type: BUILD_JOB,
       orgId: o.orgId,
-      target: model.name,
+      target,
       payload: payload as unknown as Record<string, unknown>,
       correlationId: o.correlationId,
       requestedBy: o.requestedBy,
@@ -101,8 +117,9 @@ export async function requestBuild(
 export async function runBuild(p: Platform, ctx: JobContext): Promise<void> {
   const b = ctx.job.payload as unknown as BuildPayload;
   const org = b.org;
-  const { model } = buildModel(org, b.deployment, new Date(), b.tag);
-  const group = buildGroup({ org, stack: model.name, service: b.service });
+  const model = b.deployment ? buildModel(org, b.deployment, new Date(), b.tag).model : undefined;
+  const stack = model?.name ?? b.stack!;
+  const group = buildGroup({ org, stack, service: b.service });
   await ctx.say(describeBuild({ ...b.options, tag: b.tag }));
   let imageId: string;
   try {
@@ -114,7 +131,7 @@ export async function runBuild(p: Platform, ctx: JobContext): Promise<void> {
         ...(b.options.target ? { target: b.options.target } : {}),
         buildArgs: b.options.buildArgs,
         labels: {
-          ...ownerLabels({ org, stack: model.name, service: b.service }),
+          ...ownerLabels({ org, stack, service: b.service }),
           [LABEL.instance]: p.instanceId,
           [BUILD_LABEL]: group,
         },
@@ -126,6 +143,12 @@ export async function runBuild(p: Platform, ctx: JobContext): Promise<void> {
     await rm(b.contextFile, { force: true });
   }
   await ctx.progress(80, `built ${b.tag} (${imageId})`);
+  if (!model) {
+    // A stack's service: the CLI deploys the stack with this tag once every service is built.
+    await ctx.result({ image: b.tag, imageId });
+    await pruneBuilds(p, ctx, group);
+    return;
+  }
   const { deployment, jobId } = await requestDeploy(p, {
     model,
     policy: b.policy,

@@ -24,6 +24,28 @@ export function nameProblem(kind: keyof typeof NAME_LIMITS, value: string): stri
   return undefined;
 }
 
+/** What a compose service key may be: a DNS label that may also hold `_` (as docker takes it). */
+const SERVICE_KEY = /^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/;
+
+/** Swarm refuses object names longer than this. */
+export const SWARM_NAME_MAX = 63;
+
+/**
+ * Why `value` is not a valid compose service key under a stack whose Swarm names start with
+ * `<namespace>_`, or undefined when it is. Keys are not Berth's own names: `_` is taken (the namespace
+ * has two parts that hold none, so names stay injective), and any length that keeps the Swarm name
+ * within 63 characters, never less than the short form's 20.
+ */
+export function serviceKeyProblem(value: string, namespace: string): string | undefined {
+  const max = Math.max(NAME_LIMITS.service, SWARM_NAME_MAX - namespace.length - 1);
+  if (value.length === 0) return "must not be empty";
+  if (value.length > max) return `must be at most ${max} characters here (got ${value.length})`;
+  if (!SERVICE_KEY.test(value)) {
+    return `'${value}' must be lowercase letters, digits, '-' and '_', starting and ending with a letter or digit`;
+  }
+  return undefined;
+}
+
 /**
  * A new stack's namespace on Swarm, `<org>_<stack>` (what `docker stack` calls the stack's name).
  * Stored with the stack when it is first deployed: stacks created before this scheme keep theirs.

@@ -13,6 +13,7 @@ import { printJson, table } from "../output.js";
 import { type DeploymentView, failUnlessSucceeded, queuedText, urlsOf, waitFor } from "./apps.js";
 import { followJob } from "./jobs.js";
 import { logsCommand } from "./logs.js";
+import { buildStack } from "./stack-build.js";
 
 interface FileOptions {
   composeFile: string[];
@@ -96,13 +97,19 @@ export function registerStackCommands(program: Command): void {
   withFiles(stack.command("deploy"))
     .description("deploy compose files as a stack (create or update in place, prune removed services)")
     .option("--no-wait", "return once the deployment is accepted")
+    .option(
+      "--build",
+      "first build each service that has `build:` on the Engine's node (its context sent, honouring .dockerignore), then deploy the stack with those images",
+    )
     .option("--json", "print the result as JSON")
-    .action(async (opts: FileOptions & { wait: boolean }, cmd: Command) => {
+    .action(async (opts: FileOptions & { wait: boolean; build?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
+      const body = loadBody(opts);
+      if (opts.build) await buildStack(client, body, dirname(resolve(opts.composeFile[0]!)), !opts.json);
       const res = await client.request<{ deployment: DeploymentView; warnings: string[] }>(
         "POST",
         "/api/v1/stacks/deploy",
-        loadBody(opts),
+        body,
       );
       printWarnings(res.warnings);
       const final = opts.wait ? await waitFor(client, res.deployment, !opts.json) : res.deployment;

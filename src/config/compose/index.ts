@@ -2,11 +2,14 @@
 // parsed, interpolated with the caller's environment, validated, then the files are merged in order;
 // `env_file` entries are read (relative to the file that names them) and put under `environment`,
 // where values written in the file win; a name without a value takes this shell's value when it has
-// one (else it stays without one, and the container gets the bare name, as docker sends it).
+// one (else it stays without one, and the container gets the bare name, as docker sends it); bind
+// mounts' relative host paths are made absolute beside the file (binds.ts), as docker makes them.
 import { dirname, isAbsolute, join } from "node:path";
 import { ConfigError } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
+import { absoluteBindSources } from "./binds.js";
 import { castTypes } from "./cast.js";
+import { resolveExtends } from "./extends.js";
 import { inlineFiles } from "./files.js";
 import { type Env, interpolate } from "./interpolate.js";
 import { parseComposeFile, validateCompose } from "./load.js";
@@ -27,13 +30,18 @@ export interface LoadOptions {
 
 export function loadCompose(files: ComposeInput[], opts: LoadOptions): Record<string, unknown> {
   if (files.length === 0) throw new ConfigError("-c", "name at least one compose file");
+  // Variables are replaced before validation, and values they produced for numeric or boolean
+  // fields (`replicas: ${N}`) are cast to those types, as docker does.
+  const read = (name: string, text: string) => {
+    const raw = parseComposeFile(name, text);
+    return { raw, data: castTypes(interpolate(raw.data, opts.env) as Record<string, unknown>) };
+  };
   const docs = files.map((f) => {
-    const raw = parseComposeFile(f.name, f.text);
-    // Variables are replaced before validation, and values they produced for numeric or boolean
-    // fields (`replicas: ${N}`) are cast to those types, as docker does.
-    const data = castTypes(interpolate(raw.data, opts.env) as Record<string, unknown>);
-    validateCompose({ ...raw, data });
-    return inlineFiles(withEnvironment(data, f.name, opts), f.name, opts.readFile, opts.env);
+    const { raw, data: own } = read(f.name, f.text);
+    validateCompose({ ...raw, data: own });
+    const data = resolveExtends(own, f.name, (path) => read(path, String(opts.readFile(path))).data);
+    const loaded = inlineFiles(withEnvironment(data, f.name, opts), f.name, opts.readFile, opts.env);
+    return absoluteBindSources(loaded, f.name, opts.env.HOME);
   });
   return mergeComposeFiles(docs);
 }

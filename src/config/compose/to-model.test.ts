@@ -243,7 +243,7 @@ describe("composeToModel: the model", () => {
       { services: { web: { image: "a", platform: "linux amd64" } } },
       "services.web.platform: 'linux amd64' is not a platform",
     ],
-    ...["bridge", "host", "macvlan"].map((driver): [string, Doc, string] => [
+    ...["host", "macvlan"].map((driver): [string, Doc, string] => [
       `a ${driver} network (Swarm services need swarm-scoped networks)`,
       { networks: { front: { driver } }, services: { web: { image: "a" } } },
       `networks.front.driver: '${driver}' networks cannot be used with services`,

@@ -2,7 +2,7 @@
 // key the way `docker stack deploy` does. Keys Swarm cannot honour give the docker CLI's warnings;
 // values the schema lets through but docker would refuse give a ConfigError naming the field.
 import { ConfigError } from "../../domain/errors.js";
-import { nameProblem } from "../../domain/names.js";
+import { nameProblem, serviceKeyProblem, stackNamespace } from "../../domain/names.js";
 import type {
   FileRefModel,
   HealthcheckModel,
@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS } from "../defaults.js";
 import { parseImageRef } from "../image-ref.js";
 import { MAX_ENV_VALUE_CHARS } from "../limits.js";
 import { checkStackRoutes, normalizeRoute } from "../route.js";
+import { activeServices, composeOnlyWarnings } from "./compose-only.js";
 import { DATA_KEY } from "./files.js";
 import { mappingEntries } from "./mapping.js";
 import { platformConstraints, platformWarning } from "./platform.js";
@@ -41,8 +42,14 @@ export interface ComposeModel {
 export function composeToModel(doc: Doc, org: string, name: string): ComposeModel {
   const problem = nameProblem("stack", name);
   if (problem) throw new ConfigError("--name", problem);
-  const services = Object.entries((doc.services ?? {}) as Record<string, Doc>);
-  if (services.length === 0) throw new ConfigError("services", "the stack defines no services");
+  const { kept: services, warnings: leftOut } = activeServices(
+    Object.entries((doc.services ?? {}) as Record<string, Doc>),
+  );
+  if (services.length === 0)
+    throw new ConfigError(
+      "services",
+      leftOut.length ? "every service has profiles: none would start" : "the stack defines no services",
+    );
   const volumes = mapEntries(doc.volumes, (key, v) => volumeDef(key, v ?? {}));
   const networks = mapEntries(doc.networks, (key, n) => networkDef(key, n ?? {}));
   const model: StackModel = {
@@ -50,7 +57,13 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
     name,
     services: services
       .map(([key, s]) =>
-        service(key, s ?? {}, { volumes, networks, secrets: doc.secrets, configs: doc.configs }),
+        service(key, s ?? {}, {
+          namespace: stackNamespace(org, name),
+          volumes,
+          networks,
+          secrets: doc.secrets,
+          configs: doc.configs,
+        }),
       )
       .sort((a, b) => (a.name < b.name ? -1 : 1)),
     networks,
@@ -64,11 +77,20 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
     ),
   );
   const platforms = services.flatMap(([key, s]) =>
-    typeof s?.platform === "string"
+    typeof s?.platform === "string" && s.platform !== ""
       ? [platformWarning(key, s.platform, platformConstraints(s.platform, `services.${key}.platform`))]
       : [],
   );
-  return { model, warnings: [...ignoredKeyWarnings(doc), ...platforms] };
+  return {
+    model,
+    warnings: [
+      ...ignoredKeyWarnings({ services: Object.fromEntries(services) }),
+      ...platforms,
+      ...composeOnlyWarnings(services),
+      ...bridgeWarnings(doc.networks),
+      ...leftOut,
+    ],
+  };
 }
 
 /** A service's routes through Berth's proxy (an extension field, so docker ignores it). */
@@ -132,6 +154,12 @@ function networkDef(key: string, n: Doc): StackNetworkModel {
   const external = externalName(key, n);
   if (external) return { external };
   refuseCustomName(path, n);
+  // docker compose's default driver: deployed as Swarm's (overlay), which joins the stack's services
+  // as a bridge network joins a project's containers (warned: bridgeWarnings).
+  if (n.driver === "bridge") {
+    const { driver: _bridge, driver_opts: _opts, ...rest } = n;
+    return networkDef(key, rest);
+  }
   if (typeof n.driver === "string" && LOCAL_DRIVERS.has(n.driver)) {
     fail(
       `${path}.driver`,
@@ -157,6 +185,16 @@ function networkDef(key: string, n: Doc): StackNetworkModel {
         }
       : {}),
   };
+}
+
+/** What becomes of networks written with docker compose's default driver, `bridge`. */
+function bridgeWarnings(networks: unknown): string[] {
+  return Object.entries((networks ?? {}) as Record<string, Doc | null>)
+    .filter(([key, n]) => !key.startsWith("x-") && n?.driver === "bridge" && !externalName(key, n))
+    .map(
+      ([key, n]) =>
+        `Network ${key}: driver bridge is local to one node; deployed with Swarm's overlay driver, which joins the stack's services alike${n?.driver_opts ? " (its driver_opts, bridge's, are left out)" : ""}`,
+    );
 }
 
 /**
@@ -192,6 +230,8 @@ function fileDef(kind: "secrets" | "configs", key: string, f: Doc): StackFileMod
 }
 
 interface StackDefs {
+  /** The longest the stack's Swarm namespace can be (`<org>_<stack>`): service keys fit after it. */
+  namespace: string;
   volumes: Record<string, StackVolumeModel>;
   networks: Record<string, StackNetworkModel>;
   secrets: unknown;
@@ -200,7 +240,7 @@ interface StackDefs {
 
 function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   const path = `services.${key}`;
-  const problem = nameProblem("service", key);
+  const problem = serviceKeyProblem(key, defs.namespace);
   if (problem) fail(path, `service name ${problem}`);
   if (typeof s.image !== "string")
     fail(`${path}.image`, "is required: Berth deploys images, it does not build them");
@@ -323,7 +363,10 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   if (namespaces.length) Object.assign(hostAccess, { hostNamespaces: namespaces });
   if (Object.keys(hostAccess).length) out.hostAccess = hostAccess;
   if (s[DOMAINS_KEY] !== undefined) out.domains = serviceDomains(s[DOMAINS_KEY], `${path}.${DOMAINS_KEY}`);
-  const platform = typeof s.platform === "string" ? platformConstraints(s.platform, `${path}.platform`) : [];
+  const platform =
+    typeof s.platform === "string" && s.platform !== ""
+      ? platformConstraints(s.platform, `${path}.platform`)
+      : [];
   const constraints = [
     ...new Set([...((d.placement?.constraints as string[] | undefined) ?? []), ...platform]),
   ];
@@ -457,7 +500,10 @@ function updateConfig(u: Doc, path: string): UpdateModel {
   };
 }
 
-/** Short (`[ip:][published:]target[/proto]`, ranges allowed) or long port syntax. */
+/**
+ * Short (`[ip:][published:]target[/proto]`, ranges allowed; the ip may be empty, `:80:8080`, as docker
+ * reads it) or long port syntax.
+ */
 function ports(p: unknown, path: string): PortModel[] {
   if (p && typeof p === "object") {
     const l = p as Doc;
@@ -479,7 +525,7 @@ function ports(p: unknown, path: string): PortModel[] {
   }
   const text = String(p);
   const m =
-    /^(?:(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\]):)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(
+    /^(?:(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\])?:)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(
       text,
     );
   if (!m) return fail(path, `'${text}' is not a port mapping (like 8080, 80:8080 or 8080/udp)`);

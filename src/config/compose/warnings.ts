@@ -32,6 +32,7 @@ const DEPRECATED: Record<string, string> = {
 };
 
 const FORBIDDEN: Record<string, string> = {
+  // The CLI resolves `extends` while loading (extends.ts); a document sent with it came from elsewhere.
   extends: "Support for `extends` is not implemented yet.",
   volume_driver:
     "Instead of setting the volume driver on the service, define a volume using the top-level `volumes` option and specify the driver there.",

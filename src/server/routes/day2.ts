@@ -7,7 +7,7 @@ import { jobQueuedBehind } from "../../apply/deploy-queue.js";
 import type { Platform } from "../../apply/platform.js";
 import { requestRestart } from "../../apply/restart.js";
 import { replicaCount } from "../../config/replicas.js";
-import { nameProblem } from "../../domain/names.js";
+import { serviceKeyProblem } from "../../domain/names.js";
 import { queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
@@ -15,8 +15,9 @@ import * as R from "../responses.js";
 import { deploymentView, jobView } from "../views.js";
 import { nameParams } from "./stacks.js";
 
+// A compose service key (it may hold `_`); the stack's own namespace bounds its length when deployed.
 const serviceName = z.string().superRefine((v, ctx) => {
-  const problem = nameProblem("service", v);
+  const problem = serviceKeyProblem(v, "");
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 const scaleBody = z.object({ service: serviceName.optional(), replicas: replicaCount }).strict();
