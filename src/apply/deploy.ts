@@ -195,16 +195,17 @@ export async function runDeploy(p: Platform, ctx: JobContext): Promise<void> {
       }
     },
   });
-  await refreshStack(p, model);
   if (outcome.phase === "succeeded") {
-    // Routes first, so that whoever sees the revision succeed sees its proxy sync job too.
-    await routeStack(p, { model, stackId: d.stackId }, ctx);
+    // Routes first, so that whoever sees the revision succeed sees its proxy sync job too; the
+    // stack's live view is refreshed meanwhile.
+    await Promise.all([refreshStack(p, model), routeStack(p, { model, stackId: d.stackId }, ctx)]);
     await updateDeployment(p.db, d.id, { status: "succeeded", reason: outcome.reason });
     // Old secrets and configs are released once no task uses them.
     await pruneStackObjects(p, model, stackObjectsOf(p, model, d.namespace));
     await ctx.say(`succeeded: ${outcome.reason}`);
     return;
   }
+  await refreshStack(p, model);
   const { status, reason } = await returnToLastGood(p, { failed: d, why: outcome.reason }, ctx);
   await updateDeployment(p.db, d.id, { status, reason });
   throw new DeployFailed(`${status.replace("_", " ")}: ${reason}`);
@@ -282,8 +283,10 @@ async function applyRevision(
   const images = new Map<string, ObservedImage>();
   const first = await planFor(p, { ...revision, images });
   await ensureOrgNetwork(p, revision.model.org);
-  const ids = await ensureStackObjects(p, first.objects, ctx);
-  const { steps, seen } = await planFor(p, { ...revision, images });
+  const { ids, networksCreated } = await ensureStackObjects(p, first.objects, ctx);
+  // Specs name networks by id: planned again only when a network was created just now.
+  const { steps, seen } =
+    networksCreated || !first.orgNetworkFound ? await planFor(p, { ...revision, images }) : first;
   if (opts.cancellable) await ctx.throwIfCancelled();
   // Services of one stack are independent: Swarm takes them all at once.
   const applied = await Promise.all(
@@ -360,7 +363,7 @@ export async function planFor(
     cluster: await observeCluster(p, imagesToCheck(model, namespace, live), opts.images),
   };
   const plan = planStackDeploy(model, seen, ctx);
-  return { ...plan, seen };
+  return { ...plan, seen, orgNetworkFound: orgNetwork !== undefined };
 }
 
 /** The plan context of this installation for one stack. */
@@ -422,10 +425,13 @@ async function ensureStackObjects(
   p: Platform,
   objects: StackObjects,
   ctx: JobContext,
-): Promise<Map<string, string>> {
+): Promise<{ ids: Map<string, string>; networksCreated: boolean }> {
+  let networksCreated = false;
   for (const n of objects.networks) {
-    if (!(await p.engine.findNetwork(n.Name))) await ctx.say(`network ${n.Name}: created`);
+    if (await p.engine.findNetwork(n.Name)) continue;
     await p.engine.ensureNetwork(n);
+    await ctx.say(`network ${n.Name}: created`);
+    networksCreated = true;
   }
   const ids = new Map<string, string>();
   for (const [kind, specs] of [
@@ -441,7 +447,7 @@ async function ensureStackObjects(
       if (wanted.has(f.name) && !ids.has(`${kind}/${f.name}`)) ids.set(`${kind}/${f.name}`, f.id);
     }
   }
-  return ids;
+  return { ids, networksCreated };
 }
 
 /** Removes this installation's services of the stack that the new revision no longer has. */
