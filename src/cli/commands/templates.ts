@@ -83,6 +83,27 @@ function printTemplate(t: Template) {
   console.log(`backups: ${t.backup.cron}, keeping ${t.backup.keepLast}`);
 }
 
+/**
+ * `berth --version` prints Berth's version wherever it stands (commander reads the program's options
+ * after subcommands too), so `template show` and `instance create` read their `--version <n>` under
+ * another name: argv is rewritten before parsing, for these commands only.
+ */
+export const VERSION_FLAG = "--template-version";
+const GLOBAL_WITH_VALUE = new Set(["--data-dir", "--url", "--token", "--org"]);
+
+export function templateVersionArgs(argv: string[]): string[] {
+  let i = 2;
+  while (i < argv.length && argv[i]!.startsWith("-")) i += GLOBAL_WITH_VALUE.has(argv[i]!) ? 2 : 1;
+  if (argv[i] !== "template" && argv[i] !== "instance") return argv;
+  return argv.map((a, j) =>
+    j > i && a === "--version"
+      ? VERSION_FLAG
+      : a.startsWith("--version=") && j > i
+        ? `${VERSION_FLAG}=${a.slice(10)}`
+        : a,
+  );
+}
+
 export function registerTemplateCommands(program: Command): void {
   const template = program
     .command("template")
@@ -130,10 +151,10 @@ export function registerTemplateCommands(program: Command): void {
     .command("show")
     .description("a template version's variables and file (the newest unless --version)")
     .argument("<name>", "template name")
-    .option("--version <n>", "this version")
+    .option(`${VERSION_FLAG} <n>`, "this version (also --version <n>)")
     .option("--json", "print the result as JSON")
-    .action(async (name: string, opts: { version?: string; json?: boolean }, cmd: Command) => {
-      const v = versionOf(opts.version, "--version");
+    .action(async (name: string, opts: { templateVersion?: string; json?: boolean }, cmd: Command) => {
+      const v = versionOf(opts.templateVersion, "--version");
       const res = await clientFor(cmd).request<{ template: Template }>(
         "GET",
         `/api/v1/templates/${encodeURIComponent(name)}${v === undefined ? "" : `?version=${v}`}`,
@@ -155,17 +176,17 @@ export function registerTemplateCommands(program: Command): void {
     .argument("<template>", "template name")
     .requiredOption("--name <name>", "instance name (also its stack's)")
     .option("--set <name=value>", "a variable's value (repeatable)", collect, [])
-    .option("--version <n>", "template version (default: the newest)")
+    .option(`${VERSION_FLAG} <n>`, "template version (default: the newest; also --version <n>)")
     .option("--no-wait", "return once the job is queued")
     .option("--json", "print the result as JSON")
     .action(
       async (
         tmpl: string,
-        opts: { name: string; set: string[]; version?: string; wait: boolean; json?: boolean },
+        opts: { name: string; set: string[]; templateVersion?: string; wait: boolean; json?: boolean },
         cmd: Command,
       ) => {
         const client = clientFor(cmd);
-        const v = versionOf(opts.version, "--version");
+        const v = versionOf(opts.templateVersion, "--version");
         const res = await client.request<Queued>("POST", "/api/v1/instances", {
           template: tmpl,
           name: opts.name,
