@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose text with ${var} references is the subject here
 import { describe, expect, it } from "vitest";
 import { parseTemplate, renderTemplate, resolveValues } from "./template.js";
 
