@@ -238,8 +238,9 @@ describe("templates and instances", () => {
     const since = new Date().toISOString();
     // Jobs come newest first: one queued by these requests would be on the first page.
     const instanceJobs = async () =>
-      (await b.api("GET", "/api/v1/jobs")).body.jobs.filter((j: any) => j.type === "instance" && j.createdAt > since)
-        .length;
+      (await b.api("GET", "/api/v1/jobs")).body.jobs.filter(
+        (j: any) => j.type === "instance" && j.createdAt > since,
+      ).length;
     const cases: [string[], number, string][] = [
       [
         ["--set", "domain=x.customers.test", "--set", "colour=red"],

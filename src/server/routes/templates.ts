@@ -15,6 +15,7 @@ import type { Platform } from "../../apply/platform.js";
 import { addTemplate, showTemplate, viewTemplates } from "../../apply/templates.js";
 import { nameProblem } from "../../domain/names.js";
 import type { InstanceRow, TemplateRow } from "../../store/templates.js";
+import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
 
@@ -152,16 +153,17 @@ export function templateRoutes(r: Routes, p: Platform): void {
       response: R.instanceQueued,
       status: 202,
     },
-    async ({ body, req, audit }) => {
-      const r = await requestCreateInstance(p, acting(req), {
-        template: body.template,
-        ...(body.version === undefined ? {} : { version: body.version }),
-        name: body.name,
-        set: body.set ?? {},
-      });
-      audit({ instance: body.name, template: body.template, version: r.instance.version, jobId: r.jobId });
-      return { jobId: r.jobId, instance: instanceView(r.instance) };
-    },
+    async ({ body, req, reply, audit }) =>
+      idempotent(p, req, reply, async () => {
+        const r = await requestCreateInstance(p, acting(req), {
+          template: body.template,
+          ...(body.version === undefined ? {} : { version: body.version }),
+          name: body.name,
+          set: body.set ?? {},
+        });
+        audit({ instance: body.name, template: body.template, version: r.instance.version, jobId: r.jobId });
+        return { jobId: r.jobId, instance: instanceView(r.instance) };
+      }),
   );
 
   r.add(
