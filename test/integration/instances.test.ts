@@ -152,7 +152,7 @@ describe("templates and instances", () => {
       for (const n of NAMES) if ((await get(host(n))).status !== 200) return undefined;
       return true;
     });
-  }, 120_000);
+  }, 240_000);
 
   it("backs up each volume, and restores every byte after the data is destroyed", async () => {
     await Promise.all(
@@ -173,12 +173,12 @@ describe("templates and instances", () => {
       expect(await checksum(n)).toBe(sums[n]);
       expect(await sh(n, "cat /www/data/owner")).toBe(n);
     }
-  }, 120_000);
+  }, 240_000);
 
   // The two flows touch different instances: they run side by side.
   it("suspends and resumes one instance while another upgrades", async () => {
     await Promise.all([suspendResume(NAMES[1]!), upgrades(NAMES[0]!)]);
-  }, 180_000);
+  }, 300_000);
 
   async function suspendResume(n: string) {
     const r = await cli(["instance", "suspend", n]);
@@ -288,7 +288,7 @@ describe("templates and instances", () => {
     expect(taken.stderr).toContain(`an instance named '${NAMES[2]}' exists already`);
     const required = await b.api("POST", `/api/v1/instances/${NAMES[2]}/upgrade`, { to: 4 });
     expect(required.status).toBe(409);
-    expect(JSON.stringify(required.body)).toContain("requires variable 'region', which has no default");
+    expect(required.body.error.message).toContain("requires variable 'region', which has no default");
     expect(await instanceJobs()).toBe(0);
     expect((await b.api("GET", "/api/v1/instances")).body.instances.map((i: any) => i.name)).toEqual(
       [...NAMES].sort(),
@@ -299,6 +299,23 @@ describe("templates and instances", () => {
     );
   });
 
+  it("keeps templates and instances to their organization", async () => {
+    const other = `o${tag}`;
+    expect((await b.api("POST", "/api/v1/orgs", { slug: other })).status).toBe(201);
+    const as = { "x-berth-org": other };
+    expect((await b.api("GET", "/api/v1/templates", undefined, as)).body.templates).toEqual([]);
+    expect((await b.api("GET", "/api/v1/instances", undefined, as)).body.instances).toEqual([]);
+    expect((await b.api("GET", `/api/v1/instances/${NAMES[0]}`, undefined, as)).status).toBe(404);
+    expect((await b.api("POST", `/api/v1/instances/${NAMES[0]}/stop`, undefined, as)).status).toBe(404);
+    const create = await b.api(
+      "POST",
+      "/api/v1/instances",
+      { template: TEMPLATE, name: `ix${tag}`, set: {} },
+      as,
+    );
+    expect(create.status).toBe(404);
+  });
+
   it("removes an instance after a final backup; its backups stay", async () => {
     const n = NAMES[2]!;
     const before = (await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups.length;
@@ -307,5 +324,5 @@ describe("templates and instances", () => {
     expect((await b.api("GET", `/api/v1/instances/${n}`)).status).toBe(404);
     expect(await service(n)).toBeUndefined();
     expect((await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups.length).toBe(before + 1);
-  }, 90_000);
+  }, 120_000);
 });
