@@ -11,6 +11,7 @@ import { registerJobCommands } from "./commands/jobs.js";
 import { registerOrgCommands } from "./commands/orgs.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerStackCommands } from "./commands/stack.js";
+import { registerTemplateCommands, templateVersionArgs } from "./commands/templates.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
 
 const program = new Command()
@@ -40,9 +41,10 @@ registerStackCommands(program);
 registerOrgCommands(program);
 registerDomainCommands(program);
 registerBackupCommands(program);
+registerTemplateCommands(program);
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(templateVersionArgs(process.argv));
 } catch (err) {
   process.exitCode = report(err);
 }

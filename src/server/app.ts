@@ -30,6 +30,7 @@ import { identityRoutes } from "./routes/identity.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { orgRoutes } from "./routes/orgs.js";
 import { stackRoutes } from "./routes/stacks.js";
+import { templateRoutes } from "./routes/templates.js";
 
 export interface AppDeps {
   platform: Platform;
@@ -201,6 +202,7 @@ export function buildApp(deps: AppDeps) {
       backupRoutes(routes, p);
       backupScheduleRoutes(routes, p);
       buildRoutes(routes, p);
+      templateRoutes(routes, p);
       const doc = openApiDocument(routes.all, VERSION);
       api.get("/openapi.json", async () => doc);
       const docs = docsPage(routes.all);

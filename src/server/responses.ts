@@ -334,3 +334,49 @@ export const backupSchedule = z.object({
 
 /** A build job queued: the tag it builds. */
 export const buildQueued = z.object({ jobId: uuid, image: z.string() });
+
+export const templateVariable = z.object({
+  type: z.string(),
+  default: z.string().optional(),
+  required: z.boolean(),
+  pattern: z.string().optional(),
+  generate: z.string().optional(),
+  description: z.string().optional(),
+});
+
+/** One version of a template; `source` is the compose file as it was added. */
+export const template = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  versions: z.array(z.number().int()),
+  variables: z.record(z.string(), templateVariable),
+  backup: z.object({ cron: z.string(), keepLast: z.number().int() }),
+  source: z.string(),
+  createdBy: z.string(),
+  createdAt: iso,
+});
+
+export const templateList = z.object({
+  templates: z.array(
+    z.object({ name: z.string(), latest: z.number().int(), versions: z.number().int(), updatedAt: iso }),
+  ),
+});
+
+/** A customer instance. Generated secrets are named, never shown. */
+export const instance = z.object({
+  name: z.string(),
+  template: z.string(),
+  version: z.number().int(),
+  /** creating, running, stopped, suspended, failed, removing. */
+  state: z.string(),
+  values: z.record(z.string(), z.string()),
+  secrets: z.array(z.string()),
+  lastError: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+
+export const instanceList = z.object({ instances: z.array(instance) });
+
+export const instanceQueued = z.object({ jobId: uuid, instance });

@@ -8,6 +8,7 @@ import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
 import { BUILD_JOB, dropBuildContext, runBuild } from "../apply/build.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { settleEndedDeployment } from "../apply/deploy-queue.js";
+import { runInstance } from "../apply/instance-jobs.js";
 import { ISOLATION_JOB, runVerifyIsolation } from "../apply/isolation.js";
 import { createObserver } from "../apply/observer.js";
 import type { Platform } from "../apply/platform.js";
@@ -21,6 +22,7 @@ import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { BACKUP_JOB, BACKUP_SCHEDULE_TRIGGER, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
+import { INSTANCE_JOB } from "../domain/template.js";
 import { createImageBuilder } from "../engine/builder.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
@@ -173,6 +175,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       concurrency: 2,
       perOrg: 1,
       retryLimit: 3,
+    });
+    // One instance's steps run one at a time, in order; each waits for the deploy or backup it queues.
+    jobs.register(INSTANCE_JOB, (ctx) => runInstance(platform, ctx), {
+      concurrency: 4,
+      perOrg: 2,
+      retryLimit: 1,
+      serialPerTarget: true,
     });
     jobs.onTrigger(BACKUP_SCHEDULE_TRIGGER, (data) => fireSchedule(platform, data));
     const orphaned = await failOrphanedDeployments(database.db);

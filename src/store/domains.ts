@@ -297,3 +297,32 @@ export async function setSuspension(
     .returning({ id: domains.id });
   return rows.length;
 }
+
+/**
+ * Puts the stack's routes that are not in maintenance already in maintenance (`notice`); returns
+ * their ids, so that exactly these can be given back later (clearMaintenance).
+ */
+export async function stackRoutesToMaintenance(
+  db: Db,
+  o: { orgId: string; stackId: string; notice: RouteNotice },
+): Promise<string[]> {
+  const rows = await db
+    .update(domains)
+    .set({ maintenance: o.notice })
+    .where(
+      and(eq(domains.orgId, o.orgId), eq(domains.stackId, o.stackId), sql`${domains.maintenance} is null`),
+    )
+    .returning({ id: domains.id });
+  return rows.map((r) => r.id);
+}
+
+/** Takes these routes of the organization out of maintenance. */
+export async function clearMaintenance(db: Db, orgId: string, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db
+    .update(domains)
+    .set({ maintenance: null })
+    .where(and(eq(domains.orgId, orgId), inArray(domains.id, ids)))
+    .returning({ id: domains.id });
+  return rows.length;
+}

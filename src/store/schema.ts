@@ -19,6 +19,7 @@ import {
 } from "drizzle-orm/pg-core";
 import { ROLES, type Role } from "../domain/roles.js";
 import type { StackModel } from "../domain/stack.js";
+import { INSTANCE_STATES, type TemplateSpec } from "../domain/template.js";
 import type { TaskSummary } from "../plan/observe.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 
@@ -482,3 +483,57 @@ export const hostPorts = pgTable(
   },
   (t) => [index("host_ports_stack").on(t.stackId)],
 );
+
+// --- templates and customer instances --------------------------------------------------------------
+
+/** One version of a template: the compose file as written and what its `x-berth-template` declares. */
+export const templates = pgTable(
+  "templates",
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text("name").notNull(),
+    version: integer("version").notNull(),
+    /** The file's text (variables not yet put in). */
+    source: text("source").notNull(),
+    spec: jsonb("spec").$type<TemplateSpec>().notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique("templates_org_name_version").on(t.orgId, t.name, t.version)],
+);
+
+/**
+ * A customer instance: one template version deployed as the stack of the same name. `values` are
+ * those given or defaulted; `secrets` the generated ones, each sealed. `resume` remembers what a stop
+ * or suspension has to give back.
+ */
+export const instances = pgTable(
+  "instances",
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text("name").notNull(),
+    template: text("template").notNull(),
+    version: integer("version").notNull(),
+    values: jsonb("values").$type<Record<string, string>>().notNull().default({}),
+    secrets: jsonb("secrets").$type<Record<string, string>>().notNull().default({}),
+    state: text("state", { enum: INSTANCE_STATES }).notNull().default("creating"),
+    /** Why the last change did not happen as asked (a failed creation, an upgrade rolled back). */
+    lastError: text("last_error"),
+    resume: jsonb("resume").$type<InstanceResume>(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("instances_org_name").on(t.orgId, t.name)],
+);
+
+export interface InstanceResume {
+  /** The revision that ran before the stop: a start or resume deploys its input again. */
+  revision?: number;
+  /** The state a resume returns to. */
+  from?: "running" | "stopped";
+  /** Routes the suspension put in maintenance (a resume clears only these). */
+  routes?: string[];
+}

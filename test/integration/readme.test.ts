@@ -25,6 +25,7 @@ const SECTIONS = [
   "Building images from a directory",
   "Compose stacks",
   "Backups and restores",
+  "Templates and customer instances",
   "Organizations, people and tokens",
   "Domains and the routing proxy",
 ];
@@ -67,7 +68,8 @@ function berthArgs(text: string): string[] {
   return w.slice(w.indexOf("bin/berth") + 1);
 }
 
-const isRemoval = (c: Command) => /^bin\/berth (?:--org \S+ )?(?:rm|stack rm|domain rm)\b/.test(c.text);
+const isRemoval = (c: Command) =>
+  /^bin\/berth (?:--org \S+ )?(?:rm|stack rm|domain rm|instance rm)\b/.test(c.text);
 
 let b: TestBerth;
 let stackFile: string;

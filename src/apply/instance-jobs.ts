@@ -1,0 +1,323 @@
+// Customer instances, the `instance` job: one handler per lifecycle step, each reporting progress.
+//
+//   create  -> render (values, secrets opened) -> [databases] -> deploy, wait -> backup schedule -> running
+//   stop    -> deploy the live input at zero replicas -> stopped (the live revision remembered)
+//   start   -> deploy the remembered revision's input again -> running
+//   suspend -> its routes in maintenance ("suspended") -> stop when running -> suspended
+//   resume  -> exactly those routes back -> start when it was running -> running | stopped
+//   restart -> the stack's restart job, followed
+//   upgrade -> backup -> deploy the new version with the same values -> version moves only on success;
+//              a rollout that fails is rolled back by the deploy job, and the instance says why
+//   rm      -> final backup (unless asked not to) -> schedule and stack removed, with its volumes
+//
+// Stops and starts are revisions like any other, so drift repair keeps them and history shows them.
+import { setTimeout as sleep } from "node:timers/promises";
+import { DeployFailed, NotFound } from "../domain/errors.js";
+import type { StackModel } from "../domain/stack.js";
+import type { InstanceAction } from "../domain/template.js";
+import { Interrupted, type JobContext } from "../jobs/queue.js";
+import { inFlight } from "../plan/day2.js";
+import { liveRevision } from "../plan/history.js";
+import { lifecycleProblem, ownVolumes, stoppedModel } from "../plan/instance.js";
+import type { PolicyRelaxations } from "../plan/policy.js";
+import { clearMaintenance, stackRoutesToMaintenance } from "../store/domains.js";
+import { getJobById, type JobRow } from "../store/jobs.js";
+import { getDeploymentById, getRevision, getStack, listRevisions, orgIdOf } from "../store/stacks.js";
+import {
+  deleteInstance,
+  getInstance,
+  getTemplate,
+  type InstanceRow,
+  updateInstance,
+} from "../store/templates.js";
+import { removeSchedule, setSchedule } from "./backup-schedules.js";
+import { requestBackup } from "./backups.js";
+import { requestDeploy } from "./deploy.js";
+import { renderInstance, upgradeValues } from "./instances.js";
+import type { Platform } from "./platform.js";
+import { queueProxySync } from "./proxy-queue.js";
+import { requestRestart } from "./restart.js";
+import { removeStack } from "./stacks.js";
+
+interface Payload {
+  org: string;
+  instance: string;
+  action: InstanceAction;
+  policy: PolicyRelaxations;
+  to?: number;
+  finalBackup?: boolean;
+}
+
+interface Step {
+  p: Platform;
+  ctx: JobContext;
+  o: Payload;
+  orgId: string;
+  row: InstanceRow;
+}
+
+const SUSPENDED_NOTICE = { message: "This site is suspended.", retryAfter: 3600 };
+
+export async function runInstance(p: Platform, ctx: JobContext): Promise<void> {
+  const o = ctx.job.payload as unknown as Payload;
+  const orgId = await orgIdOf(p.db, o.org);
+  const row = await getInstance(p.db, orgId, o.instance);
+  // The state may have moved since the request (an earlier job of the instance ran meanwhile).
+  if (o.action !== "create") {
+    const refused = lifecycleProblem(row, o.action);
+    if (refused) throw refused;
+  }
+  const step: Step = { p, ctx, o, orgId, row };
+  await STEPS[o.action](step);
+}
+
+const STEPS: Record<InstanceAction, (s: Step) => Promise<void>> = {
+  create,
+  stop: async (s) => {
+    await stop(s, 10);
+    await updateInstance(s.p.db, s.row.id, { state: "stopped", lastError: null });
+    await s.ctx.progress(100, `instance ${s.o.instance} stopped`);
+  },
+  start: async (s) => {
+    await start(s, s.row.resume?.revision);
+    await updateInstance(s.p.db, s.row.id, { state: "running", resume: null, lastError: null });
+    await s.ctx.progress(100, `instance ${s.o.instance} running`);
+  },
+  suspend,
+  resume,
+  restart: async (s) => {
+    const r = await requestRestart(s.p, { org: s.o.org, stack: s.o.instance, ...acting(s) });
+    await s.ctx.say(`restarting ${r.services.join(", ")} (job ${r.jobId})`);
+    const job = await waitJob(s, r.jobId);
+    if (job.status !== "succeeded") throw new DeployFailed(`restart ${job.status}: ${job.error ?? ""}`);
+    await s.ctx.progress(100, `instance ${s.o.instance} restarted`);
+  },
+  upgrade,
+  rm,
+};
+
+function acting(s: Step) {
+  return { requestedBy: s.ctx.job.requestedBy, correlationId: s.ctx.job.correlationId };
+}
+
+async function create(s: Step): Promise<void> {
+  const { p, ctx, o, row } = s;
+  try {
+    await ctx.progress(5, `rendering template ${row.template} version ${row.version} for ${o.instance}`);
+    const template = await getTemplate(p.db, s.orgId, row.template, row.version);
+    const model = renderInstance(p, {
+      org: o.org,
+      name: o.instance,
+      template,
+      values: row.values,
+      secrets: row.secrets,
+    });
+    await provisionDatabases(s, model);
+    await deployAndWait(s, model, { from: 20, span: 60, what: "deploying" });
+    await firstSchedule(s, model, template.spec.backup);
+    await updateInstance(p.db, row.id, { state: "running", lastError: null });
+    await ctx.result({ instance: o.instance, template: row.template, version: row.version });
+    await ctx.progress(
+      100,
+      `instance ${o.instance} running (template ${row.template} version ${row.version})`,
+    );
+  } catch (err) {
+    await updateInstance(p.db, row.id, { state: "failed", lastError: (err as Error).message });
+    throw err;
+  }
+}
+
+/**
+ * Where an instance's managed databases will be made (`x-berth-databases`): one database and role per
+ * instance on the shared PostgreSQL server, their credentials handed to services as Docker secrets,
+ * before the stack is deployed. Templates have none yet.
+ */
+async function provisionDatabases(_s: Step, _model: StackModel): Promise<void> {}
+
+async function firstSchedule(s: Step, model: StackModel, backup: { cron: string; keepLast: number }) {
+  const volumes = ownVolumes(model);
+  if (volumes.length === 0) return s.ctx.say("no volumes: no backup schedule");
+  await setSchedule(s.p, {
+    org: s.o.org,
+    stack: s.o.instance,
+    cron: backup.cron,
+    keepLast: backup.keepLast,
+    requestedBy: s.ctx.job.requestedBy,
+  });
+  await s.ctx.progress(
+    90,
+    `backup schedule of ${volumes.join(", ")}: ${backup.cron}, keeping ${backup.keepLast}`,
+  );
+}
+
+/** Queues the model's deployment and waits for it; DeployFailed (with the deployment's reason) unless it succeeded. */
+async function deployAndWait(
+  s: Step,
+  model: StackModel,
+  o: { from: number; span: number; what: string },
+): Promise<{ revision: number; status: string; reason: string | null }> {
+  const { deployment } = await requestDeploy(s.p, { model, policy: s.o.policy, ...acting(s) });
+  await s.ctx.progress(o.from, `${o.what}: revision ${deployment.revision} of stack ${model.name}`);
+  for (;;) {
+    if (s.ctx.signal.aborted) throw new Interrupted();
+    const d = await getDeploymentById(s.p.db, deployment.id);
+    if (!d) throw new NotFound("deployment", deployment.id);
+    if (!inFlight(d.status)) {
+      if (d.status !== "succeeded")
+        throw new DeployFailed(`revision ${d.revision} ${d.status.replace("_", " ")}: ${d.reason ?? ""}`);
+      await s.ctx.progress(o.from + o.span, `revision ${d.revision} succeeded`);
+      return { revision: d.revision, status: d.status, reason: d.reason };
+    }
+    await sleep(500);
+  }
+}
+
+async function waitJob(s: Step, id: string): Promise<JobRow> {
+  for (;;) {
+    if (s.ctx.signal.aborted) throw new Interrupted();
+    const job = await getJobById(s.p.db, id);
+    if (!job) throw new NotFound("job", id);
+    if (["succeeded", "failed", "cancelled"].includes(job.status)) return job;
+    await sleep(500);
+  }
+}
+
+async function liveOf(s: Step): Promise<{ revision: number; input: StackModel }> {
+  const revision = liveRevision(await listRevisions(s.p.db, s.orgId, s.o.instance));
+  if (revision === undefined)
+    throw new DeployFailed(`stack '${s.o.instance}' has no revision that succeeded`);
+  const { input } = await getRevision(s.p.db, s.orgId, s.o.instance, revision);
+  return { revision, input: { ...input, org: s.o.org, name: s.o.instance } };
+}
+
+/** Deploys the live input at zero replicas; remembers the revision a start gives back. */
+async function stop(s: Step, from: number): Promise<number> {
+  const live = await liveOf(s);
+  await deployAndWait(s, stoppedModel(live.input), { from, span: 80, what: "scaling to zero" });
+  await updateInstance(s.p.db, s.row.id, { resume: { ...s.row.resume, revision: live.revision } });
+  return live.revision;
+}
+
+async function start(s: Step, revision: number | undefined): Promise<void> {
+  if (revision === undefined)
+    throw new DeployFailed(`instance '${s.o.instance}' has no revision to start again`);
+  const { input } = await getRevision(s.p.db, s.orgId, s.o.instance, revision);
+  await deployAndWait(
+    s,
+    { ...input, org: s.o.org, name: s.o.instance },
+    {
+      from: 10,
+      span: 80,
+      what: `starting revision ${revision}'s services again`,
+    },
+  );
+}
+
+async function syncRoutes(s: Step): Promise<void> {
+  const job = await queueProxySync(s.p, { orgId: s.orgId, ...acting(s) });
+  await s.ctx.say(`proxy sync job ${job.id}`);
+  await waitJob(s, job.id);
+}
+
+async function suspend(s: Step): Promise<void> {
+  const { p, row } = s;
+  const stack = await getStack(p.db, s.orgId, s.o.instance);
+  const routes = await stackRoutesToMaintenance(p.db, {
+    orgId: s.orgId,
+    stackId: stack.id,
+    notice: SUSPENDED_NOTICE,
+  });
+  await updateInstance(p.db, row.id, {
+    resume: { ...row.resume, from: row.state as "running" | "stopped", routes },
+  });
+  s.row = await getInstance(p.db, s.orgId, s.o.instance);
+  if (routes.length) {
+    await s.ctx.progress(5, `${routes.length} route(s) answer "suspended"`);
+    await syncRoutes(s);
+  }
+  if (row.state === "running") await stop(s, 10);
+  await updateInstance(p.db, row.id, { state: "suspended", lastError: null });
+  await s.ctx.progress(100, `instance ${s.o.instance} suspended`);
+}
+
+async function resume(s: Step): Promise<void> {
+  const { p, row } = s;
+  const back = row.resume ?? {};
+  if (back.from === "running") await start(s, back.revision);
+  const cleared = await clearMaintenance(p.db, s.orgId, back.routes ?? []);
+  if (cleared) {
+    await s.ctx.progress(95, `${cleared} route(s) serve the instance again`);
+    await syncRoutes(s);
+  }
+  const state = back.from ?? "running";
+  await updateInstance(p.db, row.id, {
+    state,
+    lastError: null,
+    resume: state === "stopped" && back.revision !== undefined ? { revision: back.revision } : null,
+  });
+  await s.ctx.progress(100, `instance ${s.o.instance} resumed (${state})`);
+}
+
+async function upgrade(s: Step): Promise<void> {
+  const { p, ctx, o, row } = s;
+  const to = o.to!;
+  const next = await upgradeValues(p, { orgId: s.orgId, instance: row, to });
+  const model = renderInstance(p, { org: o.org, name: o.instance, ...next });
+  await backupFirst(s, model, "before the upgrade", { from: 5, span: 30 });
+  try {
+    await deployAndWait(s, model, { from: 40, span: 55, what: `upgrading to version ${to}` });
+  } catch (err) {
+    const why = `upgrade from version ${row.version} to ${to} failed, version ${row.version} runs: ${(err as Error).message}`;
+    await updateInstance(p.db, row.id, { lastError: why });
+    throw new DeployFailed(why);
+  }
+  await updateInstance(p.db, row.id, {
+    version: to,
+    values: next.values,
+    secrets: next.secrets,
+    lastError: null,
+  });
+  await ctx.progress(100, `instance ${o.instance} runs version ${to}`);
+}
+
+/** Backs up the instance's volumes and waits; a failed backup stops the step before anything changed. */
+async function backupFirst(s: Step, model: StackModel, why: string, o: { from: number; span: number }) {
+  if (ownVolumes(model).length === 0 && ownVolumes((await liveOf(s)).input).length === 0) return;
+  const r = await requestBackup(s.p, { org: s.o.org, stack: s.o.instance, ...acting(s) });
+  await s.ctx.progress(
+    o.from,
+    `backup ${why}: job ${r.jobId} (${r.backups.map((b) => `${b.source} ${b.id}`).join(", ")})`,
+  );
+  const job = await waitJob(s, r.jobId);
+  if (job.status !== "succeeded")
+    throw new DeployFailed(`backup ${why} ${job.status}: ${job.error ?? ""}; nothing was changed`);
+  await s.ctx.progress(o.from + o.span, `backup ${why} done`);
+}
+
+async function rm(s: Step): Promise<void> {
+  const { p, ctx, o, row } = s;
+  await updateInstance(p.db, row.id, { state: "removing" });
+  const stack = await getStack(p.db, s.orgId, o.instance).catch(() => undefined);
+  if (stack && o.finalBackup !== false) {
+    try {
+      await backupFirst(s, (await liveOf(s)).input, "(final)", { from: 5, span: 40 });
+    } catch (err) {
+      await updateInstance(p.db, row.id, { state: row.state, lastError: (err as Error).message });
+      throw err;
+    }
+  } else if (o.finalBackup === false) await ctx.say("no final backup, as asked");
+  await removeSchedule(p, o.org, o.instance).catch((err) => {
+    if (!(err instanceof NotFound)) throw err;
+  });
+  const removed = await removeStack(p, o.org, o.instance, {
+    volumes: true,
+    ...acting(s),
+    say: (message, percent) => ctx.progress(50 + percent / 2, message),
+  });
+  await deleteInstance(p.db, row.id);
+  await ctx.result({ ...removed });
+  await ctx.progress(
+    100,
+    `instance ${o.instance} removed (${removed.removed.length} services, ${removed.volumes} volumes)`,
+  );
+}

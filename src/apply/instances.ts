@@ -1,0 +1,193 @@
+// Customer instances, the requests: everything that can be checked is checked before anything is
+// stored or queued (the variables, the name, the rendered stack's admission and domains), then one
+// `instance` job does the work (apply/instance-jobs.ts). Jobs of one instance run one at a time, in
+// the order they were asked for.
+import { randomBytes } from "node:crypto";
+import { renderTemplate, resolveValues } from "../config/template.js";
+import { ConfigError, Conflict, NotFound } from "../domain/errors.js";
+import { nameProblem } from "../domain/names.js";
+import type { StackModel } from "../domain/stack.js";
+import { type Generator, INSTANCE_JOB, type InstanceAction } from "../domain/template.js";
+import { instanceModel, lifecycleProblem, upgradeProblem } from "../plan/instance.js";
+import type { PolicyRelaxations } from "../plan/policy.js";
+import { getStack, orgIdOf } from "../store/stacks.js";
+import {
+  findInstance,
+  getInstance,
+  getTemplate,
+  type InstanceRow,
+  insertInstance,
+  listInstances,
+  type TemplateRow,
+  templateVersions,
+} from "../store/templates.js";
+import { admit } from "./admission.js";
+import { checkStackDomains } from "./domains.js";
+import type { Platform } from "./platform.js";
+
+interface Acting {
+  org: string;
+  policy: PolicyRelaxations;
+  requestedBy: string;
+  correlationId: string;
+}
+
+/** A generated secret: 24 random bytes (password) or 32 (token), base64url. */
+export function generateSecret(g: Generator): string {
+  return randomBytes(g === "token" ? 32 : 24).toString("base64url");
+}
+
+/** The stack model of an instance at a template version, with its values (secrets opened). */
+export function renderInstance(
+  p: Platform,
+  o: {
+    org: string;
+    name: string;
+    template: TemplateRow;
+    values: Record<string, string>;
+    secrets: Record<string, string>;
+  },
+): StackModel {
+  const opened = Object.fromEntries(
+    Object.entries(o.secrets).map(([k, v]) => [k, p.sealer.open(v).toString("utf8")]),
+  );
+  const { model } = renderTemplate({
+    file: `${o.template.name} version ${o.template.version}`,
+    text: o.template.source,
+    values: { ...o.values, ...opened },
+    org: o.org,
+    stack: o.name,
+  });
+  return instanceModel(model, { template: o.template.name, version: o.template.version, instance: o.name });
+}
+
+const seal = (p: Platform, secrets: Record<string, string>) =>
+  Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, p.sealer.seal(Buffer.from(v, "utf8"))]));
+
+export async function requestCreateInstance(
+  p: Platform,
+  a: Acting,
+  o: { template: string; version?: number; name: string; set: Record<string, string> },
+): Promise<{ instance: InstanceRow; jobId: string }> {
+  const problem = nameProblem("stack", o.name);
+  if (problem) throw new ConfigError("name", `instance name ${problem}`);
+  const orgId = await orgIdOf(p.db, a.org);
+  const template = await getTemplate(p.db, orgId, o.template, o.version);
+  if (await findInstance(p.db, orgId, o.name))
+    throw new Conflict(`an instance named '${o.name}' exists already`);
+  const stack = await getStack(p.db, orgId, o.name).catch((err) => {
+    if (err instanceof NotFound) return undefined;
+    throw err;
+  });
+  if (stack) throw new Conflict(`a stack named '${o.name}' exists already; choose another instance name`);
+  const resolved = resolveValues(template.spec, { given: o.set, generate: generateSecret });
+  const secrets = seal(p, resolved.secrets);
+  const model = renderInstance(p, { org: a.org, name: o.name, template, values: resolved.values, secrets });
+  await admit(p, orgId, model, a.policy);
+  await checkStackDomains(p, orgId, model);
+  const instance = await insertInstance(p.db, {
+    orgId,
+    name: o.name,
+    template: template.name,
+    version: template.version,
+    values: resolved.values,
+    secrets,
+    createdBy: a.requestedBy,
+  });
+  const jobId = await enqueue(p, a, { orgId, instance: o.name, action: "create" });
+  return { instance, jobId };
+}
+
+/**
+ * A lifecycle step (stop, start, restart, suspend, resume, upgrade, rm) as a job. Refused at once
+ * when the instance's state does not allow it; an upgrade whose version adds a required variable
+ * without a default is refused here, before anything.
+ */
+export async function requestInstanceAction(
+  p: Platform,
+  a: Acting,
+  o: { name: string; action: Exclude<InstanceAction, "create">; to?: number; finalBackup?: boolean },
+): Promise<{ instance: InstanceRow; jobId: string }> {
+  const orgId = await orgIdOf(p.db, a.org);
+  const instance = await getInstance(p.db, orgId, o.name);
+  const refused = lifecycleProblem(instance, o.action);
+  if (refused) throw refused;
+  if (o.action === "upgrade") {
+    if (o.to === undefined) throw new ConfigError("to", "name the version to upgrade to (--to <n>)");
+    await upgradeValues(p, { orgId, instance, to: o.to });
+  }
+  const jobId = await enqueue(p, a, {
+    orgId,
+    instance: o.name,
+    action: o.action,
+    ...(o.to === undefined ? {} : { to: o.to }),
+    ...(o.action === "rm" ? { finalBackup: o.finalBackup !== false } : {}),
+  });
+  return { instance, jobId };
+}
+
+/**
+ * The template version an upgrade goes to and the instance's values there: the same values, defaults
+ * for new variables, new secrets generated (existing ones kept). A required new variable without a
+ * default is a Conflict.
+ */
+export async function upgradeValues(p: Platform, o: { orgId: string; instance: InstanceRow; to: number }) {
+  const { instance } = o;
+  const refused = upgradeProblem({
+    instance: instance.name,
+    current: instance.version,
+    to: o.to,
+    versions: await templateVersions(p.db, o.orgId, instance.template),
+  });
+  if (refused) throw refused;
+  const template = await getTemplate(p.db, o.orgId, instance.template, o.to);
+  const given = Object.fromEntries(
+    Object.entries(instance.values).filter(([k]) => {
+      const v = template.spec.variables[k];
+      return v && !v.generate;
+    }),
+  );
+  const kept = Object.fromEntries(
+    Object.entries(instance.secrets).filter(([k]) => template.spec.variables[k]?.generate),
+  );
+  const fresh = resolveValues(template.spec, {
+    given,
+    kept: Object.fromEntries(Object.keys(kept).map((k) => [k, ""])),
+    generate: generateSecret,
+    missing: (name) =>
+      new Conflict(
+        `version ${o.to} of template '${instance.template}' requires variable '${name}', which has no default; instance '${instance.name}' has no value for it`,
+      ),
+  });
+  // Secrets already made stay as they are (sealed); only new ones are sealed now.
+  const secrets = {
+    ...seal(p, Object.fromEntries(Object.entries(fresh.secrets).filter(([k]) => !(k in kept)))),
+    ...kept,
+  };
+  return { template, values: fresh.values, secrets };
+}
+
+async function enqueue(
+  p: Platform,
+  a: Acting,
+  o: { orgId: string; instance: string; action: InstanceAction; to?: number; finalBackup?: boolean },
+): Promise<string> {
+  const { orgId, ...payload } = o;
+  const job = await p.jobs.enqueue({
+    type: INSTANCE_JOB,
+    orgId,
+    target: o.instance,
+    payload: { ...payload, org: a.org, policy: a.policy },
+    correlationId: a.correlationId,
+    requestedBy: a.requestedBy,
+  });
+  return job.id;
+}
+
+export async function viewInstances(p: Platform, org: string, o: { template?: string } = {}) {
+  return listInstances(p.db, await orgIdOf(p.db, org), o);
+}
+
+export async function showInstance(p: Platform, org: string, name: string) {
+  return getInstance(p.db, await orgIdOf(p.db, org), name);
+}

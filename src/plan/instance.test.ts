@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import type { StackModel } from "../domain/stack.js";
+import {
+  instanceModel,
+  isStopped,
+  lifecycleProblem,
+  ownVolumes,
+  stoppedModel,
+  upgradeProblem,
+} from "./instance.js";
+
+const model = {
+  org: "default",
+  name: "acme",
+  services: [{ name: "web", image: "local/httpd:1", env: {}, ports: [], replicas: 2, resources: {} }],
+  volumes: { data: {}, shared: { external: "x" } },
+} as unknown as StackModel;
+
+describe("lifecycleProblem", () => {
+  it.each([
+    ["running", "stop", undefined],
+    ["stopped", "start", undefined],
+    ["running", "suspend", undefined],
+    ["stopped", "suspend", undefined],
+    ["suspended", "resume", undefined],
+    ["running", "upgrade", undefined],
+    ["failed", "rm", undefined],
+    ["stopped", "stop", "instance 'acme' is stopped; it cannot stop (start it first)"],
+    ["suspended", "start", "is suspended; it cannot start (resume it first)"],
+    ["running", "resume", "is running; it cannot resume"],
+    ["removing", "rm", "is removing"],
+    ["creating", "upgrade", "wait until its creation ends"],
+  ] as const)("%s, %s", (state, action, problem) => {
+    const got = lifecycleProblem({ name: "acme", state }, action);
+    if (problem === undefined) expect(got).toBeUndefined();
+    else expect(got?.message).toContain(problem);
+  });
+});
+
+describe("instance models", () => {
+  it("labels every service with template, version and instance", () => {
+    expect(
+      instanceModel(model, { template: "app", version: 3, instance: "acme" }).services[0]!.labels,
+    ).toEqual({
+      "berth.template": "app",
+      "berth.template.version": "3",
+      "berth.template.instance": "acme",
+    });
+  });
+
+  it("scales to zero; a global service cannot be", () => {
+    const stopped = stoppedModel(model);
+    expect(stopped.services[0]!.replicas).toBe(0);
+    expect(isStopped(stopped)).toBe(true);
+    expect(isStopped(model)).toBe(false);
+    const global = { ...model, services: [{ ...model.services[0]!, mode: "global" as const }] };
+    expect(() => stoppedModel(global)).toThrow("service 'web' is global");
+  });
+
+  it("backs up the volumes it owns, not external ones", () => {
+    expect(ownVolumes(model)).toEqual(["data"]);
+  });
+
+  it("upgrades only to another existing version", () => {
+    expect(upgradeProblem({ instance: "acme", current: 1, to: 2, versions: [1, 2] })).toBeUndefined();
+    expect(upgradeProblem({ instance: "acme", current: 1, to: 5, versions: [1, 2] })?.message).toBe(
+      "the template has no version 5 (it has 1, 2)",
+    );
+    expect(upgradeProblem({ instance: "acme", current: 2, to: 2, versions: [1, 2] })?.message).toContain(
+      "already runs",
+    );
+  });
+});

@@ -1,0 +1,328 @@
+// Templates and customer instances on the real swarm: three instances of one template (the README's
+// example) with distinct files on their volumes, backed up, destroyed, restored byte for byte;
+// suspend and resume through the real proxy; an upgrade that keeps the data; a version whose health
+// check fails rolled back with the instance still on its version and saying why; bad input refused
+// with nothing created.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose text with ${var} references is the subject here
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, freePort, ROOT, startBerth, type TestBerth, until } from "../helpers/berth.js";
+
+const d = docker();
+const tag = Date.now().toString(36).slice(-4);
+const TEMPLATE = `app${tag}`;
+const NAMES = ["a", "b", "c"].map((x) => `i${x}${tag}`);
+const host = (n: string) => `${n}.customers.test`;
+const V1 = readFileSync(join(ROOT, "examples/customer-app/template.yml"), "utf8");
+let b: TestBerth;
+let httpPort: number;
+let dir: string;
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function cli(args: string[]) {
+  const r = await b.cli(args);
+  return { ...r, json: () => JSON.parse(r.stdout) };
+}
+
+function get(hostname: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: httpPort,
+        path: "/",
+        headers: { host: hostname },
+        agent: false,
+        timeout: 5000,
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The instance's web service on Swarm (found by Berth's labels). */
+async function service(name: string): Promise<any> {
+  const all: any[] = await (d.listServices as any)({
+    filters: { label: [`berth.instance=${b.instance}`, `berth.stack=${name}`] },
+  });
+  return all[0];
+}
+
+/** Runs a shell line in the instance's running container. */
+async function sh(name: string, line: string): Promise<string> {
+  const id = await until(`a running container of ${name}`, async () => {
+    const s = await service(name);
+    const [c] = await d.listContainers({
+      filters: { label: [`com.docker.swarm.service.id=${s.ID}`], status: ["running"] },
+    });
+    return c?.Id;
+  });
+  return execFileSync("docker", ["exec", id, "sh", "-c", line], { encoding: "utf8" }).trim();
+}
+
+const checksum = (name: string) => sh(name, "cat /www/data/* | sha256sum");
+
+async function instance(name: string) {
+  return (await b.api("GET", `/api/v1/instances/${name}`)).body.instance;
+}
+
+beforeAll(async () => {
+  httpPort = await freePort();
+  b = await startBerth({
+    BERTH_HTTP_PORT: String(httpPort),
+    BERTH_HTTPS_PORT: String(await freePort()),
+    BERTH_PROXY_IMAGE: "local/caddy:2",
+    BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
+  });
+  dir = mkdtempSync(join(tmpdir(), "berth-instances-"));
+}, 120_000);
+
+afterAll(async () => {
+  await b?.stop();
+});
+
+describe("templates and instances", () => {
+  const sums: Record<string, string> = {};
+
+  it("adds a template (versions kept) and refuses a file that uses an undeclared variable", async () => {
+    const added = await cli(["template", "add", "-f", file("v1.yml", V1), "--name", TEMPLATE, "--json"]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.json().template.version).toBe(1);
+    const bad = await cli([
+      "template",
+      "add",
+      "-f",
+      file("bad.yml", V1.replace("(${plan})", "(${tier})")),
+      "--name",
+      TEMPLATE,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("uses ${tier}, which is not declared under x-berth-template.variables");
+    const ls = (await cli(["template", "ls", "--json"])).json();
+    expect(ls.templates).toEqual([expect.objectContaining({ name: TEMPLATE, latest: 1, versions: 1 })]);
+  });
+
+  it("creates three instances, each one job: deployed, routed, labelled, scheduled, secret sealed", async () => {
+    const made = await Promise.all(
+      NAMES.map((n) =>
+        cli(["instance", "create", TEMPLATE, "--name", n, "--set", `domain=${host(n)}`, "--json"]),
+      ),
+    );
+    for (const r of made) expect(r.code, r.stderr + r.stdout).toBe(0);
+    for (const n of NAMES) {
+      const i = await instance(n);
+      expect(i).toMatchObject({
+        state: "running",
+        version: 1,
+        values: { domain: host(n), plan: "basic" },
+        secrets: ["admin_password"],
+      });
+      expect(JSON.stringify(i)).not.toMatch(/"admin_password":"/);
+      const s = await service(n);
+      expect(s.Spec.Labels).toMatchObject({
+        "berth.template": TEMPLATE,
+        "berth.template.version": "1",
+        "berth.template.instance": n,
+      });
+      // The generated password reaches the container as a Docker secret, never as env.
+      expect(JSON.stringify(s.Spec.TaskTemplate.ContainerSpec.Env ?? [])).not.toContain("admin_password");
+      expect((await sh(n, "wc -c < /run/secrets/admin_password")).trim()).toBe("32");
+    }
+    const schedules = (await b.api("GET", "/api/v1/backup-schedules")).body.schedules
+      .map((s: any) => s.stack)
+      .sort();
+    expect(schedules).toEqual([...NAMES].sort());
+    await until("each instance's route answers", async () => {
+      for (const n of NAMES) if ((await get(host(n))).status !== 200) return undefined;
+      return true;
+    });
+  }, 240_000);
+
+  it("backs up each volume, and restores every byte after the data is destroyed", async () => {
+    await Promise.all(
+      NAMES.map(async (n) => {
+        await sh(n, `head -c 200000 /dev/urandom > /www/data/blob && echo ${n} > /www/data/owner`);
+        sums[n] = await checksum(n);
+      }),
+    );
+    expect(new Set(Object.values(sums)).size).toBe(3);
+    const made = await Promise.all(NAMES.map((n) => cli(["backup", "create", n, "--json"])));
+    for (const r of made) expect(r.code, r.stderr).toBe(0);
+    const ids = made.map((r) => r.json().backups[0].id as string);
+    await Promise.all(NAMES.map((n) => sh(n, "rm -f /www/data/*")));
+    for (const n of NAMES) expect(await sh(n, "ls /www/data | wc -l")).toBe("0");
+    const restored = await Promise.all(ids.map((id) => cli(["backup", "restore", id])));
+    for (const r of restored) expect(r.code, r.stderr).toBe(0);
+    for (const n of NAMES) {
+      expect(await checksum(n)).toBe(sums[n]);
+      expect(await sh(n, "cat /www/data/owner")).toBe(n);
+    }
+  }, 240_000);
+
+  // The two flows touch different instances: they run side by side.
+  it("suspends and resumes one instance while another upgrades", async () => {
+    await Promise.all([suspendResume(NAMES[1]!), upgrades(NAMES[0]!)]);
+  }, 300_000);
+
+  async function suspendResume(n: string) {
+    const r = await cli(["instance", "suspend", n]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await instance(n)).state).toBe("suspended");
+    expect((await service(n)).Spec.Mode.Replicated.Replicas).toBe(0);
+    const page = await until("the suspended notice", async () => {
+      const g = await get(host(n));
+      return g.status === 503 ? g : undefined;
+    });
+    expect(page.body).toContain("suspended");
+    expect((await get(host(NAMES[0]!))).status).toBe(200);
+    const back = await cli(["instance", "resume", n]);
+    expect(back.code, back.stderr).toBe(0);
+    expect((await instance(n)).state).toBe("running");
+    expect((await service(n)).Spec.Mode.Replicated.Replicas).toBe(1);
+    await until("the instance answers again", async () =>
+      (await get(host(n))).status === 200 ? true : undefined,
+    );
+    expect(await checksum(n)).toBe(sums[n]);
+  }
+
+  /** v1 -> v2 keeps the data; a v3 whose health check fails is rolled back, and the instance says why. */
+  async function upgrades(n: string) {
+    const v2 = V1.replace("hello from ${domain}", "${greeting} from ${domain}").replace(
+      "    admin_password:",
+      '    greeting: {default: "welcome"}\n    admin_password:',
+    );
+    expect((await cli(["template", "add", "-f", file("v2.yml", v2), "--name", TEMPLATE])).code).toBe(0);
+    const up = await cli(["instance", "upgrade", n, "--to", "2"]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(await instance(n)).toMatchObject({ version: 2, values: { greeting: "welcome" }, lastError: null });
+    expect((await service(n)).Spec.Labels["berth.template.version"]).toBe("2");
+    expect(await checksum(n)).toBe(sums[n]);
+    const backups = (await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups;
+    expect(backups.length).toBe(2); // the one above, and the upgrade's own
+
+    const v3 = v2.replace(
+      "    secrets: [admin_password]",
+      '    secrets: [admin_password]\n    healthcheck: {test: ["CMD", "false"], interval: 1s, retries: 1, start_period: 1s}',
+    );
+    expect((await cli(["template", "add", "-f", file("v3.yml", v3), "--name", TEMPLATE])).code).toBe(0);
+    const bad = await cli(["instance", "upgrade", n, "--to", "3"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("rolled back");
+    const after = await instance(n);
+    expect(after.version).toBe(2);
+    expect(after.lastError).toMatch(/upgrade from version 2 to 3 failed, version 2 runs: .*rolled back/);
+    expect((await service(n)).Spec.Labels["berth.template.version"]).toBe("2");
+    expect(await checksum(n)).toBe(sums[n]);
+    expect((await get(host(n))).body).toContain(`welcome from ${host(n)}`);
+  }
+
+  it("refuses bad input naming it, creating nothing", async () => {
+    const v4 = V1.replace("    admin_password:", "    region: {required: true}\n    admin_password:");
+    expect((await cli(["template", "add", "-f", file("v4.yml", v4), "--name", TEMPLATE])).code).toBe(0);
+    const since = new Date().toISOString();
+    // Jobs come newest first: one queued by these requests would be on the first page.
+    const instanceJobs = async () =>
+      (await b.api("GET", "/api/v1/jobs")).body.jobs.filter(
+        (j: any) => j.type === "instance" && j.createdAt > since,
+      ).length;
+    // The CLI's exit codes once; the rest through the API (each CLI start costs seconds here).
+    const unknown = await cli([
+      "instance",
+      "create",
+      TEMPLATE,
+      "--version",
+      "1",
+      "--name",
+      `ix${tag}`,
+      "--set",
+      "domain=x.customers.test",
+      "--set",
+      "colour=red",
+    ]);
+    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(unknown.stderr).toContain("set.colour: is not a variable of this template");
+    const cases: [Record<string, string>, string][] = [
+      [{}, "set.domain: is required"],
+      [{ domain: "x.customers.test", plan: "gold" }, "set.plan: 'gold' does not match the pattern basic|pro"],
+      [{ domain: "x.customers.test", replicas: "two" }, "set.replicas: must be a whole number"],
+      [{ domain: "not a host" }, "set.domain"],
+    ];
+    for (const [set, message] of cases) {
+      const r = await b.api("POST", "/api/v1/instances", {
+        template: TEMPLATE,
+        version: 1,
+        name: `ix${tag}`,
+        set,
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(JSON.stringify(r.body)).toContain(message);
+    }
+    const taken = await cli([
+      "instance",
+      "create",
+      TEMPLATE,
+      "--version",
+      "1",
+      "--name",
+      NAMES[2]!,
+      "--set",
+      "domain=y.customers.test",
+    ]);
+    expect(taken.code).toBe(4);
+    expect(taken.stderr).toContain(`an instance named '${NAMES[2]}' exists already`);
+    const required = await b.api("POST", `/api/v1/instances/${NAMES[2]}/upgrade`, { to: 4 });
+    expect(required.status).toBe(409);
+    expect(required.body.error.message).toContain("requires variable 'region', which has no default");
+    expect(await instanceJobs()).toBe(0);
+    expect((await b.api("GET", "/api/v1/instances")).body.instances.map((i: any) => i.name)).toEqual(
+      [...NAMES].sort(),
+    );
+    expect(await service(`ix${tag}`)).toBeUndefined();
+    expect((await b.api("GET", `/api/v1/stacks`)).body.stacks.map((s: any) => s.name)).not.toContain(
+      `ix${tag}`,
+    );
+  });
+
+  it("keeps templates and instances to their organization", async () => {
+    const other = `o${tag}`;
+    expect((await b.api("POST", "/api/v1/orgs", { slug: other })).status).toBe(201);
+    const as = { "x-berth-org": other };
+    expect((await b.api("GET", "/api/v1/templates", undefined, as)).body.templates).toEqual([]);
+    expect((await b.api("GET", "/api/v1/instances", undefined, as)).body.instances).toEqual([]);
+    expect((await b.api("GET", `/api/v1/instances/${NAMES[0]}`, undefined, as)).status).toBe(404);
+    expect((await b.api("POST", `/api/v1/instances/${NAMES[0]}/stop`, undefined, as)).status).toBe(404);
+    const create = await b.api(
+      "POST",
+      "/api/v1/instances",
+      { template: TEMPLATE, name: `ix${tag}`, set: {} },
+      as,
+    );
+    expect(create.status).toBe(404);
+  });
+
+  it("removes an instance after a final backup; its backups stay", async () => {
+    const n = NAMES[2]!;
+    const before = (await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups.length;
+    const r = await cli(["instance", "rm", n]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await b.api("GET", `/api/v1/instances/${n}`)).status).toBe(404);
+    expect(await service(n)).toBeUndefined();
+    expect((await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups.length).toBe(before + 1);
+  }, 120_000);
+});
