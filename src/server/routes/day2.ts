@@ -15,7 +15,7 @@ import * as R from "../responses.js";
 import { deploymentView, jobView } from "../views.js";
 import { nameParams } from "./stacks.js";
 
-const serviceName = z.string().superRefine((v, ctx) => {
+export const serviceName = z.string().superRefine((v, ctx) => {
   const problem = nameProblem("service", v);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
