@@ -14,7 +14,13 @@ export type ContainerUsage = {
   node: string | null;
   nodeName: string | null;
 } & (
-  | { available: true; containerId: string; cpuPercent: number; memoryBytes: number; memoryLimitBytes: number }
+  | {
+      available: true;
+      containerId: string;
+      cpuPercent: number;
+      memoryBytes: number;
+      memoryLimitBytes: number;
+    }
   | { available: false; reason: string }
 );
 

@@ -4,7 +4,8 @@
 import { ConfigError } from "../domain/errors.js";
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-export const ENV_NAME_RULE = "must start with a letter or '_' and hold only letters, digits, '_', '.' and '-'";
+export const ENV_NAME_RULE =
+  "must start with a letter or '_' and hold only letters, digits, '_', '.' and '-'";
 
 /** `KEY=VALUE` arguments (`berth env set`) as variables; the first bad one is refused, naming it. */
 export function parseAssignments(pairs: readonly string[], path: string): Record<string, string> {

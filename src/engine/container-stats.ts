@@ -36,7 +36,10 @@ export async function containerStats(docker: Docker, id: string): Promise<Contai
       system: num(raw.cpu_stats?.system_cpu_usage),
       onlineCpus: num(raw.cpu_stats?.online_cpus) || (raw.cpu_stats?.cpu_usage?.percpu_usage?.length ?? 0),
     },
-    preCpu: { total: num(raw.precpu_stats?.cpu_usage?.total_usage), system: num(raw.precpu_stats?.system_cpu_usage) },
+    preCpu: {
+      total: num(raw.precpu_stats?.cpu_usage?.total_usage),
+      system: num(raw.precpu_stats?.system_cpu_usage),
+    },
     memory: {
       usage: num(mem.usage),
       limit: num(mem.limit),

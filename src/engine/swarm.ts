@@ -6,8 +6,8 @@ import Docker from "dockerode";
 import { Unavailable, withContext } from "../domain/errors.js";
 import { hostPortKey } from "../plan/host-ports.js";
 import type { ObservedService, ObservedTask, TaskState } from "../plan/observed.js";
-import type { ClusterInfo, Engine, NamedObject } from "./engine.js";
 import { containerStats, listContainers } from "./container-stats.js";
+import type { ClusterInfo, Engine, NamedObject } from "./engine.js";
 import { imageAvailability } from "./images.js";
 
 export interface SwarmEngineOptions {
@@ -275,7 +275,9 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         ...(n.Status?.Addr ? { address: n.Status.Addr } : {}),
         labels: n.Spec?.Labels ?? {},
         engineLabels: n.Description?.Engine?.Labels ?? {},
-        ...(n.Description?.Engine?.EngineVersion ? { engineVersion: n.Description.Engine.EngineVersion } : {}),
+        ...(n.Description?.Engine?.EngineVersion
+          ? { engineVersion: n.Description.Engine.EngineVersion }
+          : {}),
         platform: {
           os: n.Description?.Platform?.OS ?? "",
           arch: n.Description?.Platform?.Architecture ?? "",

@@ -13,7 +13,10 @@ export interface EnvChanges {
 }
 
 /** The variables of the service named (or the stack's only one), sorted by name. */
-export function serviceEnv(model: StackModel, o: { service?: string }): { service: string; environment: Environment } {
+export function serviceEnv(
+  model: StackModel,
+  o: { service?: string },
+): { service: string; environment: Environment } {
   const service = pickService(
     model.services.map((s) => s.name),
     { stack: model.name, ...(o.service === undefined ? {} : { service: o.service }) },

@@ -19,7 +19,11 @@ const sample = (over: {
 describe("cpuPercent", () => {
   it.each<[string, Parameters<typeof sample>[0], number]>([
     // 50 ms of the container's CPU time in 1 s of host time over 2 CPUs: 10 % of one core.
-    ["a share of the host times its CPUs", { preTotal: 1e9, total: 1.05e9, preSystem: 10e9, system: 11e9, cpus: 2 }, 10],
+    [
+      "a share of the host times its CPUs",
+      { preTotal: 1e9, total: 1.05e9, preSystem: 10e9, system: 11e9, cpus: 2 },
+      10,
+    ],
     ["two cores busy on a four-core host", { total: 2e9, system: 4e9, cpus: 4 }, 200],
     ["a first sample (no previous counters)", { total: 5e8, system: 0, preTotal: 0, preSystem: 0 }, 0],
     ["counters that went back (a restarted container)", { preTotal: 9e9, total: 1e9, system: 2e9 }, 0],

@@ -61,7 +61,10 @@ export function statsTargets(
   }
   return tasks
     .filter((t) => t.state === "running" && t.desired === "running")
-    .sort((a, b) => a.service.localeCompare(b.service) || (a.slot ?? 0) - (b.slot ?? 0) || a.id.localeCompare(b.id))
+    .sort(
+      (a, b) =>
+        a.service.localeCompare(b.service) || (a.slot ?? 0) - (b.slot ?? 0) || a.id.localeCompare(b.id),
+    )
     .map((task): StatsTarget => {
       if (task.node !== o.localNode) {
         return {

@@ -133,7 +133,11 @@ export const stackEnv = z.object({
 
 export const envSet = scaled.extend({
   /** Keys added, removed and changed (values are not repeated). */
-  changes: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()) }),
+  changes: z.object({
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    changed: z.array(z.string()),
+  }),
 });
 
 export const restarted = z.object({
@@ -368,7 +372,11 @@ export const containerUsage = z.object({
   memoryLimitBytes: z.number().optional(),
   reason: z.string().optional(),
 });
-export const stackStats = z.object({ stack: z.string(), at: z.string(), containers: z.array(containerUsage) });
+export const stackStats = z.object({
+  stack: z.string(),
+  at: z.string(),
+  containers: z.array(containerUsage),
+});
 
 export const node = z.object({
   id: z.string(),

@@ -4,7 +4,15 @@
 // stale base refused (409); per-container CPU and memory of the running task; the platform screens'
 // API (nodes, an organization's policy) refused to an organization owner (403).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, deployHttpd, docker, stackPrefix, startBerth, type TestBerth, until } from "../helpers/berth.js";
+import {
+  call,
+  deployHttpd,
+  docker,
+  stackPrefix,
+  startBerth,
+  type TestBerth,
+  until,
+} from "../helpers/berth.js";
 
 const d = docker();
 const tag = stackPrefix("env");
@@ -101,7 +109,12 @@ describe("berth env", () => {
     expect(several.status).toBe(400);
     expect(several.body.error.message).toMatch(/2 services \(web, worker\); name one/);
     const worker = await b.api("GET", `/api/v1/stacks/${SHOP}/env?service=worker`);
-    expect(worker.body).toMatchObject({ service: "worker", revision: 1, live: true, environment: { QUEUE: "jobs" } });
+    expect(worker.body).toMatchObject({
+      service: "worker",
+      revision: 1,
+      live: true,
+      environment: { QUEUE: "jobs" },
+    });
     const put = await b.api("PUT", `/api/v1/stacks/${SHOP}/env`, {
       service: "worker",
       environment: { QUEUE: "mail", EXTRA: "1" },
@@ -153,8 +166,12 @@ describe("platform screens' API", () => {
     expect((await b.api("GET", "/api/v1/orgs/default/policy")).body).toEqual({ policy: {} });
 
     expect((await b.api("POST", "/api/v1/users", { email: OWNER, password: PASSWORD })).status).toBe(201);
-    expect((await b.api("PUT", "/api/v1/orgs/default/members", { email: OWNER, role: "owner" })).status).toBe(200);
-    const login = await call(b.url, "POST", "/api/v1/auth/login", { body: { email: OWNER, password: PASSWORD } });
+    expect((await b.api("PUT", "/api/v1/orgs/default/members", { email: OWNER, role: "owner" })).status).toBe(
+      200,
+    );
+    const login = await call(b.url, "POST", "/api/v1/auth/login", {
+      body: { email: OWNER, password: PASSWORD },
+    });
     const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
     for (const path of ["/api/v1/system/nodes", "/api/v1/orgs/default/policy"]) {
       const r = await call(b.url, "GET", path, { headers: { cookie } });

@@ -3,8 +3,8 @@
 import { z } from "zod";
 import { readStackEnv, requestSetEnv } from "../../apply/env.js";
 import type { Platform } from "../../apply/platform.js";
-import { MAX_ENV_VALUE_CHARS } from "../../config/limits.js";
 import { ENV_NAME, ENV_NAME_RULE } from "../../config/env-name.js";
+import { MAX_ENV_VALUE_CHARS } from "../../config/limits.js";
 import { queuedBehind } from "../../store/stacks.js";
 import { idempotent } from "../idempotency.js";
 import type { Routes } from "../registry.js";

@@ -26,7 +26,8 @@ export function statsRoutes(r: Routes, p: Platform): void {
       method: "GET",
       url: "/system/nodes",
       access: "platform",
-      summary: "The swarm's nodes: hostname, role, availability, state, labels, CPUs, memory, engine version (platform admin)",
+      summary:
+        "The swarm's nodes: hostname, role, availability, state, labels, CPUs, memory, engine version (platform admin)",
       response: z.object({ nodes: z.array(R.node) }),
     },
     async () => ({
