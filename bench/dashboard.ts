@@ -15,8 +15,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { ROOT } from "../test/helpers/berth.js";
-import { docker } from "../test/helpers/berth.js";
+import { docker, ROOT } from "../test/helpers/berth.js";
 import { benchBerth, deployed, ms, now, percentile, waitFor } from "./lib.js";
 
 const PASSWORD = "a-long-bench-password";
@@ -145,7 +144,9 @@ try {
     const replicas = i % 2 === 0 ? 2 : 1;
     const s = await d.getService(svc.ID).inspect();
     const t0 = now();
-    await d.getService(svc.ID).update({ ...s.Spec, version: s.Version.Index, Mode: { Replicated: { Replicas: replicas } } });
+    await d
+      .getService(svc.ID)
+      .update({ ...s.Spec, version: s.Version.Index, Mode: { Replicated: { Replicas: replicas } } });
     await Promise.all([
       page
         .waitForFunction(

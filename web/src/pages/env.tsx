@@ -75,8 +75,7 @@ export function EnvPanel(props: { stack: string; services: string[] }) {
         {loaded ? (
           <span class="muted">
             {loaded.service}: revision {loaded.revision}
-            {loaded.live ? " (live)" : " (none live yet)"} · {Object.keys(loaded.environment).length}{" "}
-            variables
+            {loaded.live ? " (live)" : " (none live yet)"} · {plural(Object.keys(loaded.environment).length)}
           </span>
         ) : null}
       </div>
@@ -172,3 +171,5 @@ export function EnvPanel(props: { stack: string; services: string[] }) {
 
 const show = (v: string | null | undefined) =>
   v === null || v === undefined ? "(unset)" : JSON.stringify(v);
+
+const plural = (n: number) => `${n} variable${n === 1 ? "" : "s"}`;
