@@ -1,9 +1,10 @@
-// Day-2 use cases on a running stack: scaling (a new revision, so history shows it, drift repair keeps
-// it and a rollback can go back) and its status while a rollout runs. Restart is in restart.ts; logs
+// Day-2 use cases on a running stack: changing it from its live revision's input (scaling here, the
+// environment in env.ts: each a new revision, so history shows it, drift repair keeps it and a
+// rollback can go back) and its status while a rollout runs. Restart is in restart.ts; logs
 // in stacks.ts.
-import { Conflict, NotFound } from "../domain/errors.js";
+import { NotFound } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
-import { scaleBase, scaledModel } from "../plan/day2.js";
+import { changeBase, scaledModel } from "../plan/day2.js";
 import { liveRevision } from "../plan/history.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
 import { activeJobsFor, type JobRow, lastJobLog } from "../store/jobs.js";
@@ -36,12 +37,7 @@ export async function requestLiveChange<T extends { model: StackModel }>(
   change: (input: StackModel) => T,
 ): Promise<Omit<T, "model"> & { deployment: DeploymentRow; jobId: string; base: number }> {
   const orgId = await orgIdOf(p.db, o.org);
-  const base = scaleBase(await listRevisions(p.db, orgId, o.stack), o.stack);
-  if (o.expectedBase !== undefined && o.expectedBase !== base) {
-    throw new Conflict(
-      `stack '${o.stack}' now runs revision ${base}, not ${o.expectedBase}; read it again and retry`,
-    );
-  }
+  const base = changeBase(await listRevisions(p.db, orgId, o.stack), o.stack, o.expectedBase);
   const { input } = await getRevision(p.db, orgId, o.stack, base);
   const { model, ...decided } = change({ ...input, org: o.org, name: o.stack });
   const queued = await requestDeploy(p, {
