@@ -5,17 +5,30 @@
 //    then signing in until the stacks page shows its data;
 //  - the stacks page with 1,000 services (100 stacks of 10, served from a recorded response so that
 //    only the page's own work is timed; the API's listing cost is bench/api.ts): until the table
-//    shows, and until a search narrows it.
+//    shows, and until a search narrows it;
+//  - the same page, open, with a real stack beside the 1,000 recorded services: one of its service's
+//    replica count changed in Swarm behind Berth's back (dockerode), until its row shows the new
+//    count (Docker event -> observer -> change feed -> /events -> the page reads /stacks again and
+//    renders 1,001 services); the baseline beside it is the same change polled on the API alone.
 // Usage: npx tsx bench/dashboard.ts
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { ROOT } from "../test/helpers/berth.js";
-import { benchBerth, ms, now } from "./lib.js";
+import { docker, ROOT } from "../test/helpers/berth.js";
+import { benchBerth, deployed, ms, now, percentile, waitFor } from "./lib.js";
 
 const PASSWORD = "a-long-bench-password";
-const TARGETS = { firstJsGzipKb: 60, interactiveMs: 1000, signedInMs: 1500, thousandMs: 1000, searchMs: 200 };
+const TARGETS = {
+  firstJsGzipKb: 60,
+  interactiveMs: 1000,
+  signedInMs: 1500,
+  thousandMs: 1000,
+  searchMs: 200,
+  changeShownMs: 1000,
+};
+const LIVE = "livebench";
+const CHANGES = 6;
 
 function gzipKb(files: string[]): number {
   return files.reduce((n, f) => n + gzipSync(readFileSync(f)).length, 0) / 1024;
@@ -29,6 +42,8 @@ const allJs = readdirSync(join(web, "assets"))
   .map((f) => join(web, "assets", f));
 
 const b = await benchBerth({ BERTH_ADMIN_PASSWORD: PASSWORD });
+// The one real stack whose change the open page must show (deployed before any timing).
+await deployed(b, { name: LIVE, services: [{ name: "web", image: "local/httpd:1" }] });
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   headless: true,
@@ -105,6 +120,58 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("table.stacks tbody tr").length === 1);
   const search = now() - t;
 
+  // The open page, 1,000 recorded services plus the real stack (its part of the response is real).
+  await page.unroute("**/api/v1/stacks");
+  const recorded = stacks.filter((x) => x.name !== LIVE);
+  await page.route("**/api/v1/stacks", async (route) => {
+    const real = (await (await route.fetch()).json()) as { stacks: unknown[] };
+    await route.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ stacks: [...real.stacks, ...recorded] }),
+    });
+  });
+  await page.fill("input[name=q]", "");
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll("table.stacks tbody tr").length === 101);
+  const d = docker();
+  const [svc] = (await (d.listServices as any)({
+    filters: { label: [`berth.instance=${b.instance}`, `berth.stack=${LIVE}`] },
+  })) as any[];
+  const shownMs: number[] = [];
+  const apiMs: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const replicas = i % 2 === 0 ? 2 : 1;
+    const s = await d.getService(svc.ID).inspect();
+    const t0 = now();
+    await d
+      .getService(svc.ID)
+      .update({ ...s.Spec, version: s.Version.Index, Mode: { Replicated: { Replicas: replicas } } });
+    await Promise.all([
+      page
+        .waitForFunction(
+          ([name, n]) =>
+            document.querySelector(`tr[data-stack="${name}"] .replicas`)?.textContent?.endsWith(`/${n}`),
+          [LIVE, replicas] as const,
+          { polling: "raf", timeout: 30_000 },
+        )
+        .then(() => shownMs.push(now() - t0)),
+      waitFor(
+        "the API to show the change",
+        async () => {
+          const r = await b.api("GET", `/api/v1/stacks/${LIVE}`);
+          return r.body.stack?.services?.[0]?.replicas === replicas;
+        },
+        30_000,
+      ).then(() => apiMs.push(now() - t0)),
+    ]);
+    // Let the tasks settle so that each round starts from a quiet stack.
+    await waitFor("the tasks to settle", async () => {
+      const r = await b.api("GET", `/api/v1/stacks/${LIVE}`);
+      return r.body.stack?.services?.[0]?.running === replicas;
+    });
+  }
+
   const row = (what: string, value: string, target: string) =>
     console.log(`${what.padEnd(46)} ${value.padStart(12)}   target ${target}`);
   console.log("dashboard (Debian's chromium, headless, this machine)");
@@ -120,6 +187,13 @@ try {
   row("  baseline: login, /me, /stacks without a browser", ms(apiOnly), "(report)");
   row("stacks page, 1,000 services (100 stacks)", ms(thousand), `<= ${TARGETS.thousandMs} ms`);
   row("search narrows 1,000 services to one stack", ms(search), `<= ${TARGETS.searchMs} ms`);
+  row(
+    `open page, 1,001 services: Swarm change, p50`,
+    ms(percentile(shownMs, 50)),
+    `<= ${TARGETS.changeShownMs} ms`,
+  );
+  row(`  the same, slowest of ${CHANGES}`, ms(Math.max(...shownMs)), "(report)");
+  row("  baseline: the API shows it (polled), p50", ms(percentile(apiMs, 50)), "(report)");
 } finally {
   await browser.close();
   await b.stop();

@@ -1,6 +1,7 @@
 // The engine interface: everything Berth asks of the container orchestrator. Swarm specifics live
 // behind it (swarm.ts) so another backend can follow.
 import type {
+  ContainerSample,
   EngineEvent,
   ObservedImage,
   ObservedNode,
@@ -97,4 +98,8 @@ export interface Engine {
   volumeBytes(labels: string[]): Promise<number>;
   /** A service's log lines (both streams, demultiplexed), oldest first. */
   serviceLogs(id: string, opts: LogOptions): AsyncIterable<{ stream: "stdout" | "stderr"; line: string }>;
+  /** Containers on the Engine's own node carrying all of `labels` (running or not), with their labels. */
+  listContainers(labels: string[]): Promise<{ id: string; state: string; labels: Record<string, string> }[]>;
+  /** One stats sample of a container (the Engine's one-shot stats); undefined when it is gone. */
+  containerStats(id: string): Promise<ContainerSample | undefined>;
 }

@@ -6,6 +6,7 @@ import Docker from "dockerode";
 import { Unavailable, withContext } from "../domain/errors.js";
 import { hostPortKey } from "../plan/host-ports.js";
 import type { ObservedService, ObservedTask, TaskState } from "../plan/observed.js";
+import { containerStats, listContainers } from "./container-stats.js";
 import type { ClusterInfo, Engine, NamedObject } from "./engine.js";
 import { imageAvailability } from "./images.js";
 
@@ -190,6 +191,9 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         .reduce((sum, v) => sum + Math.max(0, v.UsageData?.Size ?? 0), 0);
     },
 
+    listContainers: (labels) => listContainers(docker, labels),
+    containerStats: (id) => containerStats(docker, id),
+
     async *serviceLogs(id, o) {
       const stream: any = await call(`logs of service ${id}`, () =>
         (docker.getService(id) as any).logs({
@@ -271,6 +275,9 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
         ...(n.Status?.Addr ? { address: n.Status.Addr } : {}),
         labels: n.Spec?.Labels ?? {},
         engineLabels: n.Description?.Engine?.Labels ?? {},
+        ...(n.Description?.Engine?.EngineVersion
+          ? { engineVersion: n.Description.Engine.EngineVersion }
+          : {}),
         platform: {
           os: n.Description?.Platform?.OS ?? "",
           arch: n.Description?.Platform?.Architecture ?? "",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceModel, StackModel } from "../domain/stack.js";
 import {
+  changeBase,
   pickService,
   refuseWhileRollingOut,
   restartStep,
@@ -166,5 +167,16 @@ describe("restartStep", () => {
         action: "none",
       },
     );
+  });
+});
+
+describe("changeBase", () => {
+  it("is the live revision, and refuses another than the one the caller read", () => {
+    expect(changeBase(revs("succeeded", "failed"), "shop")).toBe(1);
+    expect(changeBase(revs("succeeded", "succeeded"), "shop", 2)).toBe(2);
+    expect(() => changeBase(revs("succeeded", "succeeded"), "shop", 1)).toThrow(
+      "stack 'shop' now runs revision 2, not 1; read it again and retry",
+    );
+    expect(() => changeBase(revs("succeeded", "running"), "shop", 1)).toThrow(/still running/);
   });
 });

@@ -42,6 +42,21 @@ export function scaleBase(revisions: readonly RevisionState[], stack: string): n
 }
 
 /**
+ * The revision a change to a running stack (a scale, an environment edit) starts from: `scaleBase`'s,
+ * and, when the caller says which live revision it read and changed, refused as a conflict when
+ * another one is live now (its edit would silently drop what that revision changed).
+ */
+export function changeBase(revisions: readonly RevisionState[], stack: string, expected?: number): number {
+  const base = scaleBase(revisions, stack);
+  if (expected !== undefined && expected !== base) {
+    throw new Conflict(
+      `stack '${stack}' now runs revision ${base}, not ${expected}; read it again and retry`,
+    );
+  }
+  return base;
+}
+
+/**
  * The service a day-2 command acts on: the one named, or the stack's only one. A stack of several
  * needs the name (refused naming them); a name the stack does not have is not found.
  */

@@ -76,6 +76,8 @@ export interface ObservedNode {
   labels: Record<string, string>;
   /** The node's Engine labels (`engine.labels.<key>`). */
   engineLabels: Record<string, string>;
+  /** The node's Docker Engine version, when it reports one. */
+  engineVersion?: string;
   /** As the Engine reports it: `linux`, `x86_64` (`node.platform.os`, `node.platform.arch`). */
   platform: { os: string; arch: string };
   /** What the node has in all, whatever runs on it (reservations are placed against this). */
@@ -102,4 +104,15 @@ export interface EngineEvent {
   attributes: Record<string, string>;
   /** Nanoseconds since the epoch, as the Engine reports it. */
   timeNano: bigint;
+}
+
+/**
+ * The counters of one stats sample as the Engine reports them (cgroup v1 or v2 alike), with the
+ * previous sample's CPU counters; plan/stats.ts turns them into a CPU % and memory used.
+ */
+export interface ContainerSample {
+  read: string;
+  cpu: { total: number; system: number; onlineCpus: number };
+  preCpu: { total: number; system: number };
+  memory: { usage: number; limit: number; inactiveFile?: number; cache?: number };
 }

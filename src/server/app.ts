@@ -24,12 +24,14 @@ import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { domainRoutes } from "./routes/domains.js";
 import { driftRoutes } from "./routes/drift.js";
+import { envRoutes } from "./routes/env.js";
 import { eventRoutes } from "./routes/events.js";
 import { historyRoutes } from "./routes/history.js";
 import { identityRoutes } from "./routes/identity.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { orgRoutes } from "./routes/orgs.js";
 import { stackRoutes } from "./routes/stacks.js";
+import { statsRoutes } from "./routes/stats.js";
 import { templateRoutes } from "./routes/templates.js";
 
 export interface AppDeps {
@@ -195,6 +197,8 @@ export function buildApp(deps: AppDeps) {
       stackRoutes(routes, p, closing.signal);
       historyRoutes(routes, p);
       day2Routes(routes, p);
+      envRoutes(routes, p);
+      statsRoutes(routes, p);
       jobRoutes(routes, p, changes, closing.signal);
       eventRoutes(routes, p, changes, closing.signal);
       driftRoutes(routes, p);

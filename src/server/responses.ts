@@ -119,6 +119,27 @@ export const scaled = z.object({
   base: z.number().int(),
 });
 
+/** A service's variables (a null value is a bare name, passed unset). */
+export const environment = z.record(z.string(), z.string().nullable());
+
+export const stackEnv = z.object({
+  stack: z.string(),
+  service: z.string(),
+  /** The revision read: the live one, or the newest while none has succeeded. */
+  revision: z.number().int(),
+  live: z.boolean(),
+  environment,
+});
+
+export const envSet = scaled.extend({
+  /** Keys added, removed and changed (values are not repeated). */
+  changes: z.object({
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    changed: z.array(z.string()),
+  }),
+});
+
 export const restarted = z.object({
   jobId: uuid,
   /** The services the restart job replaces the tasks of. */
@@ -380,3 +401,41 @@ export const instance = z.object({
 export const instanceList = z.object({ instances: z.array(instance) });
 
 export const instanceQueued = z.object({ jobId: uuid, instance });
+
+/** One running task's container usage; `available: false` (with why) when this Engine cannot read it. */
+export const containerUsage = z.object({
+  service: z.string(),
+  task: z.string(),
+  slot: z.number().int().nullable(),
+  node: z.string().nullable(),
+  nodeName: z.string().nullable(),
+  available: z.boolean(),
+  containerId: z.string().optional(),
+  /** % of one core (200 = two cores busy). */
+  cpuPercent: z.number().optional(),
+  /** Memory in use, less the page cache the kernel can drop (as `docker stats`). */
+  memoryBytes: z.number().optional(),
+  memoryLimitBytes: z.number().optional(),
+  reason: z.string().optional(),
+});
+export const stackStats = z.object({
+  stack: z.string(),
+  at: z.string(),
+  containers: z.array(containerUsage),
+});
+
+export const node = z.object({
+  id: z.string(),
+  hostname: z.string(),
+  role: z.string(),
+  availability: z.string(),
+  state: z.string(),
+  address: z.string().nullable(),
+  labels: z.record(z.string(), z.string()),
+  cpus: z.number(),
+  memoryBytes: z.number(),
+  engineVersion: z.string().nullable(),
+  platform: z.string(),
+  /** The node this control plane's Engine runs on. */
+  self: z.boolean(),
+});

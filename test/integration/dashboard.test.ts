@@ -7,7 +7,10 @@
 // organization's stack never appears, and `<script>` in a log line or a label renders as text. A stack's
 // Domains tab adds a route that the proxy (Caddy, on free host ports) then serves and puts it in
 // maintenance; its Backups tab backs up a volume with the job followed live; a viewer sees neither
-// control; a platform admin's System screen lists the proxy and suspends and resumes every route.
+// control; a platform admin's System screen lists the proxy and suspends and resumes every route, and
+// their Organizations screen creates one and edits its policy, their Nodes screen lists the node (a
+// member sees neither and the API refuses them). A running container's CPU and memory chart on the
+// stack page, and its environment editor: a bad line's error in place, a good edit deployed.
 // Screenshots of each main screen go to test/screenshots/ (gitignored).
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -335,6 +338,62 @@ describe("dashboard", () => {
     );
   });
 
+  it("charts a running container's CPU and memory, live while the page is open", async () => {
+    await alice.click("[role=tab] >> text=Services");
+    const usage = alice.locator("tr[data-usage][data-available=true]").first();
+    await usage.waitFor({ timeout: 30_000 });
+    expect(await usage.locator(".metric.cpu").textContent()).toMatch(/^\d+(\.\d)? %$/);
+    expect(await usage.locator(".metric.mem").textContent()).toMatch(
+      /^[\d.]+ (B|KiB|MiB) \/ [\d.]+ (MiB|GiB)$/,
+    );
+    // A second poll adds a second point to each series: the chart refreshes on its own.
+    await until(
+      "two samples in the CPU chart",
+      async () =>
+        ((await usage.locator(".spark.cpu polyline").getAttribute("points")) ?? "").split(" ").length >= 2,
+      20_000,
+    );
+    await shot(alice, "16-stack-usage");
+  });
+
+  it("edits the environment in place: a bad line shows its error, a good edit deploys", async () => {
+    await alice.click("[role=tab] >> text=Environment");
+    const editor = alice.locator("textarea[name=environment]");
+    await until("the variables in the editor", async () =>
+      (await editor.inputValue()).includes("GREETING=hello"),
+    );
+    await editor.fill("GREETING=hello\nBAD KEY=1");
+    const bad = alice.locator(".lineerrors li[data-line='2']");
+    await bad.waitFor();
+    expect(await bad.textContent()).toBe("Line 2: 'BAD KEY' must not contain spaces (write KEY=VALUE)");
+    expect(await alice.locator(".enveditor .gutter li.bad").allTextContents()).toEqual(["2"]);
+    expect(await alice.locator("[data-action=env-preview]").isDisabled()).toBe(true);
+    await shot(alice, "17-env-error");
+
+    await editor.fill("GREETING=bonjour\nMODE=test");
+    await alice.click("[data-action=env-preview]");
+    const preview = alice.locator(".envpreview");
+    await preview.waitFor();
+    expect(await preview.locator("li").allTextContents()).toEqual([
+      '~ GREETING: "hello" → "bonjour"',
+      '+ MODE="test"',
+    ]);
+    await shot(alice, "18-env-preview");
+    await alice.click("[data-action=env-apply]");
+    await alice.locator(".jobfollow[data-status=succeeded]").waitFor({ timeout: 150_000 });
+    await until(
+      "the new value read back",
+      async () => (await editor.inputValue()) === "GREETING=bonjour\nMODE=test",
+    );
+    const [svc] = (await (d.listServices as any)({
+      filters: { label: [`berth.instance=${b.instance}`, `berth.stack=${WEB}`] },
+    })) as any[];
+    expect(svc.Spec.TaskTemplate.ContainerSpec.Env).toEqual(
+      expect.arrayContaining(["GREETING=bonjour", "MODE=test"]),
+    );
+    await shot(alice, "19-env-applied");
+  });
+
   it("shows a viewer no deploy controls, and the API still refuses them", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const victor = await signIn(ctx, VICTOR, PASSWORD);
@@ -566,8 +625,48 @@ describe("dashboard", () => {
       "resumed",
       async () => (await admin.locator(".routeswitch .result").textContent()) === "Resumed 1 route.",
     );
+
+    // Organizations: listed, one created, its policy edited.
+    await admin.click("nav >> text=Organizations");
+    await admin.waitForSelector(`tr[data-org=${A}]`);
+    const C = `${tag}c`;
+    await admin.fill("input[name=org-slug]", "Not A Slug");
+    await admin.click("[data-action=create-org]");
+    await admin.waitForSelector("[data-form=create-org] .field.invalid input[name=org-slug]");
+    await admin.fill("input[name=org-slug]", C);
+    await admin.click("[data-action=create-org]");
+    await admin.waitForSelector(`tr[data-org=${C}]`);
+    await admin.click(`tr[data-org=${C}] [data-action=policy]`);
+    const policy = admin.locator(`form[data-policy=${C}]`);
+    await policy.waitFor();
+    expect(await policy.locator("input[name=bindMounts]").isChecked()).toBe(false);
+    await policy.locator("input[name=placementLabels]").fill("gpu, zone");
+    await policy.locator("input[name=bindMounts]").check();
+    await policy.locator("[data-action=save-policy]").click();
+    await policy.locator(".result").waitFor();
+    expect((await b.api("GET", `/api/v1/orgs/${C}/policy`)).body.policy).toEqual({
+      placementLabels: ["gpu", "zone"],
+      bindMounts: true,
+      hostPortsAnywhere: false,
+    });
+    await shot(admin, "20-admin-orgs");
+    // Nodes: this control plane's node with its engine version.
+    await admin.click("nav >> text=Nodes");
+    const self = admin.locator("table.nodes tr", { hasText: "this control plane" });
+    await self.waitFor();
+    expect(await self.textContent()).toMatch(/manager.*active.*ready/);
+    expect(await self.locator("td.mono").first().textContent()).toMatch(/^\d+\./);
+    await shot(admin, "21-admin-nodes");
     // Alice is not a platform admin: no System screen.
     expect(await alice.locator("nav >> text=System").count()).toBe(0);
+    expect(await alice.locator("nav >> text=Organizations").count()).toBe(0);
+    expect(await alice.locator("nav >> text=Nodes").count()).toBe(0);
+    const refused = await alice.evaluate(() =>
+      Promise.all(
+        ["/api/v1/system/nodes", "/api/v1/orgs/default/policy"].map((u) => fetch(u).then((r) => r.status)),
+      ),
+    );
+    expect(refused).toEqual([403, 403]);
     await ctx.close();
   });
 

@@ -1,5 +1,5 @@
 // The dashboard: sign in, then the organization's stacks, jobs and settings (and, for platform
-// admins, Berth's system stacks), kept live by one server-sent event stream per page. Routes are
+// admins, organizations and their policies, nodes and Berth's system stacks), kept live by one server-sent event stream per page. Routes are
 // paths (the server answers every page path with index.html).
 import "@fontsource-variable/inter/wght.css";
 import "./styles.css";
@@ -14,6 +14,8 @@ import { StacksPage } from "./pages/stacks";
 import { AppContext, ErrorBox, Field, Icon, IfRole, Link, lazy, navigate, useLiveFeed, usePath } from "./ui";
 
 const SystemPage = lazy(() => import("./pages/system").then((m) => m.SystemPage));
+const OrgsAdminPage = lazy(() => import("./pages/admin").then((m) => m.OrgsAdminPage));
+const NodesPage = lazy(() => import("./pages/admin").then((m) => m.NodesPage));
 
 const ORG_KEY = "berth.org";
 
@@ -82,7 +84,8 @@ function Shell(props: { me: Me; onSignOut: () => void }) {
     localStorage.setItem(ORG_KEY, slug);
     session.setOrg(slug);
     setOrg(slug);
-    if (!["/stacks", "/jobs", "/org", "/system"].includes(path)) navigate("/stacks");
+    if (!["/stacks", "/jobs", "/org", "/system", "/admin/orgs", "/admin/nodes"].includes(path))
+      navigate("/stacks");
   };
   const signOut = async () => {
     await api("POST", "/auth/logout").catch(() => {});
@@ -108,7 +111,10 @@ function Shell(props: { me: Me; onSignOut: () => void }) {
   else if (path === "/deploy") page = <DeployPage />;
   else if (path === "/org") page = <OrgPage />;
   else if (path === "/system" && me.platformAdmin) page = <SystemPage />;
-  if (!org && !(path === "/system" && me.platformAdmin)) {
+  else if (path === "/admin/orgs" && me.platformAdmin) page = <OrgsAdminPage />;
+  else if (path === "/admin/nodes" && me.platformAdmin) page = <NodesPage />;
+  const adminPage = me.platformAdmin && (path === "/system" || path.startsWith("/admin/"));
+  if (!org && !adminPage) {
     page = <p class="empty">You are not a member of any organization yet; ask an admin to add you.</p>;
   }
   return (
@@ -147,7 +153,14 @@ function Shell(props: { me: Me; onSignOut: () => void }) {
           <IfRole need="deployer">{nav("/deploy", "rocket", "Deploy")}</IfRole>
           {nav("/jobs", "jobs", "Jobs")}
           {nav("/org", "org", "Organization")}
-          {me.platformAdmin ? nav("/system", "server", "System") : null}
+          {me.platformAdmin ? (
+            <>
+              <span class="navhead muted small">Platform</span>
+              {nav("/admin/orgs", "org", "Organizations")}
+              {nav("/admin/nodes", "server", "Nodes")}
+              {nav("/system", "server", "System")}
+            </>
+          ) : null}
         </nav>
         <main class="content" key={org}>
           {page}

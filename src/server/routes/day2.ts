@@ -16,7 +16,7 @@ import { deploymentView, jobView } from "../views.js";
 import { nameParams } from "./stacks.js";
 
 // A compose service key (it may hold `_`); the stack's own namespace bounds its length when deployed.
-const serviceName = z.string().superRefine((v, ctx) => {
+export const serviceName = z.string().superRefine((v, ctx) => {
   const problem = serviceKeyProblem(v, "");
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });

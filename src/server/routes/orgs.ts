@@ -277,6 +277,18 @@ export function orgRoutes(r: Routes, p: Platform): void {
 
   r.add(
     {
+      method: "GET",
+      url: "/orgs/:org/policy",
+      response: z.object({ policy: R.policy }),
+      access: "platform",
+      summary: "The workload policy rules lifted for this organization (platform admin)",
+      params: orgParams,
+    },
+    async ({ req }) => ({ policy: req.org!.policy }),
+  );
+
+  r.add(
+    {
       method: "PUT",
       url: "/orgs/:org/policy",
       response: z.object({ policy: R.policy }),

@@ -1,4 +1,5 @@
-// One stack: its services and tasks (live), its logs (follow, search, download), its history with
+// One stack: its services and tasks (live) with their containers' CPU and memory, its environment
+// (a bulk editor), its logs (follow, search, download), its history with
 // diffs and one-click rollback, scale/restart for deployers, and its domains and backups (their own
 // modules, loaded when their tab is first opened).
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
@@ -16,7 +17,9 @@ import { Ago, asApiError, Empty, ErrorBox, Icon, IfRole, Link, lazy, navigate, S
 
 const DomainsPanel = lazy(() => import("./domains").then((m) => m.DomainsPanel));
 const BackupsPanel = lazy(() => import("./backups").then((m) => m.BackupsPanel));
-const TABS = ["services", "logs", "history", "domains", "backups"] as const;
+const EnvPanel = lazy(() => import("./env").then((m) => m.EnvPanel));
+const UsagePanel = lazy(() => import("./usage").then((m) => m.UsagePanel));
+const TABS = ["services", "environment", "logs", "history", "domains", "backups"] as const;
 
 const TASK_TONE: Record<string, string> = {
   running: "ok",
@@ -85,6 +88,10 @@ export function StackPage(props: { name: string }) {
         ))}
       </div>
       {tab === "services" && stack ? <Services stack={stack} act={act} /> : null}
+      {tab === "services" && stack && stack.services.length > 0 ? <UsagePanel stack={name} /> : null}
+      {tab === "environment" && stack ? (
+        <EnvPanel stack={name} services={stack.services.map((s) => s.name)} />
+      ) : null}
       {tab === "logs" ? <Logs name={name} services={stack?.services.map((s) => s.name) ?? []} /> : null}
       {tab === "history" ? <History name={name} act={act} /> : null}
       {tab === "domains" && stack ? (
