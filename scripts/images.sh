@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local images that tests and the demo use, without any registry. Each image is skipped
-# when its tag exists; BERTH_REBUILD_IMAGES=1 rebuilds. Usage: images.sh [name...]
+# when its tag exists at its revision (a Dockerfile folder's digest); BERTH_REBUILD_IMAGES=1 rebuilds. Usage: images.sh [name...]
 #   debian  local/debian:bookworm   (debootstrap minbase, imported)
 #   httpd   local/httpd:1           (2 MB busybox httpd on :8080, tiny test app)
 #   caddy   local/caddy:2           postgres local/postgres:15
@@ -47,10 +47,13 @@ build_httpd() {
   rm -rf "$rootfs"
 }
 
+# A Dockerfile image is rebuilt whenever its folder changes: its revision is the folder's digest.
 build_dockerfile() { # tag dir
-  have "$1" && return 0
+  local rev
+  rev=$(cd "$BERTH_ROOT/images/$2" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  have "$1" "$rev" && return 0
   log "building $1"
-  docker build --network host -q -t "$1" "$BERTH_ROOT/images/$2" >/dev/null
+  docker build --network host -q --label "berth.image.revision=$rev" -t "$1" "$BERTH_ROOT/images/$2" >/dev/null
 }
 
 targets=("$@")
