@@ -17,6 +17,7 @@ import { ProxyRefused } from "../engine/proxy-admin.js";
 import type { JobContext } from "../jobs/queue.js";
 import {
   buildCaddyConfig,
+  type ProxyCertificate,
   type ProxyRoute,
   proxyConfigDiffers,
   proxyFeatures,
@@ -28,6 +29,7 @@ import {
   PROXY_VERSION_FILE,
   planProxyStack,
 } from "../plan/proxy-stack.js";
+import { uploadedCertificatesInUse } from "../store/certificates.js";
 import {
   type ActiveRoute,
   activeRoutes,
@@ -89,20 +91,37 @@ function installAcmeCaRoot(p: Platform, routes: ActiveRoute[]): void {
   writeFileSync(join(p.proxy.socketDir, ACME_CA_ROOT_FILE), pem, { mode: 0o644 });
 }
 
-/** The Caddy config for these routes with this installation's settings. */
-export function proxyConfigFor(p: Platform, routes: ActiveRoute[]): Record<string, unknown> {
+/** Uploaded certificates the routes use, keys opened: they exist in the clear only in the pushed config. */
+export async function proxyCertificates(p: Platform): Promise<ProxyCertificate[]> {
+  return (await uploadedCertificatesInUse(p.db)).map((c) => ({
+    host: c.hostname,
+    certPem: c.certPem,
+    keyPem: p.sealer.open(c.keySealed).toString("utf8"),
+  }));
+}
+
+/** The Caddy config for these routes (and uploaded certificates) with this installation's settings. */
+export function proxyConfigFor(
+  p: Platform,
+  routes: ActiveRoute[],
+  certificates: ProxyCertificate[] = [],
+): Record<string, unknown> {
   const features = proxyFeatures(proxyVersion(p));
   const { caRootFile, ...acme } = p.proxy.acme;
-  return buildCaddyConfig(routes.map(toProxyRoute), {
-    adminSocket: PROXY_ADMIN_SOCKET,
-    acme: {
-      ...acme,
-      ...(caRootFile ? { trustedRootFile: `${PROXY_SOCKET_DIR}/${ACME_CA_ROOT_FILE}` } : {}),
+  return buildCaddyConfig(
+    routes.map(toProxyRoute),
+    {
+      adminSocket: PROXY_ADMIN_SOCKET,
+      acme: {
+        ...acme,
+        ...(caRootFile ? { trustedRootFile: `${PROXY_SOCKET_DIR}/${ACME_CA_ROOT_FILE}` } : {}),
+      },
+      tryDurationMs: 5000,
+      refreshMs: 1000,
+      ...(features.streamCloseDelay ? { streamCloseDelayMs: STREAM_CLOSE_DELAY_MS } : {}),
     },
-    tryDurationMs: 5000,
-    refreshMs: 1000,
-    ...(features.streamCloseDelay ? { streamCloseDelayMs: STREAM_CLOSE_DELAY_MS } : {}),
-  });
+    certificates,
+  );
 }
 
 /**
@@ -185,7 +204,8 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
 export async function pushRoutingTable(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
   installAcmeCaRoot(p, routes);
   const pending = routes.filter((r) => r.status === "pending");
-  const config = proxyConfigFor(p, routes);
+  const certificates = await proxyCertificates(p);
+  const config = proxyConfigFor(p, routes, certificates);
   const running = await waitForAdmin(p, ctx.signal);
   if (!proxyConfigDiffers(config, running)) {
     await setRouteStatus(p.db, ids(pending), "active");
@@ -200,7 +220,7 @@ export async function pushRoutingTable(p: Platform, ctx: JobContext, routes: Act
   } catch (err) {
     if (!(err instanceof ProxyRefused) || pending.length === 0) throw err;
     await ctx.say(`${err.message}; finding the new routes it refuses`, "warn");
-    await isolateRefused(p, ctx, routes);
+    await isolateRefused(p, ctx, routes, certificates);
   }
 }
 
@@ -212,12 +232,17 @@ const ids = (routes: { id: string }[]) => routes.map((r) => r.id);
  * keeps serving), then each new route on top of those accepted so far: a new route refused on its
  * own is marked `failed` with the proxy's reason and left out.
  */
-async function isolateRefused(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+async function isolateRefused(
+  p: Platform,
+  ctx: JobContext,
+  routes: ActiveRoute[],
+  certificates: ProxyCertificate[],
+): Promise<void> {
   const accepted = routes.filter((r) => r.status !== "pending");
-  await p.proxyAdmin.load(proxyConfigFor(p, accepted));
+  await p.proxyAdmin.load(proxyConfigFor(p, accepted, certificates));
   for (const r of routes.filter((x) => x.status === "pending")) {
     try {
-      await p.proxyAdmin.load(proxyConfigFor(p, [...accepted, r]));
+      await p.proxyAdmin.load(proxyConfigFor(p, [...accepted, r], certificates));
       accepted.push(r);
       await setRouteStatus(p.db, [r.id], "active");
     } catch (err) {
@@ -256,7 +281,8 @@ export function startProxyWatch(p: Platform) {
       const routes = await activeRoutes(p.db);
       if (routes.length === 0 && !(await systemStackExists(p, PROXY_STACK))) return;
       const running = await p.proxyAdmin.current(Math.min(p.proxy.adminWaitMs, 30_000));
-      if (running !== undefined && !proxyConfigDiffers(proxyConfigFor(p, routes), running)) return;
+      const want = proxyConfigFor(p, routes, await proxyCertificates(p));
+      if (running !== undefined && !proxyConfigDiffers(want, running)) return;
       if ((await unfinishedJobs(p.db)).some((j) => j.type === PROXY_SYNC_JOB)) return;
       p.log.info({ reachable: running !== undefined }, "the proxy does not serve the routing table; syncing");
       await queueProxySync(p, {

@@ -8,7 +8,17 @@
 // (dynamic `a` upstreams), so traffic follows tasks through rolling updates without a push. Whatever
 // no route matches gets an explicit plain 404 (Caddy's own default is an empty 200).
 
-export type TlsMode = "acme" | "internal" | "off";
+export type TlsMode = "acme" | "internal" | "off" | "upload";
+
+/** A certificate uploaded for a host (`tls upload`), the key in the clear: only in the pushed config. */
+export interface ProxyCertificate {
+  host: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/** The tag that ties an uploaded certificate to its host's TLS connection policy. */
+export const uploadTag = (host: string) => `berth-upload:${host}`;
 
 export interface ProxyRoute {
   /** Normalized host (config/hostname.ts); `*.x.y` for a wildcard. */
@@ -132,6 +142,7 @@ const redirect = {
 export function buildCaddyConfig(
   routes: readonly ProxyRoute[],
   o: ProxyConfigOptions,
+  certificates: readonly ProxyCertificate[] = [],
 ): Record<string, unknown> {
   const sorted = sortRoutes(routes);
   const httpRoutes = sorted.map((r) => ({
@@ -150,6 +161,36 @@ export function buildCaddyConfig(
     ...(hosts("internal").length ? [{ subjects: hosts("internal"), issuers: [{ module: "internal" }] }] : []),
     ...(hosts("acme").length ? [{ subjects: hosts("acme"), issuers: [acmeIssuer(o)] }] : []),
   ];
+  // Uploaded certificates: each served only for its own host (a connection policy picks it by tag, so
+  // a wildcard certificate never answers for a host it was not uploaded for); hosts without a route
+  // in `upload` mode are left out.
+  const uploadHosts = new Set(hosts("upload"));
+  const loaded = [...certificates]
+    .filter((c) => uploadHosts.has(c.host))
+    .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  const connectionPolicies = loaded.length
+    ? [
+        ...loaded.map((c) => ({
+          match: { sni: [c.host] },
+          certificate_selection: { any_tag: [uploadTag(c.host)] },
+        })),
+        {},
+      ]
+    : undefined;
+  const tls: Record<string, unknown> = {
+    ...(loaded.length
+      ? {
+          certificates: {
+            load_pem: loaded.map((c) => ({
+              certificate: c.certPem,
+              key: c.keyPem,
+              tags: [uploadTag(c.host)],
+            })),
+          },
+        }
+      : {}),
+    ...(policies.length ? { automation: { policies } } : {}),
+  };
   const servers: Record<string, unknown> = {
     http: { listen: [":80"], routes: [...httpRoutes, notFound] },
   };
@@ -159,6 +200,7 @@ export function buildCaddyConfig(
       routes: [...httpsRoutes, notFound],
       // Redirects are per route (`httpsRedirect`), never implied.
       automatic_https: { disable_redirects: true },
+      ...(connectionPolicies ? { tls_connection_policies: connectionPolicies } : {}),
     };
   }
   return {
@@ -167,7 +209,7 @@ export function buildCaddyConfig(
       http: { http_port: 80, https_port: 443, servers },
       // Caddy's own CA for `internal` routes; it cannot (and must not) touch the host's trust store.
       pki: { certificate_authorities: { local: { install_trust: false } } },
-      ...(policies.length ? { tls: { automation: { policies } } } : {}),
+      ...(Object.keys(tls).length ? { tls } : {}),
     },
   };
 }

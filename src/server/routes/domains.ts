@@ -6,6 +6,7 @@ import {
   domainsOf,
   removeDomain,
   setDomainMaintenance,
+  setHostCertificate,
   suspendRoutes,
 } from "../../apply/domains.js";
 import type { Platform } from "../../apply/platform.js";
@@ -24,8 +25,15 @@ const addBody = z
     path: z.string().max(300).optional(),
     tls: z.enum(TLS_MODES, { error: `must be one of ${TLS_MODES.join(", ")}` }).default("acme"),
     httpsRedirect: z.boolean().default(false),
+    /** With `tls: "upload"`: the PEM chain (leaf first) and its private key (sealed at rest, never returned). */
+    certificate: z.lazy(() => certificateBody).optional(),
   })
   .strict();
+const pem = z
+  .string()
+  .min(1, "is required")
+  .max(64 * 1024, "must be at most 64 KiB of PEM");
+const certificateBody = z.object({ cert: pem, key: pem }).strict();
 const hostParams = z.object({ host: z.string().min(1).max(1000) }).strict();
 const removeQuery = z.object({ path: z.string().max(300).optional() }).strict();
 
@@ -85,6 +93,33 @@ export function domainRoutes(r: Routes, p: Platform): void {
         body,
       );
       return { domain: view({ ...domain, stack: body.stack }), jobId };
+    },
+  );
+
+  r.add(
+    {
+      method: "PUT",
+      url: "/domains/:host/certificate",
+      access: "deployer",
+      summary:
+        "Upload (or replace) the organization's certificate for a host, for its routes with tls upload; queues a proxy sync",
+      params: hostParams,
+      body: certificateBody,
+      response: z.object({
+        host: z.string(),
+        issuer: z.string(),
+        notAfter: z.string(),
+        fingerprint: z.string(),
+        jobId: z.string(),
+      }),
+    },
+    async ({ params, body, req }) => {
+      const r = await setHostCertificate(
+        p,
+        { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
+        { host: params.host, ...body },
+      );
+      return { ...r, notAfter: r.notAfter.toISOString() };
     },
   );
 
