@@ -38,6 +38,7 @@ import {
   setRouteStatus,
 } from "../store/domains.js";
 import { unfinishedJobs } from "../store/jobs.js";
+import { checkCertificates } from "./certificates.js";
 import { ensureOrgNetwork, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { PROXY_SYNC_JOB, queueProxySync } from "./proxy-queue.js";
@@ -198,6 +199,11 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
   // 2. The whole routing table, atomically.
   await ctx.progress(60, "pushing the routing table");
   await pushRoutingTable(p, ctx, routes);
+  // 3. Certificates of hosts not checked yet (new routes) and uploaded ones (a renewal may have
+  // replaced them), in the background: the job is done.
+  checkCertificates(p, { force: (r) => r.tls === "upload" }).catch((err: Error) =>
+    p.log.warn({ err: err.message }, "certificate check failed"),
+  );
 }
 
 /** Loads the whole routing table into the proxy unless it runs it already; new routes become active. */

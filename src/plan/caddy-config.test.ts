@@ -116,7 +116,7 @@ describe("buildCaddyConfig", () => {
       ],
     });
     expect(c.apps.tls.automation.policies).toEqual([
-      { subjects: ["i.test"], issuers: [{ module: "internal" }] },
+      { subjects: ["i.test"], issuers: [{ module: "internal" }], on_demand: true },
     ]);
     expect(servers(c).https.tls_connection_policies).toEqual([
       { match: { sni: ["a.test"] }, certificate_selection: { any_tag: ["berth-upload:a.test"] } },
@@ -134,6 +134,34 @@ describe("buildCaddyConfig", () => {
     expect(servers(plain).https.tls_connection_policies).toBeUndefined();
   });
 
+  it("answers on-demand TLS's ask for routed TLS hosts only, on the proxy's loopback", () => {
+    const c = buildCaddyConfig(
+      [
+        route({ host: "b.test", tls: "acme" }),
+        route({ host: "a.test", tls: "internal" }),
+        route({ host: "off.test" }),
+      ],
+      O,
+    ) as any;
+    expect(c.apps.tls.automation.on_demand).toEqual({ ask: "http://127.0.0.1:5454/ask" });
+    expect(servers(c).ask).toEqual({
+      listen: ["127.0.0.1:5454"],
+      automatic_https: { disable: true },
+      routes: [
+        {
+          match: [{ path: ["/ask"], query: { domain: ["a.test", "b.test"] } }],
+          handle: [{ handler: "static_response", status_code: 200 }],
+          terminal: true,
+        },
+        { handle: [{ handler: "static_response", status_code: 404 }] },
+      ],
+    });
+    // Without TLS hosts, neither the endpoint nor on-demand.
+    const plain = buildCaddyConfig([route({ host: "off.test" })], O) as any;
+    expect(servers(plain).ask).toBeUndefined();
+    expect(plain.apps.tls).toBeUndefined();
+  });
+
   it("issues certificates per mode: internal CA and ACME (directory, email, private root)", () => {
     const c = buildCaddyConfig(
       [
@@ -149,8 +177,9 @@ describe("buildCaddyConfig", () => {
     ) as { apps: { tls: unknown } };
     expect(c.apps.tls).toEqual({
       automation: {
+        on_demand: { ask: "http://127.0.0.1:5454/ask" },
         policies: [
-          { subjects: ["a.test"], issuers: [{ module: "internal" }] },
+          { subjects: ["a.test"], issuers: [{ module: "internal" }], on_demand: true },
           {
             subjects: ["b.test"],
             issuers: [
@@ -161,6 +190,7 @@ describe("buildCaddyConfig", () => {
                 trusted_roots_pem_files: ["/r.crt"],
               },
             ],
+            on_demand: true,
           },
         ],
       },

@@ -157,10 +157,16 @@ export function buildCaddyConfig(
     terminal: true,
   }));
   const hosts = (mode: TlsMode) => [...new Set(tlsRoutes.filter((r) => r.tls === mode).map((r) => r.host))];
+  // Certificates on demand: obtained at a host's first TLS handshake (a customer's domain gets one
+  // once its DNS points here, and a load never starts hundreds of orders at once), and only after
+  // the ask endpoint confirms Berth routes the host.
   const policies = [
-    ...(hosts("internal").length ? [{ subjects: hosts("internal"), issuers: [{ module: "internal" }] }] : []),
-    ...(hosts("acme").length ? [{ subjects: hosts("acme"), issuers: [acmeIssuer(o)] }] : []),
+    ...(hosts("internal").length
+      ? [{ subjects: hosts("internal"), issuers: [{ module: "internal" }], on_demand: true }]
+      : []),
+    ...(hosts("acme").length ? [{ subjects: hosts("acme"), issuers: [acmeIssuer(o)], on_demand: true }] : []),
   ];
+  const onDemandHosts = [...hosts("internal"), ...hosts("acme")].sort();
   // Uploaded certificates: each served only for its own host (a connection policy picks it by tag, so
   // a wildcard certificate never answers for a host it was not uploaded for); hosts without a route
   // in `upload` mode are left out.
@@ -189,7 +195,9 @@ export function buildCaddyConfig(
           },
         }
       : {}),
-    ...(policies.length ? { automation: { policies } } : {}),
+    ...(policies.length
+      ? { automation: { policies, on_demand: { ask: `http://${ASK_ADDRESS}${ASK_PATH}` } } }
+      : {}),
   };
   const servers: Record<string, unknown> = {
     http: { listen: [":80"], routes: [...httpRoutes, notFound] },
@@ -203,6 +211,7 @@ export function buildCaddyConfig(
       ...(connectionPolicies ? { tls_connection_policies: connectionPolicies } : {}),
     };
   }
+  if (onDemandHosts.length) servers.ask = askServer(onDemandHosts);
   return {
     admin: { listen: `unix/${o.adminSocket}` },
     apps: {
@@ -211,6 +220,30 @@ export function buildCaddyConfig(
       pki: { certificate_authorities: { local: { install_trust: false } } },
       ...(Object.keys(tls).length ? { tls } : {}),
     },
+  };
+}
+
+/**
+ * On-demand TLS's `ask` endpoint (`GET /ask?domain=<host>`, 2xx allows a certificate), served by
+ * the proxy itself on its container's loopback from the routing table Berth pushed with it: it
+ * answers in microseconds, needs no network path from the proxy to Berth, and can never disagree
+ * with the routes being served (both are the same load). Nothing outside the container reaches it.
+ */
+export const ASK_ADDRESS = "127.0.0.1:5454";
+export const ASK_PATH = "/ask";
+
+function askServer(hosts: string[]) {
+  return {
+    listen: [ASK_ADDRESS],
+    automatic_https: { disable: true },
+    routes: [
+      {
+        match: [{ path: [ASK_PATH], query: { domain: hosts } }],
+        handle: [{ handler: "static_response", status_code: 200 }],
+        terminal: true,
+      },
+      { handle: [{ handler: "static_response", status_code: 404 }] },
+    ],
   };
 }
 

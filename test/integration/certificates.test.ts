@@ -13,10 +13,11 @@ import { join } from "node:path";
 import tls from "node:tls";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, freePort, stackPrefix, startBerth, type TestBerth, until } from "../helpers/berth.js";
+import { call, docker, freePort, stackPrefix, startBerth, type TestBerth, until } from "../helpers/berth.js";
 import { makeCert, type TestCert } from "../helpers/certs.js";
 
 const exec = promisify(execFile);
+const d = docker();
 const ORG = stackPrefix("ct");
 const tag = ORG.slice(-4);
 const UP = `up-${tag}.test`;
@@ -185,4 +186,88 @@ describe("uploaded certificates", () => {
     );
     expect(grep.stdout).toBe("");
   });
+});
+
+describe("certificate status", () => {
+  it("domain ls and GET /domains show what the proxy serves: status, issuer, expiry", async () => {
+    const add = await b.cli([
+      ...["--org", ORG, "domain", "add", INTERNAL, "--stack", "web", "--service", "web", "--port", "8080"],
+      ...["--tls", "internal"],
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    const want = new X509Certificate(upCert.cert);
+    const domains = await until(
+      "both certificates checked",
+      async () => {
+        const ds = (await api("GET", "/api/v1/domains")).body.domains as any[];
+        return ds.every((d) => d.certificate?.status === "valid") ? ds : undefined;
+      },
+      60_000,
+    );
+    const up = domains.find((d) => d.host === UP);
+    expect(up.certificate).toMatchObject({ status: "valid", error: null });
+    expect(new Date(up.certificate.notAfter).getTime()).toBe(new Date(want.validTo).getTime());
+    expect(up.certificate.issuer).toContain(`CN=${UP}`);
+    const internal = domains.find((d) => d.host === INTERNAL);
+    expect(internal.certificate.issuer).toMatch(/Caddy Local Authority/);
+    // What is served really is Caddy's: the handshake gives the same expiry.
+    expect(new Date(internal.certificate.notAfter).getTime()).toBe(
+      new Date((await served(INTERNAL)).validTo).getTime(),
+    );
+    const ls = await b.cli(["--org", ORG, "domain", "ls"]);
+    expect(ls.stdout).toMatch(/CERTIFICATE/);
+    expect(ls.stdout).toContain(
+      `valid until ${want.validTo ? new Date(want.validTo).toISOString().slice(0, 10) : ""} (${UP})`,
+    );
+  }, 90_000);
+
+  it("/metrics has the seconds until each served certificate expires, by organization and host", async () => {
+    const res = await fetch(`${b.url}/metrics`, { headers: { authorization: `Bearer ${b.token}` } });
+    const text = await res.text();
+    const line = text
+      .split("\n")
+      .find((l) => l.startsWith(`berth_certificate_expiry_seconds{org="${ORG}",host="${UP}"}`));
+    expect(line, text.slice(0, 2000)).toBeDefined();
+    const seconds = Number(line!.split(" ").at(-1));
+    const want = (new Date(new X509Certificate(upCert.cert).validTo).getTime() - Date.now()) / 1000;
+    expect(Math.abs(seconds - want)).toBeLessThan(120);
+    expect(text).toMatch(
+      new RegExp(`berth_certificate_expiry_seconds\\{org="${ORG}",host="${INTERNAL}"\\} \\d+`),
+    );
+  });
+});
+
+describe("on-demand TLS", () => {
+  /** The ask endpoint as Caddy calls it, from inside the proxy's container (its loopback). */
+  async function ask(domain: string): Promise<string> {
+    const [svc] = (await d.listServices({
+      filters: { label: [`berth.instance=${b.instance}`, "berth.org=berth-system", "berth.service=caddy"] },
+    })) as { ID: string }[];
+    const [c] = await d.listContainers({ filters: { label: [`com.docker.swarm.service.id=${svc!.ID}`] } });
+    const script =
+      'exec 3<>/dev/tcp/127.0.0.1/5454; printf "GET /ask?domain=%s HTTP/1.0\\r\\n\\r\\n" "$1" >&3; head -1 <&3';
+    const out = await exec("docker", ["exec", c!.Id, "bash", "-c", script, "ask", domain]);
+    return out.stdout.trim();
+  }
+
+  it("a routed host gets a certificate from the internal CA at its first handshake; an unrouted host gets none", async () => {
+    const host = `od-${tag}.test`;
+    const add = await b.cli([
+      ...["--org", ORG, "domain", "add", host, "--stack", "web", "--service", "web", "--port", "8080"],
+      ...["--tls", "internal", "--no-wait"],
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    const cert = await until("the on-demand certificate", async () => served(host), 60_000);
+    expect(cert.issuer).toMatch(/Caddy Local Authority/);
+    expect(cert.checkHost(host)).toBe(host);
+    expect(await ask(host)).toMatch(/^HTTP\/1\.[01] 200/);
+    // Not routed: the ask says no, and the proxy completes no handshake for it.
+    const nobody = `nobody-${tag}.test`;
+    expect(await ask(nobody)).toMatch(/^HTTP\/1\.[01] 404/);
+    await expect(served(nobody)).rejects.toThrow();
+    // An uploaded certificate's host is not on demand; a removed route is no longer allowed.
+    expect(await ask(UP)).toMatch(/^HTTP\/1\.[01] 404/);
+    expect((await b.cli(["--org", ORG, "domain", "rm", host])).code).toBe(0);
+    expect(await ask(host)).toMatch(/^HTTP\/1\.[01] 404/);
+  }, 90_000);
 });

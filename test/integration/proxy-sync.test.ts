@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createCertificateBook } from "../../src/apply/certificates.js";
 import type { Platform } from "../../src/apply/platform.js";
 import { keepOrUndo, pushRoutingTable } from "../../src/apply/proxy.js";
 import { DeployFailed } from "../../src/domain/errors.js";
@@ -37,11 +38,15 @@ function platform(): Platform {
       loaded.push(config);
     },
     internalRoot: async () => "",
+    servedCertificate: async () => {
+      throw new Error("no TLS here");
+    },
   };
   return {
     db: tdb.database.db,
     proxyAdmin: admin,
     proxy: { socketDir: dir, acme: {}, adminWaitMs: 1000 },
+    certificates: createCertificateBook({ refreshMs: 60_000, retryMs: 1000 }),
     log: pino({ level: "silent" }),
   } as unknown as Platform;
 }

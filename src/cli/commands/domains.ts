@@ -52,6 +52,16 @@ function certificateFlags(opts: { cert?: string; key?: string }) {
   return { cert: readPem(opts.cert, "--cert"), key: readPem(opts.key, "--key") };
 }
 
+/** `valid until 2027-01-31 (Caddy Local Authority)`, `pending`, `error: ...`; empty for tls off. */
+export function certificateOf(d: DomainView): string {
+  const c = d.certificate;
+  if (!c) return "";
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(c.issuer ?? "")?.[1];
+  const until = c.notAfter ? ` until ${c.notAfter.slice(0, 10)}` : "";
+  const by = cn ? ` (${cn})` : "";
+  return c.status === "error" ? `error: ${c.error ?? ""}` : `${c.status}${until}${by}`;
+}
+
 function stateOf(d: DomainView): string {
   if (d.status !== "active") return d.status;
   if (d.suspension) return "suspended";
@@ -160,7 +170,7 @@ export function registerDomainCommands(program: Command): void {
       if (!res.domains.length) return console.log("no domains; add one with 'berth domain add'");
       console.log(
         table(
-          ["HOST", "PATH", "STACK", "SERVICE", "PORT", "TLS", "REDIRECT", "STATE", "FROM"],
+          ["HOST", "PATH", "STACK", "SERVICE", "PORT", "TLS", "REDIRECT", "STATE", "FROM", "CERTIFICATE"],
           res.domains.map((d) => [
             d.host,
             d.path || "/",
@@ -171,6 +181,7 @@ export function registerDomainCommands(program: Command): void {
             d.httpsRedirect ? "https" : "",
             stateOf(d),
             d.source,
+            certificateOf(d),
           ]),
         ),
       );

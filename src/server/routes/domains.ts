@@ -1,6 +1,7 @@
 // Routes to an organization's services (`berth domain ...`); the proxy picks them up through a
 // proxy-sync job. Platform admins see the system stacks (`berth system ps`).
 import { z } from "zod";
+import { routeCertificate } from "../../apply/certificates.js";
 import {
   addDomain,
   domainsOf,
@@ -11,6 +12,7 @@ import {
 } from "../../apply/domains.js";
 import type { Platform } from "../../apply/platform.js";
 import { systemStacks } from "../../apply/system.js";
+import type { CertificateState } from "../../plan/certificate-status.js";
 import type { DomainRow } from "../../store/domains.js";
 import { TLS_MODES } from "../../store/schema.js";
 import type { Routes } from "../registry.js";
@@ -45,7 +47,16 @@ const noticeBody = z
   .strict();
 const maintenanceBody = noticeBody.extend({ path: z.string().max(300).optional() }).strict();
 
-const view = (d: DomainRow & { stack: string }) => ({
+const certificateView = (c: CertificateState | null) =>
+  c && {
+    status: c.status,
+    issuer: c.issuer,
+    notAfter: c.notAfter?.toISOString() ?? null,
+    error: c.error,
+    checkedAt: c.checkedAt?.toISOString() ?? null,
+  };
+
+const view = (p: Platform, d: DomainRow & { stack: string }) => ({
   host: d.hostname,
   path: d.pathPrefix,
   stack: d.stack,
@@ -58,6 +69,7 @@ const view = (d: DomainRow & { stack: string }) => ({
   source: d.managedByStack ? ("stack" as const) : ("domain" as const),
   maintenance: d.maintenance ?? null,
   suspension: d.suspension ?? null,
+  certificate: certificateView(routeCertificate(p, d)),
   createdAt: d.createdAt.toISOString(),
 });
 
@@ -72,7 +84,7 @@ export function domainRoutes(r: Routes, p: Platform): void {
       summary: "The organization's routes: host (and path prefix) to a service port",
       response: z.object({ domains: z.array(R.domain) }),
     },
-    async ({ req }) => ({ domains: (await domainsOf(p, req.org!.id)).map(view) }),
+    async ({ req }) => ({ domains: (await domainsOf(p, req.org!.id)).map((d) => view(p, d)) }),
   );
 
   r.add(
@@ -92,7 +104,7 @@ export function domainRoutes(r: Routes, p: Platform): void {
         { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
         body,
       );
-      return { domain: view({ ...domain, stack: body.stack }), jobId };
+      return { domain: view(p, { ...domain, stack: body.stack }), jobId };
     },
   );
 
