@@ -180,12 +180,17 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     httpsPort: p.proxy.httpsPort,
     socketDir: p.proxy.socketDir,
     nodeId: p.cluster.nodeId,
+    nodeLabel: p.proxy.nodeLabel,
     orgNetworks: networks,
   });
   const deploying = await ensureSystemStack(p, {
     model,
     // Its socket directory is inside Berth's data directory, which no other bind mount may reach.
-    policy: { ...PROXY_POLICY, hostPaths: [p.proxy.socketDir] },
+    policy: {
+      ...PROXY_POLICY,
+      hostPaths: [p.proxy.socketDir],
+      ...(p.proxy.nodeLabel ? { placementLabels: [p.proxy.nodeLabel.key] } : {}),
+    },
     requestedBy: ctx.job.requestedBy,
     correlationId: ctx.job.correlationId,
   });
