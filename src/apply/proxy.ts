@@ -10,7 +10,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DeployFailed } from "../domain/errors.js";
+import { DeployFailed, Unavailable } from "../domain/errors.js";
 import { scopedName } from "../domain/names.js";
 import { PROXY_STACK } from "../domain/system.js";
 import { ProxyRefused } from "../engine/proxy-admin.js";
@@ -162,11 +162,13 @@ export async function keepOrUndo(p: Platform, ctx: JobContext, sync: () => Promi
 }
 
 async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
+  const t0 = performance.now();
   const routes = await activeRoutes(p.db);
   if (routes.length === 0 && !(await systemStackExists(p, PROXY_STACK))) {
     await ctx.say("no routes: the proxy is not deployed");
     return;
   }
+  const read = performance.now();
   // 1. The proxy joins the networks of the organizations with routes, and only those.
   const networks: string[] = [];
   for (const org of [...new Set(routes.map((r) => r.org))].sort()) {
@@ -201,9 +203,13 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     await ctx.progress(20, "waiting for the proxy's system stack");
     await awaitDeployment(p, deploying.deploymentId, ctx.signal);
   }
+  const stack = performance.now();
   // 2. The whole routing table, atomically.
-  await ctx.progress(60, "pushing the routing table");
-  await pushRoutingTable(p, ctx, routes);
+  const push = await pushRoutingTable(p, ctx, routes);
+  const spent = (a: number, b: number) => Math.round(b - a);
+  await ctx.say(
+    `the proxy loaded ${routes.length} routes in ${spent(t0, performance.now())} ms (routes read ${spent(t0, read)} ms, proxy stack ${spent(read, stack)} ms, config built ${push.buildMs} ms, load ${push.loadMs} ms)`,
+  );
   // 3. Certificates of hosts not checked yet (new routes) and uploaded ones (a renewal may have
   // replaced them), in the background: the job is done.
   checkCertificates(p, { force: (r) => r.tls === "upload" }).catch((err: Error) =>
@@ -211,27 +217,43 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
   );
 }
 
-/** Loads the whole routing table into the proxy unless it runs it already; new routes become active. */
-export async function pushRoutingTable(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+/**
+ * Loads the whole routing table into the proxy; new routes become active. The config is sent
+ * without first reading what the proxy runs: Caddy compares it with its own and does nothing when
+ * it is the same (so a repeat neither restarts servers nor closes connections), which spares a read
+ * and a comparison of the whole table on every change. Only when the admin API does not answer is
+ * it waited for (up to `BERTH_PROXY_ADMIN_TIMEOUT`).
+ */
+export async function pushRoutingTable(
+  p: Platform,
+  ctx: JobContext,
+  routes: ActiveRoute[],
+): Promise<{ buildMs: number; loadMs: number }> {
+  const t0 = performance.now();
   installAcmeCaRoot(p, routes);
   const pending = routes.filter((r) => r.status === "pending");
   const certificates = await proxyCertificates(p);
   const config = proxyConfigFor(p, routes, certificates);
-  const running = await waitForAdmin(p, ctx.signal);
-  if (!proxyConfigDiffers(config, running)) {
-    await setRouteStatus(p.db, ids(pending), "active");
-    await ctx.say("the proxy already serves the routing table");
-    return;
-  }
-  const started = Date.now();
+  const built = performance.now();
   try {
-    await p.proxyAdmin.load(config);
+    await loadWhenReady(p, ctx.signal, config);
     await setRouteStatus(p.db, ids(pending), "active");
-    await ctx.say(`the proxy loaded the routing table in ${Date.now() - started} ms`);
   } catch (err) {
     if (!(err instanceof ProxyRefused) || pending.length === 0) throw err;
     await ctx.say(`${err.message}; finding the new routes it refuses`, "warn");
     await isolateRefused(p, ctx, routes, certificates);
+  }
+  return { buildMs: Math.round(built - t0), loadMs: Math.round(performance.now() - built) };
+}
+
+/** `load`, and when the admin API does not answer (starting, paused), waits for it and loads again. */
+async function loadWhenReady(p: Platform, signal: AbortSignal, config: unknown): Promise<void> {
+  try {
+    await p.proxyAdmin.load(config, Math.min(p.proxy.adminWaitMs, 30_000));
+  } catch (err) {
+    if (!(err instanceof Unavailable)) throw err;
+    await waitForAdmin(p, signal);
+    await p.proxyAdmin.load(config);
   }
 }
 

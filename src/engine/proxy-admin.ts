@@ -9,8 +9,11 @@ import { Unavailable } from "../domain/errors.js";
 export interface ProxyAdmin {
   /** The config the proxy runs (null: none), or undefined when its admin API does not answer (in time). */
   current(timeoutMs?: number): Promise<unknown>;
-  /** Replaces the whole config atomically; a config the proxy refuses leaves the old one serving. */
-  load(config: unknown): Promise<void>;
+  /**
+   * Replaces the whole config atomically; a config the proxy refuses leaves the old one serving, and
+   * one the same as the running config changes nothing.
+   */
+  load(config: unknown, timeoutMs?: number): Promise<void>;
   /** The PEM root certificate of the proxy's own CA (the one `internal` TLS uses). */
   internalRoot(): Promise<string>;
   /**
@@ -108,12 +111,14 @@ export function createCaddyAdmin(socketPath: string, tlsEndpoint?: ProxyTlsEndpo
       if (res?.status !== 200) return undefined;
       return JSON.parse(res.text || "null") as unknown;
     },
-    async load(config) {
-      const res = await call(socketPath, "POST", "/load", { body: JSON.stringify(config) }).catch(
-        (err: Error) => {
-          throw new Unavailable(`the proxy's admin API did not answer: ${err.message}`);
-        },
-      );
+    async load(config, timeoutMs) {
+      const body = JSON.stringify(config);
+      const res = await call(socketPath, "POST", "/load", {
+        body,
+        ...(timeoutMs ? { timeoutMs } : {}),
+      }).catch((err: Error) => {
+        throw new Unavailable(`the proxy's admin API did not answer: ${err.message}`);
+      });
       if (res.status !== 200) throw new ProxyRefused(`the proxy refused the config: ${reason(res.text)}`);
     },
     async internalRoot() {

@@ -116,7 +116,9 @@ describe("proxy sync", () => {
     const a = await route("new.test", "pending");
     const p = platform();
     const ctx = context([a.id]);
-    await keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db)));
+    await keepOrUndo(p, ctx, async () => {
+      await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+    });
     expect(await states()).toEqual({ "new.test": "active", "old.test": "active" });
     expect(loaded).toHaveLength(1);
     expect(hostsOf(loaded[0])).toEqual(["new.test", "old.test"]);
@@ -129,7 +131,9 @@ describe("proxy sync", () => {
     refuses = (c) => (c.includes("bad.test") ? "bad.test: not today" : undefined);
     const p = platform();
     const ctx = context([bad.id]);
-    const run = keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db)));
+    const run = keepOrUndo(p, ctx, async () => {
+      await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+    });
     await expect(run).rejects.toThrow(DeployFailed);
     await expect(run).rejects.toThrow(
       /^bad\.test: the proxy refused the config: bad\.test: not today; the route was not kept$/,
@@ -146,7 +150,9 @@ describe("proxy sync", () => {
     refuses = (c) => (c.includes("bad.test") ? "nope" : undefined);
     const p = platform();
     const ctx = context([]);
-    await keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db)));
+    await keepOrUndo(p, ctx, async () => {
+      await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+    });
     expect(await states()).toEqual({ "bad.test": "failed", "old.test": "active" });
     expect((await activeRoutes(p.db)).map((r) => r.hostname)).toEqual(["old.test"]);
     const [failed] = (await listDomains(p.db, orgId)).filter((d) => d.status === "failed");
@@ -160,7 +166,9 @@ describe("proxy sync", () => {
     const p = platform();
     const ctx = context([fresh.id]);
     await expect(
-      keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db))),
+      keepOrUndo(p, ctx, async () => {
+        await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+      }),
     ).rejects.toThrow(
       /^new\.test: the proxy refused the config: the proxy is broken; the route was not kept$/,
     );
