@@ -6,7 +6,9 @@
 // read, proxy stack, config build, Caddy load; from its log), beside the floor: the same table plus
 // one route pushed straight to Caddy's admin socket (`POST /load`), timed the same way.
 // Usage: tsx bench/proxy.ts [SECONDS] [ROUTES] [ROUNDS] [RATE]
+import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { freePort } from "../test/helpers/berth.js";
@@ -123,14 +125,24 @@ try {
   console.log(table(rows));
 
   let t = now();
-  // The table: one stack whose service has ROUTES domains (one deployment, one sync).
-  const many = await b.api("POST", "/api/v1/deployments", {
-    name: "many",
-    image: "local/berth-demo:1",
-    port: 8080,
-    domains: Array.from({ length: ROUTES }, (_, i) => ({ host: host(`r${i}`), tls: "off" })),
-  });
-  if (many.status !== 202) throw new Error(JSON.stringify(many.body));
+  // The table: one compose stack whose service has ROUTES domains (one deployment, one sync).
+  const file = join(mkdtempSync(join(tmpdir(), "berth-bench-")), "many.yml");
+  writeFileSync(
+    file,
+    [
+      "services:",
+      "  web:",
+      "    image: local/berth-demo:1",
+      "    x-berth-domains:",
+      ...Array.from(
+        { length: ROUTES },
+        (_, i) => `      - { host: ${host(`r${i}`)}, port: 8080, tls: "off" }`,
+      ),
+      "",
+    ].join("\n"),
+  );
+  const many = await b.cli(["stack", "deploy", "-c", file, "--name", "many"]);
+  if (many.code !== 0) throw new Error(many.stderr);
   await waitFor("every route served", async () => (await status(host(`r${ROUTES - 1}`))) === 200);
   await waitFor("no route pending", async () => {
     const ds = (await b.api("GET", "/api/v1/domains")).body.domains as { status: string }[];
