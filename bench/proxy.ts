@@ -172,12 +172,20 @@ try {
     t = now();
     const r = await route(host(`new${i}`));
     if (r.status !== 202) throw new Error(JSON.stringify(r.body));
-    await firstOk(host(`new${i}`));
-    berth.push(now() - t);
+    const served = await firstOk(host(`new${i}`), 30_000).then(
+      () => true,
+      () => false,
+    );
     const job = await waitFor("the sync done", async () => {
       const j = (await b.api("GET", `/api/v1/jobs/${r.body.jobId}`)).body;
-      return j.job.status === "succeeded" ? j : undefined;
+      return ["succeeded", "failed", "cancelled"].includes(j.job.status) ? j : undefined;
     });
+    if (!served || job.job.status !== "succeeded") {
+      console.log(`round ${i}: not served: job ${job.job.status} ${job.job.error ?? ""}`);
+      console.log((job.logs as { message: string }[]).map((l) => `  ${l.message}`).join("\n"));
+      continue;
+    }
+    berth.push(now() - t);
     const line = (job.logs as { message: string }[])
       .map((l) => l.message)
       .find((m) => m.includes("routes in"));
