@@ -1,18 +1,32 @@
 // Traffic through the routing proxy beside traffic straight to the task, same app, same run: req/s
 // and p50/p99 (autocannon) through Caddy (Host header to the proxy's port) and to the task's host port.
-// Then, with ROUTES routes in the table, how long a new route takes from the API call to its first
-// answer through the proxy (p50/p99), beside the floor: the same table plus one route pushed straight
-// to Caddy's admin socket (`POST /load`), timed the same way.
-// Usage: tsx bench/proxy.ts [SECONDS] [ROUTES] [ROUNDS]
+// Then, with ROUTES routes in the table (a stack's domains, one deployment) and RATE req/s going to
+// another route all along (failed requests counted), how long a new route takes from the API call
+// to its first answer through the proxy (p50/p99), where the sync job's time goes (queue wait, routes
+// read, proxy stack, config build, Caddy load; from its log), beside the floor: the same table plus
+// one route pushed straight to Caddy's admin socket (`POST /load`), timed the same way.
+// Usage: tsx bench/proxy.ts [SECONDS] [ROUTES] [ROUNDS] [RATE]
+import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { freePort } from "../test/helpers/berth.js";
 import { benchBerth, ms, now, percentile, table, waitFor } from "./lib.js";
 
+/** Polls every 5 ms (waitFor's 100 ms would round every figure up). */
+async function firstOk(h: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await status(h)) !== 200) {
+    if (Date.now() > deadline) throw new Error(`${h}: not served within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const SECONDS = Number(process.argv[2] ?? 10);
-const ROUTES = Number(process.argv[3] ?? 200);
+const ROUTES = Number(process.argv[3] ?? 1000);
 const ROUNDS = Number(process.argv[4] ?? 20);
+const RATE = Number(process.argv[5] ?? 200);
 const httpPort = await freePort();
 const b = await benchBerth({
   BERTH_HTTP_PORT: String(httpPort),
@@ -111,34 +125,82 @@ try {
   console.log(table(rows));
 
   let t = now();
-  for (let i = 0; i < ROUTES; i += 10) {
-    await Promise.all(
-      Array.from({ length: Math.min(10, ROUTES - i) }, async (_, k) => {
-        const r = await route(host(`r${i + k}`));
-        if (r.status !== 202) throw new Error(JSON.stringify(r.body));
-      }),
-    );
-  }
+  // The table: one compose stack whose service has ROUTES domains (one deployment, one sync).
+  const file = join(mkdtempSync(join(tmpdir(), "berth-bench-")), "many.yml");
+  writeFileSync(
+    file,
+    [
+      "services:",
+      "  web:",
+      "    image: local/berth-demo:1",
+      "    x-berth-domains:",
+      ...Array.from(
+        { length: ROUTES },
+        (_, i) => `      - { host: ${host(`r${i}`)}, port: 8080, tls: "off" }`,
+      ),
+      "",
+    ].join("\n"),
+  );
+  const many = await b.cli(["stack", "deploy", "-c", file, "--name", "many"]);
+  if (many.code !== 0) throw new Error(many.stderr);
   await waitFor("every route served", async () => (await status(host(`r${ROUTES - 1}`))) === 200);
   await waitFor("no route pending", async () => {
     const ds = (await b.api("GET", "/api/v1/domains")).body.domains as { status: string }[];
-    return ds.every((d) => d.status === "active");
+    return ds.length >= ROUTES && ds.every((d) => d.status === "active");
   });
   console.log(`\n${ROUTES} routes in the table after ${((now() - t) / 1000).toFixed(1)} s`);
 
+  // Steady traffic to another route while routes change: any failure is a request lost to a change.
+  let done: (r: autocannon.Result) => void = () => {};
+  const finished = new Promise<autocannon.Result>((resolve) => {
+    done = resolve;
+  });
+  const traffic = autocannon(
+    {
+      url: `http://127.0.0.1:${httpPort}/`,
+      headers: { host: host("app") },
+      connections: 10,
+      overallRate: RATE,
+      duration: 100_000,
+    },
+    (_err, res) => done(res),
+  );
   const berth: number[] = [];
   const raw: number[] = [];
+  const parts: Record<string, number[]> = { queue: [], read: [], stack: [], build: [], load: [], job: [] };
   for (let i = 0; i < ROUNDS; i++) {
     t = now();
     const r = await route(host(`new${i}`));
     if (r.status !== 202) throw new Error(JSON.stringify(r.body));
-    await waitFor("the new route", async () => (await status(host(`new${i}`))) === 200, 60_000);
-    berth.push(now() - t);
-    // Let the watch see the table it pushed, so the raw load below is not overwritten meanwhile.
-    await waitFor("the sync done", async () => {
-      const ds = (await b.api("GET", "/api/v1/domains")).body.domains as { status: string }[];
-      return ds.every((d) => d.status === "active");
+    const served = await firstOk(host(`new${i}`), 30_000).then(
+      () => true,
+      () => false,
+    );
+    const job = await waitFor("the sync done", async () => {
+      const j = (await b.api("GET", `/api/v1/jobs/${r.body.jobId}`)).body;
+      return ["succeeded", "failed", "cancelled"].includes(j.job.status) ? j : undefined;
     });
+    if (!served || job.job.status !== "succeeded") {
+      console.log(`round ${i}: not served: job ${job.job.status} ${job.job.error ?? ""}`);
+      console.log((job.logs as { message: string }[]).map((l) => `  ${l.message}`).join("\n"));
+      continue;
+    }
+    berth.push(now() - t);
+    const line = (job.logs as { message: string }[])
+      .map((l) => l.message)
+      .find((m) => m.includes("routes in"));
+    const m =
+      /in (\d+) ms \(routes read (\d+) ms, proxy stack (\d+) ms, config built (\d+) ms, load (\d+) ms\)/.exec(
+        line ?? "",
+      );
+    if (m) {
+      parts.job!.push(Number(m[1]));
+      parts.read!.push(Number(m[2]));
+      parts.stack!.push(Number(m[3]));
+      parts.build!.push(Number(m[4]));
+      parts.load!.push(Number(m[5]));
+    }
+    parts.queue!.push(Date.parse(job.job.startedAt) - Date.parse(job.job.createdAt));
   }
   // The floor: Caddy loading the same table with one more route, pushed straight to its socket.
   // The watch (1 s) puts Berth's table back afterwards; each round waits for that first.
@@ -152,10 +214,22 @@ try {
     });
     t = now();
     await admin("POST", "/load", config);
-    await waitFor("the raw route", async () => (await status(h)) === 200, 60_000);
+    await firstOk(h);
     raw.push(now() - t);
     await waitFor("Berth's table back", async () => (await status(h)) === 404, 60_000);
   }
+  traffic.stop();
+  const sent = await finished;
+  console.log(
+    `\nsteady traffic to another route meanwhile: ${sent.requests.total} requests at ${RATE}/s, ${sent.non2xx} non-2xx, ${sent.errors} errors, ${sent.timeouts} timeouts`,
+  );
+  console.log("\nwhere a sync job's time goes (ms), p50 / p99");
+  console.log(
+    table([
+      ["part", "p50", "p99"],
+      ...Object.entries(parts).map(([k, v]) => [k, ms(percentile(v, 50)), ms(percentile(v, 99))]),
+    ]),
+  );
   console.log(`\nroute change to serving, ${ROUNDS} rounds, with ${ROUTES}+ routes in the table`);
   console.log(
     table([

@@ -2,14 +2,17 @@
 // stored, stored `pending`, and pushed to the proxy by a proxy-sync job that keeps them only when the
 // proxy serves them (apply/proxy.ts). Every query is scoped to the caller's organization; a host
 // another organization holds is a Conflict that does not say who holds it.
+import { parseUploadedCertificate } from "../config/certificate.js";
 import { normalizeHostname, normalizePathPrefix } from "../config/hostname.js";
 import { checkStackRoutes, normalizeNotice, normalizeRoute } from "../config/route.js";
 import { ConfigError, Conflict, NotFound } from "../domain/errors.js";
 import type { ServiceModel, StackModel } from "../domain/stack.js";
+import { hasHostCertificate, putHostCertificate } from "../store/certificates.js";
 import {
   checkClaims,
   type DomainRow,
   deleteRoutes,
+  hostHeldByAnother,
   insertDomain,
   listDomains,
   type NewDomain,
@@ -31,6 +34,8 @@ export interface DomainInput {
   path?: string;
   tls: TlsMode;
   httpsRedirect: boolean;
+  /** PEM certificate chain and private key, for `tls: "upload"`. */
+  certificate?: { cert: string; key: string } | undefined;
 }
 
 interface Acting {
@@ -58,6 +63,7 @@ export async function addDomain(
   input: DomainInput,
 ): Promise<{ domain: DomainRow; jobId: string }> {
   const route = normalizeRoute(input);
+  const certificate = await uploadFor(p, a.org.id, route, input.certificate);
   const stack = await getStack(p.db, a.org.id, input.stack).catch(() => {
     throw new ConfigError("stack", `no stack '${input.stack}' in this organization`);
   });
@@ -89,6 +95,8 @@ export async function addDomain(
     httpsRedirect: route.httpsRedirect,
     status: "pending",
   });
+  // Stored once the host is this organization's (insertDomain checked the claim).
+  if (certificate) await putHostCertificate(p.db, { orgId: a.org.id, ...certificate });
   const job = await queueProxySync(p, {
     orgId: a.org.id,
     correlationId: a.correlationId,
@@ -96,6 +104,73 @@ export async function addDomain(
     routes: [domain.id],
   });
   return { domain, jobId: job.id };
+}
+
+/**
+ * The certificate to store with a route: checked (covers the host, valid now, the key is the
+ * certificate's) and the key sealed; nothing when the route is not `upload`, or when the
+ * organization uploaded one for the host before (a second path of the host) and sends none.
+ */
+async function uploadFor(
+  p: Platform,
+  orgId: string,
+  route: { host: string; tls: TlsMode },
+  certificate: DomainInput["certificate"],
+) {
+  if (route.tls !== "upload") {
+    if (certificate) throw new ConfigError("certificate", "is only for tls upload");
+    return undefined;
+  }
+  if (!certificate) {
+    if (await hasHostCertificate(p.db, orgId, route.host)) return undefined;
+    throw new ConfigError(
+      "certificate",
+      `tls upload needs a certificate and its key (--cert, --key): none uploaded for ${route.host}`,
+    );
+  }
+  return sealedCertificate(p, route.host, certificate);
+}
+
+function sealedCertificate(p: Platform, host: string, c: { cert: string; key: string }) {
+  const parsed = parseUploadedCertificate({ ...c, host }, new Date());
+  return {
+    hostname: host,
+    certPem: parsed.certPem,
+    keySealed: p.sealer.seal(Buffer.from(parsed.keyPem)),
+    issuer: parsed.issuer,
+    fingerprint: parsed.fingerprint,
+    notBefore: parsed.notBefore,
+    notAfter: parsed.notAfter,
+  };
+}
+
+/**
+ * Uploads (or replaces: a renewal) the organization's certificate for a host. The host must not be
+ * another organization's (a Conflict that does not say whose); the routes of the host in `upload`
+ * mode serve the new certificate once the queued sync has loaded it. A stack's `tls: upload` domains
+ * need the certificate uploaded first.
+ */
+export async function setHostCertificate(
+  p: Platform,
+  a: Acting,
+  o: { host: string; cert: string; key: string },
+): Promise<{ host: string; notAfter: Date; issuer: string; fingerprint: string; jobId: string }> {
+  const host = normalizeHostname(o.host, "host");
+  const sealed = sealedCertificate(p, host, o);
+  if (await hostHeldByAnother(p.db, a.org.id, host)) throw new Conflict(`host '${host}' is already taken`);
+  await putHostCertificate(p.db, { orgId: a.org.id, ...sealed });
+  const job = await queueProxySync(p, {
+    orgId: a.org.id,
+    correlationId: a.correlationId,
+    requestedBy: a.requestedBy,
+  });
+  return {
+    host,
+    notAfter: sealed.notAfter,
+    issuer: sealed.issuer,
+    fingerprint: sealed.fingerprint,
+    jobId: job.id,
+  };
 }
 
 export function domainsOf(p: Platform, orgId: string) {
@@ -213,6 +288,14 @@ export async function checkStackDomains(p: Platform, orgId: string, model: Stack
   );
   if (all.length === 0) return;
   checkStackRoutes(all);
+  for (const { at, route } of all) {
+    if (route.tls === "upload" && !(await hasHostCertificate(p.db, orgId, route.host))) {
+      throw new ConfigError(
+        `${at}tls`,
+        `no certificate uploaded for ${route.host}; upload it first (berth domain cert ${route.host} --cert ... --key ...)`,
+      );
+    }
+  }
   const existing = await getStack(p.db, orgId, model.name).catch(() => undefined);
   await checkClaims(p.db, stackRoutes(model, existing?.id ?? "", orgId));
 }

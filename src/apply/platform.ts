@@ -10,6 +10,7 @@ import type { PortRange } from "../plan/host-ports.js";
 import type { Sealer } from "../security/sealer.js";
 import type { Db } from "../store/db.js";
 import type { BackupSettings } from "./archive-io.js";
+import type { CertificateBook } from "./certificates.js";
 
 export interface Platform {
   db: Db;
@@ -33,6 +34,8 @@ export interface Platform {
   /** The routing proxy (a system stack) and the way to its admin API. */
   proxy: ProxySettings;
   proxyAdmin: ProxyAdmin;
+  /** What the proxy served for each host with TLS at the last check (apply/certificates.ts). */
+  certificates: CertificateBook;
   /** The backup store and its key. */
   backups: BackupSettings;
   /** Reads and replaces volume contents through helper containers. */
@@ -64,4 +67,6 @@ export interface ProxySettings {
   adminWaitMs: number;
   /** How often Berth checks that the proxy runs the routing table (and re-pushes it when not). */
   syncIntervalMs: number;
+  /** Nodes the proxy runs on: those with this label; unset, the node Berth runs on. */
+  nodeLabel?: { key: string; value: string };
 }

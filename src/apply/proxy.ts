@@ -10,13 +10,14 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DeployFailed } from "../domain/errors.js";
+import { DeployFailed, Unavailable } from "../domain/errors.js";
 import { scopedName } from "../domain/names.js";
 import { PROXY_STACK } from "../domain/system.js";
 import { ProxyRefused } from "../engine/proxy-admin.js";
 import type { JobContext } from "../jobs/queue.js";
 import {
   buildCaddyConfig,
+  type ProxyCertificate,
   type ProxyRoute,
   proxyConfigDiffers,
   proxyFeatures,
@@ -28,6 +29,7 @@ import {
   PROXY_VERSION_FILE,
   planProxyStack,
 } from "../plan/proxy-stack.js";
+import { uploadedCertificatesInUse } from "../store/certificates.js";
 import {
   type ActiveRoute,
   activeRoutes,
@@ -36,6 +38,7 @@ import {
   setRouteStatus,
 } from "../store/domains.js";
 import { unfinishedJobs } from "../store/jobs.js";
+import { checkCertificates } from "./certificates.js";
 import { ensureOrgNetwork, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { PROXY_SYNC_JOB, queueProxySync } from "./proxy-queue.js";
@@ -89,20 +92,37 @@ function installAcmeCaRoot(p: Platform, routes: ActiveRoute[]): void {
   writeFileSync(join(p.proxy.socketDir, ACME_CA_ROOT_FILE), pem, { mode: 0o644 });
 }
 
-/** The Caddy config for these routes with this installation's settings. */
-export function proxyConfigFor(p: Platform, routes: ActiveRoute[]): Record<string, unknown> {
+/** Uploaded certificates the routes use, keys opened: they exist in the clear only in the pushed config. */
+export async function proxyCertificates(p: Platform): Promise<ProxyCertificate[]> {
+  return (await uploadedCertificatesInUse(p.db)).map((c) => ({
+    host: c.hostname,
+    certPem: c.certPem,
+    keyPem: p.sealer.open(c.keySealed).toString("utf8"),
+  }));
+}
+
+/** The Caddy config for these routes (and uploaded certificates) with this installation's settings. */
+export function proxyConfigFor(
+  p: Platform,
+  routes: ActiveRoute[],
+  certificates: ProxyCertificate[] = [],
+): Record<string, unknown> {
   const features = proxyFeatures(proxyVersion(p));
   const { caRootFile, ...acme } = p.proxy.acme;
-  return buildCaddyConfig(routes.map(toProxyRoute), {
-    adminSocket: PROXY_ADMIN_SOCKET,
-    acme: {
-      ...acme,
-      ...(caRootFile ? { trustedRootFile: `${PROXY_SOCKET_DIR}/${ACME_CA_ROOT_FILE}` } : {}),
+  return buildCaddyConfig(
+    routes.map(toProxyRoute),
+    {
+      adminSocket: PROXY_ADMIN_SOCKET,
+      acme: {
+        ...acme,
+        ...(caRootFile ? { trustedRootFile: `${PROXY_SOCKET_DIR}/${ACME_CA_ROOT_FILE}` } : {}),
+      },
+      tryDurationMs: 5000,
+      refreshMs: 1000,
+      ...(features.streamCloseDelay ? { streamCloseDelayMs: STREAM_CLOSE_DELAY_MS } : {}),
     },
-    tryDurationMs: 5000,
-    refreshMs: 1000,
-    ...(features.streamCloseDelay ? { streamCloseDelayMs: STREAM_CLOSE_DELAY_MS } : {}),
-  });
+    certificates,
+  );
 }
 
 /**
@@ -142,11 +162,13 @@ export async function keepOrUndo(p: Platform, ctx: JobContext, sync: () => Promi
 }
 
 async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
+  const t0 = performance.now();
   const routes = await activeRoutes(p.db);
   if (routes.length === 0 && !(await systemStackExists(p, PROXY_STACK))) {
     await ctx.say("no routes: the proxy is not deployed");
     return;
   }
+  const read = performance.now();
   // 1. The proxy joins the networks of the organizations with routes, and only those.
   const networks: string[] = [];
   for (const org of [...new Set(routes.map((r) => r.org))].sort()) {
@@ -160,12 +182,17 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     httpsPort: p.proxy.httpsPort,
     socketDir: p.proxy.socketDir,
     nodeId: p.cluster.nodeId,
+    nodeLabel: p.proxy.nodeLabel,
     orgNetworks: networks,
   });
   const deploying = await ensureSystemStack(p, {
     model,
     // Its socket directory is inside Berth's data directory, which no other bind mount may reach.
-    policy: { ...PROXY_POLICY, hostPaths: [p.proxy.socketDir] },
+    policy: {
+      ...PROXY_POLICY,
+      hostPaths: [p.proxy.socketDir],
+      ...(p.proxy.nodeLabel ? { placementLabels: [p.proxy.nodeLabel.key] } : {}),
+    },
     requestedBy: ctx.job.requestedBy,
     correlationId: ctx.job.correlationId,
   });
@@ -176,31 +203,57 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     await ctx.progress(20, "waiting for the proxy's system stack");
     await awaitDeployment(p, deploying.deploymentId, ctx.signal);
   }
+  const stack = performance.now();
   // 2. The whole routing table, atomically.
-  await ctx.progress(60, "pushing the routing table");
-  await pushRoutingTable(p, ctx, routes);
+  const push = await pushRoutingTable(p, ctx, routes);
+  const spent = (a: number, b: number) => Math.round(b - a);
+  await ctx.say(
+    `the proxy loaded ${routes.length} routes in ${spent(t0, performance.now())} ms (routes read ${spent(t0, read)} ms, proxy stack ${spent(read, stack)} ms, config built ${push.buildMs} ms, load ${push.loadMs} ms)`,
+  );
+  // 3. Certificates of hosts not checked yet (new routes) and uploaded ones (a renewal may have
+  // replaced them), in the background: the job is done.
+  checkCertificates(p, { force: (r) => r.tls === "upload" }).catch((err: Error) =>
+    p.log.warn({ err: err.message }, "certificate check failed"),
+  );
 }
 
-/** Loads the whole routing table into the proxy unless it runs it already; new routes become active. */
-export async function pushRoutingTable(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+/**
+ * Loads the whole routing table into the proxy; new routes become active. The config is sent
+ * without first reading what the proxy runs: Caddy compares it with its own and does nothing when
+ * it is the same (so a repeat neither restarts servers nor closes connections), which spares a read
+ * and a comparison of the whole table on every change. Only when the admin API does not answer is
+ * it waited for (up to `BERTH_PROXY_ADMIN_TIMEOUT`).
+ */
+export async function pushRoutingTable(
+  p: Platform,
+  ctx: JobContext,
+  routes: ActiveRoute[],
+): Promise<{ buildMs: number; loadMs: number }> {
+  const t0 = performance.now();
   installAcmeCaRoot(p, routes);
   const pending = routes.filter((r) => r.status === "pending");
-  const config = proxyConfigFor(p, routes);
-  const running = await waitForAdmin(p, ctx.signal);
-  if (!proxyConfigDiffers(config, running)) {
-    await setRouteStatus(p.db, ids(pending), "active");
-    await ctx.say("the proxy already serves the routing table");
-    return;
-  }
-  const started = Date.now();
+  const certificates = await proxyCertificates(p);
+  const config = proxyConfigFor(p, routes, certificates);
+  const built = performance.now();
   try {
-    await p.proxyAdmin.load(config);
+    await loadWhenReady(p, ctx.signal, config);
     await setRouteStatus(p.db, ids(pending), "active");
-    await ctx.say(`the proxy loaded the routing table in ${Date.now() - started} ms`);
   } catch (err) {
     if (!(err instanceof ProxyRefused) || pending.length === 0) throw err;
     await ctx.say(`${err.message}; finding the new routes it refuses`, "warn");
-    await isolateRefused(p, ctx, routes);
+    await isolateRefused(p, ctx, routes, certificates);
+  }
+  return { buildMs: Math.round(built - t0), loadMs: Math.round(performance.now() - built) };
+}
+
+/** `load`, and when the admin API does not answer (starting, paused), waits for it and loads again. */
+async function loadWhenReady(p: Platform, signal: AbortSignal, config: unknown): Promise<void> {
+  try {
+    await p.proxyAdmin.load(config, Math.min(p.proxy.adminWaitMs, 30_000));
+  } catch (err) {
+    if (!(err instanceof Unavailable)) throw err;
+    await waitForAdmin(p, signal);
+    await p.proxyAdmin.load(config);
   }
 }
 
@@ -212,12 +265,17 @@ const ids = (routes: { id: string }[]) => routes.map((r) => r.id);
  * keeps serving), then each new route on top of those accepted so far: a new route refused on its
  * own is marked `failed` with the proxy's reason and left out.
  */
-async function isolateRefused(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+async function isolateRefused(
+  p: Platform,
+  ctx: JobContext,
+  routes: ActiveRoute[],
+  certificates: ProxyCertificate[],
+): Promise<void> {
   const accepted = routes.filter((r) => r.status !== "pending");
-  await p.proxyAdmin.load(proxyConfigFor(p, accepted));
+  await p.proxyAdmin.load(proxyConfigFor(p, accepted, certificates));
   for (const r of routes.filter((x) => x.status === "pending")) {
     try {
-      await p.proxyAdmin.load(proxyConfigFor(p, [...accepted, r]));
+      await p.proxyAdmin.load(proxyConfigFor(p, [...accepted, r], certificates));
       accepted.push(r);
       await setRouteStatus(p.db, [r.id], "active");
     } catch (err) {
@@ -256,7 +314,8 @@ export function startProxyWatch(p: Platform) {
       const routes = await activeRoutes(p.db);
       if (routes.length === 0 && !(await systemStackExists(p, PROXY_STACK))) return;
       const running = await p.proxyAdmin.current(Math.min(p.proxy.adminWaitMs, 30_000));
-      if (running !== undefined && !proxyConfigDiffers(proxyConfigFor(p, routes), running)) return;
+      const want = proxyConfigFor(p, routes, await proxyCertificates(p));
+      if (running !== undefined && !proxyConfigDiffers(want, running)) return;
       if ((await unfinishedJobs(p.db)).some((j) => j.type === PROXY_SYNC_JOB)) return;
       p.log.info({ reachable: running !== undefined }, "the proxy does not serve the routing table; syncing");
       await queueProxySync(p, {

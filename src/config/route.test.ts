@@ -26,7 +26,7 @@ describe("normalizeRoute", () => {
   it.each<[Parameters<typeof normalizeRoute>[0], RegExp]>([
     [{ host: "a.test:80", port: 1 }, /^d\.0\.host: /],
     [{ host: "a.test", port: 0 }, /^d\.0\.port: /],
-    [{ host: "a.test", port: 80, tls: "maybe" }, /^d\.0\.tls: must be one of acme, internal, off/],
+    [{ host: "a.test", port: 80, tls: "maybe" }, /^d\.0\.tls: must be one of acme, internal, off, upload/],
     [{ host: "*.w.x.test", port: 80 }, /^d\.0\.tls: a wildcard/],
     [{ host: "a.test", port: 80, tls: "off", httpsRedirect: true }, /^d\.0\.httpsRedirect: /],
     [{ host: "a.test", port: 80, path: "api" }, /^d\.0\.path: /],

@@ -5,7 +5,7 @@ import { ConfigError } from "../domain/errors.js";
 import type { ServiceDomainModel } from "../domain/stack.js";
 import { normalizeHostname, normalizePathPrefix } from "./hostname.js";
 
-export const TLS_MODE_NAMES = ["acme", "internal", "off"] as const;
+export const TLS_MODE_NAMES = ["acme", "internal", "off", "upload"] as const;
 
 export interface RouteFields {
   host: string;
@@ -34,7 +34,7 @@ export function normalizeRoute(input: RouteFields, at = ""): ServiceDomainModel 
   }
   const httpsRedirect = input.httpsRedirect === true;
   if (httpsRedirect && tls === "off") {
-    throw new ConfigError(`${at}httpsRedirect`, "a redirect to HTTPS needs tls acme or internal");
+    throw new ConfigError(`${at}httpsRedirect`, "a redirect to HTTPS needs tls acme, internal or upload");
   }
   return { host, path, port: input.port, tls: tls as ServiceDomainModel["tls"], httpsRedirect };
 }

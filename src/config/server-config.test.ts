@@ -16,6 +16,21 @@ describe("loadServerConfig", () => {
     expect(c.databaseUrl).toBeUndefined();
   });
 
+  it("places the proxy on labelled nodes when asked (flag over env), else on Berth's node", () => {
+    expect(loadServerConfig({}, {}).proxyNodeLabel).toBeUndefined();
+    expect(loadServerConfig({}, { BERTH_PROXY_NODE_LABEL: "berth.proxy" }).proxyNodeLabel).toEqual({
+      key: "berth.proxy",
+      value: "true",
+    });
+    expect(
+      loadServerConfig({ proxyNodeLabel: "zone=edge" }, { BERTH_PROXY_NODE_LABEL: "x" }).proxyNodeLabel,
+    ).toEqual({ key: "zone", value: "edge" });
+    expect(() => loadServerConfig({ proxyNodeLabel: "a b" }, {})).toThrow(
+      /^--proxy-node-label \(BERTH_PROXY_NODE_LABEL\): must be a node label/,
+    );
+    expect(loadServerConfig({}, {}).certCheckIntervalMs).toBe(900_000);
+  });
+
   it("keeps backups in the data directory, unencrypted, unless the store is elsewhere", () => {
     const local = loadServerConfig({ dataDir: "/tmp/a" }, {});
     expect(local).toMatchObject({

@@ -40,6 +40,13 @@ export interface ServerConfig {
   proxySyncIntervalMs: number;
   /** How long a proxy sync waits for the proxy's admin API. */
   proxyAdminTimeoutMs: number;
+  /**
+   * Nodes the proxy may run on: those with this label (`key` means `key=true`); unset, the node
+   * Berth runs on (a manager).
+   */
+  proxyNodeLabel?: { key: string; value: string };
+  /** How often a served certificate is checked again (a TLS handshake per host). */
+  certCheckIntervalMs: number;
   acmeEmail?: string;
   /** ACME directory URL for `acme` routes (default: Let's Encrypt). */
   acmeDirectory?: string;
@@ -101,6 +108,18 @@ const schema = z.object({
   proxyImage: z.string().min(1).max(300),
   proxySyncIntervalMs: z.coerce.number().int().min(500, "must be at least 0.5 seconds").max(3_600_000),
   proxyAdminTimeoutMs: z.coerce.number().int().min(1000, "must be at least 1 second").max(3_600_000),
+  proxyNodeLabel: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(=[A-Za-z0-9._-]{1,128})?$/,
+      "must be a node label key or key=value (letters, digits, . _ -)",
+    )
+    .transform((v) => {
+      const [key, value] = v.split("=");
+      return { key: key!, value: value ?? "true" };
+    })
+    .optional(),
+  certCheckIntervalMs: z.coerce.number().int().min(1000, "must be at least 1 second").max(86_400_000),
   acmeEmail: z.email("must be an email address").optional(),
   acmeDirectory: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
   acmeCaRoot: z
@@ -148,6 +167,7 @@ export function loadServerConfig(
     host?: string;
     httpPort?: string | number;
     httpsPort?: string | number;
+    proxyNodeLabel?: string;
   },
   env: NodeJS.ProcessEnv = process.env,
 ): ServerConfig {
@@ -173,6 +193,8 @@ export function loadServerConfig(
     proxyImage: env.BERTH_PROXY_IMAGE || "caddy:2",
     proxySyncIntervalMs: Number(env.BERTH_PROXY_SYNC_INTERVAL ?? 5) * 1000,
     proxyAdminTimeoutMs: Number(env.BERTH_PROXY_ADMIN_TIMEOUT ?? 60) * 1000,
+    proxyNodeLabel: flags.proxyNodeLabel ?? (env.BERTH_PROXY_NODE_LABEL || undefined),
+    certCheckIntervalMs: Number(env.BERTH_CERT_CHECK_INTERVAL ?? 900) * 1000,
     acmeEmail: env.BERTH_ACME_EMAIL || undefined,
     acmeDirectory: env.BERTH_ACME_DIRECTORY || undefined,
     acmeCaRoot: env.BERTH_ACME_CA_ROOT || undefined,
@@ -222,6 +244,8 @@ const SOURCES = {
   proxyImage: "BERTH_PROXY_IMAGE",
   proxySyncIntervalMs: "BERTH_PROXY_SYNC_INTERVAL",
   proxyAdminTimeoutMs: "BERTH_PROXY_ADMIN_TIMEOUT",
+  proxyNodeLabel: "--proxy-node-label (BERTH_PROXY_NODE_LABEL)",
+  certCheckIntervalMs: "BERTH_CERT_CHECK_INTERVAL",
   acmeEmail: "BERTH_ACME_EMAIL",
   acmeDirectory: "BERTH_ACME_DIRECTORY",
   acmeCaRoot: "BERTH_ACME_CA_ROOT",

@@ -101,7 +101,7 @@ export interface ServiceDomainModel {
   /** Path prefix without a trailing slash, "" for the whole host. */
   path: string;
   port: number;
-  tls: "acme" | "internal" | "off";
+  tls: "acme" | "internal" | "off" | "upload";
   httpsRedirect: boolean;
 }
 

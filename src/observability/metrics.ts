@@ -12,11 +12,24 @@ export interface Metrics {
   /** When the database was last fully reconciled with Swarm (ms since the epoch). */
   resync: { at: number };
   drift: Gauge<"kind">;
+  /** Served certificates' expiry, read at each scrape from `source` (set once the proxy is watched). */
+  certificates: { source: () => { org: string; host: string; seconds: number }[] };
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   const resync = { at: 0 };
+  const certificates: Metrics["certificates"] = { source: () => [] };
+  new Gauge({
+    name: "berth_certificate_expiry_seconds",
+    help: "Seconds until the certificate the proxy serves for a host expires (negative: expired), by organization and host",
+    labelNames: ["org", "host"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of certificates.source()) this.set({ org: c.org, host: c.host }, Math.round(c.seconds));
+    },
+  });
   new Gauge({
     name: "berth_reconcile_lag_seconds",
     help: "Seconds since the database was last fully reconciled with Swarm",
@@ -75,6 +88,7 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     resync,
+    certificates,
     drift: new Gauge({
       name: "berth_drift_items",
       help: "Differences between what the database wants and what Swarm runs, by kind",

@@ -96,6 +96,72 @@ describe("buildCaddyConfig", () => {
     else expect(s.https).toBeUndefined();
   });
 
+  it("loads uploaded certificates for their hosts only, each picked by its tag for its host", () => {
+    const cert = (host: string) => ({ host, certPem: `CERT ${host}`, keyPem: `KEY ${host}` });
+    const c = buildCaddyConfig(
+      [
+        route({ host: "up.test", tls: "upload" }),
+        route({ host: "up.test", path: "/api", tls: "upload" }),
+        route({ host: "a.test", tls: "upload" }),
+        route({ host: "i.test", tls: "internal" }),
+      ],
+      O,
+      // A certificate of a host routed otherwise (or not at all) never reaches the proxy.
+      [cert("up.test"), cert("i.test"), cert("gone.test"), cert("a.test")],
+    ) as any;
+    expect(c.apps.tls.certificates).toEqual({
+      load_pem: [
+        { certificate: "CERT a.test", key: "KEY a.test", tags: ["berth-upload:a.test"] },
+        { certificate: "CERT up.test", key: "KEY up.test", tags: ["berth-upload:up.test"] },
+      ],
+    });
+    expect(c.apps.tls.automation.policies).toEqual([
+      { subjects: ["i.test"], issuers: [{ module: "internal" }], on_demand: true },
+    ]);
+    expect(servers(c).https.tls_connection_policies).toEqual([
+      { match: { sni: ["a.test"] }, certificate_selection: { any_tag: ["berth-upload:a.test"] } },
+      { match: { sni: ["up.test"] }, certificate_selection: { any_tag: ["berth-upload:up.test"] } },
+      {},
+    ]);
+    expect(
+      servers(c)
+        .https.routes.slice(0, -1)
+        .map((r: any) => r.match[0].host[0]),
+    ).toEqual(["a.test", "i.test", "up.test", "up.test"]);
+    // Without uploads, no connection policies (Caddy's defaults).
+    const plain = buildCaddyConfig([route({ tls: "internal" })], O, [cert("a.test")]) as any;
+    expect(plain.apps.tls.certificates).toBeUndefined();
+    expect(servers(plain).https.tls_connection_policies).toBeUndefined();
+  });
+
+  it("answers on-demand TLS's ask for routed TLS hosts only, on the proxy's loopback", () => {
+    const c = buildCaddyConfig(
+      [
+        route({ host: "b.test", tls: "acme" }),
+        route({ host: "a.test", tls: "internal" }),
+        route({ host: "off.test" }),
+      ],
+      O,
+    ) as any;
+    expect(c.apps.tls.automation.on_demand).toEqual({ ask: "http://127.0.0.1:5454/ask" });
+    expect(servers(c).ask).toEqual({
+      listen: ["127.0.0.1:5454"],
+      automatic_https: { disable: true },
+      routes: [
+        {
+          match: [{ path: ["/ask"], query: { domain: ["a.test", "b.test"] } }],
+          handle: [{ handler: "static_response", status_code: 200 }],
+          terminal: true,
+        },
+        { handle: [{ handler: "static_response", status_code: 404 }] },
+      ],
+    });
+    // Without TLS hosts, neither the endpoint nor on-demand.
+    const plain = buildCaddyConfig([route({ host: "off.test" })], O) as any;
+    expect(servers(plain).ask).toBeUndefined();
+    expect(plain.apps.tls).toBeUndefined();
+  });
+
   it("issues certificates per mode: internal CA and ACME (directory, email, private root)", () => {
     const c = buildCaddyConfig(
       [
@@ -111,8 +177,9 @@ describe("buildCaddyConfig", () => {
     ) as { apps: { tls: unknown } };
     expect(c.apps.tls).toEqual({
       automation: {
+        on_demand: { ask: "http://127.0.0.1:5454/ask" },
         policies: [
-          { subjects: ["a.test"], issuers: [{ module: "internal" }] },
+          { subjects: ["a.test"], issuers: [{ module: "internal" }], on_demand: true },
           {
             subjects: ["b.test"],
             issuers: [
@@ -123,6 +190,7 @@ describe("buildCaddyConfig", () => {
                 trusted_roots_pem_files: ["/r.crt"],
               },
             ],
+            on_demand: true,
           },
         ],
       },

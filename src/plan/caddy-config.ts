@@ -8,7 +8,17 @@
 // (dynamic `a` upstreams), so traffic follows tasks through rolling updates without a push. Whatever
 // no route matches gets an explicit plain 404 (Caddy's own default is an empty 200).
 
-export type TlsMode = "acme" | "internal" | "off";
+export type TlsMode = "acme" | "internal" | "off" | "upload";
+
+/** A certificate uploaded for a host (`tls upload`), the key in the clear: only in the pushed config. */
+export interface ProxyCertificate {
+  host: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/** The tag that ties an uploaded certificate to its host's TLS connection policy. */
+export const uploadTag = (host: string) => `berth-upload:${host}`;
 
 export interface ProxyRoute {
   /** Normalized host (config/hostname.ts); `*.x.y` for a wildcard. */
@@ -132,6 +142,7 @@ const redirect = {
 export function buildCaddyConfig(
   routes: readonly ProxyRoute[],
   o: ProxyConfigOptions,
+  certificates: readonly ProxyCertificate[] = [],
 ): Record<string, unknown> {
   const sorted = sortRoutes(routes);
   const httpRoutes = sorted.map((r) => ({
@@ -146,10 +157,48 @@ export function buildCaddyConfig(
     terminal: true,
   }));
   const hosts = (mode: TlsMode) => [...new Set(tlsRoutes.filter((r) => r.tls === mode).map((r) => r.host))];
+  // Certificates on demand: obtained at a host's first TLS handshake (a customer's domain gets one
+  // once its DNS points here, and a load never starts hundreds of orders at once), and only after
+  // the ask endpoint confirms Berth routes the host.
   const policies = [
-    ...(hosts("internal").length ? [{ subjects: hosts("internal"), issuers: [{ module: "internal" }] }] : []),
-    ...(hosts("acme").length ? [{ subjects: hosts("acme"), issuers: [acmeIssuer(o)] }] : []),
+    ...(hosts("internal").length
+      ? [{ subjects: hosts("internal"), issuers: [{ module: "internal" }], on_demand: true }]
+      : []),
+    ...(hosts("acme").length ? [{ subjects: hosts("acme"), issuers: [acmeIssuer(o)], on_demand: true }] : []),
   ];
+  const onDemandHosts = [...hosts("internal"), ...hosts("acme")].sort();
+  // Uploaded certificates: each served only for its own host (a connection policy picks it by tag, so
+  // a wildcard certificate never answers for a host it was not uploaded for); hosts without a route
+  // in `upload` mode are left out.
+  const uploadHosts = new Set(hosts("upload"));
+  const loaded = [...certificates]
+    .filter((c) => uploadHosts.has(c.host))
+    .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  const connectionPolicies = loaded.length
+    ? [
+        ...loaded.map((c) => ({
+          match: { sni: [c.host] },
+          certificate_selection: { any_tag: [uploadTag(c.host)] },
+        })),
+        {},
+      ]
+    : undefined;
+  const tls: Record<string, unknown> = {
+    ...(loaded.length
+      ? {
+          certificates: {
+            load_pem: loaded.map((c) => ({
+              certificate: c.certPem,
+              key: c.keyPem,
+              tags: [uploadTag(c.host)],
+            })),
+          },
+        }
+      : {}),
+    ...(policies.length
+      ? { automation: { policies, on_demand: { ask: `http://${ASK_ADDRESS}${ASK_PATH}` } } }
+      : {}),
+  };
   const servers: Record<string, unknown> = {
     http: { listen: [":80"], routes: [...httpRoutes, notFound] },
   };
@@ -159,16 +208,42 @@ export function buildCaddyConfig(
       routes: [...httpsRoutes, notFound],
       // Redirects are per route (`httpsRedirect`), never implied.
       automatic_https: { disable_redirects: true },
+      ...(connectionPolicies ? { tls_connection_policies: connectionPolicies } : {}),
     };
   }
+  if (onDemandHosts.length) servers.ask = askServer(onDemandHosts);
   return {
     admin: { listen: `unix/${o.adminSocket}` },
     apps: {
       http: { http_port: 80, https_port: 443, servers },
       // Caddy's own CA for `internal` routes; it cannot (and must not) touch the host's trust store.
       pki: { certificate_authorities: { local: { install_trust: false } } },
-      ...(policies.length ? { tls: { automation: { policies } } } : {}),
+      ...(Object.keys(tls).length ? { tls } : {}),
     },
+  };
+}
+
+/**
+ * On-demand TLS's `ask` endpoint (`GET /ask?domain=<host>`, 2xx allows a certificate), served by
+ * the proxy itself on its container's loopback from the routing table Berth pushed with it: it
+ * answers in microseconds, needs no network path from the proxy to Berth, and can never disagree
+ * with the routes being served (both are the same load). Nothing outside the container reaches it.
+ */
+export const ASK_ADDRESS = "127.0.0.1:5454";
+export const ASK_PATH = "/ask";
+
+function askServer(hosts: string[]) {
+  return {
+    listen: [ASK_ADDRESS],
+    automatic_https: { disable: true },
+    routes: [
+      {
+        match: [{ path: [ASK_PATH], query: { domain: hosts } }],
+        handle: [{ handler: "static_response", status_code: 200 }],
+        terminal: true,
+      },
+      { handle: [{ handler: "static_response", status_code: 404 }] },
+    ],
   };
 }
 

@@ -35,6 +35,22 @@ describe("planProxyStack", () => {
     expect(svc!.networks).toBeUndefined();
   });
 
+  it("runs on the nodes with the label the admin picked, allowed by the proxy's policy for that label only", () => {
+    const m = planProxyStack({ ...S, nodeLabel: { key: "berth.proxy", value: "true" } });
+    expect(m.services[0]!.placement).toEqual({ constraints: ["node.labels.berth.proxy==true"] });
+    const edge = planProxyStack({ ...S, nodeLabel: { key: "zone", value: "edge-1" } });
+    expect(edge.services[0]!.placement).toEqual({ constraints: ["node.labels.zone==edge-1"] });
+    const policy = (labels: string[]) => ({
+      ...PROXY_POLICY,
+      hostPaths: [S.socketDir],
+      placementLabels: labels,
+    });
+    const problems = (m2: typeof m, labels: string[]) =>
+      checkPolicy(m2, policy(labels), DEFAULT_HOST_PORT_RANGE).map((v) => v.rule);
+    expect(problems(edge, ["zone"])).toEqual([]);
+    expect(problems(edge, []).join()).toMatch(/node.labels.zone==edge-1' is not allowed/);
+  });
+
   it("joins exactly the given organizations' networks, sorted, whatever their order", () => {
     const a = planProxyStack({ ...S, orgNetworks: ["berth-org-b", "berth-org-a", "berth-org-b"] });
     expect(a.networks).toEqual({

@@ -30,11 +30,21 @@ export interface ProxyStackSettings {
   socketDir: string;
   /** The node Berth runs on: the socket is a file there. */
   nodeId: string;
+  /**
+   * The admin's choice of nodes for the proxy (`BERTH_PROXY_NODE_LABEL`): those carrying this label.
+   * Unset: the node Berth runs on (a manager).
+   */
+  nodeLabel?: { key: string; value: string } | undefined;
   /** Networks of the organizations that have routes (their names on the swarm), and nothing else. */
   orgNetworks: string[];
 }
 
 const SECOND = 1_000_000_000;
+
+/** Where the proxy may run: the labelled nodes the admin picked, else Berth's own node. */
+export function proxyPlacement(s: Pick<ProxyStackSettings, "nodeId" | "nodeLabel">): string {
+  return s.nodeLabel ? `node.labels.${s.nodeLabel.key}==${s.nodeLabel.value}` : `node.id==${s.nodeId}`;
+}
 
 export function planProxyStack(s: ProxyStackSettings): StackModel {
   const networks = [...new Set(s.orgNetworks)].sort();
@@ -68,7 +78,7 @@ export function planProxyStack(s: ProxyStackSettings): StackModel {
           { type: "bind", source: s.socketDir, target: PROXY_SOCKET_DIR },
         ],
         configs: [{ source: "bootstrap", target: "/etc/berth/caddy.json", uid: "0", gid: "0", mode: 0o444 }],
-        placement: { constraints: [`node.id==${s.nodeId}`] },
+        placement: { constraints: [proxyPlacement(s)] },
         stopGracePeriod: 10 * SECOND,
         ...(networks.length ? { networks: networks.map((n) => ({ name: key(n), aliases: [] })) } : {}),
       },

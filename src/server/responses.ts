@@ -301,6 +301,19 @@ export const domain = z.object({
   /** What the route answers instead of its service (503), when in maintenance or suspended. */
   maintenance: z.object({ message: z.string(), retryAfter: z.number().int() }).nullable(),
   suspension: z.object({ message: z.string(), retryAfter: z.number().int() }).nullable(),
+  /**
+   * What the proxy serves for the host (a TLS handshake with SNI, checked after each sync and
+   * periodically); null for tls off. `pending`: nothing served yet; `expiring`: under 14 days left.
+   */
+  certificate: z
+    .object({
+      status: z.enum(["pending", "valid", "expiring", "expired", "error"]),
+      issuer: z.string().nullable(),
+      notAfter: iso.nullable(),
+      error: z.string().nullable(),
+      checkedAt: iso.nullable(),
+    })
+    .nullable(),
   createdAt: iso,
 });
 

@@ -6,6 +6,7 @@ import pino from "pino";
 import { fireSchedule } from "../apply/backup-schedules.js";
 import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
 import { BUILD_JOB, dropBuildContext, runBuild } from "../apply/build.js";
+import { certificateExpiries, createCertificateBook, startCertificateWatch } from "../apply/certificates.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { settleEndedDeployment } from "../apply/deploy-queue.js";
 import { runInstance } from "../apply/instance-jobs.js";
@@ -111,8 +112,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         },
         syncIntervalMs: config.proxySyncIntervalMs,
         adminWaitMs: config.proxyAdminTimeoutMs,
+        ...(config.proxyNodeLabel ? { nodeLabel: config.proxyNodeLabel } : {}),
       },
-      proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock")),
+      certificates: createCertificateBook({
+        refreshMs: config.certCheckIntervalMs,
+        // Nothing good served yet (an ACME order in flight): checked again soon.
+        retryMs: Math.max(2000, 2 * config.proxySyncIntervalMs),
+      }),
+      proxyAdmin: createCaddyAdmin(join(paths.proxySocketDir, "admin.sock"), {
+        host: "127.0.0.1",
+        port: config.httpsPort,
+      }),
       backups: {
         dir: config.backupDir,
         stagingDir: join(config.dataDir, "backup-staging"),
@@ -203,6 +213,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     mkdirSync(paths.proxySocketDir, { recursive: true, mode: 0o700 });
     const proxyWatch = startProxyWatch(platform);
     cleanup.push(() => proxyWatch.stop());
+    const certWatch = startCertificateWatch(platform, config.proxySyncIntervalMs);
+    cleanup.push(() => certWatch.stop());
+    metrics.certificates.source = () => certificateExpiries(platform.certificates);
 
     await bootstrapIdentity(database.db, config.dataDir);
     const token = ensureAdminToken(config.dataDir);

@@ -92,6 +92,16 @@ export async function insertDomain(db: Db, d: NewDomain): Promise<DomainRow> {
   });
 }
 
+/** Whether another organization routes the host now. */
+export async function hostHeldByAnother(db: Db, orgId: string, hostname: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: domains.id })
+    .from(domains)
+    .where(and(eq(domains.hostname, hostname), ne(domains.orgId, orgId)))
+    .limit(1);
+  return rows.length > 0;
+}
+
 /** Throws what storing these routes would run into now (claimProblem), storing nothing. */
 export async function checkClaims(db: Db, routes: NewDomain[]): Promise<void> {
   for (const d of routes) {

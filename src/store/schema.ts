@@ -309,7 +309,7 @@ export const jobLogs = pgTable(
 
 // --- routing, storage, backups (filled in by later features) -------------------------------------
 
-export const TLS_MODES = ["acme", "internal", "off"] as const;
+export const TLS_MODES = ["acme", "internal", "off", "upload"] as const;
 export const ROUTE_STATUSES = ["pending", "active", "failed"] as const;
 export type RouteStatus = (typeof ROUTE_STATUSES)[number];
 
@@ -357,6 +357,28 @@ export const domains = pgTable(
     createdAt: createdAt(),
   },
   (t) => [unique("domains_host_path").on(t.hostname, t.pathPrefix), index("domains_org").on(t.orgId)],
+);
+
+/**
+ * Certificates uploaded for a host (`tls upload`), one per organization and host: the chain as PEM,
+ * the private key sealed (security/sealer.ts), and what Berth read from the leaf. The proxy is given
+ * one only while the same organization routes the host with `tls upload`.
+ */
+export const hostCertificates = pgTable(
+  "host_certificates",
+  {
+    id: id(),
+    orgId: orgRef(),
+    hostname: text("hostname").notNull(),
+    certPem: text("cert_pem").notNull(),
+    keySealed: text("key_sealed").notNull(),
+    issuer: text("issuer").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    notBefore: timestamp("not_before", { withTimezone: true }).notNull(),
+    notAfter: timestamp("not_after", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("host_certificates_org_host").on(t.orgId, t.hostname)],
 );
 
 export const certificates = pgTable("certificates", {

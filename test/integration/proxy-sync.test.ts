@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createCertificateBook } from "../../src/apply/certificates.js";
 import type { Platform } from "../../src/apply/platform.js";
 import { keepOrUndo, pushRoutingTable } from "../../src/apply/proxy.js";
 import { DeployFailed } from "../../src/domain/errors.js";
@@ -37,11 +38,15 @@ function platform(): Platform {
       loaded.push(config);
     },
     internalRoot: async () => "",
+    servedCertificate: async () => {
+      throw new Error("no TLS here");
+    },
   };
   return {
     db: tdb.database.db,
     proxyAdmin: admin,
     proxy: { socketDir: dir, acme: {}, adminWaitMs: 1000 },
+    certificates: createCertificateBook({ refreshMs: 60_000, retryMs: 1000 }),
     log: pino({ level: "silent" }),
   } as unknown as Platform;
 }
@@ -111,7 +116,9 @@ describe("proxy sync", () => {
     const a = await route("new.test", "pending");
     const p = platform();
     const ctx = context([a.id]);
-    await keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db)));
+    await keepOrUndo(p, ctx, async () => {
+      await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+    });
     expect(await states()).toEqual({ "new.test": "active", "old.test": "active" });
     expect(loaded).toHaveLength(1);
     expect(hostsOf(loaded[0])).toEqual(["new.test", "old.test"]);
@@ -124,7 +131,9 @@ describe("proxy sync", () => {
     refuses = (c) => (c.includes("bad.test") ? "bad.test: not today" : undefined);
     const p = platform();
     const ctx = context([bad.id]);
-    const run = keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db)));
+    const run = keepOrUndo(p, ctx, async () => {
+      await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+    });
     await expect(run).rejects.toThrow(DeployFailed);
     await expect(run).rejects.toThrow(
       /^bad\.test: the proxy refused the config: bad\.test: not today; the route was not kept$/,
@@ -141,7 +150,9 @@ describe("proxy sync", () => {
     refuses = (c) => (c.includes("bad.test") ? "nope" : undefined);
     const p = platform();
     const ctx = context([]);
-    await keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db)));
+    await keepOrUndo(p, ctx, async () => {
+      await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+    });
     expect(await states()).toEqual({ "bad.test": "failed", "old.test": "active" });
     expect((await activeRoutes(p.db)).map((r) => r.hostname)).toEqual(["old.test"]);
     const [failed] = (await listDomains(p.db, orgId)).filter((d) => d.status === "failed");
@@ -155,7 +166,9 @@ describe("proxy sync", () => {
     const p = platform();
     const ctx = context([fresh.id]);
     await expect(
-      keepOrUndo(p, ctx, async () => pushRoutingTable(p, ctx, await activeRoutes(p.db))),
+      keepOrUndo(p, ctx, async () => {
+        await pushRoutingTable(p, ctx, await activeRoutes(p.db));
+      }),
     ).rejects.toThrow(
       /^new\.test: the proxy refused the config: the proxy is broken; the route was not kept$/,
     );

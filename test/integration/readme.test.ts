@@ -4,7 +4,8 @@
 // The README is read, not copied: each indented line starting with `bin/berth` is a command. Optional
 // parts in brackets are left out (`[--to 1]`), `<id>` becomes the newest job's id, and `stack.yml` a
 // small compose file. Sections run in the order below (each needs what the one before made), removals
-// (`rm`, `stack rm`, `domain rm`) last, newest first. A few lines cannot run here as written; each is
+// (`rm`, `stack rm`, `domain rm`) last, newest first. `cert.pem` and `key.pem` are a certificate
+// made for the README's host. A few lines cannot run here as written; each is
 // listed with why, and printed, and every other command must exit 0.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, freePort, type RunResult, startBerth, type TestBerth } from "../helpers/berth.js";
+import { makeCert } from "../helpers/certs.js";
 
 interface Command {
   line: number;
@@ -73,6 +75,8 @@ const isRemoval = (c: Command) =>
 
 let b: TestBerth;
 let stackFile: string;
+let certFile: string;
+let keyFile: string;
 const skipped: { command: Command; why: string }[] = [];
 
 function berth(args: string[], o: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
@@ -104,6 +108,8 @@ async function argsOf(c: Command): Promise<string[]> {
   for (const a of args) {
     if (a === "<id>") filled.push(await newestId(args[0]!));
     else if (a === "stack.yml") filled.push(stackFile);
+    else if (a === "cert.pem") filled.push(certFile);
+    else if (a === "key.pem") filled.push(keyFile);
     else filled.push(a);
   }
   return filled;
@@ -119,6 +125,12 @@ beforeAll(async () => {
   });
   const dir = mkdtempSync(join(tmpdir(), "berth-readme-"));
   stackFile = join(dir, "stack.yml");
+  // The README's uploaded certificate: one that covers its host.
+  const cert = await makeCert({ names: ["secure.example.com"] });
+  certFile = join(dir, "cert.pem");
+  keyFile = join(dir, "key.pem");
+  writeFileSync(certFile, cert.cert);
+  writeFileSync(keyFile, cert.key);
   writeFileSync(
     stackFile,
     'services:\n  web:\n    image: local/berth-demo:1\n    ports: ["8080"]\n    volumes: ["data:/data"]\nvolumes:\n  data: {}\n',

@@ -1,7 +1,9 @@
 // `berth domain add|ls|rm`: routes from a host name to a service port, served by the proxy; and
 // `berth system ps`: Berth's own system stacks (platform admins).
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { z } from "zod";
+import { ConfigError } from "../../domain/errors.js";
 import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
@@ -31,6 +33,35 @@ export async function waitForSync(client: ApiClient, jobId: string): Promise<Job
   }
 }
 
+/** A PEM file the user names (--cert, --key): read here, sent in the body. */
+function readPem(file: string, flag: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(
+      flag,
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+function certificateFlags(opts: { cert?: string; key?: string }) {
+  if (opts.cert === undefined && opts.key === undefined) return undefined;
+  if (opts.cert === undefined) throw new ConfigError("--cert", "is required with --key");
+  if (opts.key === undefined) throw new ConfigError("--key", "is required with --cert");
+  return { cert: readPem(opts.cert, "--cert"), key: readPem(opts.key, "--key") };
+}
+
+/** `valid until 2027-01-31 (Caddy Local Authority)`, `pending`, `error: ...`; empty for tls off. */
+export function certificateOf(d: DomainView): string {
+  const c = d.certificate;
+  if (!c) return "";
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(c.issuer ?? "")?.[1];
+  const until = c.notAfter ? ` until ${c.notAfter.slice(0, 10)}` : "";
+  const by = cn ? ` (${cn})` : "";
+  return c.status === "error" ? `error: ${c.error ?? ""}` : `${c.status}${until}${by}`;
+}
+
 function stateOf(d: DomainView): string {
   if (d.status !== "active") return d.status;
   if (d.suspension) return "suspended";
@@ -48,7 +79,13 @@ export function registerDomainCommands(program: Command): void {
     .requiredOption("--service <service>", "service of the stack")
     .requiredOption("--port <port>", "container port of the service")
     .option("--path <prefix>", "path prefix, e.g. /api (default: the whole host)")
-    .option("--tls <mode>", "acme (public certificate), internal (Berth's own CA) or off", "acme")
+    .option(
+      "--tls <mode>",
+      "acme (public certificate), internal (Berth's own CA), upload (your certificate: --cert, --key) or off",
+      "acme",
+    )
+    .option("--cert <file>", "with --tls upload: the PEM certificate chain, leaf first")
+    .option("--key <file>", "with --tls upload: the PEM private key of the certificate (unencrypted)")
     .option("--https-redirect", "redirect HTTP to HTTPS")
     .option("--no-wait", "return once the route is recorded")
     .option("--json", "print the result as JSON")
@@ -61,12 +98,15 @@ export function registerDomainCommands(program: Command): void {
           port: string;
           path?: string;
           tls: string;
+          cert?: string;
+          key?: string;
           httpsRedirect?: boolean;
           wait: boolean;
           json?: boolean;
         },
         cmd: Command,
       ) => {
+        const certificate = certificateFlags(opts);
         const client = clientFor(cmd);
         const port = /^\d+$/.test(opts.port) ? Number(opts.port) : opts.port;
         const res = await client.request<{ domain: DomainView; jobId: string }>("POST", "/api/v1/domains", {
@@ -77,6 +117,7 @@ export function registerDomainCommands(program: Command): void {
           tls: opts.tls,
           httpsRedirect: opts.httpsRedirect === true,
           ...(opts.path === undefined ? {} : { path: opts.path }),
+          ...(certificate ? { certificate } : {}),
         });
         if (opts.wait) await waitForSync(client, res.jobId);
         if (opts.json) return printJson(res);
@@ -84,6 +125,37 @@ export function registerDomainCommands(program: Command): void {
         const scheme = d.tls === "off" ? "http" : "https";
         console.log(
           `${scheme}://${d.host}${d.path || "/"} -> ${d.stack}/${d.service}:${d.port} (tls ${d.tls})`,
+        );
+      },
+    );
+
+  domain
+    .command("cert")
+    .description(
+      "upload (or replace, to renew) your certificate for a host routed with --tls upload; waits until the proxy serves it",
+    )
+    .argument("<host>", "host name the certificate covers")
+    .requiredOption("--cert <file>", "the PEM certificate chain, leaf first")
+    .requiredOption("--key <file>", "the PEM private key of the certificate (unencrypted)")
+    .option("--no-wait", "return once the certificate is stored")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        host: string,
+        opts: { cert: string; key: string; wait: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const body = certificateFlags(opts)!;
+        const client = clientFor(cmd);
+        const res = await client.request<{ host: string; issuer: string; notAfter: string; jobId: string }>(
+          "PUT",
+          `/api/v1/domains/${encodeURIComponent(host)}/certificate`,
+          body,
+        );
+        if (opts.wait) await waitForSync(client, res.jobId);
+        if (opts.json) return printJson(res);
+        console.log(
+          `${res.host}: certificate until ${res.notAfter} (issuer ${res.issuer.replace(/\n/g, ", ")})`,
         );
       },
     );
@@ -98,7 +170,7 @@ export function registerDomainCommands(program: Command): void {
       if (!res.domains.length) return console.log("no domains; add one with 'berth domain add'");
       console.log(
         table(
-          ["HOST", "PATH", "STACK", "SERVICE", "PORT", "TLS", "REDIRECT", "STATE", "FROM"],
+          ["HOST", "PATH", "STACK", "SERVICE", "PORT", "TLS", "REDIRECT", "STATE", "FROM", "CERTIFICATE"],
           res.domains.map((d) => [
             d.host,
             d.path || "/",
@@ -109,6 +181,7 @@ export function registerDomainCommands(program: Command): void {
             d.httpsRedirect ? "https" : "",
             stateOf(d),
             d.source,
+            certificateOf(d),
           ]),
         ),
       );

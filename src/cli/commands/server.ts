@@ -21,6 +21,10 @@ export function registerServerCommands(program: Command): void {
       "--https-port <port>",
       "host port of the routing proxy for HTTPS (env BERTH_HTTPS_PORT, default 443)",
     )
+    .option(
+      "--proxy-node-label <label>",
+      "run the routing proxy on nodes with this label, key or key=value (env BERTH_PROXY_NODE_LABEL; default: this node)",
+    )
     .option("-d, --detach", "run in the background; output goes to <data-dir>/berth.log")
     .option("--json", "print the result as JSON")
     .action(
@@ -30,6 +34,7 @@ export function registerServerCommands(program: Command): void {
           host?: string;
           httpPort?: string;
           httpsPort?: string;
+          proxyNodeLabel?: string;
           detach?: boolean;
           json?: boolean;
         },
@@ -42,12 +47,14 @@ export function registerServerCommands(program: Command): void {
           ...(opts.host ? { host: opts.host } : {}),
           ...(opts.httpPort ? { httpPort: opts.httpPort } : {}),
           ...(opts.httpsPort ? { httpsPort: opts.httpsPort } : {}),
+          ...(opts.proxyNodeLabel ? { proxyNodeLabel: opts.proxyNodeLabel } : {}),
         });
         if (opts.detach) {
           const args = [
             "up",
             ...["--port", String(config.port), "--host", config.host],
             ...["--http-port", String(config.httpPort), "--https-port", String(config.httpsPort)],
+            ...(opts.proxyNodeLabel ? ["--proxy-node-label", opts.proxyNodeLabel] : []),
           ];
           const info = await startDetached(config.dataDir, args);
           const admin = takeInitialAdmin(config.dataDir);

@@ -1,15 +1,18 @@
 // Routes to an organization's services (`berth domain ...`); the proxy picks them up through a
 // proxy-sync job. Platform admins see the system stacks (`berth system ps`).
 import { z } from "zod";
+import { routeCertificate } from "../../apply/certificates.js";
 import {
   addDomain,
   domainsOf,
   removeDomain,
   setDomainMaintenance,
+  setHostCertificate,
   suspendRoutes,
 } from "../../apply/domains.js";
 import type { Platform } from "../../apply/platform.js";
 import { systemStacks } from "../../apply/system.js";
+import type { CertificateState } from "../../plan/certificate-status.js";
 import type { DomainRow } from "../../store/domains.js";
 import { TLS_MODES } from "../../store/schema.js";
 import type { Routes } from "../registry.js";
@@ -24,8 +27,15 @@ const addBody = z
     path: z.string().max(300).optional(),
     tls: z.enum(TLS_MODES, { error: `must be one of ${TLS_MODES.join(", ")}` }).default("acme"),
     httpsRedirect: z.boolean().default(false),
+    /** With `tls: "upload"`: the PEM chain (leaf first) and its private key (sealed at rest, never returned). */
+    certificate: z.lazy(() => certificateBody).optional(),
   })
   .strict();
+const pem = z
+  .string()
+  .min(1, "is required")
+  .max(64 * 1024, "must be at most 64 KiB of PEM");
+const certificateBody = z.object({ cert: pem, key: pem }).strict();
 const hostParams = z.object({ host: z.string().min(1).max(1000) }).strict();
 const removeQuery = z.object({ path: z.string().max(300).optional() }).strict();
 
@@ -37,7 +47,16 @@ const noticeBody = z
   .strict();
 const maintenanceBody = noticeBody.extend({ path: z.string().max(300).optional() }).strict();
 
-const view = (d: DomainRow & { stack: string }) => ({
+const certificateView = (c: CertificateState | null) =>
+  c && {
+    status: c.status,
+    issuer: c.issuer,
+    notAfter: c.notAfter?.toISOString() ?? null,
+    error: c.error,
+    checkedAt: c.checkedAt?.toISOString() ?? null,
+  };
+
+const view = (p: Platform, d: DomainRow & { stack: string }) => ({
   host: d.hostname,
   path: d.pathPrefix,
   stack: d.stack,
@@ -50,6 +69,7 @@ const view = (d: DomainRow & { stack: string }) => ({
   source: d.managedByStack ? ("stack" as const) : ("domain" as const),
   maintenance: d.maintenance ?? null,
   suspension: d.suspension ?? null,
+  certificate: certificateView(routeCertificate(p, d)),
   createdAt: d.createdAt.toISOString(),
 });
 
@@ -64,7 +84,7 @@ export function domainRoutes(r: Routes, p: Platform): void {
       summary: "The organization's routes: host (and path prefix) to a service port",
       response: z.object({ domains: z.array(R.domain) }),
     },
-    async ({ req }) => ({ domains: (await domainsOf(p, req.org!.id)).map(view) }),
+    async ({ req }) => ({ domains: (await domainsOf(p, req.org!.id)).map((d) => view(p, d)) }),
   );
 
   r.add(
@@ -84,7 +104,34 @@ export function domainRoutes(r: Routes, p: Platform): void {
         { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
         body,
       );
-      return { domain: view({ ...domain, stack: body.stack }), jobId };
+      return { domain: view(p, { ...domain, stack: body.stack }), jobId };
+    },
+  );
+
+  r.add(
+    {
+      method: "PUT",
+      url: "/domains/:host/certificate",
+      access: "deployer",
+      summary:
+        "Upload (or replace) the organization's certificate for a host, for its routes with tls upload; queues a proxy sync",
+      params: hostParams,
+      body: certificateBody,
+      response: z.object({
+        host: z.string(),
+        issuer: z.string(),
+        notAfter: z.string(),
+        fingerprint: z.string(),
+        jobId: z.string(),
+      }),
+    },
+    async ({ params, body, req }) => {
+      const r = await setHostCertificate(
+        p,
+        { org: req.org!, requestedBy: req.caller!.actor, correlationId: req.id },
+        { host: params.host, ...body },
+      );
+      return { ...r, notAfter: r.notAfter.toISOString() };
     },
   );
 
