@@ -5,6 +5,7 @@ import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerBackupCommands } from "./commands/backup.js";
 import { registerDay2Commands } from "./commands/day2.js";
+import { registerDbCommands } from "./commands/db.js";
 import { registerDomainCommands } from "./commands/domains.js";
 import { registerHistoryCommands } from "./commands/history.js";
 import { registerJobCommands } from "./commands/jobs.js";
@@ -40,6 +41,7 @@ registerStackCommands(program);
 registerOrgCommands(program);
 registerDomainCommands(program);
 registerBackupCommands(program);
+registerDbCommands(program);
 
 try {
   await program.parseAsync(process.argv);

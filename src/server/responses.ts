@@ -334,3 +334,38 @@ export const backupSchedule = z.object({
 
 /** A build job queued: the tag it builds. */
 export const buildQueued = z.object({ jobId: uuid, image: z.string() });
+
+/** A managed database (never its password: that reaches services only as a Docker secret). */
+export const database = z.object({
+  name: z.string(),
+  /** creating, ready, failed (with the reason) or removing. */
+  status: z.string(),
+  reason: z.string().nullable(),
+  server: z.string(),
+  /** How services of the organization reach it (PGHOST), and its database and role there. */
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
+  user: z.string(),
+  jobId: uuid.nullable(),
+  createdAt: iso,
+});
+
+export const databaseList = z.object({ databases: z.array(database) });
+
+export const databaseJob = z.object({
+  jobId: uuid,
+  database,
+  /** The final backup a removal takes first. */
+  backupId: uuid.optional(),
+});
+
+export const dbServer = z.object({
+  name: z.string(),
+  image: z.string(),
+  placement: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  databases: z.number().int(),
+  createdAt: iso,
+});
