@@ -47,8 +47,8 @@ build_httpd() {
   rm -rf "$rootfs"
 }
 
-build_dockerfile() { # tag dir
-  have "$1" && return 0
+build_dockerfile() { # tag dir [revision]
+  have "$1" "${3:-}" && return 0
   log "building $1"
   docker build --network host -q -t "$1" "$BERTH_ROOT/images/$2" >/dev/null
 }
@@ -61,7 +61,7 @@ for t in "${targets[@]}"; do
     debian) ;;
     httpd) build_httpd ;;
     caddy) build_dockerfile local/caddy:2 caddy ;;
-    postgres) build_dockerfile local/postgres:15 postgres ;;
+    postgres) build_dockerfile local/postgres:15 postgres 2 ;;
     demo) build_dockerfile local/berth-demo:1 demo ;;
     dind) build_dockerfile local/dind:1 dind ;;
     wsecho) build_dockerfile local/berth-demo:1 demo && build_dockerfile local/ws-echo:1 ws-echo ;;

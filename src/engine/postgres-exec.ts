@@ -1,8 +1,8 @@
 // pg_dump and pg_restore run inside the database server's own container through the Engine's exec
 // API (fixed argument vectors, no shell, nothing a user typed), as the `postgres` OS user over the
 // server's local socket. The dump streams out of the exec's stdout; a restore streams into its stdin.
-// The container is found by its service's name and must carry the owner's labels before anything
-// runs in it. Single node for now, like VolumeArchiver: the Engine Berth talks to runs the server.
+// The service is found by name and must carry the owner's labels before anything runs in its
+// container (found by the service's id). Single node for now, like VolumeArchiver: the Engine Berth talks to runs the server.
 import { PassThrough, type Readable, Writable } from "node:stream";
 import Docker from "dockerode";
 import { ownershipProblem } from "../domain/labels.js";
@@ -23,14 +23,23 @@ export interface PostgresExec {
 
 export function createPostgresExec(docker: Docker = new Docker()): PostgresExec {
   const container = async (s: ServerRef): Promise<Docker.Container> => {
+    // Task containers do not carry the installation's label: the service does, and owns the task.
+    let service: { ID: string; Spec?: { Labels?: Record<string, string> } };
+    try {
+      service = (await docker.getService(s.service).inspect()) as typeof service;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        throw new Error(`the database server ${s.service} is not deployed`);
+      }
+      throw err;
+    }
+    const problem = ownershipProblem(service.Spec?.Labels ?? {}, s.owner);
+    if (problem) throw new Error(`service ${s.service} is not the database server: ${problem}`);
     const found = await docker.listContainers({
-      filters: { label: [`com.docker.swarm.service.name=${s.service}`], status: ["running"] },
+      filters: { label: [`com.docker.swarm.service.id=${service.ID}`], status: ["running"] },
     });
     if (found.length === 0) throw new Error(`the database server ${s.service} has no running container here`);
-    const c = found[0]!;
-    const problem = ownershipProblem(c.Labels ?? {}, s.owner);
-    if (problem) throw new Error(`container ${c.Id.slice(0, 12)} is not the database server's: ${problem}`);
-    return docker.getContainer(c.Id);
+    return docker.getContainer(found[0]!.Id);
   };
 
   /** Runs `cmd`; stdout goes to `out`, stderr is kept (last 4 KiB) for the error. */
