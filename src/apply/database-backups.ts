@@ -197,9 +197,11 @@ export async function runDatabaseRestore(p: Platform, ctx: JobContext): Promise<
       role: target.pgName,
       input,
     });
+    // pg_restore gone (never started, or failed): nothing reads the copy any more, so stop reading it.
+    writing.catch(() => input.destroy());
     const [r, w] = await Promise.allSettled([reading, writing]);
-    if (r.status === "rejected") throw r.reason;
     if (w.status === "rejected") throw w.reason;
+    if (r.status === "rejected") throw r.reason;
     await report(read, true);
     await ctx.progress(100, `restored backup ${b.id} into database ${o.database}`);
   } finally {

@@ -122,6 +122,13 @@ describe("attachDatabases", () => {
   });
 });
 
+describe("attachDatabases: a stack secret of the same name", () => {
+  it("is refused rather than replaced", () => {
+    const m = { ...model(["main"]), secrets: { "db-main": { data: "mine" } } };
+    expect(() => attachDatabases(m, [access("main")])).toThrow("secrets.db-main");
+  });
+});
+
 describe("databaseUrl / secretTarget", () => {
   it("builds a URL and file names", () => {
     expect(databaseUrl({ host: "h", port: 5432, database: "a_b", user: "a_b", password: "p@ss" })).toBe(

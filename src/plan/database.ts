@@ -92,6 +92,12 @@ export function attachDatabases(model: StackModel, access: DatabaseAccess[]): St
       if (!a)
         throw new ConfigError(`services.${i}.databases.${j}`, `no database '${name}' in this organization`);
       const key = `db-${name}`;
+      if (model.secrets?.[key]) {
+        throw new ConfigError(
+          `secrets.${key}`,
+          `is the name Berth gives database '${name}''s secret; rename it`,
+        );
+      }
       secrets[key] = { data: a.url.sealed, digest: a.url.digest };
       const target = secretTarget(j, name);
       refs.push({ source: key, target, uid: "0", gid: "0", mode: 0o444 });
