@@ -286,8 +286,9 @@ export const domain = z.object({
 export const backup = z.object({
   id: uuid,
   stack: z.string(),
+  /** volume, or database (a pg_dump of a managed database). */
   kind: z.string(),
-  /** The volume's key in the stack. */
+  /** The volume's key in the stack, or the database's name. */
   volume: z.string(),
   /** running, succeeded, failed, or corrupt (a verify or restore found it altered; never restored). */
   status: z.string(),

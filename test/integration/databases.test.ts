@@ -2,7 +2,7 @@
 // superuser password only as a Docker secret) and makes a database and role; an app attached with
 // `x-berth-databases` writes rows through its DATABASE_URL secret over its organization's network; a
 // pg_dump backup (encrypted), the rows destroyed, a restore brings back the same table (compared by
-// checksum); a tampered archive is refused with the database untouched; another organization's
+// checksum), also into a second database of the organization; a tampered archive is refused with the database untouched; another organization's
 // credentials cannot reach the first one's database; `db rm` takes a final backup first.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +22,7 @@ const compose = `services:
   app:
     image: local/postgres:15
     entrypoint: ["sleep", "infinity"]
-    x-berth-databases: [main]
+    x-berth-databases: [main, copy]
 `;
 
 beforeAll(async () => {
@@ -55,11 +55,11 @@ async function inApp(org: string, stack: string, cmd: string[]): Promise<{ code:
 }
 
 /** psql with the app's own DATABASE_URL secret (optionally another database on that server). */
-const psql = (org: string, stack: string, sql: string, o: { dbname?: string } = {}) =>
+const psql = (org: string, stack: string, sql: string, o: { dbname?: string; secret?: string } = {}) =>
   inApp(org, stack, [
     "sh",
     "-c",
-    `url=$(cat /run/secrets/DATABASE_URL)${o.dbname ? `; url="\${url%/*}/${o.dbname}"` : ""}; psql "$url" -v ON_ERROR_STOP=1 -At -c "$1"`,
+    `url=$(cat /run/secrets/${o.secret ?? "DATABASE_URL"})${o.dbname ? `; url="\${url%/*}/${o.dbname}"` : ""}; psql "$url" -v ON_ERROR_STOP=1 -At -c "$1"`,
     "psql",
     sql,
   ]);
@@ -110,6 +110,11 @@ describe("managed PostgreSQL", () => {
     // Again: refused, nothing changed.
     const again = await b.cli(["db", "create", "main"]);
     expect(again.code).toBe(4);
+    // A second one of the organization: no new server revision (its network is joined already).
+    const copy = await b.cli(["db", "create", "copy", "--json"]);
+    expect(copy.code, copy.stderr + copy.stdout).toBe(0);
+    const [after]: any[] = await (d.listServices as any)({ filters: { id: [serverService.ID] } });
+    expect(after.Version.Index).toBe(serverService.Version.Index);
   }, 240_000);
 
   it("refuses bad names and unknown databases with nothing created", async () => {
@@ -121,7 +126,7 @@ describe("managed PostgreSQL", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("nope");
     expect((await b.cli(["backup", "create", "--db", "nope"])).code).toBe(3);
-    expect(JSON.parse((await b.cli(["db", "ls", "--json"])).stdout).databases).toHaveLength(1);
+    expect(JSON.parse((await b.cli(["db", "ls", "--json"])).stdout).databases).toHaveLength(2);
   });
 
   it("hands the database to an app as a secret and PG* env; the app writes rows over its network", async () => {
@@ -178,6 +183,13 @@ describe("managed PostgreSQL", () => {
     expect(
       (await psql("default", app, "select tableowner from pg_tables where tablename = 'items'")).out.trim(),
     ).toBe("default_main");
+    // Into another database of the organization: the same table, that database's role's own.
+    const into = await b.cli(["backup", "restore", backupId, "--into", "copy", "--json"]);
+    expect(into.code, into.stderr + into.stdout).toBe(0);
+    const copied = { secret: "DATABASE_URL_COPY" };
+    expect((await psql("default", app, CHECKSUM, copied)).out.trim()).toBe(original);
+    const owner = "select tableowner from pg_tables where tablename = 'items'";
+    expect((await psql("default", app, owner, copied)).out.trim()).toBe("default_copy");
   }, 120_000);
 
   it("refuses a tampered archive before touching the database", async () => {
@@ -239,7 +251,9 @@ describe("managed PostgreSQL", () => {
     expect(out.job.status).toBe("succeeded");
     const final = (await b.api("GET", `/api/v1/backups/${out.backupId}`)).body.backup;
     expect(final).toMatchObject({ kind: "database", volume: "main", status: "succeeded" });
-    expect(JSON.parse((await b.cli(["db", "ls", "--json"])).stdout).databases).toEqual([]);
+    expect(
+      JSON.parse((await b.cli(["db", "ls", "--json"])).stdout).databases.map((x: any) => x.name),
+    ).toEqual(["copy"]);
     const gone = await psql("default", app, "select 1");
     expect(gone.code).not.toBe(0);
     const as = { BERTH_TOKEN: otherToken, BERTH_ORG: OTHER };
@@ -247,6 +261,6 @@ describe("managed PostgreSQL", () => {
     expect(r2.code, r2.stderr + r2.stdout).toBe(0);
     expect(JSON.parse(r2.stdout).backupId).toBeUndefined();
     const servers = JSON.parse((await b.cli(["db", "server", "ls", "--json"])).stdout);
-    expect(servers.servers).toMatchObject([{ name: "main", databases: 0 }]);
+    expect(servers.servers).toMatchObject([{ name: "main", databases: 1 }]);
   }, 120_000);
 });

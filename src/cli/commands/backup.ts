@@ -97,10 +97,10 @@ export function registerBackupCommands(program: Command): void {
       if (!res.backups.length) return console.log("no backups");
       console.log(
         table(
-          ["ID", "STACK", "VOLUME", "STATUS", "SIZE", "ENCRYPTED", "CREATED", "SHA256 / REASON"],
+          ["ID", "STACK", "VOLUME / DATABASE", "STATUS", "SIZE", "ENCRYPTED", "CREATED", "SHA256 / REASON"],
           res.backups.map((b) => [
             b.id,
-            b.stack,
+            b.kind === "database" ? "(database)" : b.stack,
             b.volume,
             b.status,
             size(b.sizeBytes),
