@@ -2,8 +2,9 @@
 // superuser password only as a Docker secret) and makes a database and role; an app attached with
 // `x-berth-databases` writes rows through its DATABASE_URL secret over its organization's network; a
 // pg_dump backup (encrypted), the rows destroyed, a restore brings back the same table (compared by
-// checksum), also into a second database of the organization; a tampered archive is refused with the database untouched; another organization's
-// credentials cannot reach the first one's database; `db rm` takes a final backup first.
+// checksum), also into a second database of the organization; a tampered archive is refused with
+// the database untouched; another organization's credentials cannot reach the first one's database;
+// `db rm` takes a final backup first.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
