@@ -68,9 +68,9 @@ const psql = (org: string, stack: string, sql: string, o: { dbname?: string; sec
 const CHECKSUM =
   "select count(*) || ':' || md5(coalesce(string_agg(t::text, ',' order by id), '')) from items t";
 
-async function deployApp(stack: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
-  const file = join(dir, `${stack}.yml`);
-  writeFileSync(file, compose);
+async function deployApp(stack: string, env: NodeJS.ProcessEnv = {}, text = compose): Promise<void> {
+  const file = join(dir, `${stack}-${env.BERTH_ORG ?? "default"}.yml`);
+  writeFileSync(file, text);
   const r = await b.cli(["stack", "deploy", "-c", file, "--name", stack], env);
   expect(r.code, r.stderr + r.stdout).toBe(0);
 }
@@ -122,7 +122,7 @@ describe("managed PostgreSQL", () => {
     expect((await b.cli(["db", "create", "Bad_Name"])).code).toBe(2);
     expect((await b.api("POST", "/api/v1/databases", { name: "x", extra: 1 })).status).toBe(400);
     const file = join(dir, "nope.yml");
-    writeFileSync(file, compose.replace("[main]", "[nope]"));
+    writeFileSync(file, compose.replace("[main, copy]", "[nope]"));
     const r = await b.cli(["stack", "deploy", "-c", file, "--name", `${app}-nope`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("nope");
@@ -229,7 +229,7 @@ describe("managed PostgreSQL", () => {
       (await call(b.url, "POST", `/api/v1/backups/${backupId}/restore`, { token: otherToken, body: {} }))
         .status,
     ).toBe(404);
-    await deployApp(app, as);
+    await deployApp(app, as, compose.replace("[main, copy]", "[main]"));
     await until("the other app running", async () =>
       (await inApp(OTHER, app, ["true"])).code === 0 ? true : undefined,
     );
