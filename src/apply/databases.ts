@@ -46,6 +46,7 @@ import {
   serverOrInit,
   setDatabaseStatus,
 } from "../store/databases.js";
+import { unfinishedJobs } from "../store/jobs.js";
 import { orgIdOf } from "../store/stacks.js";
 import { dumpDatabase, recordDatabaseBackup } from "./database-backups.js";
 import { ensureOrgNetwork, findOrgNetwork } from "./deploy.js";
@@ -279,6 +280,11 @@ export async function requestRemoveDatabase(
   if (row.status === "creating" || row.status === "removing") {
     throw new Conflict(`database '${o.name}' is ${row.status} (job ${row.jobId}); wait until it ends`);
   }
+  const busy = (await unfinishedJobs(p.db)).find(
+    (j) => j.orgId === orgId && j.target === `db:${o.name}` && j.type !== DB_REMOVE_JOB,
+  );
+  if (busy)
+    throw new Conflict(`database '${o.name}' is in use by ${busy.type} job ${busy.id}; wait until it ends`);
   const backupId =
     o.finalBackup && row.status === "ready"
       ? (await recordDatabaseBackup(p, { org: o.org, orgId, name: o.name })).id
@@ -298,7 +304,9 @@ export async function requestRemoveDatabase(
 export async function runRemoveDatabase(p: Platform, ctx: JobContext): Promise<void> {
   const { org, name, backupId } = ctx.job.payload as { org: string; name: string; backupId?: string };
   const orgId = await orgIdOf(p.db, org);
-  const row = await getDatabase(p.db, orgId, name);
+  const row = await getDatabase(p.db, orgId, name).catch(() => undefined);
+  if (!row) return; // an earlier attempt removed it and stopped before the job ended
+  await setDatabaseStatus(p.db, orgId, row.id, { status: "removing" });
   const server = await getServer(p.db, row.serverId);
   if (backupId) {
     try {
@@ -309,11 +317,22 @@ export async function runRemoveDatabase(p: Platform, ctx: JobContext): Promise<v
       throw new Conflict(`final backup of ${name} failed, the database was kept: ${(err as Error).message}`);
     }
   }
-  const client = await superuser(p, server, ctx.signal);
   try {
-    for (const sql of dropDatabaseSql({ db: row.pgName, role: row.pgName })) await client.query(sql);
-  } finally {
-    await client.end().catch(() => {});
+    const client = await superuser(p, server, ctx.signal);
+    try {
+      for (const sql of dropDatabaseSql({ db: row.pgName, role: row.pgName })) await client.query(sql);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  } catch (err) {
+    // `failed` (not `removing`): `db rm` may be asked again.
+    if (!ctx.signal.aborted) {
+      await setDatabaseStatus(p.db, orgId, row.id, {
+        status: "failed",
+        error: `removal failed: ${(err as Error).message}`,
+      });
+    }
+    throw err;
   }
   await deleteDatabase(p.db, orgId, row.id);
   await ctx.progress(100, `database ${name} removed${backupId ? ` (final backup ${backupId})` : ""}`);
