@@ -11,6 +11,7 @@ import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { ROUTES_SYNC_LINE } from "../domain/system.js";
 import { isPermanent, JobCancelled, type JobContext } from "../jobs/queue.js";
+import { attachDatabases, databasesWanted } from "../plan/database.js";
 import { inFlight } from "../plan/day2.js";
 import { imagesToCheck } from "../plan/feasibility.js";
 import { revisionsToPrune } from "../plan/history.js";
@@ -46,6 +47,7 @@ import {
 } from "../store/stacks.js";
 import { admit, admitPolicy } from "./admission.js";
 import { observeCluster } from "./cluster-facts.js";
+import { databaseAccess } from "./databases.js";
 import { applyStackDomains, checkStackDomains } from "./domains.js";
 import { withDecidedHealthchecks } from "./healthchecks.js";
 import type { Platform } from "./platform.js";
@@ -89,12 +91,17 @@ export async function requestDeploy(
   const images = new Map<string, ObservedImage>();
   // Berth's decisions, recorded in the spec apart from the input: health checks, then host ports.
   const decided = await withDecidedHealthchecks(p, opts.model, images);
+  // Databases the services name (`--db`, `x-berth-databases`): their secret and env, in the spec only.
+  const wanted = databasesWanted(opts.model);
+  const withDbs = wanted.length
+    ? attachDatabases(decided.model, await databaseAccess(p, orgId, wanted))
+    : decided.model;
   for (let attempt = 1; !recorded; attempt++) {
     // Plan against the ports Swarm publishes and those other deployments have reserved, and the
     // nodes and images as they are; the plan throws, writing nothing, when it is refused.
     const reserved = await reservedPorts(p.db, { orgId, stack: opts.model.name });
-    const { steps } = await planFor(p, { model: decided.model, namespace, deploymentId, reserved, images });
-    const model = withHostPorts(decided.model, steps);
+    const { steps } = await planFor(p, { model: withDbs, namespace, deploymentId, reserved, images });
+    const model = withHostPorts(withDbs, steps);
     try {
       recorded = await createDeployment(p.db, {
         id: deploymentId,

@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { ImageBuilder } from "../engine/builder.js";
 import type { ClusterInfo, Engine } from "../engine/engine.js";
+import type { PostgresExec } from "../engine/postgres-exec.js";
 import type { ProxyAdmin } from "../engine/proxy-admin.js";
 import type { VolumeArchiver } from "../engine/volume-archiver.js";
 import type { JobQueue } from "../jobs/queue.js";
@@ -11,6 +12,7 @@ import type { Sealer } from "../security/sealer.js";
 import type { Db } from "../store/db.js";
 import type { BackupSettings } from "./archive-io.js";
 import type { CertificateBook } from "./certificates.js";
+import type { PostgresSettings } from "./databases.js";
 
 export interface Platform {
   db: Db;
@@ -43,6 +45,9 @@ export interface Platform {
   /** Builds images from uploaded contexts (`berth deploy --build`). */
   builder: ImageBuilder;
   builds: BuildSettings;
+  /** Managed databases: the shared server's settings, and pg_dump / pg_restore inside it. */
+  postgres: PostgresSettings;
+  pgExec: PostgresExec;
 }
 
 export interface BuildSettings {

@@ -5,6 +5,7 @@ import { CliError } from "./client.js";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerBackupCommands } from "./commands/backup.js";
 import { registerDay2Commands } from "./commands/day2.js";
+import { registerDbCommands } from "./commands/db.js";
 import { registerDomainCommands } from "./commands/domains.js";
 import { registerEnvCommands } from "./commands/env.js";
 import { registerHistoryCommands } from "./commands/history.js";
@@ -44,6 +45,7 @@ registerOrgCommands(program);
 registerDomainCommands(program);
 registerBackupCommands(program);
 registerTemplateCommands(program);
+registerDbCommands(program);
 
 try {
   await program.parseAsync(templateVersionArgs(process.argv));

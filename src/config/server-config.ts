@@ -58,6 +58,11 @@ export interface ServerConfig {
   backupEncrypt: boolean;
   /** Image of the helper container that empties a volume before a restore (needs `find` and `rm`). */
   backupHelperImage: string;
+  /** The shared PostgreSQL server of managed databases: its image, where it runs, how Berth reaches it. */
+  postgresImage: string;
+  postgresPort: number;
+  postgresHost: string;
+  postgresNodeLabel?: string;
 }
 
 const hostPort = z.coerce
@@ -132,6 +137,13 @@ const schema = z.object({
     .refine((v) => isAbsolute(v), "must be an absolute path"),
   backupEncrypt: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
   backupHelperImage: z.string().min(1).max(300),
+  postgresImage: z.string().min(1).max(300),
+  postgresPort: hostPort,
+  postgresHost: z.string().min(1).max(255),
+  postgresNodeLabel: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(=[a-zA-Z0-9_.-]+)?$/, "must be a node label: key or key=value")
+    .optional(),
   trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
     const bad = list.find((a) => !isProxyAddress(a));
     if (bad !== undefined) {
@@ -201,6 +213,10 @@ export function loadServerConfig(
     backupDir: env.BERTH_BACKUP_DIR || join(dataDir, "backups"),
     backupEncrypt: env.BERTH_BACKUP_ENCRYPT || "auto",
     backupHelperImage: env.BERTH_BACKUP_HELPER_IMAGE || "busybox:1.36",
+    postgresImage: env.BERTH_POSTGRES_IMAGE || "postgres:15",
+    postgresPort: env.BERTH_POSTGRES_PORT || 5433,
+    postgresHost: env.BERTH_POSTGRES_HOST || "127.0.0.1",
+    postgresNodeLabel: env.BERTH_POSTGRES_NODE_LABEL || undefined,
     trustedProxies: (env.BERTH_TRUSTED_PROXY ?? "")
       .split(",")
       .map((a) => a.trim())
@@ -252,6 +268,10 @@ const SOURCES = {
   backupDir: "BERTH_BACKUP_DIR",
   backupEncrypt: "BERTH_BACKUP_ENCRYPT",
   backupHelperImage: "BERTH_BACKUP_HELPER_IMAGE",
+  postgresImage: "BERTH_POSTGRES_IMAGE",
+  postgresPort: "BERTH_POSTGRES_PORT",
+  postgresHost: "BERTH_POSTGRES_HOST",
+  postgresNodeLabel: "BERTH_POSTGRES_NODE_LABEL",
 } as const;
 
 export const hostPortRange = DEFAULT_HOST_PORT_RANGE;

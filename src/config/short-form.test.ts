@@ -249,3 +249,19 @@ describe("parseShortForm with domains", () => {
     expect(() => parseShortForm(input)).toThrow(message);
   });
 });
+
+describe("parseShortForm with databases", () => {
+  it("attaches the named databases, each once", () => {
+    const m = parseShortForm({ name: "x", image: "local/httpd:1", port: 8080, databases: ["main", "main"] });
+    expect(m.services[0]!.databases).toEqual(["main"]);
+    expect(
+      parseShortForm({ name: "x", image: "local/httpd:1", port: 8080 }).services[0]!.databases,
+    ).toBeUndefined();
+  });
+
+  it("names the bad entry", () => {
+    expect(() =>
+      parseShortForm({ name: "x", image: "local/httpd:1", port: 8080, databases: ["Bad_1"] }),
+    ).toThrow("databases.0");
+  });
+});

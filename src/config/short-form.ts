@@ -25,6 +25,8 @@ const nameOf = (kind: "stack" | "service") =>
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 const name = nameOf("stack");
+/** A managed database's name: the same rule as a stack's. */
+const databaseName = nameOf("stack");
 
 const image = z.string().superRefine((v, ctx) => {
   const parsed = parseImageRef(v);
@@ -133,6 +135,8 @@ const serviceFields = {
    * asks for one.
    */
   domains: z.array(domainEntry).max(20, "at most 20 domains").optional(),
+  /** Managed databases of the organization to attach (`berth db create`): secret DATABASE_URL, PG* env. */
+  databases: z.array(databaseName).max(10, "at most 10 databases").optional(),
 };
 
 export const shortFormSchema = z.object({ name, ...serviceFields }).strict();
@@ -196,6 +200,7 @@ function toService(
     replicas: v.replicas,
     resources: { ...DEFAULT_LIMITS },
     ...(domains.length ? { domains } : {}),
+    ...(v.databases?.length ? { databases: [...new Set(v.databases)] } : {}),
     ...withHealthcheck(v.healthcheck, v.port),
     ...(v.update ? { update: { defaults: "berth", ...v.update } } : {}),
   };

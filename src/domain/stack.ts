@@ -160,6 +160,11 @@ export interface ServiceModel {
    */
   /** Routes through the proxy to this service (not part of its Swarm spec). */
   domains?: ServiceDomainModel[];
+  /**
+   * Managed databases of the organization this service uses (`--db`, `x-berth-databases`): each
+   * becomes a Docker secret with its URL and PG* env (not part of the input's Swarm spec).
+   */
+  databases?: string[];
   hostAccess?: {
     privileged?: boolean;
     capAdd?: string[];

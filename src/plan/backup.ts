@@ -98,9 +98,14 @@ export function withReplicas<T extends ServiceSpecLike>(spec: T, replicas: numbe
   return { ...spec, Mode: { Replicated: { Replicas: replicas } } };
 }
 
-/** An archive's path in the store, relative to its root: one folder per organization. */
-export function archiveFile(o: { org: string; id: string; encrypted: boolean }): string {
-  return `${o.org}/${o.id}.tar${o.encrypted ? ".enc" : ""}`;
+/** An archive's path in the store, relative to its root: one folder per organization (a tar, or a pg_dump). */
+export function archiveFile(o: {
+  org: string;
+  id: string;
+  encrypted: boolean;
+  kind?: "volume" | "database";
+}): string {
+  return `${o.org}/${o.id}.${o.kind === "database" ? "dump" : "tar"}${o.encrypted ? ".enc" : ""}`;
 }
 
 /** Whether an archive's file matches the size recorded for it (a cheap check before reading it all). */

@@ -20,6 +20,7 @@ import { type RegisteredRoute, Routes } from "./registry.js";
 import { backupScheduleRoutes } from "./routes/backup-schedules.js";
 import { backupRoutes } from "./routes/backups.js";
 import { BUILD_CONTENT_TYPES, buildRoutes } from "./routes/builds.js";
+import { databaseRoutes } from "./routes/databases.js";
 import { day2Routes } from "./routes/day2.js";
 import { deploymentRoutes } from "./routes/deployments.js";
 import { domainRoutes } from "./routes/domains.js";
@@ -204,6 +205,7 @@ export function buildApp(deps: AppDeps) {
       driftRoutes(routes, p);
       domainRoutes(routes, p);
       backupRoutes(routes, p);
+      databaseRoutes(routes, p);
       backupScheduleRoutes(routes, p);
       buildRoutes(routes, p);
       templateRoutes(routes, p);

@@ -320,8 +320,9 @@ export const domain = z.object({
 export const backup = z.object({
   id: uuid,
   stack: z.string(),
+  /** volume, or database (a pg_dump of a managed database). */
   kind: z.string(),
-  /** The volume's key in the stack. */
+  /** The volume's key in the stack, or the database's name. */
   volume: z.string(),
   /** running, succeeded, failed, or corrupt (a verify or restore found it altered; never restored). */
   status: z.string(),
@@ -451,4 +452,39 @@ export const node = z.object({
   platform: z.string(),
   /** The node this control plane's Engine runs on. */
   self: z.boolean(),
+});
+
+/** A managed database (never its password: that reaches services only as a Docker secret). */
+export const database = z.object({
+  name: z.string(),
+  /** creating, ready, failed (with the reason) or removing. */
+  status: z.string(),
+  reason: z.string().nullable(),
+  server: z.string(),
+  /** How services of the organization reach it (PGHOST), and its database and role there. */
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
+  user: z.string(),
+  jobId: uuid.nullable(),
+  createdAt: iso,
+});
+
+export const databaseList = z.object({ databases: z.array(database) });
+
+export const databaseJob = z.object({
+  jobId: uuid,
+  database,
+  /** The final backup a removal takes first. */
+  backupId: uuid.optional(),
+});
+
+export const dbServer = z.object({
+  name: z.string(),
+  image: z.string(),
+  placement: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  databases: z.number().int(),
+  createdAt: iso,
 });

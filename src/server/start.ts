@@ -7,6 +7,8 @@ import { fireSchedule } from "../apply/backup-schedules.js";
 import { runBackup, runVerify, sweepHelpers } from "../apply/backups.js";
 import { BUILD_JOB, dropBuildContext, runBuild } from "../apply/build.js";
 import { certificateExpiries, createCertificateBook, startCertificateWatch } from "../apply/certificates.js";
+import { runDatabaseBackup, runDatabaseRestore } from "../apply/database-backups.js";
+import { runCreateDatabase, runRemoveDatabase } from "../apply/databases.js";
 import { DEPLOY_JOB, runDeploy } from "../apply/deploy.js";
 import { settleEndedDeployment } from "../apply/deploy-queue.js";
 import { runInstance } from "../apply/instance-jobs.js";
@@ -22,9 +24,11 @@ import { MAX_BUILD_CONTEXT_BYTES } from "../config/build.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
 import { hostPortRange, type ServerConfig } from "../config/server-config.js";
 import { BACKUP_JOB, BACKUP_SCHEDULE_TRIGGER, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
+import { DB_BACKUP_JOB, DB_CREATE_JOB, DB_REMOVE_JOB, DB_RESTORE_JOB } from "../domain/databases.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
 import { INSTANCE_JOB } from "../domain/template.js";
 import { createImageBuilder } from "../engine/builder.js";
+import { createPostgresExec } from "../engine/postgres-exec.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createVolumeArchiver } from "../engine/volume-archiver.js";
@@ -137,6 +141,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         keep: config.buildKeep,
         maxContextBytes: MAX_BUILD_CONTEXT_BYTES,
       },
+      postgres: {
+        image: config.postgresImage,
+        hostPort: config.postgresPort,
+        host: config.postgresHost,
+        ...(config.postgresNodeLabel ? { nodeLabel: config.postgresNodeLabel } : {}),
+      },
+      pgExec: createPostgresExec(),
     };
     platform.backups.key = await backupKey(database.db, platform.sealer);
     const observer = createObserver(platform, {
@@ -192,6 +203,24 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       perOrg: 2,
       retryLimit: 1,
       serialPerTarget: true,
+    });
+    jobs.register(DB_CREATE_JOB, (ctx) => runCreateDatabase(platform, ctx), {
+      concurrency: 2,
+      retryLimit: 2,
+    });
+    jobs.register(DB_REMOVE_JOB, (ctx) => runRemoveDatabase(platform, ctx), {
+      concurrency: 2,
+      retryLimit: 2,
+    });
+    jobs.register(DB_BACKUP_JOB, (ctx) => runDatabaseBackup(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 1,
+    });
+    jobs.register(DB_RESTORE_JOB, (ctx) => runDatabaseRestore(platform, ctx), {
+      concurrency: 2,
+      perOrg: 1,
+      retryLimit: 1,
     });
     jobs.onTrigger(BACKUP_SCHEDULE_TRIGGER, (data) => fireSchedule(platform, data));
     const orphaned = await failOrphanedDeployments(database.db);

@@ -1,4 +1,5 @@
 // Response shapes: database rows translated into what the API promises.
+import type { DatabaseView } from "../apply/databases.js";
 import { ConfigError } from "../domain/errors.js";
 import type { BackupRow } from "../store/backups.js";
 import type { JobLogRow, JobRow } from "../store/jobs.js";
@@ -87,5 +88,20 @@ export function backupView(b: BackupRow) {
     jobId: b.jobId,
     createdAt: iso(b.createdAt),
     finishedAt: iso(b.finishedAt),
+  };
+}
+
+export function databaseView(d: DatabaseView) {
+  return {
+    name: d.name,
+    status: d.status,
+    reason: d.error,
+    server: d.server,
+    host: `tasks.${d.host}`,
+    port: d.port,
+    database: d.pgName,
+    user: d.pgName,
+    jobId: d.jobId,
+    createdAt: iso(d.createdAt),
   };
 }

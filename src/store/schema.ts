@@ -559,3 +559,48 @@ export interface InstanceResume {
   /** Routes the suspension put in maintenance (a resume clears only these). */
   routes?: string[];
 }
+
+/**
+ * Shared PostgreSQL servers Berth runs as system stacks. The superuser's password is sealed under the
+ * master key and reaches the server only as a Docker secret.
+ */
+export const dbServers = pgTable("db_servers", {
+  id: id(),
+  /** `main` for the one made on first use. */
+  name: text("name").notNull().unique(),
+  image: text("image").notNull(),
+  /** Swarm placement constraint: where the server and its data volume live. */
+  placement: text("placement").notNull(),
+  /** Address and host port Berth connects to as the superuser. */
+  host: text("host").notNull(),
+  port: integer("port").notNull(),
+  superuserPassword: text("superuser_password").notNull(),
+  createdAt: createdAt(),
+});
+
+export const DATABASE_STATUSES = ["creating", "ready", "failed", "removing"] as const;
+export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
+
+/** A tenant database: which server holds it, its name and role there, the role's sealed password. */
+export const databases = pgTable(
+  "databases",
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text("name").notNull(),
+    serverId: uuid("server_id")
+      .notNull()
+      .references(() => dbServers.id),
+    /** Its name on the server (also its role's): `<org>_<name>`. */
+    pgName: text("pg_name").notNull(),
+    password: text("password").notNull(),
+    status: text("status", { enum: DATABASE_STATUSES }).notNull().default("creating"),
+    error: text("error"),
+    jobId: uuid("job_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("databases_org_name").on(t.orgId, t.name),
+    unique("databases_server_pg_name").on(t.serverId, t.pgName),
+  ],
+);

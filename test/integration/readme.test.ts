@@ -28,6 +28,7 @@ const SECTIONS = [
   "Compose stacks",
   "Backups and restores",
   "Templates and customer instances",
+  "Managed PostgreSQL databases",
   "Organizations, people and tokens",
   "Domains and the routing proxy",
 ];
@@ -122,6 +123,9 @@ beforeAll(async () => {
     BERTH_PROXY_IMAGE: "local/caddy:2",
     // The README's setting for machines without a registry (the default helper is pulled).
     BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
+    // The managed databases' server: the local image, on a port of this test's own.
+    BERTH_POSTGRES_IMAGE: "local/postgres:15",
+    BERTH_POSTGRES_PORT: String(await freePort()),
   });
   const dir = mkdtempSync(join(tmpdir(), "berth-readme-"));
   stackFile = join(dir, "stack.yml");

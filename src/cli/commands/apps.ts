@@ -47,6 +47,12 @@ export function registerAppCommands(program: Command): void {
     )
     .option("--domain-tls <mode>", "TLS of the --domain routes: acme, internal or off", "acme")
     .option(
+      "--db <name>",
+      "attach a managed database (berth db create): secret /run/secrets/DATABASE_URL, PGHOST/PGPORT/PGDATABASE/PGUSER in env (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
       "--health-cmd <command>",
       `health check: a shell command, or a JSON array for exec form ('["/app/check"]'); default: Berth's check that the port listens`,
     )
@@ -82,6 +88,7 @@ export function registerAppCommands(program: Command): void {
           : {}),
         ...(healthcheck ? { healthcheck } : {}),
         ...updateOf(opts),
+        ...(opts.db.length ? { databases: opts.db } : {}),
       };
       parseShortForm(body); // refuse bad input here, before anything is sent
       const client = clientFor(cmd);
@@ -160,6 +167,7 @@ export function registerAppCommands(program: Command): void {
 export interface DeployOptions {
   domain: string[];
   domainTls: string;
+  db: string[];
   image?: string;
   build?: string;
   dockerfile: string;

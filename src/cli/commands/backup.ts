@@ -35,9 +35,10 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command("create")
     .description(
-      "archive a stack's volumes (all of its own by default) into the backup store, one backup per volume; the stack keeps running",
+      "archive a stack's volumes (all of its own by default) into the backup store, one backup per volume; the stack keeps running. With --db: a pg_dump of a managed database",
     )
-    .argument("<stack>", "stack name")
+    .argument("[stack]", "stack name")
+    .option("--db <name>", "back up this managed database instead of a stack's volumes")
     .option(
       "--volume <volume>",
       "only this volume (repeatable)",
@@ -47,12 +48,23 @@ export function registerBackupCommands(program: Command): void {
     .option("--no-wait", "return once the backup job is queued")
     .option("--json", "print the result as JSON")
     .action(
-      async (stack: string, opts: { volume: string[]; wait: boolean; json?: boolean }, cmd: Command) => {
+      async (
+        stackArg: string | undefined,
+        opts: { volume: string[]; db?: string; wait: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        if ((stackArg === undefined) === (opts.db === undefined)) {
+          throw new CliError("give either a stack or --db <name>", EXIT.invalidInput);
+        }
+        const stack = stackArg ?? `database ${opts.db}`;
         const client = clientFor(cmd);
-        const res = await client.request<z.infer<typeof R.backupQueued>>("POST", "/api/v1/backups", {
-          stack,
-          ...(opts.volume.length ? { volumes: opts.volume } : {}),
-        });
+        const res = await client.request<z.infer<typeof R.backupQueued>>(
+          "POST",
+          "/api/v1/backups",
+          opts.db !== undefined
+            ? { database: opts.db, ...(opts.volume.length ? { volumes: opts.volume } : {}) }
+            : { stack, ...(opts.volume.length ? { volumes: opts.volume } : {}) },
+        );
         if (!opts.wait) {
           if (opts.json) printJson(res);
           else
@@ -85,10 +97,10 @@ export function registerBackupCommands(program: Command): void {
       if (!res.backups.length) return console.log("no backups");
       console.log(
         table(
-          ["ID", "STACK", "VOLUME", "STATUS", "SIZE", "ENCRYPTED", "CREATED", "SHA256 / REASON"],
+          ["ID", "STACK", "VOLUME / DATABASE", "STATUS", "SIZE", "ENCRYPTED", "CREATED", "SHA256 / REASON"],
           res.backups.map((b) => [
             b.id,
-            b.stack,
+            b.kind === "database" ? "(database)" : b.stack,
             b.volume,
             b.status,
             size(b.sizeBytes),
@@ -121,10 +133,10 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command("restore")
     .description(
-      "restore a volume backup into its stack (or --into another stack with a volume of that name): the archive is checked end to end first (a corrupt one is refused, exit 4, nothing changed); then the services that mount the volume stop, its contents are replaced, and they start again with the replicas they had",
+      "restore a volume backup into its stack (or --into another stack with a volume of that name): the archive is checked end to end first (a corrupt one is refused, exit 4, nothing changed); then the services that mount the volume stop, its contents are replaced, and they start again with the replicas they had. A database backup: pg_restore --clean into its database (or --into another database)",
     )
     .argument("<id>", "backup id")
-    .option("--into <stack>", "restore into this stack instead")
+    .option("--into <stack>", "restore into this stack (or, for a database backup, this database) instead")
     .option("--no-wait", "return once the restore job is queued")
     .option("--json", "print the result as JSON")
     .action(async (id: string, opts: { into?: string; wait: boolean; json?: boolean }, cmd: Command) => {
@@ -145,7 +157,9 @@ export function registerBackupCommands(program: Command): void {
       });
       const b = await getBackup(client, id);
       if (opts.json) printJson({ ...res, job, backup: b });
-      else if (job.status === "succeeded") {
+      else if (job.status === "succeeded" && b.kind === "database") {
+        console.log(`restored database backup ${id} into database ${res.volume}`);
+      } else if (job.status === "succeeded") {
         const svc = res.services.map((s) => `${s.name} (${s.replicas})`).join(", ");
         console.log(
           `restored ${b.volume} of backup ${id} into ${res.stack}${svc ? `; restarted ${svc}` : ""}`,

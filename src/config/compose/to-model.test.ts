@@ -904,3 +904,24 @@ describe("composeToModel: x-berth-domains", () => {
     ).toContain(message);
   });
 });
+
+describe("composeToModel: x-berth-databases", () => {
+  it("reads a service's managed databases, each once", () => {
+    const { model } = convert({
+      services: { web: { image: "local/httpd:1", "x-berth-databases": ["main", "logs", "main"] } },
+    });
+    expect(model.services[0]!.databases).toEqual(["main", "logs"]);
+  });
+
+  it.each<[unknown, string]>([
+    ["main", "services.web.x-berth-databases: must be a list of database names"],
+    [["Main_DB"], "services.web.x-berth-databases.0: 'Main_DB' must be lowercase"],
+    [[3], "services.web.x-berth-databases.0: must be a database name"],
+  ])("refuses %j naming the field", (databases, message) => {
+    expect(
+      configError(() =>
+        convert({ services: { web: { image: "local/httpd:1", "x-berth-databases": databases } } }),
+      ).message,
+    ).toContain(message);
+  });
+});

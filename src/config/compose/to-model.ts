@@ -95,6 +95,19 @@ export function composeToModel(doc: Doc, org: string, name: string): ComposeMode
 
 /** A service's routes through Berth's proxy (an extension field, so docker ignores it). */
 export const DOMAINS_KEY = "x-berth-domains";
+/** A service's managed databases: `x-berth-databases: [name, ...]` (`berth db create <name>`). */
+export const DATABASES_KEY = "x-berth-databases";
+
+function serviceDatabases(v: unknown, path: string): string[] {
+  if (!Array.isArray(v)) fail(path, "must be a list of database names");
+  const names = (v as unknown[]).map((n, i) => {
+    const problem = typeof n === "string" ? nameProblem("stack", n) : "must be a database name";
+    if (problem) fail(`${path}.${i}`, problem);
+    return n as string;
+  });
+  if (names.length > 10) fail(path, "at most 10 databases");
+  return [...new Set(names)];
+}
 
 function serviceDomains(v: unknown, path: string): ServiceDomainModel[] {
   if (!Array.isArray(v)) fail(path, "must be a list of routes ({host, port, path, tls, https_redirect})");
@@ -363,6 +376,10 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   if (namespaces.length) Object.assign(hostAccess, { hostNamespaces: namespaces });
   if (Object.keys(hostAccess).length) out.hostAccess = hostAccess;
   if (s[DOMAINS_KEY] !== undefined) out.domains = serviceDomains(s[DOMAINS_KEY], `${path}.${DOMAINS_KEY}`);
+  if (s[DATABASES_KEY] !== undefined) {
+    const dbs = serviceDatabases(s[DATABASES_KEY], `${path}.${DATABASES_KEY}`);
+    if (dbs.length) out.databases = dbs;
+  }
   const platform =
     typeof s.platform === "string" && s.platform !== ""
       ? platformConstraints(s.platform, `${path}.platform`)

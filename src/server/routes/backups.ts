@@ -3,6 +3,7 @@
 // admins remove archives (like removing a stack, it destroys data).
 import { z } from "zod";
 import { removeBackup, requestBackup, requestVerify, viewBackups } from "../../apply/backups.js";
+import { requestDatabaseBackup, requestDatabaseRestore } from "../../apply/database-backups.js";
 import type { Platform } from "../../apply/platform.js";
 import { requestRestore } from "../../apply/restore.js";
 import { nameProblem } from "../../domain/names.js";
@@ -23,7 +24,22 @@ const volumeKey = z
     /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/,
     "must be a volume name of the stack (letters, digits, '_', '.', '-')",
   );
-const createBody = z.object({ stack: stackName, volumes: z.array(volumeKey).max(50).optional() }).strict();
+const createBody = z
+  .object({
+    stack: stackName.optional(),
+    /** A managed database instead of a stack's volumes (pg_dump). */
+    database: stackName.optional(),
+    volumes: z.array(volumeKey).max(50).optional(),
+  })
+  .strict()
+  .refine((b) => (b.stack === undefined) !== (b.database === undefined), {
+    message: "give either stack or database",
+    path: ["stack"],
+  })
+  .refine((b) => b.database === undefined || b.volumes === undefined, {
+    message: "volumes are a stack's; a database backup takes none",
+    path: ["volumes"],
+  });
 const restoreBody = z.object({ into: stackName.optional() }).strict().optional();
 const listQuery = z.object({ stack: stackName.optional() }).strict();
 
@@ -50,16 +66,26 @@ export function backupRoutes(r: Routes, p: Platform): void {
       url: "/backups",
       access: "deployer",
       summary:
-        "Back up a stack's volumes (all of its own, or `volumes`) into the backup store: one backup per volume, made by a backup job; the stack keeps running",
+        "Back up a stack's volumes (all of its own, or `volumes`) into the backup store: one backup per volume, made by a backup job; the stack keeps running. With `database`: a pg_dump of a managed database instead",
       body: createBody,
       response: R.backupQueued,
       status: 202,
     },
     async ({ body, req, reply, audit }) =>
       idempotent(p, req, reply, async () => {
+        if (body.database !== undefined) {
+          const r = await requestDatabaseBackup(p, {
+            org: req.org!.slug,
+            name: body.database,
+            requestedBy: req.caller!.actor,
+            correlationId: req.id,
+          });
+          audit({ database: body.database, backups: r.backups.map((b) => b.id), jobId: r.jobId });
+          return { jobId: r.jobId, backups: r.backups.map(backupView) };
+        }
         const r = await requestBackup(p, {
           org: req.org!.slug,
-          stack: body.stack,
+          stack: body.stack!,
           ...(body.volumes ? { volumes: body.volumes } : {}),
           requestedBy: req.caller!.actor,
           correlationId: req.id,
@@ -112,7 +138,7 @@ export function backupRoutes(r: Routes, p: Platform): void {
       url: "/backups/:id/restore",
       access: "deployer",
       summary:
-        "Restore a volume backup into its stack (or `into` another stack with a volume of that name): a restore job checks the whole archive first, then stops the services that mount the volume, replaces its contents, and starts them again",
+        "Restore a volume backup into its stack (or `into` another stack with a volume of that name): a restore job checks the whole archive first, then stops the services that mount the volume, replaces its contents, and starts them again. A database backup is restored with pg_restore --clean into its database (or `into` another of the organization's), after the same check",
       params: idParams,
       body: restoreBody,
       response: R.restoreQueued,
@@ -120,6 +146,20 @@ export function backupRoutes(r: Routes, p: Platform): void {
     },
     async ({ params, body, req, reply, audit }) =>
       idempotent(p, req, reply, async () => {
+        const id = parseId(params.id, "backup");
+        const backup = await getBackup(p.db, req.org!.id, id);
+        if (backup.kind === "database") {
+          const r = await requestDatabaseRestore(p, {
+            org: req.org!.slug,
+            orgId: req.org!.id,
+            backup,
+            ...(body?.into === undefined ? {} : { into: body.into }),
+            requestedBy: req.caller!.actor,
+            correlationId: req.id,
+          });
+          audit({ database: r.database, jobId: r.jobId });
+          return { jobId: r.jobId, backup: backupView(backup), stack: "", volume: r.database, services: [] };
+        }
         const r = await requestRestore(p, {
           org: req.org!.slug,
           id: parseId(params.id, "backup"),
