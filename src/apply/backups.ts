@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { BACKUP_JOB, JOB_LABEL, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { Conflict } from "../domain/errors.js";
 import { LABEL, ownershipProblem } from "../domain/labels.js";
@@ -145,6 +146,56 @@ export function progressTo(ctx: JobContext, what: string, o: { total?: number; f
     return chain;
   };
   return report;
+}
+
+/**
+ * Streams the checked staging copy of a backup into a restore's writer (a helper container's tar,
+ * pg_restore), with progress from `from` over `span` percent. The copy is checked again as it is
+ * read. The first side to fail is the cause: a writer that gives up stops the reading, and a
+ * reading that finds the copy corrupt ends the writer's input.
+ */
+export async function replayArchive(
+  p: Platform,
+  ctx: JobContext,
+  o: {
+    backup: Pick<BackupRow, "source" | "sizeBytes" | "sha256" | "encrypted">;
+    staging: string;
+    from: number;
+    span: number;
+    write: (input: PassThrough) => Promise<unknown>;
+  },
+): Promise<void> {
+  const b = o.backup;
+  const report = progressTo(ctx, `restoring ${b.source}`, {
+    ...(b.sizeBytes ? { total: b.sizeBytes } : {}),
+    from: o.from,
+    span: o.span,
+  });
+  const input = new PassThrough();
+  let read = 0;
+  let cause: unknown;
+  const first = (work: Promise<unknown>) =>
+    work.catch((err) => {
+      cause ??= err;
+    });
+  const reading = readArchive({
+    path: o.staging,
+    sha256: b.sha256!,
+    ...(b.encrypted ? { key: p.backups.key } : {}),
+    sink: input,
+    onBytes: (n) => {
+      read = n;
+      void report(n);
+    },
+  });
+  const writing = o.write(input);
+  const writerGaveUp = writing.catch((err) => {
+    input.destroy();
+    throw err;
+  });
+  await Promise.all([first(reading), first(writerGaveUp)]);
+  if (cause) throw cause;
+  await report(read, true);
 }
 
 export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {

@@ -8,7 +8,6 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { DB_BACKUP_JOB, DB_RESTORE_JOB } from "../domain/databases.js";
 import { Conflict } from "../domain/errors.js";
 import type { JobContext } from "../jobs/queue.js";
@@ -16,8 +15,8 @@ import { archiveFile, notRestorable } from "../plan/backup.js";
 import { type BackupRow, finishBackup, getBackup, insertBackups } from "../store/backups.js";
 import { type DatabaseRow, getDatabase, getServer } from "../store/databases.js";
 import { orgIdOf } from "../store/stacks.js";
-import { readArchive, writeArchive } from "./archive-io.js";
-import { checkArchive, precheckArchive, progressTo } from "./backups.js";
+import { writeArchive } from "./archive-io.js";
+import { checkArchive, precheckArchive, progressTo, replayArchive } from "./backups.js";
 import { serverRef } from "./databases.js";
 import type { Platform } from "./platform.js";
 
@@ -175,34 +174,14 @@ export async function runDatabaseRestore(p: Platform, ctx: JobContext): Promise<
     const target = readyDatabase(await getDatabase(p.db, orgId, o.database));
     const server = await getServer(p.db, target.serverId);
     await ctx.say(`restoring into database ${o.database} (pg_restore --clean, one transaction)`);
-    const report = progressTo(ctx, `restoring ${b.source}`, {
-      ...(b.sizeBytes ? { total: b.sizeBytes } : {}),
+    await replayArchive(p, ctx, {
+      backup: b,
+      staging,
       from: 50,
       span: 45,
+      write: (input) =>
+        p.pgExec.restore(serverRef(p, server), { database: target.pgName, role: target.pgName, input }),
     });
-    const input = new PassThrough();
-    let read = 0;
-    const reading = readArchive({
-      path: staging,
-      sha256: b.sha256!,
-      ...(b.encrypted ? { key: p.backups.key } : {}),
-      sink: input,
-      onBytes: (n) => {
-        read = n;
-        void report(n);
-      },
-    });
-    const writing = p.pgExec.restore(serverRef(p, server), {
-      database: target.pgName,
-      role: target.pgName,
-      input,
-    });
-    // pg_restore gone (never started, or failed): nothing reads the copy any more, so stop reading it.
-    writing.catch(() => input.destroy());
-    const [r, w] = await Promise.allSettled([reading, writing]);
-    if (w.status === "rejected") throw w.reason;
-    if (r.status === "rejected") throw r.reason;
-    await report(read, true);
     await ctx.progress(100, `restored backup ${b.id} into database ${o.database}`);
   } finally {
     await rm(staging, { force: true });

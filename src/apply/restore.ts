@@ -13,7 +13,6 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { JOB_LABEL, RESTORE_JOB } from "../domain/backup.js";
 import { DeployFailed } from "../domain/errors.js";
 import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
@@ -32,14 +31,13 @@ import { refuseWhileRollingOut } from "../plan/day2.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
 import { type BackupRow, getBackup } from "../store/backups.js";
 import { listRevisions, orgIdOf } from "../store/stacks.js";
-import { readArchive } from "./archive-io.js";
 import {
   checkArchive,
   checkVolumes,
   helperLabels,
   liveStack,
   precheckArchive,
-  progressTo,
+  replayArchive,
 } from "./backups.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
@@ -126,29 +124,13 @@ export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
     try {
       await scale(p, ctx, o, "down");
       await ctx.say(`replacing the contents of ${o.volume}`);
-      const report = progressTo(ctx, `restoring ${b.source}`, {
-        ...(b.sizeBytes ? { total: b.sizeBytes } : {}),
+      await replayArchive(p, ctx, {
+        backup: b,
+        staging,
         from: 50,
         span: 40,
+        write: (tar) => p.archiver.replace({ volume: o.volume, labels, image: p.backups.helperImage, tar }),
       });
-      const tar = new PassThrough();
-      let read = 0;
-      // The copy was checked as it was written; it is checked again as it is read.
-      const reading = readArchive({
-        path: staging,
-        sha256: b.sha256!,
-        ...(b.encrypted ? { key: p.backups.key } : {}),
-        sink: tar,
-        onBytes: (n) => {
-          read = n;
-          void report(n);
-        },
-      });
-      const writing = p.archiver.replace({ volume: o.volume, labels, image: p.backups.helperImage, tar });
-      const [r, w] = await Promise.allSettled([reading, writing]);
-      if (r.status === "rejected") throw r.reason;
-      if (w.status === "rejected") throw w.reason;
-      await report(read, true);
     } catch (err) {
       failure = err;
       await ctx.say(`restore failed: ${err instanceof Error ? err.message : String(err)}`, "error");
