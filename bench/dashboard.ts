@@ -69,7 +69,11 @@ try {
     return { page, ms: now() - t0 };
   };
   const cold = (await firstLoad()).ms;
-  const { page, ms: interactive } = await firstLoad();
+  // Five first visits (each a new context: empty cache, no cookies); the median is reported.
+  const visits = [];
+  for (let i = 0; i < 5; i++) visits.push(await firstLoad());
+  const { page } = visits[visits.length - 1]!;
+  const interactive = visits.map((v) => v.ms).sort((a, b) => a - b)[2]!;
   // Baseline: the same API calls without a browser (sign-in verifies an argon2id hash).
   let t = now();
   const login = await fetch(`${b.url}/api/v1/auth/login`, {
@@ -181,7 +185,11 @@ try {
     `<= ${TARGETS.firstJsGzipKb} KiB`,
   );
   row("all JS (YAML parser loaded on compose preview)", `${gzipKb(allJs).toFixed(1)} KiB`, "(report)");
-  row("first load to interactive (sign-in form)", ms(interactive), `<= ${TARGETS.interactiveMs} ms`);
+  row(
+    "first load to interactive (sign-in form), p50 of 5",
+    ms(interactive),
+    `<= ${TARGETS.interactiveMs} ms`,
+  );
   row("  the same as a fresh browser's first page", ms(cold), "(report)");
   row("sign in to stacks page with its data", ms(signedIn), `<= ${TARGETS.signedInMs} ms`);
   row("  baseline: login, /me, /stacks without a browser", ms(apiOnly), "(report)");
