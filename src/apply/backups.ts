@@ -16,6 +16,7 @@ import {
   archiveFile,
   backupsToPrune,
   backupTargets,
+  notRestorable,
   progressLine,
   sizeProblem,
   type VolumeTarget,
@@ -304,6 +305,23 @@ async function refuseWhileUsed(p: Platform, orgId: string, b: BackupRow): Promis
  * The cheap checks before reading an archive: it finished, its file is there with the recorded size.
  * A mismatch marks it corrupt (Conflict).
  */
+/**
+ * What a restore job starts from: the organization's backup (refused unless it can be restored), its
+ * archive checked to be there, and where the job stages its checked copy.
+ */
+export async function restorableBackup(
+  p: Platform,
+  ctx: JobContext,
+  o: { org: string; backupId: string },
+): Promise<{ orgId: string; b: BackupRow; path: string; staging: string }> {
+  const orgId = await orgIdOf(p.db, o.org);
+  const b = await getBackup(p.db, orgId, o.backupId);
+  const refused = notRestorable({ id: b.id, status: b.status, reason: b.error });
+  if (refused) throw refused;
+  const path = await precheckArchive(p, orgId, b);
+  return { orgId, b, path, staging: join(p.backups.stagingDir, `${ctx.job.id}.archive`) };
+}
+
 export async function precheckArchive(p: Platform, orgId: string, b: BackupRow): Promise<string> {
   if (b.status === "running" || b.status === "failed" || !b.location || !b.sha256) {
     throw new Conflict(

@@ -16,7 +16,7 @@ import { type BackupRow, finishBackup, getBackup, insertBackups } from "../store
 import { type DatabaseRow, getDatabase, getServer } from "../store/databases.js";
 import { orgIdOf } from "../store/stacks.js";
 import { writeArchive } from "./archive-io.js";
-import { checkArchive, precheckArchive, progressTo, replayArchive } from "./backups.js";
+import { checkArchive, precheckArchive, progressTo, replayArchive, restorableBackup } from "./backups.js";
 import { serverRef } from "./databases.js";
 import type { Platform } from "./platform.js";
 
@@ -158,12 +158,7 @@ export async function requestDatabaseRestore(
 
 export async function runDatabaseRestore(p: Platform, ctx: JobContext): Promise<void> {
   const o = ctx.job.payload as unknown as DbRestorePayload;
-  const orgId = await orgIdOf(p.db, o.org);
-  const b = await getBackup(p.db, orgId, o.backupId);
-  const refused = notRestorable({ id: b.id, status: b.status, reason: b.error });
-  if (refused) throw refused;
-  const path = await precheckArchive(p, orgId, b);
-  const staging = join(p.backups.stagingDir, `${ctx.job.id}.archive`);
+  const { orgId, b, path, staging } = await restorableBackup(p, ctx, o);
   try {
     await ctx.say(
       `checking backup ${b.id} (database ${b.source}, ${b.sizeBytes} bytes) before touching ${o.database}`,

@@ -12,7 +12,6 @@
 //   crash does it all again, from the replica counts recorded when the restore was asked for.
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { JOB_LABEL, RESTORE_JOB } from "../domain/backup.js";
 import { DeployFailed } from "../domain/errors.js";
 import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
@@ -38,6 +37,7 @@ import {
   liveStack,
   precheckArchive,
   replayArchive,
+  restorableBackup,
 } from "./backups.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
@@ -105,12 +105,7 @@ async function mountingServices(p: Platform, org: string, stack: string): Promis
 
 export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
   const o = ctx.job.payload as unknown as RestorePayload;
-  const orgId = await orgIdOf(p.db, o.org);
-  const b = await getBackup(p.db, orgId, o.backupId);
-  const refused = notRestorable({ id: b.id, status: b.status, reason: b.error });
-  if (refused) throw refused;
-  const path = await precheckArchive(p, orgId, b);
-  const staging = join(p.backups.stagingDir, `${ctx.job.id}.archive`);
+  const { orgId, b, path, staging } = await restorableBackup(p, ctx, o);
   try {
     await ctx.say(`checking backup ${b.id} (${b.source}, ${b.sizeBytes} bytes) before touching ${o.stack}`);
     await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 40, copyTo: staging });
