@@ -1,7 +1,8 @@
-// Volume backups: requestBackup (in the API request: decide which volumes, record one backup row per
-// volume, queue a `backup` job) and runBackup (the job: stream each volume through a read-only helper
-// container into the store, with sha256 and, when enabled, encryption). The stack keeps running; a
-// volume that cannot be archived is recorded as failed with the reason and the helper is removed.
+// Stack backups: requestBackup (in the API request: decide which volumes and managed databases, record
+// one backup row each, queue a `backup` job) and runBackup (the job: stream each volume through a
+// read-only helper container into the store, and dump each database (database-backups.ts), with sha256
+// and, when enabled, encryption). The stack keeps running; a volume or database that cannot be
+// archived is recorded as failed with the reason and the helper is removed.
 // Listing, removal and `verify` (a job that re-reads an archive end to end) are here too; restore
 // is in restore.ts.
 import { randomUUID } from "node:crypto";
@@ -30,16 +31,20 @@ import {
   listBackups,
   markCorrupt,
 } from "../store/backups.js";
+import { getDatabase } from "../store/databases.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, getStack, orgIdOf } from "../store/stacks.js";
 import { ArchiveCorrupt, archiveSize, readArchive, writeArchive } from "./archive-io.js";
+import { dumpDatabase, readyDatabase, recordDatabaseBackup } from "./database-backups.js";
 import type { Platform } from "./platform.js";
 
+/** A volume's archive, or (`database` set) a managed database's dump. */
 interface BackupItem {
   id: string;
   key: string;
   volume: string;
   location: string;
+  database?: string;
 }
 
 /** The stack's live model and namespace; Conflict when no revision of it succeeded. */
@@ -98,14 +103,15 @@ export async function requestBackup(
 ): Promise<{ jobId: string; backups: BackupRow[] }> {
   const live = await liveStack(p, o.org, o.stack);
   const targets = backupTargets(live.model, live.namespace, o.volumes);
-  await checkVolumes(p, o, targets);
+  await checkVolumes(p, o, targets.volumes);
+  for (const name of targets.databases) readyDatabase(await getDatabase(p.db, live.orgId, name));
   const jobId = randomUUID();
   const encrypted = p.backups.encrypt;
-  const items: BackupItem[] = targets.map((t) => {
+  const items: BackupItem[] = targets.volumes.map((t) => {
     const id = randomUUID();
     return { id, key: t.key, volume: t.name, location: archiveFile({ org: o.org, id, encrypted }) };
   });
-  const rows = await insertBackups(
+  const volumeRows = await insertBackups(
     p.db,
     items.map((i) => ({
       id: i.id,
@@ -120,6 +126,18 @@ export async function requestBackup(
       jobId,
     })),
   );
+  const rows = [...volumeRows];
+  for (const name of targets.databases) {
+    const row = await recordDatabaseBackup(p, {
+      org: o.org,
+      orgId: live.orgId,
+      name,
+      jobId,
+      stack: { id: live.stackId, name: o.stack },
+    });
+    rows.push(row);
+    items.push({ id: row.id, key: name, volume: "", location: row.location!, database: name });
+  }
   await p.jobs.enqueue({
     id: jobId,
     type: BACKUP_JOB,
@@ -212,6 +230,13 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
     if (!row || row.status === "succeeded") continue;
     await ctx.throwIfCancelled();
     const span = 100 / items.length;
+    if (item.database) {
+      const database = await getDatabase(p.db, orgId, item.database);
+      await dumpDatabase(p, ctx, { org, orgId, database, backupId: item.id, from: i * span, span }).catch(
+        (err: Error) => failures.push(`${item.key}: ${err.message}`),
+      );
+      continue;
+    }
     try {
       await checkVolumes(p, { org, stack }, [{ key: item.key, name: item.volume }]);
       const total = await p.archiver.usage(item.volume);
@@ -248,7 +273,11 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
   if (failures.length) throw new BackupFailed(`backup of ${stack} failed: ${failures.join("; ")}`);
   const keepLast = ctx.job.payload.keepLast;
   if (typeof keepLast === "number") await prune(p, ctx, { orgId, stack, keepLast });
-  await ctx.progress(100, `backed up ${items.length} volume(s) of ${stack}`);
+  const dbs = items.filter((i) => i.database).length;
+  await ctx.progress(
+    100,
+    `backed up ${items.length - dbs} volume(s)${dbs ? ` and ${dbs} database(s)` : ""} of ${stack}`,
+  );
 }
 
 /** Retention: deletes the stack's good archives beyond the newest `keepLast` of each volume. */

@@ -23,7 +23,14 @@ import type { Platform } from "./platform.js";
 /** A `running` backup row for the database (the job that dumps it is queued by the caller). */
 export async function recordDatabaseBackup(
   p: Platform,
-  o: { org: string; orgId: string; name: string; jobId?: string },
+  o: {
+    org: string;
+    orgId: string;
+    name: string;
+    jobId?: string;
+    /** The stack whose backup it is part of (retention counts it with the stack's). */
+    stack?: { id: string; name: string };
+  },
 ): Promise<BackupRow> {
   const id = randomUUID();
   const encrypted = p.backups.encrypt;
@@ -31,7 +38,8 @@ export async function recordDatabaseBackup(
     {
       id,
       orgId: o.orgId,
-      stack: "",
+      stack: o.stack?.name ?? "",
+      ...(o.stack ? { stackId: o.stack.id } : {}),
       kind: "database",
       source: o.name,
       status: "running",
@@ -43,7 +51,7 @@ export async function recordDatabaseBackup(
   return row!;
 }
 
-function readyDatabase(row: DatabaseRow): DatabaseRow {
+export function readyDatabase(row: DatabaseRow): DatabaseRow {
   if (row.status !== "ready") throw new Conflict(`database '${row.name}' is ${row.status}, not ready`);
   return row;
 }

@@ -189,12 +189,53 @@ export async function requestCreateDatabase(
 export async function runCreateDatabase(p: Platform, ctx: JobContext): Promise<void> {
   const { org, name } = ctx.job.payload as { org: string; name: string };
   const orgId = await orgIdOf(p.db, org);
-  const row = await getDatabase(p.db, orgId, name);
+  await makeDatabase(p, ctx, { orgId, row: await getDatabase(p.db, orgId, name), from: 0, span: 100 });
+}
+
+/**
+ * The databases a customer instance owns, made (or made again, after a failure) on the default
+ * server before its stack is deployed; `ready` ones are left alone. Progress in [from, from+span].
+ */
+export async function provisionInstanceDatabases(
+  p: Platform,
+  ctx: JobContext,
+  o: { org: string; orgId: string; instance: string; names: string[]; from: number; span: number },
+): Promise<void> {
+  for (const [i, name] of o.names.entries()) {
+    checkDatabaseName(name, "databases");
+    let row = await getDatabase(p.db, o.orgId, name).catch(() => undefined);
+    if (row && row.instance !== o.instance)
+      throw new Conflict(`database '${name}' exists already and is not instance '${o.instance}''s`);
+    if (row?.status === "ready") continue;
+    row ??= await insertDatabase(p.db, {
+      orgId: o.orgId,
+      name,
+      serverId: (await defaultServer(p)).id,
+      pgName: pgName(o.org, name),
+      password: p.sealer.seal(Buffer.from(newDbPassword())),
+      status: "creating",
+      instance: o.instance,
+      jobId: ctx.job.id,
+    });
+    const span = o.span / o.names.length;
+    await makeDatabase(p, ctx, { orgId: o.orgId, row, from: o.from + i * span, span });
+  }
+}
+
+/** The server up and on the organization's network, then the role and database; `ready` or `failed`. */
+async function makeDatabase(
+  p: Platform,
+  ctx: JobContext,
+  o: { orgId: string; row: DatabaseRow; from: number; span: number },
+): Promise<void> {
+  const { orgId, row } = o;
+  const name = row.name;
+  const at = (f: number) => o.from + o.span * f;
   try {
     const server = await getServer(p.db, row.serverId);
-    await ctx.progress(10, `database server ${server.name}`);
+    await ctx.progress(at(0.1), `database server ${server.name}`);
     await ensureServer(p, ctx, server);
-    await ctx.progress(70, `creating database ${name} and its role`);
+    await ctx.progress(at(0.7), `creating database ${name} and its role`);
     const client = await superuser(p, server, ctx.signal);
     try {
       for (const sql of hardenServerSql()) await client.query(sql);
@@ -215,7 +256,7 @@ export async function runCreateDatabase(p: Platform, ctx: JobContext): Promise<v
       await client.end().catch(() => {});
     }
     await setDatabaseStatus(p.db, orgId, row.id, { status: "ready", error: null });
-    await ctx.progress(100, `database ${name} is ready on server ${server.name}`);
+    await ctx.progress(at(1), `database ${name} is ready on server ${server.name}`);
   } catch (err) {
     if (!ctx.signal.aborted) {
       await setDatabaseStatus(p.db, orgId, row.id, { status: "failed", error: (err as Error).message });
@@ -277,6 +318,11 @@ export async function requestRemoveDatabase(
 ): Promise<{ database: DatabaseRow; jobId: string; backupId?: string }> {
   const orgId = await orgIdOf(p.db, o.org);
   const row = await getDatabase(p.db, orgId, o.name);
+  if (row.instance) {
+    throw new Conflict(
+      `database '${o.name}' belongs to instance '${row.instance}' and goes with it (berth instance rm ${row.instance})`,
+    );
+  }
   if (row.status === "creating" || row.status === "removing") {
     throw new Conflict(`database '${o.name}' is ${row.status} (job ${row.jobId}); wait until it ends`);
   }
@@ -307,7 +353,6 @@ export async function runRemoveDatabase(p: Platform, ctx: JobContext): Promise<v
   const row = await getDatabase(p.db, orgId, name).catch(() => undefined);
   if (!row) return; // an earlier attempt removed it and stopped before the job ended
   await setDatabaseStatus(p.db, orgId, row.id, { status: "removing" });
-  const server = await getServer(p.db, row.serverId);
   if (backupId) {
     try {
       await dumpDatabase(p, ctx, { org, orgId, database: row, backupId, from: 0, span: 80 });
@@ -317,6 +362,18 @@ export async function runRemoveDatabase(p: Platform, ctx: JobContext): Promise<v
       throw new Conflict(`final backup of ${name} failed, the database was kept: ${(err as Error).message}`);
     }
   }
+  await dropDatabase(p, ctx, { orgId, row });
+  await ctx.progress(100, `database ${name} removed${backupId ? ` (final backup ${backupId})` : ""}`);
+}
+
+/** DROP of the database and its role, then its record; `failed` (may be asked again) when that fails. */
+export async function dropDatabase(
+  p: Platform,
+  ctx: JobContext,
+  o: { orgId: string; row: DatabaseRow },
+): Promise<void> {
+  const { orgId, row } = o;
+  const server = await getServer(p.db, row.serverId);
   try {
     const client = await superuser(p, server, ctx.signal);
     try {
@@ -335,5 +392,4 @@ export async function runRemoveDatabase(p: Platform, ctx: JobContext): Promise<v
     throw err;
   }
   await deleteDatabase(p.db, orgId, row.id);
-  await ctx.progress(100, `database ${name} removed${backupId ? ` (final backup ${backupId})` : ""}`);
 }

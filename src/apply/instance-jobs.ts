@@ -1,25 +1,28 @@
 // Customer instances, the `instance` job: one handler per lifecycle step, each reporting progress.
 //
-//   create  -> render (values, secrets opened) -> [databases] -> deploy, wait -> backup schedule -> running
+//   create  -> render (values, secrets opened) -> its databases -> deploy, wait -> backup schedule -> running
 //   stop    -> deploy the live input at zero replicas -> stopped (the live revision remembered)
 //   start   -> deploy the remembered revision's input again -> running
 //   suspend -> its routes in maintenance ("suspended") -> stop when running -> suspended
 //   resume  -> exactly those routes back -> start when it was running -> running | stopped
 //   restart -> the stack's restart job, followed
-//   upgrade -> backup -> deploy the new version with the same values -> version moves only on success;
+//   upgrade -> backup -> new databases -> deploy the new version, same values -> version moves on success;
 //              a rollout that fails is rolled back by the deploy job, and the instance says why
-//   rm      -> final backup (unless asked not to) -> schedule and stack removed, with its volumes
+//   rm      -> final backup (unless asked not to) -> schedule and stack removed, with its volumes ->
+//              its databases dropped (or kept as the organization's, when asked)
 //
 // Stops and starts are revisions like any other, so drift repair keeps them and history shows them.
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeployFailed, NotFound } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
-import type { InstanceAction } from "../domain/template.js";
+import type { InstanceAction, TemplateSpec } from "../domain/template.js";
 import { Interrupted, type JobContext } from "../jobs/queue.js";
+import { databasesWanted } from "../plan/database.js";
 import { inFlight } from "../plan/day2.js";
 import { liveRevision } from "../plan/history.js";
-import { lifecycleProblem, ownVolumes, stoppedModel } from "../plan/instance.js";
+import { instanceDatabases, lifecycleProblem, ownVolumes, stoppedModel } from "../plan/instance.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
+import { instanceDatabaseRows, releaseDatabase } from "../store/databases.js";
 import { clearMaintenance, stackRoutesToMaintenance } from "../store/domains.js";
 import { getJobById, type JobRow } from "../store/jobs.js";
 import { getDeploymentById, getRevision, getStack, listRevisions, orgIdOf } from "../store/stacks.js";
@@ -32,6 +35,7 @@ import {
 } from "../store/templates.js";
 import { removeSchedule, setSchedule } from "./backup-schedules.js";
 import { requestBackup } from "./backups.js";
+import { dropDatabase, provisionInstanceDatabases } from "./databases.js";
 import { requestDeploy } from "./deploy.js";
 import { renderInstance, upgradeValues } from "./instances.js";
 import type { Platform } from "./platform.js";
@@ -46,6 +50,7 @@ interface Payload {
   policy: PolicyRelaxations;
   to?: number;
   finalBackup?: boolean;
+  keepDatabases?: boolean;
 }
 
 interface Step {
@@ -112,7 +117,7 @@ async function create(s: Step): Promise<void> {
       values: row.values,
       secrets: row.secrets,
     });
-    await provisionDatabases(s, model);
+    await provisionDatabases(s, template.spec, { from: 5, span: 15 });
     await deployAndWait(s, model, { from: 20, span: 60, what: "deploying" });
     await firstSchedule(s, model, template.spec.backup);
     await updateInstance(p.db, row.id, { state: "running", lastError: null });
@@ -128,15 +133,31 @@ async function create(s: Step): Promise<void> {
 }
 
 /**
- * Where an instance's managed databases will be made (`x-berth-databases`): one database and role per
- * instance on the shared PostgreSQL server, their credentials handed to services as Docker secrets,
- * before the stack is deployed. Templates have none yet.
+ * The instance's own managed databases (the template's `databases`): one database and role each on the
+ * shared PostgreSQL server, made before the stack is deployed; the deployment hands their credentials
+ * to the services that name them as Docker secrets.
  */
-async function provisionDatabases(_s: Step, _model: StackModel): Promise<void> {}
+async function provisionDatabases(s: Step, spec: TemplateSpec, at: { from: number; span: number }) {
+  const names = instanceDatabases(s.o.instance, spec);
+  if (names.length === 0) return;
+  await s.ctx.progress(at.from, `databases ${names.join(", ")}`);
+  await provisionInstanceDatabases(s.p, s.ctx, {
+    org: s.o.org,
+    orgId: s.orgId,
+    instance: s.o.instance,
+    names,
+    ...at,
+  });
+}
+
+/** What a backup of the instance covers: its own volumes, and the databases its services use. */
+function backedUp(model: StackModel): string[] {
+  return [...ownVolumes(model), ...databasesWanted(model).map((d) => `database ${d}`)];
+}
 
 async function firstSchedule(s: Step, model: StackModel, backup: { cron: string; keepLast: number }) {
-  const volumes = ownVolumes(model);
-  if (volumes.length === 0) return s.ctx.say("no volumes: no backup schedule");
+  const volumes = backedUp(model);
+  if (volumes.length === 0) return s.ctx.say("no volumes or databases: no backup schedule");
   await setSchedule(s.p, {
     org: s.o.org,
     stack: s.o.instance,
@@ -264,6 +285,7 @@ async function upgrade(s: Step): Promise<void> {
   const next = await upgradeValues(p, { orgId: s.orgId, instance: row, to });
   const model = renderInstance(p, { org: o.org, name: o.instance, ...next });
   await backupFirst(s, model, "before the upgrade", { from: 5, span: 30 });
+  await provisionDatabases(s, next.template.spec, { from: 35, span: 5 });
   try {
     await deployAndWait(s, model, { from: 40, span: 55, what: `upgrading to version ${to}` });
   } catch (err) {
@@ -282,7 +304,7 @@ async function upgrade(s: Step): Promise<void> {
 
 /** Backs up the instance's volumes and waits; a failed backup stops the step before anything changed. */
 async function backupFirst(s: Step, model: StackModel, why: string, o: { from: number; span: number }) {
-  if (ownVolumes(model).length === 0 && ownVolumes((await liveOf(s)).input).length === 0) return;
+  if (backedUp(model).length === 0 && backedUp((await liveOf(s)).input).length === 0) return;
   const r = await requestBackup(s.p, { org: s.o.org, stack: s.o.instance, ...acting(s) });
   await s.ctx.progress(
     o.from,
@@ -292,6 +314,21 @@ async function backupFirst(s: Step, model: StackModel, why: string, o: { from: n
   if (job.status !== "succeeded")
     throw new DeployFailed(`backup ${why} ${job.status}: ${job.error ?? ""}; nothing was changed`);
   await s.ctx.progress(o.from + o.span, `backup ${why} done`);
+}
+
+/** The instance's databases dropped (after the final backup), or kept as the organization's own. */
+async function removeDatabases(s: Step): Promise<void> {
+  for (const row of await instanceDatabaseRows(s.p.db, s.orgId, s.o.instance)) {
+    if (s.o.keepDatabases) {
+      await releaseDatabase(s.p.db, s.orgId, row.id);
+      await s.ctx.say(
+        `database ${row.name} kept, as asked (now the organization's: berth db rm ${row.name})`,
+      );
+    } else {
+      await dropDatabase(s.p, s.ctx, { orgId: s.orgId, row });
+      await s.ctx.say(`database ${row.name} dropped`);
+    }
+  }
 }
 
 async function rm(s: Step): Promise<void> {
@@ -314,6 +351,7 @@ async function rm(s: Step): Promise<void> {
     ...acting(s),
     say: (message, percent) => ctx.progress(50 + percent / 2, message),
   });
+  await removeDatabases(s);
   await deleteInstance(p.db, row.id);
   await ctx.result({ ...removed });
   await ctx.progress(

@@ -8,8 +8,9 @@ import { ConfigError, Conflict, NotFound } from "../domain/errors.js";
 import { nameProblem } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { type Generator, INSTANCE_JOB, type InstanceAction } from "../domain/template.js";
-import { instanceModel, lifecycleProblem, upgradeProblem } from "../plan/instance.js";
+import { instanceDatabases, instanceModel, lifecycleProblem, upgradeProblem } from "../plan/instance.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
+import { getDatabase } from "../store/databases.js";
 import { getStack, orgIdOf } from "../store/stacks.js";
 import {
   findInstance,
@@ -58,7 +59,12 @@ export function renderInstance(
     org: o.org,
     stack: o.name,
   });
-  return instanceModel(model, { template: o.template.name, version: o.template.version, instance: o.name });
+  return instanceModel(model, {
+    template: o.template.name,
+    version: o.template.version,
+    instance: o.name,
+    ...(o.template.spec.databases ? { databases: o.template.spec.databases } : {}),
+  });
 }
 
 const seal = (p: Platform, secrets: Record<string, string>) =>
@@ -80,6 +86,7 @@ export async function requestCreateInstance(
     throw err;
   });
   if (stack) throw new Conflict(`a stack named '${o.name}' exists already; choose another instance name`);
+  await checkDatabaseNames(p, orgId, o.name, template);
   const resolved = resolveValues(template.spec, { given: o.set, generate: generateSecret });
   const secrets = seal(p, resolved.secrets);
   const model = renderInstance(p, { org: a.org, name: o.name, template, values: resolved.values, secrets });
@@ -98,6 +105,16 @@ export async function requestCreateInstance(
   return { instance, jobId };
 }
 
+/** The databases the instance would own are valid names, none taken in the organization. */
+async function checkDatabaseNames(p: Platform, orgId: string, name: string, template: TemplateRow) {
+  for (const db of instanceDatabases(name, template.spec)) {
+    const problem = nameProblem("stack", db);
+    if (problem) throw new ConfigError("name", `the instance's database would be '${db}', which ${problem}`);
+    if (await getDatabase(p.db, orgId, db).catch(() => undefined))
+      throw new Conflict(`a database named '${db}' exists already; choose another instance name`);
+  }
+}
+
 /**
  * A lifecycle step (stop, start, restart, suspend, resume, upgrade, rm) as a job. Refused at once
  * when the instance's state does not allow it; an upgrade whose version adds a required variable
@@ -106,7 +123,13 @@ export async function requestCreateInstance(
 export async function requestInstanceAction(
   p: Platform,
   a: Acting,
-  o: { name: string; action: Exclude<InstanceAction, "create">; to?: number; finalBackup?: boolean },
+  o: {
+    name: string;
+    action: Exclude<InstanceAction, "create">;
+    to?: number;
+    finalBackup?: boolean;
+    keepDatabases?: boolean;
+  },
 ): Promise<{ instance: InstanceRow; jobId: string }> {
   const orgId = await orgIdOf(p.db, a.org);
   const instance = await getInstance(p.db, orgId, o.name);
@@ -121,7 +144,9 @@ export async function requestInstanceAction(
     instance: o.name,
     action: o.action,
     ...(o.to === undefined ? {} : { to: o.to }),
-    ...(o.action === "rm" ? { finalBackup: o.finalBackup !== false } : {}),
+    ...(o.action === "rm"
+      ? { finalBackup: o.finalBackup !== false, keepDatabases: o.keepDatabases === true }
+      : {}),
   });
   return { instance, jobId };
 }
@@ -170,7 +195,14 @@ export async function upgradeValues(p: Platform, o: { orgId: string; instance: I
 async function enqueue(
   p: Platform,
   a: Acting,
-  o: { orgId: string; instance: string; action: InstanceAction; to?: number; finalBackup?: boolean },
+  o: {
+    orgId: string;
+    instance: string;
+    action: InstanceAction;
+    to?: number;
+    finalBackup?: boolean;
+    keepDatabases?: boolean;
+  },
 ): Promise<string> {
   const { orgId, ...payload } = o;
   const job = await p.jobs.enqueue({

@@ -36,6 +36,15 @@ describe("parseTemplate", () => {
     expect(spec.variables.admin_password).toEqual({ type: "string", required: false, generate: "password" });
     expect(spec.variables.debug?.default).toBe("false");
     expect(spec.backup).toEqual({ cron: "0 3 * * *", keepLast: 7 });
+    expect(spec.databases).toBeUndefined();
+  });
+
+  it("reads the databases each instance gets, named by services", () => {
+    const text = withVars("    a: {}", "    x-berth-databases: [main]").replace(
+      "  variables:",
+      "  databases: [main, audit]\n  variables:",
+    );
+    expect(parseTemplate("t.yml", text).databases).toEqual(["main", "audit"]);
   });
 
   it.each([
@@ -67,6 +76,22 @@ describe("parseTemplate", () => {
     [withVars("    a: {colour: red}"), "variables.a.colour: unknown field"],
     [withVars("    a: {}", '    deploy: {replicas: "${a}"}'), "replicas"],
     [withVars("    a: {}", "    env_file: x.env"), "services.web.env_file: a template cannot read files"],
+    [
+      withVars("    a: {}", "    x-berth-databases: [main]"),
+      "t.yml services.web.x-berth-databases.0: names database 'main', which is not declared under x-berth-template.databases",
+    ],
+    [
+      withVars("    a: {}", "").replace("  variables:", "  databases: [Main_DB]\n  variables:"),
+      "x-berth-template.databases.0: a database key is 1 to 8 lowercase letters",
+    ],
+    [
+      withVars("    a: {}", "").replace("  variables:", "  databases: [main, main]\n  variables:"),
+      "x-berth-template.databases: lists a database twice",
+    ],
+    [
+      withVars("    a: {}", "").replace("  variables:", "  databases: main\n  variables:"),
+      "x-berth-template.databases: must be a list of database keys",
+    ],
   ])("refuses %#", (text, message) => {
     expect(() => parseTemplate("t.yml", text)).toThrow(message);
   });

@@ -6,10 +6,12 @@
 //         plan:   {type: string, default: basic, pattern: "basic|pro"}
 //         admin_password: {generate: password}
 //       backup: {cron: "0 3 * * *", keep_last: 7}
+//       databases: [main]          # each instance's own database, `x-berth-databases: [main]`
 //
 // Checked when a version is added: every `${var}` the file uses is declared, patterns are valid
 // regular expressions, defaults fit their type and pattern, generated values reach services only as
-// Docker secrets (`secrets.<key>.environment: <var>`), and the file renders with its defaults. An
+// Docker secrets (`secrets.<key>.environment: <var>`), services name only declared databases, and
+// the file renders with its defaults. An
 // instance's values are checked the same way (`set.<var>`) before anything is created.
 import { ConfigError } from "../domain/errors.js";
 import {
@@ -26,7 +28,7 @@ import { castTypes } from "./compose/cast.js";
 import { inlineFiles } from "./compose/files.js";
 import { interpolate } from "./compose/interpolate.js";
 import { parseComposeFile, validateCompose } from "./compose/load.js";
-import { type ComposeModel, composeToModel } from "./compose/to-model.js";
+import { type ComposeModel, composeToModel, DATABASES_KEY } from "./compose/to-model.js";
 import { normalizeHostname } from "./hostname.js";
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -50,18 +52,42 @@ export function parseTemplate(file: string, text: string): TemplateSpec {
   return spec;
 }
 
+const SPEC_FIELDS = ["variables", "backup", "databases"];
+
 function templateSpec(raw: unknown, at: string): TemplateSpec {
   if (raw === undefined) return { variables: {}, backup: { ...DEFAULT_INSTANCE_BACKUP } };
   if (!isMapping(raw)) throw new ConfigError(at, "must be a mapping with `variables` (and `backup`)");
-  const extra = Object.keys(raw).find((k) => k !== "variables" && k !== "backup");
-  if (extra) throw new ConfigError(`${at}.${extra}`, "unknown field (variables, backup)");
+  const extra = Object.keys(raw).find((k) => !SPEC_FIELDS.includes(k));
+  if (extra) throw new ConfigError(`${at}.${extra}`, `unknown field (${SPEC_FIELDS.join(", ")})`);
   const vars = raw.variables ?? {};
   if (!isMapping(vars)) throw new ConfigError(`${at}.variables`, "must be a mapping of variable names");
   const variables: Record<string, TemplateVariable> = {};
   for (const [name, def] of Object.entries(vars)) {
     variables[name] = variable(name, def ?? {}, `${at}.variables.${name}`);
   }
-  return { variables, backup: backupSpec(raw.backup, `${at}.backup`) };
+  const databases = databaseKeys(raw.databases, `${at}.databases`);
+  return {
+    variables,
+    backup: backupSpec(raw.backup, `${at}.backup`),
+    ...(databases.length ? { databases } : {}),
+  };
+}
+
+/** A database key: short enough that `<instance>-<key>` stays a database name. */
+const DB_KEY = /^[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?$/;
+
+function databaseKeys(raw: unknown, at: string): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new ConfigError(at, "must be a list of database keys, such as [main]");
+  for (const [i, key] of raw.entries()) {
+    if (typeof key !== "string" || !DB_KEY.test(key))
+      throw new ConfigError(
+        `${at}.${i}`,
+        "a database key is 1 to 8 lowercase letters, digits and '-', starting and ending with a letter or digit",
+      );
+  }
+  if (new Set(raw).size !== raw.length) throw new ConfigError(at, "lists a database twice");
+  return raw as string[];
 }
 
 function variable(name: string, def: unknown, at: string): TemplateVariable {
@@ -165,6 +191,14 @@ function checkReferences(data: Doc, spec: TemplateSpec, file: string): void {
         `${file} services.${name}.env_file`,
         "a template cannot read files; use environment",
       );
+    const wanted = isMapping(svc) ? svc[DATABASES_KEY] : undefined;
+    for (const [i, key] of (Array.isArray(wanted) ? wanted : []).entries()) {
+      if (!spec.databases?.includes(key))
+        throw new ConfigError(
+          `${file} services.${name}.${DATABASES_KEY}.${i}`,
+          `names database '${key}', which is not declared under ${TEMPLATE_KEY}.databases (each instance gets its own)`,
+        );
+    }
   }
 }
 

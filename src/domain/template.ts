@@ -25,8 +25,18 @@ export interface TemplateVariable {
 /** What `x-berth-template` declares. */
 export interface TemplateSpec {
   variables: Record<string, TemplateVariable>;
-  /** The first backup schedule of each instance's volumes. */
+  /** The first backup schedule of each instance's volumes and databases. */
   backup: { cron: string; keepLast: number };
+  /**
+   * Managed databases each instance gets of its own (`databases: [main]`), named by these keys in
+   * services' `x-berth-databases`; the organization's database is `<instance>-<key>`. Absent: none.
+   */
+  databases?: string[];
+}
+
+/** The organization's name of an instance's database `key`. */
+export function instanceDatabase(instance: string, key: string): string {
+  return `${instance}-${key}`;
 }
 
 export const DEFAULT_INSTANCE_BACKUP = { cron: "0 3 * * *", keepLast: 7 } as const;

@@ -22,16 +22,33 @@ const model = {
 
 describe("backupTargets", () => {
   it("takes every own volume by default, sorted, never external ones", () => {
-    expect(backupTargets(model, "acme_shop")).toEqual([
+    expect(backupTargets(model, "acme_shop").volumes).toEqual([
       { key: "cache", name: "acme_shop_cache" },
       { key: "data", name: "acme_shop_data" },
     ]);
   });
 
+  it("takes the databases the services use, unless volumes are named", () => {
+    const withDb = {
+      ...model,
+      services: [
+        { name: "web", databases: ["main", "ledger"] },
+        { name: "jobs", databases: ["main"] },
+      ],
+    } as unknown as StackModel;
+    expect(backupTargets(withDb, "acme_shop").databases).toEqual(["ledger", "main"]);
+    expect(backupTargets(withDb, "acme_shop", ["data"]).databases).toEqual([]);
+    expect(backupTargets({ ...withDb, volumes: {} }, "acme_shop")).toEqual({
+      volumes: [],
+      databases: ["ledger", "main"],
+    });
+  });
+
   it("takes the volumes asked for, once each", () => {
-    expect(backupTargets(model, "acme_shop", ["data", "data"])).toEqual([
-      { key: "data", name: "acme_shop_data" },
-    ]);
+    expect(backupTargets(model, "acme_shop", ["data", "data"])).toEqual({
+      volumes: [{ key: "data", name: "acme_shop_data" }],
+      databases: [],
+    });
   });
 
   it.each([
@@ -44,8 +61,10 @@ describe("backupTargets", () => {
     expect(() => backupTargets(model, "acme_shop", req)).toThrow(message);
   });
 
-  it("refuses a stack without volumes", () => {
-    expect(() => backupTargets({ ...model, volumes: {} }, "acme_shop")).toThrow(/stack: .* has no volumes/);
+  it("refuses a stack without volumes or databases", () => {
+    expect(() => backupTargets({ ...model, volumes: {} }, "acme_shop")).toThrow(
+      /stack: .* has no volumes or databases/,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 // What a backup or a restore will do, decided from the stack's model and what Swarm runs; no I/O.
 //
-// - backupTargets: which volumes of the stack a backup covers (all its own volumes by default).
+// - backupTargets: which volumes of the stack a backup covers (all its own volumes by default) and
+//   which managed databases (those its services use, unless volumes were named).
 // - restoreTarget: the volume an archive of volume `key` goes into, in the same or another stack.
 // - restorePlan: the services that mount that volume (to be scaled to 0 while its contents are
 //   replaced, then back to the replicas they had), or why the restore cannot stop them.
@@ -9,6 +10,7 @@
 import { ConfigError, Conflict, NotFound } from "../domain/errors.js";
 import { scopedName } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
+import { databasesWanted } from "./database.js";
 
 export interface VolumeTarget {
   /** The volume's key in the stack's `volumes:`. */
@@ -25,11 +27,13 @@ function ownVolumes(model: StackModel): string[] {
     .sort();
 }
 
-export function backupTargets(
-  model: StackModel,
-  namespace: string,
-  requested: string[] = [],
-): VolumeTarget[] {
+export interface BackupTargets {
+  volumes: VolumeTarget[];
+  /** The organization's names of the managed databases the stack's services use. */
+  databases: string[];
+}
+
+export function backupTargets(model: StackModel, namespace: string, requested: string[] = []): BackupTargets {
   const own = ownVolumes(model);
   for (const [i, key] of requested.entries()) {
     if (!own.includes(key)) {
@@ -43,8 +47,10 @@ export function backupTargets(
     }
   }
   const keys = requested.length ? [...new Set(requested)].sort() : own;
-  if (keys.length === 0) throw new ConfigError("stack", `stack '${model.name}' has no volumes to back up`);
-  return keys.map((key) => ({ key, name: scopedName(namespace, key) }));
+  const databases = requested.length ? [] : databasesWanted(model);
+  if (keys.length === 0 && databases.length === 0)
+    throw new ConfigError("stack", `stack '${model.name}' has no volumes or databases to back up`);
+  return { volumes: keys.map((key) => ({ key, name: scopedName(namespace, key) })), databases };
 }
 
 export function restoreTarget(model: StackModel, namespace: string, key: string): VolumeTarget {

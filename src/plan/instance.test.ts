@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StackModel } from "../domain/stack.js";
 import {
+  instanceDatabases,
   instanceModel,
   isStopped,
   lifecycleProblem,
@@ -46,6 +47,17 @@ describe("instance models", () => {
       "berth.template.version": "3",
       "berth.template.instance": "acme",
     });
+  });
+
+  it("gives the template's database keys the instance's own databases, leaving others", () => {
+    const withDb = {
+      ...model,
+      services: [{ ...model.services[0]!, databases: ["main", "shared"] }],
+    } as StackModel;
+    const got = instanceModel(withDb, { template: "app", version: 1, instance: "acme", databases: ["main"] });
+    expect(got.services[0]!.databases).toEqual(["acme-main", "shared"]);
+    expect(instanceDatabases("acme", { databases: ["main", "audit"] })).toEqual(["acme-main", "acme-audit"]);
+    expect(instanceDatabases("acme", {})).toEqual([]);
   });
 
   it("scales to zero; a global service cannot be", () => {

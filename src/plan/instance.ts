@@ -3,7 +3,12 @@
 // to zero, and what a step leaves the instance in. No I/O.
 import { Conflict } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
-import { type InstanceAction, type InstanceState, TEMPLATE_LABEL } from "../domain/template.js";
+import {
+  type InstanceAction,
+  type InstanceState,
+  instanceDatabase,
+  TEMPLATE_LABEL,
+} from "../domain/template.js";
 
 /** Which states each action starts from; anything else is a Conflict that says what to do. */
 const ALLOWED: Record<Exclude<InstanceAction, "create">, InstanceState[]> = {
@@ -35,17 +40,33 @@ export function lifecycleProblem(
   );
 }
 
-/** The rendered model with every service labelled with the template, version and instance. */
+/**
+ * The rendered model with every service labelled with the template, version and instance, and the
+ * template's database keys (`databases`) turned into the instance's own databases.
+ */
 export function instanceModel(
   model: StackModel,
-  o: { template: string; version: number; instance: string },
+  o: { template: string; version: number; instance: string; databases?: string[] },
 ): StackModel {
   const labels = {
     [TEMPLATE_LABEL.template]: o.template,
     [TEMPLATE_LABEL.version]: String(o.version),
     [TEMPLATE_LABEL.instance]: o.instance,
   };
-  return { ...model, services: model.services.map((s) => ({ ...s, labels: { ...s.labels, ...labels } })) };
+  const own = (key: string) => (o.databases?.includes(key) ? instanceDatabase(o.instance, key) : key);
+  return {
+    ...model,
+    services: model.services.map((s) => ({
+      ...s,
+      labels: { ...s.labels, ...labels },
+      ...(s.databases ? { databases: s.databases.map(own) } : {}),
+    })),
+  };
+}
+
+/** The organization's names of the databases an instance of `spec` owns. */
+export function instanceDatabases(instance: string, spec: { databases?: string[] }): string[] {
+  return (spec.databases ?? []).map((key) => instanceDatabase(instance, key));
 }
 
 /** The model with every service at zero replicas (a global service cannot be: Conflict). */

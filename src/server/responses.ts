@@ -386,6 +386,8 @@ export const template = z.object({
   versions: z.array(z.number().int()),
   variables: z.record(z.string(), templateVariable),
   backup: z.object({ cron: z.string(), keepLast: z.number().int() }),
+  /** Each instance's own databases, by key (`<instance>-<key>` in the organization). */
+  databases: z.array(z.string()),
   source: z.string(),
   createdBy: z.string(),
   createdAt: iso,
@@ -466,6 +468,8 @@ export const database = z.object({
   port: z.number().int(),
   database: z.string(),
   user: z.string(),
+  /** The customer instance it belongs to (and goes with), or null. */
+  instance: z.string().nullable(),
   jobId: uuid.nullable(),
   createdAt: iso,
 });

@@ -101,6 +101,7 @@ export function databaseView(d: DatabaseView) {
     port: d.port,
     database: d.pgName,
     user: d.pgName,
+    instance: d.instance,
     jobId: d.jobId,
     createdAt: iso(d.createdAt),
   };

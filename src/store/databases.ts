@@ -77,6 +77,23 @@ export async function setDatabaseStatus(
     .where(and(eq(databases.orgId, orgId), eq(databases.id, id)));
 }
 
+/** The databases a customer instance owns, by name. */
+export async function instanceDatabaseRows(db: Db, orgId: string, instance: string): Promise<DatabaseRow[]> {
+  return db
+    .select()
+    .from(databases)
+    .where(and(eq(databases.orgId, orgId), eq(databases.instance, instance)))
+    .orderBy(asc(databases.name));
+}
+
+/** The database no longer goes with an instance: the organization's own from now on. */
+export async function releaseDatabase(db: Db, orgId: string, id: string): Promise<void> {
+  await db
+    .update(databases)
+    .set({ instance: null })
+    .where(and(eq(databases.orgId, orgId), eq(databases.id, id)));
+}
+
 export async function deleteDatabase(db: Db, orgId: string, id: string): Promise<void> {
   await db.delete(databases).where(and(eq(databases.orgId, orgId), eq(databases.id, id)));
 }

@@ -597,6 +597,8 @@ export const databases = pgTable(
     status: text("status", { enum: DATABASE_STATUSES }).notNull().default("creating"),
     error: text("error"),
     jobId: uuid("job_id"),
+    /** The customer instance that made it (dropped with it); null for `berth db create`. */
+    instance: text("instance"),
     createdAt: createdAt(),
   },
   (t) => [

@@ -1,8 +1,10 @@
-// Templates and customer instances on the real swarm: three instances of one template (the README's
-// example) with distinct files on their volumes, backed up, destroyed, restored byte for byte;
-// suspend and resume through the real proxy; an upgrade that keeps the data; a version whose health
-// check fails rolled back with the instance still on its version and saying why; bad input refused
-// with nothing created.
+// Templates and customer instances on the real swarm: ten instances of one template (the README's
+// example), each with its own database on the shared PostgreSQL server; distinct files on each volume
+// and distinct rows in each database, all backed up, destroyed, restored byte for byte (compared by
+// checksum); a tampered archive refused with the target untouched; suspend and resume through the
+// real proxy; an upgrade that keeps the data; a version whose health check fails rolled back with the
+// instance still on its version and saying why; bad input refused with nothing created; removal
+// drops the instance's database after its final backup.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose text with ${var} references is the subject here
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,7 +17,7 @@ import { docker, freePort, ROOT, startBerth, type TestBerth, until } from "../he
 const d = docker();
 const tag = Date.now().toString(36).slice(-4);
 const TEMPLATE = `app${tag}`;
-const NAMES = ["a", "b", "c"].map((x) => `i${x}${tag}`);
+const NAMES = [..."abcdefghij"].map((x) => `i${x}${tag}`);
 const host = (n: string) => `${n}.customers.test`;
 const V1 = readFileSync(join(ROOT, "examples/customer-app/template.yml"), "utf8");
 let b: TestBerth;
@@ -78,6 +80,20 @@ async function sh(name: string, line: string): Promise<string> {
 
 const checksum = (name: string) => sh(name, "cat /www/data/* | sha256sum");
 
+/** SQL in the shared server's container, as the instance's own role (the URL from its app's secret). */
+async function psql(name: string, sql: string): Promise<string> {
+  const url = new URL(await sh(name, "cat /run/secrets/DATABASE_URL"));
+  url.hostname = "127.0.0.1";
+  const server = `berth-system-${b.instance}_postgres_postgres`;
+  const [c] = await d.listContainers({
+    filters: { label: [`com.docker.swarm.service.name=${server}`], status: ["running"] },
+  });
+  const args = ["exec", c!.Id, "psql", url.toString(), "-v", "ON_ERROR_STOP=1", "-At", "-c", sql];
+  return execFileSync("docker", args, { encoding: "utf8" }).trim();
+}
+
+const ROWS = "select count(*) || ':' || md5(coalesce(string_agg(t::text, ',' order by id), '')) from items t";
+
 async function instance(name: string) {
   return (await b.api("GET", `/api/v1/instances/${name}`)).body.instance;
 }
@@ -89,6 +105,8 @@ beforeAll(async () => {
     BERTH_HTTPS_PORT: String(await freePort()),
     BERTH_PROXY_IMAGE: "local/caddy:2",
     BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
+    BERTH_POSTGRES_IMAGE: "local/postgres:15",
+    BERTH_POSTGRES_PORT: String(await freePort()),
   });
   dir = mkdtempSync(join(tmpdir(), "berth-instances-"));
 }, 120_000);
@@ -118,7 +136,7 @@ describe("templates and instances", () => {
     expect(ls.templates).toEqual([expect.objectContaining({ name: TEMPLATE, latest: 1, versions: 1 })]);
   });
 
-  it("creates three instances, each one job: deployed, routed, labelled, scheduled, secret sealed", async () => {
+  it("creates ten instances, each one job: database made, deployed, routed, labelled, scheduled, secrets sealed", async () => {
     const made = await Promise.all(
       NAMES.map((n) =>
         cli(["instance", "create", TEMPLATE, "--name", n, "--set", `domain=${host(n)}`, "--json"]),
@@ -143,6 +161,17 @@ describe("templates and instances", () => {
       // The generated password reaches the container as a Docker secret, never as env.
       expect(JSON.stringify(s.Spec.TaskTemplate.ContainerSpec.Env ?? [])).not.toContain("admin_password");
       expect((await sh(n, "wc -c < /run/secrets/admin_password")).trim()).toBe("32");
+      // Its own database: the role's credentials only as a secret, the name in PG* env.
+      expect(s.Spec.TaskTemplate.ContainerSpec.Env).toContain(`PGDATABASE=default_${n}-main`);
+      expect(await psql(n, "select current_user || '@' || current_database()")).toBe(
+        `default_${n}-main@default_${n}-main`,
+      );
+    }
+    const dbs = (await b.api("GET", "/api/v1/databases")).body.databases;
+    for (const n of NAMES) {
+      expect(dbs).toContainEqual(
+        expect.objectContaining({ name: `${n}-main`, status: "ready", instance: n }),
+      );
     }
     const schedules = (await b.api("GET", "/api/v1/backup-schedules")).body.schedules
       .map((s: any) => s.stack)
@@ -154,26 +183,81 @@ describe("templates and instances", () => {
     });
   }, 240_000);
 
-  it("backs up each volume, and restores every byte after the data is destroyed", async () => {
+  it("backs up each volume and database, and restores every byte after the data is destroyed", async () => {
+    const rows: Record<string, string> = {};
     await Promise.all(
       NAMES.map(async (n) => {
         await sh(n, `head -c 200000 /dev/urandom > /www/data/blob && echo ${n} > /www/data/owner`);
         sums[n] = await checksum(n);
+        await psql(
+          n,
+          `create table items (id int primary key, body text); insert into items select g, md5('${n}' || g) from generate_series(1, 3000) g`,
+        );
+        rows[n] = await psql(n, ROWS);
       }),
     );
-    expect(new Set(Object.values(sums)).size).toBe(3);
-    const made = await Promise.all(NAMES.map((n) => cli(["backup", "create", n, "--json"])));
-    for (const r of made) expect(r.code, r.stderr).toBe(0);
-    const ids = made.map((r) => r.json().backups[0].id as string);
-    await Promise.all(NAMES.map((n) => sh(n, "rm -f /www/data/*")));
+    expect(new Set(Object.values(sums)).size).toBe(NAMES.length);
+    expect(new Set(Object.values(rows)).size).toBe(NAMES.length);
+    // Through the API (a CLI start costs seconds here); `backup create` is the same request.
+    const made = await Promise.all(NAMES.map((n) => b.api("POST", "/api/v1/backups", { stack: n })));
+    for (const r of made) expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const ids = made.flatMap((r) => r.body.backups.map((x: any) => x.id as string));
+    expect(made.map((r) => r.body.backups.map((x: any) => `${x.kind}:${x.volume}`).sort())).toEqual(
+      NAMES.map((n) => [`database:${n}-main`, "volume:data"]),
+    );
+    await until(
+      "every backup done",
+      async () => {
+        const all = (await b.api("GET", "/api/v1/backups")).body.backups.filter((x: any) =>
+          ids.includes(x.id),
+        );
+        return all.every((x: any) => x.status === "succeeded") ? true : undefined;
+      },
+      180_000,
+    );
+    await Promise.all(
+      NAMES.map(async (n) => {
+        await sh(n, "rm -f /www/data/*");
+        await psql(n, "drop table items");
+      }),
+    );
     for (const n of NAMES) expect(await sh(n, "ls /www/data | wc -l")).toBe("0");
-    const restored = await Promise.all(ids.map((id) => cli(["backup", "restore", id])));
-    for (const r of restored) expect(r.code, r.stderr).toBe(0);
+    const restored = await Promise.all(ids.map((id) => b.api("POST", `/api/v1/backups/${id}/restore`, {})));
+    for (const r of restored) expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const jobs = restored.map((r) => r.body.jobId as string);
+    await until(
+      "every restore done",
+      async () => {
+        const st = await Promise.all(
+          jobs.map(async (j) => (await b.api("GET", `/api/v1/jobs/${j}`)).body.job),
+        );
+        const bad = st.find((j: any) => j.status === "failed" || j.status === "cancelled");
+        if (bad) throw new Error(`restore job ${bad.id} ${bad.status}: ${bad.error}`);
+        return st.every((j: any) => j.status === "succeeded") ? true : undefined;
+      },
+      240_000,
+    );
     for (const n of NAMES) {
       expect(await checksum(n)).toBe(sums[n]);
       expect(await sh(n, "cat /www/data/owner")).toBe(n);
+      expect(await psql(n, ROWS)).toBe(rows[n]);
     }
-  }, 240_000);
+
+    // A tampered archive is refused before anything is touched.
+    const n = NAMES[9]!;
+    const dbBackup = made[9]!.body.backups.find((x: any) => x.kind === "database");
+    const stored = (await b.api("GET", `/api/v1/backups/${dbBackup.id}`)).body.backup;
+    const path = join(b.dataDir, "backups", stored.location);
+    const bytes = readFileSync(path);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(path, bytes);
+    await psql(n, "insert into items values (999999, 'after the backup')");
+    const after = await psql(n, ROWS);
+    const refused = await cli(["backup", "restore", dbBackup.id]);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toMatch(/corrupt|checksum/);
+    expect(await psql(n, ROWS)).toBe(after);
+  }, 480_000);
 
   // The two flows touch different instances: they run side by side.
   it("suspends and resumes one instance while another upgrades", async () => {
@@ -214,7 +298,7 @@ describe("templates and instances", () => {
     expect((await service(n)).Spec.Labels["berth.template.version"]).toBe("2");
     expect(await checksum(n)).toBe(sums[n]);
     const backups = (await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups;
-    expect(backups.length).toBe(2); // the one above, and the upgrade's own
+    expect(backups.length).toBe(4); // volume and database: the ones above, and the upgrade's own
 
     const v3 = v2.replace(
       "    secrets: [admin_password]",
@@ -323,6 +407,9 @@ describe("templates and instances", () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await b.api("GET", `/api/v1/instances/${n}`)).status).toBe(404);
     expect(await service(n)).toBeUndefined();
-    expect((await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups.length).toBe(before + 1);
+    expect((await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups.length).toBe(before + 2);
+    const dbs = (await b.api("GET", "/api/v1/databases")).body.databases.map((x: any) => x.name);
+    expect(dbs).not.toContain(`${n}-main`);
+    expect(dbs).toContain(`${NAMES[0]}-main`);
   }, 120_000);
 });

@@ -300,19 +300,28 @@ export function registerTemplateCommands(program: Command): void {
   instance
     .command("rm")
     .description(
-      "remove an instance: a final backup (unless --no-final-backup), then its schedule, stack and volumes",
+      "remove an instance: a final backup (unless --no-final-backup), then its schedule, stack, volumes and databases",
     )
     .argument("<name>", "instance name")
     .option("--no-final-backup", "remove without a final backup")
+    .option(
+      "--keep-databases",
+      "keep its databases as the organization's (berth db ls) instead of dropping them",
+    )
     .option("--no-wait", "return once the job is queued")
     .option("--json", "print the result as JSON")
     .action(
-      async (name: string, opts: { finalBackup: boolean; wait: boolean; json?: boolean }, cmd: Command) => {
+      async (
+        name: string,
+        opts: { finalBackup: boolean; keepDatabases?: boolean; wait: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
         const client = clientFor(cmd);
-        const res = await client.request<Queued>(
-          "DELETE",
-          `${ipath(name)}${opts.finalBackup ? "" : "?finalBackup=false"}`,
-        );
+        const query = new URLSearchParams({
+          ...(opts.finalBackup ? {} : { finalBackup: "false" }),
+          ...(opts.keepDatabases ? { keepDatabases: "true" } : {}),
+        }).toString();
+        const res = await client.request<Queued>("DELETE", `${ipath(name)}${query ? `?${query}` : ""}`);
         await follow(client, res, { ...opts, label: `removal of ${name}` });
       },
     );

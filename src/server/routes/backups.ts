@@ -66,7 +66,7 @@ export function backupRoutes(r: Routes, p: Platform): void {
       url: "/backups",
       access: "deployer",
       summary:
-        "Back up a stack's volumes (all of its own, or `volumes`) into the backup store: one backup per volume, made by a backup job; the stack keeps running. With `database`: a pg_dump of a managed database instead",
+        "Back up a stack into the backup store: one backup per volume of its own and one pg_dump per managed database its services use (only the `volumes` named, when given), made by a backup job; the stack keeps running. With `database`: a pg_dump of that managed database alone",
       body: createBody,
       response: R.backupQueued,
       status: 202,

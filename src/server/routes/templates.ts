@@ -54,6 +54,7 @@ function templateView(t: TemplateRow, versions: number[]) {
     versions,
     variables: t.spec.variables,
     backup: t.spec.backup,
+    databases: t.spec.databases ?? [],
     source: t.source,
     createdBy: t.createdBy,
     createdAt: t.createdAt.toISOString(),
@@ -254,9 +255,14 @@ export function templateRoutes(r: Routes, p: Platform): void {
       url: "/instances/:name",
       access: "admin",
       summary:
-        "Remove an instance as a job: a final backup of its volumes (not with ?finalBackup=false), then its backup schedule and its stack with its volumes; its backups stay",
+        "Remove an instance as a job: a final backup of its volumes and databases (not with ?finalBackup=false), then its backup schedule, its stack with its volumes, and its databases (kept as the organization's with ?keepDatabases=true); its backups stay",
       params: nameParams,
-      query: z.object({ finalBackup: z.enum(["true", "false"]).optional() }).strict(),
+      query: z
+        .object({
+          finalBackup: z.enum(["true", "false"]).optional(),
+          keepDatabases: z.enum(["true", "false"]).optional(),
+        })
+        .strict(),
       response: R.instanceQueued,
       status: 202,
     },
@@ -265,6 +271,7 @@ export function templateRoutes(r: Routes, p: Platform): void {
         name: params.name,
         action: "rm",
         finalBackup: query.finalBackup !== "false",
+        keepDatabases: query.keepDatabases === "true",
       });
       return { jobId: r.jobId, instance: instanceView(r.instance) };
     },
