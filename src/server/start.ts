@@ -182,9 +182,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       perOrg: 2,
       retryLimit: 5,
     });
+    // Backups and restores of different stacks: two at a time per organization (a SaaS operator's
+    // instances all live in one), four in all.
     jobs.register(BACKUP_JOB, (ctx) => runBackup(platform, ctx), {
-      concurrency: 2,
-      perOrg: 1,
+      concurrency: 4,
+      perOrg: 2,
       retryLimit: 2,
     });
     jobs.register(VERIFY_JOB, (ctx) => runVerify(platform, ctx), {
@@ -193,8 +195,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       retryLimit: 2,
     });
     jobs.register(RESTORE_JOB, (ctx) => runRestore(platform, ctx), {
-      concurrency: 2,
-      perOrg: 1,
+      concurrency: 4,
+      perOrg: 2,
       retryLimit: 3,
     });
     // One instance's steps run one at a time, in order; each waits for the deploy or backup it queues.
@@ -218,8 +220,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       retryLimit: 1,
     });
     jobs.register(DB_RESTORE_JOB, (ctx) => runDatabaseRestore(platform, ctx), {
-      concurrency: 2,
-      perOrg: 1,
+      concurrency: 4,
+      perOrg: 2,
       retryLimit: 1,
     });
     jobs.onTrigger(BACKUP_SCHEDULE_TRIGGER, (data) => fireSchedule(platform, data));
