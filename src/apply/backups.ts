@@ -6,9 +6,10 @@
 // Listing, removal and `verify` (a job that re-reads an archive end to end) are here too; restore
 // is in restore.ts.
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { BACKUP_JOB, JOB_LABEL, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { Conflict } from "../domain/errors.js";
 import { LABEL, ownershipProblem } from "../domain/labels.js";
@@ -22,6 +23,7 @@ import {
   sizeProblem,
   type VolumeTarget,
 } from "../plan/backup.js";
+import { isRemote } from "../plan/volume-transfer.js";
 import {
   type BackupRow,
   deleteBackup,
@@ -37,6 +39,7 @@ import { desiredStacks, getStack, orgIdOf } from "../store/stacks.js";
 import { ArchiveCorrupt, archiveSize, readArchive, writeArchive } from "./archive-io.js";
 import { dumpDatabase, readyDatabase, recordDatabaseBackup } from "./database-backups.js";
 import type { Platform } from "./platform.js";
+import { dropTransfer, nodeOfVolume, runTransfer, sweepTransfers, transferFile } from "./volume-transfer.js";
 
 /** A volume's archive, or (`database` set) a managed database's dump. */
 interface BackupItem {
@@ -57,17 +60,24 @@ export async function liveStack(p: Platform, org: string, stack: string) {
   return { orgId, stackId: row.id, namespace: d.namespace, model: d.settled.model };
 }
 
-/** Each target volume must exist on the Engine's node and be this stack's; else Conflict naming it. */
+/**
+ * Each target volume on the Engine's node must exist and be this stack's; else Conflict naming it.
+ * One on another node is known only through the tasks of the stack's own services that mount it.
+ */
 export async function checkVolumes(
   p: Platform,
   owner: { org: string; stack: string },
   targets: VolumeTarget[],
 ): Promise<void> {
+  const local: VolumeTarget[] = [];
+  for (const t of targets) {
+    if (!isRemote((await nodeOfVolume(p, owner, t.name)).node, p.cluster.nodeId)) local.push(t);
+  }
   const found = await p.engine.objectsNamed(
     "volume",
-    targets.map((t) => t.name),
+    local.map((t) => t.name),
   );
-  for (const t of targets) {
+  for (const t of local) {
     const v = found.find((f) => f.name === t.name);
     if (!v) {
       throw new Conflict(
@@ -239,14 +249,21 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
     }
     try {
       await checkVolumes(p, { org, stack }, [{ key: item.key, name: item.volume }]);
-      const total = await p.archiver.usage(item.volume);
+      const at = await nodeOfVolume(p, { org, stack }, item.volume);
+      if (at.nodes.length > 1) {
+        await ctx.say(
+          `volume ${item.key} is node-local and has copies on ${at.nodes.length} nodes: backing up the one on node ${at.node}`,
+          "warn",
+        );
+      }
+      const { stream, close, total } = isRemote(at.node, p.cluster.nodeId)
+        ? await exportVolume(p, ctx, { node: at.node, volume: item.volume, labels, id: item.id })
+        : {
+            ...(await p.archiver.read({ volume: item.volume, labels, image: p.backups.helperImage })),
+            total: await p.archiver.usage(item.volume),
+          };
       const report = progressTo(ctx, `${item.key}`, { ...(total ? { total } : {}), from: i * span, span });
       await ctx.say(`archiving volume ${item.key} (${item.volume})${row.encrypted ? ", encrypted" : ""}`);
-      const { stream, close } = await p.archiver.read({
-        volume: item.volume,
-        labels,
-        image: p.backups.helperImage,
-      });
       let read = 0;
       try {
         const out = await writeArchive(stream, {
@@ -298,7 +315,26 @@ async function prune(p: Platform, ctx: JobContext, o: { orgId: string; stack: st
  */
 export async function sweepHelpers(p: Platform): Promise<number> {
   const live = new Set((await unfinishedJobs(p.db)).filter((j) => j.status === "running").map((j) => j.id));
-  return p.archiver.removeHelpers([`${LABEL.instance}=${p.instanceId}`], (l) => live.has(l[JOB_LABEL] ?? ""));
+  const keep = (l: Record<string, string>) => live.has(l[JOB_LABEL] ?? "");
+  const containers = await p.archiver.removeHelpers([`${LABEL.instance}=${p.instanceId}`], keep);
+  return containers + (await sweepTransfers(p, keep));
+}
+
+/** A volume on another node, exported by a task there into a transfer file of the store, read from it. */
+async function exportVolume(
+  p: Platform,
+  ctx: JobContext,
+  o: { node: string; volume: string; labels: Record<string, string>; id: string },
+): Promise<{ stream: Readable; close: () => Promise<void>; total: number }> {
+  const file = await transferFile(p, o.id);
+  try {
+    await runTransfer(p, ctx, { way: "export", node: o.node, volume: o.volume, file, labels: o.labels });
+    const total = (await stat(file)).size;
+    return { stream: createReadStream(file), close: () => dropTransfer(file), total };
+  } catch (err) {
+    await dropTransfer(file);
+    throw err;
+  }
 }
 
 /** A backup that did not complete; recorded per volume, not retried. */

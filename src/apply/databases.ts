@@ -21,6 +21,7 @@ import { SYSTEM_ORG } from "../domain/system.js";
 import type { ServerRef } from "../engine/postgres-exec.js";
 import type { JobContext } from "../jobs/queue.js";
 import {
+  CATALOG_LOCK_SQL,
   createDatabaseSql,
   type DatabaseAccess,
   databaseUrl,
@@ -238,6 +239,7 @@ async function makeDatabase(
     await ctx.progress(at(0.7), `creating database ${name} and its role`);
     const client = await superuser(p, server, ctx.signal);
     try {
+      await client.query(CATALOG_LOCK_SQL);
       for (const sql of hardenServerSql()) await client.query(sql);
       const roleExists = (await client.query("select 1 from pg_roles where rolname = $1", [row.pgName]))
         .rowCount;
@@ -377,6 +379,7 @@ export async function dropDatabase(
   try {
     const client = await superuser(p, server, ctx.signal);
     try {
+      await client.query(CATALOG_LOCK_SQL);
       for (const sql of dropDatabaseSql({ db: row.pgName, role: row.pgName })) await client.query(sql);
     } finally {
       await client.end().catch(() => {});

@@ -189,7 +189,7 @@ async function deployAndWait(
       await s.ctx.progress(o.from + o.span, `revision ${d.revision} succeeded`);
       return { revision: d.revision, status: d.status, reason: d.reason };
     }
-    await sleep(500);
+    await sleep(200);
   }
 }
 

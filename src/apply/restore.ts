@@ -11,23 +11,18 @@
 //   and scale them back to the replicas they had (also when the replacement failed). A retry after a
 //   crash does it all again, from the replica counts recorded when the restore was asked for.
 import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { JOB_LABEL, RESTORE_JOB } from "../domain/backup.js";
 import { DeployFailed } from "../domain/errors.js";
-import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
-import type { LiveService } from "../engine/engine.js";
+import { LABEL } from "../domain/labels.js";
 import type { JobContext } from "../jobs/queue.js";
-import {
-  type MountingService,
-  notRestorable,
-  restorePlan,
-  restoreTarget,
-  type ServiceSpecLike,
-  type StopStep,
-  withReplicas,
-} from "../plan/backup.js";
+import { notRestorable, restorePlan, restoreTarget, type StopStep, withReplicas } from "../plan/backup.js";
 import { refuseWhileRollingOut } from "../plan/day2.js";
 import type { SwarmServiceSpec } from "../plan/swarm-types.js";
+import { isRemote } from "../plan/volume-transfer.js";
 import { type BackupRow, getBackup } from "../store/backups.js";
 import { listRevisions, orgIdOf } from "../store/stacks.js";
 import {
@@ -41,6 +36,13 @@ import {
 } from "./backups.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
+import {
+  dropTransfer,
+  mountingServices,
+  nodeOfVolume,
+  runTransfer,
+  transferFile,
+} from "./volume-transfer.js";
 
 interface RestorePayload {
   org: string;
@@ -89,20 +91,6 @@ export async function requestRestore(
   return { jobId, backup: b, stack, volume: target.name, services: steps };
 }
 
-/** The stack's services of this installation, checked against their owner, as a restore sees them. */
-async function mountingServices(p: Platform, org: string, stack: string): Promise<MountingService[]> {
-  const owner = { instance: p.instanceId, org, stack };
-  const live = await p.engine.listLive(ownerFilter(owner).label);
-  return live
-    .filter((l) => !ownershipProblem(l.observed.labels, owner) && l.observed.labels[LABEL.service])
-    .map((l: LiveService) => ({
-      id: l.observed.id,
-      name: l.observed.name,
-      version: l.observed.version,
-      spec: l.spec as ServiceSpecLike,
-    }));
-}
-
 export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
   const o = ctx.job.payload as unknown as RestorePayload;
   const { orgId, b, path, staging } = await restorableBackup(p, ctx, o);
@@ -115,6 +103,8 @@ export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
     await checkVolumes(p, { org: o.org, stack: o.stack }, [{ key: o.key, name: o.volume }]);
     const labels = helperLabels(p, { org: o.org, stack: o.stack, jobId: ctx.job.id });
     await p.archiver.removeHelpers([`${JOB_LABEL}=${ctx.job.id}`, `${LABEL.instance}=${p.instanceId}`]);
+    // Which node's copy: decided while the services that mount it still run.
+    const { node } = await nodeOfVolume(p, { org: o.org, stack: o.stack }, o.volume);
     let failure: unknown;
     try {
       await scale(p, ctx, o, "down");
@@ -124,7 +114,10 @@ export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
         staging,
         from: 50,
         span: 40,
-        write: (tar) => p.archiver.replace({ volume: o.volume, labels, image: p.backups.helperImage, tar }),
+        write: (tar) =>
+          isRemote(node, p.cluster.nodeId)
+            ? importVolume(p, ctx, { node, volume: o.volume, labels, tar })
+            : p.archiver.replace({ volume: o.volume, labels, image: p.backups.helperImage, tar }),
       });
     } catch (err) {
       failure = err;
@@ -139,6 +132,21 @@ export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
     );
   } finally {
     await rm(staging, { force: true });
+  }
+}
+
+/** The checked tar written to a transfer file of the store, then extracted by a task on the volume's node. */
+async function importVolume(
+  p: Platform,
+  ctx: JobContext,
+  o: { node: string; volume: string; labels: Record<string, string>; tar: Readable },
+): Promise<void> {
+  const file = await transferFile(p, ctx.job.id);
+  try {
+    await pipeline(o.tar, createWriteStream(file, { mode: 0o600 }));
+    await runTransfer(p, ctx, { way: "import", node: o.node, volume: o.volume, file, labels: o.labels });
+  } finally {
+    await dropTransfer(file);
   }
 }
 

@@ -10,6 +10,13 @@ import { ConfigError } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
 
 /** Server-wide, once: no role may connect to the maintenance databases unless granted. */
+/**
+ * A session-level advisory lock every Berth change to a server's roles and databases holds: PostgreSQL
+ * refuses concurrent changes to one catalog row ("tuple concurrently updated"), as two databases made
+ * at once both revoking PUBLIC's rights would be. Released when the session ends.
+ */
+export const CATALOG_LOCK_SQL = "SELECT pg_advisory_lock(7306589871)";
+
 export function hardenServerSql(): string[] {
   return ["REVOKE ALL ON DATABASE postgres FROM PUBLIC", "REVOKE ALL ON DATABASE template1 FROM PUBLIC"];
 }

@@ -1,0 +1,95 @@
+// Volumes on another node than the Engine Berth talks to: which node holds a volume, and the one-task
+// Swarm service that moves its contents through the backup store (a path every node mounts at the
+// same place). No I/O.
+//
+//   backup:  task on the volume's node: tar -c of the volume (read-only) -> <store>/.transfer/<id>.tar
+//            -> Berth: sha256 (+ encryption) into the archive, the transfer file deleted
+//   restore: Berth: the checked archive, decrypted -> <store>/.transfer/<id>.tar
+//            -> task on the volume's node: empty the volume, tar -x into it; the file deleted
+import type { ObservedTask } from "./observed.js";
+import type { SwarmServiceSpec } from "./swarm-types.js";
+
+/** Where the volume is mounted in a transfer task; archives hold its files under `data/`. */
+export const TRANSFER_MOUNT = "/data";
+/** The store's subdirectory transfer files pass through (0700, emptied by each job). */
+export const TRANSFER_DIR = ".transfer";
+
+/**
+ * The node whose copy of a volume a backup or restore works on: that of a running task of the
+ * services mounting it, else that of their newest task (a stopped instance's last one); undefined
+ * when no task ever ran (no node has the volume yet). `nodes` lists each node seen, for a warning
+ * when a node-local volume has copies on several nodes.
+ */
+export function volumeNode(tasks: ObservedTask[]): { node?: string; nodes: string[] } {
+  const withNode = tasks.filter((t) => t.nodeId);
+  const nodes = [...new Set(withNode.map((t) => t.nodeId!))].sort();
+  const running = withNode
+    .filter((t) => t.state === "running" && t.desiredState === "running")
+    .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
+  if (running[0]) return { node: running[0].nodeId!, nodes };
+  const newest = [...withNode].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  return newest ? { node: newest.nodeId!, nodes } : { nodes };
+}
+
+/** Whether the volume is on a node the Engine Berth talks to cannot reach into. */
+export function isRemote(node: string | undefined, localNode: string): node is string {
+  return node !== undefined && node !== localNode;
+}
+
+/**
+ * The one-task service that exports a volume to `file` or imports `file` into it, on `node`. It
+ * never restarts, has no network, and carries `labels` (owner, job, helper role).
+ */
+export function transferSpec(o: {
+  name: string;
+  way: "export" | "import";
+  node: string;
+  volume: string;
+  image: string;
+  /** The store's directory, mounted at the same path (read-write to export, read-only to import). */
+  dir: string;
+  file: string;
+  labels: Record<string, string>;
+}): SwarmServiceSpec {
+  const command =
+    o.way === "export"
+      ? ["tar", "-c", "-f", o.file, "-C", "/", TRANSFER_MOUNT.slice(1)]
+      : [
+          "sh",
+          "-c",
+          `find ${TRANSFER_MOUNT} -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -x -f "$1" -C /`,
+          "sh",
+          o.file,
+        ];
+  const once = { Parallelism: 1, FailureAction: "pause" as const, Monitor: 0, Order: "stop-first" as const };
+  return {
+    Name: o.name,
+    Labels: o.labels,
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: o.image,
+        Labels: o.labels,
+        Command: command,
+        Env: [],
+        Mounts: [
+          {
+            Type: "volume",
+            Source: o.volume,
+            Target: TRANSFER_MOUNT,
+            ReadOnly: o.way === "export",
+            VolumeOptions: { NoCopy: true },
+          },
+          { Type: "bind", Source: o.dir, Target: o.dir, ReadOnly: o.way === "import" },
+        ],
+      },
+      Resources: { Limits: { NanoCPUs: 0, MemoryBytes: 0 } },
+      RestartPolicy: { Condition: "none" },
+      Placement: { Constraints: [`node.id==${o.node}`] },
+      Networks: [],
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+    UpdateConfig: once,
+    RollbackConfig: once,
+    EndpointSpec: { Mode: "dnsrr", Ports: [] },
+  };
+}
