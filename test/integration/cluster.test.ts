@@ -128,6 +128,8 @@ describe("a 3-node swarm", () => {
     writeFileSync(join(dir, "Dockerfile"), `FROM local/httpd:1\nRUN echo ${version} > /www/v.txt\n`);
     const r = await berth.cli([
       ...["deploy", "--build", dir, "--name", built, "--port", "8080", "--replicas", "3", "--json"],
+      // All three at once, watched for 1 s: the test is about which image runs, not the rollout's pace.
+      ...["--update-parallelism", "3", "--update-monitor", "1s"],
     ]);
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout);
