@@ -189,6 +189,40 @@ describe("a 3-node swarm", () => {
     await onEveryNode(built, digests[0]!, port, "one");
   });
 
+  it("deploys a compose stack's build by its digest too, pulled by the other nodes", {
+    timeout: 180_000,
+  }, async () => {
+    const stack = `${name}s`;
+    const dir = join(work, "stack");
+    mkdirSync(join(dir, "web"), { recursive: true });
+    writeFileSync(join(dir, "web/Dockerfile"), "FROM local/httpd:1\nLABEL role=stack\n");
+    writeFileSync(
+      join(dir, "stack.yml"),
+      "services:\n  web:\n    build: ./web\n    deploy:\n      replicas: 3\n      update_config: { parallelism: 3 }\n",
+    );
+    const r = await berth.cli([
+      "stack",
+      "deploy",
+      "-c",
+      join(dir, "stack.yml"),
+      "--name",
+      stack,
+      "--build",
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const [svc] = await d.listServices({ filters: { label: [`berth.stack=${stack}`] } });
+    const image = (svc!.Spec!.TaskTemplate as any).ContainerSpec.Image as string;
+    expect(image).toMatch(new RegExp(`^10\\.88\\.0\\.11:5000/default/${stack}-web@sha256:[0-9a-f]{64}$`));
+    const tasks = await until("3 tasks of the stack's build", async () => {
+      const t = await runningTasks(stack);
+      return t.length === 3 ? t : undefined;
+    });
+    expect(tasks.every((t) => t.image === image)).toBe(true);
+    expect(new Set(tasks.map((t) => t.imageId)).size).toBe(1);
+    expect(tasks.some((t) => t.node !== "berth-sim1")).toBe(true);
+  });
+
   it("reschedules the task of a node that goes down onto the free node", async () => {
     const ps = JSON.parse((await berth.cli(["ps", "--json"])).stdout).stacks.find(
       (s: any) => s.name === name,
