@@ -32,12 +32,14 @@ up() {
   for i in $(seq 1 "$n"); do
     docker inspect "$(node_name "$i")" >/dev/null 2>&1 && continue
     # --privileged fails on these VMs; this capability set is what works (see DOCKER-ON-CI.md).
+    # Berth's registry (multi-node builds) listens on plain HTTP at a node's address: allowed here.
     docker run -d --label berth.test=cluster \
       --cap-add ALL --cap-drop MAC_OVERRIDE --cap-drop SYS_RESOURCE \
       --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
       --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run \
       --name "$(node_name "$i")" --hostname "$(node_name "$i")" --network "$NET" --ip "$(node_ip "$i")" \
-      local/dind:1 >/dev/null
+      local/dind:1 dockerd --host unix:///var/run/docker.sock --host tcp://0.0.0.0:2375 \
+      --insecure-registry "$SUBNET_PREFIX.0/24" >/dev/null
   done
   for i in $(seq 1 "$n"); do
     for _ in $(seq 1 60); do on "$i" docker info >/dev/null 2>&1 && break; sleep 1; done

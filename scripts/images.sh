@@ -6,6 +6,7 @@
 #   caddy   local/caddy:2           postgres local/postgres:15
 #   demo    local/berth-demo:1      dind     local/dind:1 (multi-node test bed)
 #   wsecho  local/ws-echo:1         (WebSocket echo server on the demo image's Node)
+#   registry local/registry:1       (Debian's docker-registry: Berth's registry for multi-node builds)
 source "$(dirname "$0")/lib.sh"
 docker_ready || "$BERTH_ROOT/scripts/docker-up.sh"
 
@@ -57,7 +58,7 @@ build_dockerfile() { # tag dir
 }
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(debian httpd caddy postgres demo wsecho dind)
+[ ${#targets[@]} -eq 0 ] && targets=(debian httpd caddy postgres demo wsecho dind registry)
 build_debian
 for t in "${targets[@]}"; do
   case "$t" in
@@ -68,7 +69,8 @@ for t in "${targets[@]}"; do
     demo) build_dockerfile local/berth-demo:1 demo ;;
     dind) build_dockerfile local/dind:1 dind ;;
     wsecho) build_dockerfile local/berth-demo:1 demo && build_dockerfile local/ws-echo:1 ws-echo ;;
-    *) die "unknown image '$t' (known: debian httpd caddy postgres demo wsecho dind)" ;;
+    registry) build_dockerfile local/registry:1 registry ;;
+    *) die "unknown image '$t' (known: debian httpd caddy postgres demo wsecho dind registry)" ;;
   esac
 done
 log "images ready: ${targets[*]}"

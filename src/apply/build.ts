@@ -4,6 +4,9 @@
 // - runBuild (the job): build and tag on the Engine's node with the build's output as the job's log,
 //   then requestDeploy of that tag with the image id recorded on the deployment, then remove the
 //   service's older builds beyond those kept. A failed build deploys nothing.
+//   On a multi-node swarm (apply/registry.ts) the tag is `<registry>/<org>/<stack>-<service>:<stamp>`
+//   in Berth's own registry: pushed after the build, and the deployment runs it by digest
+//   (`repo@sha256:...`, recorded on the deployment), so every node runs the same image.
 // A compose stack's service (`berth stack deploy --build`) is built and tagged the same way, without
 // the deploy: the job's result names the tag, and the CLI deploys the stack with every service's tag.
 import { randomUUID } from "node:crypto";
@@ -23,9 +26,11 @@ import type { StackModel } from "../domain/stack.js";
 import type { JobContext } from "../jobs/queue.js";
 import { BUILD_LABEL, buildGroup, buildsToPrune, buildTag, describeBuild } from "../plan/build.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
+import { registryTag } from "../plan/registry-stack.js";
 import { admitPolicy } from "./admission.js";
 import { requestDeploy } from "./deploy.js";
 import type { Platform } from "./platform.js";
+import { buildRegistry, dropFromRegistry, pushBuild } from "./registry.js";
 
 export const BUILD_JOB = "build";
 
@@ -117,16 +122,20 @@ export async function requestBuild(
 export async function runBuild(p: Platform, ctx: JobContext): Promise<void> {
   const b = ctx.job.payload as unknown as BuildPayload;
   const org = b.org;
-  const model = b.deployment ? buildModel(org, b.deployment, new Date(), b.tag).model : undefined;
-  const stack = model?.name ?? b.stack!;
+  const named = b.deployment ? buildModel(org, b.deployment, new Date(), b.tag).model : undefined;
+  const stack = named?.name ?? b.stack!;
   const group = buildGroup({ org, stack, service: b.service });
-  await ctx.say(describeBuild({ ...b.options, tag: b.tag }));
   let imageId: string;
+  let tag = b.tag;
+  let registry: string | undefined;
   try {
+    registry = await buildRegistry(p, ctx);
+    if (registry) tag = registryTag(registry, b.tag);
+    await ctx.say(describeBuild({ ...b.options, tag }));
     ({ imageId } = await p.builder.build(
       {
         context: createReadStream(b.contextFile),
-        tag: b.tag,
+        tag,
         dockerfile: b.options.dockerfile,
         ...(b.options.target ? { target: b.options.target } : {}),
         buildArgs: b.options.buildArgs,
@@ -142,24 +151,30 @@ export async function runBuild(p: Platform, ctx: JobContext): Promise<void> {
   } finally {
     await rm(b.contextFile, { force: true });
   }
-  await ctx.progress(80, `built ${b.tag} (${imageId})`);
-  if (!model) {
-    // A stack's service: the CLI deploys the stack with this tag once every service is built.
-    await ctx.result({ image: b.tag, imageId });
+  await ctx.progress(70, `built ${tag} (${imageId})`);
+  // Through the registry, the image is named by the digest the push reported: every node pulls that.
+  const digest = registry ? await pushBuild(p, ctx, tag) : undefined;
+  const image = digest ?? tag;
+  await ctx.progress(80, `${image} ready`);
+  if (!b.deployment) {
+    // A stack's service: the CLI deploys the stack with this image once every service is built.
+    await ctx.result({ image, imageId, ...(digest ? { digest } : {}) });
     await pruneBuilds(p, ctx, group);
     return;
   }
+  const { model } = buildModel(org, b.deployment, new Date(), image);
   const { deployment, jobId } = await requestDeploy(p, {
     model,
     policy: b.policy,
     requestedBy: ctx.job.requestedBy,
     correlationId: ctx.job.correlationId,
-    builds: [{ service: b.service, tag: b.tag, imageId, jobId: ctx.job.id }],
+    builds: [{ service: b.service, tag, imageId, jobId: ctx.job.id, ...(digest ? { digest } : {}) }],
   });
-  await ctx.say(`deploying ${b.tag} as ${model.name} revision ${deployment.revision} (job ${jobId})`);
+  await ctx.say(`deploying ${image} as ${model.name} revision ${deployment.revision} (job ${jobId})`);
   await ctx.result({
-    image: b.tag,
+    image,
     imageId,
+    ...(digest ? { digest } : {}),
     deploymentId: deployment.id,
     revision: deployment.revision,
     deployJobId: jobId,
@@ -177,10 +192,14 @@ export async function dropBuildContext(job: { payload: Record<string, unknown> }
 async function pruneBuilds(p: Platform, ctx: JobContext, group: string): Promise<void> {
   try {
     const images = await p.builder.list([`${LABEL.instance}=${p.instanceId}`, `${BUILD_LABEL}=${group}`]);
-    const inUse = new Set((await p.engine.listServices([])).map((s) => s.image.split("@")[0]!));
+    const inUse = new Set(
+      (await p.engine.listServices([])).flatMap((s) => [s.image, s.image.split("@")[0]!]),
+    );
     for (const img of buildsToPrune(images, p.builds.keep, inUse)) {
       const ref = img.tags[0] ?? img.id;
-      if (await p.builder.remove(ref)) await ctx.say(`removed old build ${ref}`);
+      if (!(await p.builder.remove(ref))) continue;
+      await ctx.say(`removed old build ${ref}`);
+      await dropFromRegistry(p, ctx, img.digests ?? []);
     }
   } catch (err) {
     // Housekeeping: the deployment is queued whatever happens here.

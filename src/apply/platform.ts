@@ -5,6 +5,7 @@ import type { ImageBuilder } from "../engine/builder.js";
 import type { ClusterInfo, Engine } from "../engine/engine.js";
 import type { PostgresExec } from "../engine/postgres-exec.js";
 import type { ProxyAdmin } from "../engine/proxy-admin.js";
+import type { ImageRegistry } from "../engine/registry.js";
 import type { VolumeArchiver } from "../engine/volume-archiver.js";
 import type { JobQueue } from "../jobs/queue.js";
 import type { PortRange } from "../plan/host-ports.js";
@@ -45,6 +46,9 @@ export interface Platform {
   /** Builds images from uploaded contexts (`berth deploy --build`). */
   builder: ImageBuilder;
   builds: BuildSettings;
+  /** Berth's own registry (a system stack) that builds go through on a multi-node swarm. */
+  registry: RegistrySettings;
+  imageRegistry: ImageRegistry;
   /** Managed databases: the shared server's settings, and pg_dump / pg_restore inside it. */
   postgres: PostgresSettings;
   pgExec: PostgresExec;
@@ -57,6 +61,19 @@ export interface BuildSettings {
   keep: number;
   /** Largest context accepted, in bytes. */
   maxContextBytes: number;
+}
+
+export interface RegistrySettings {
+  /** `auto`: used when the swarm has more than one node; `on`: always; `off`: never (`BERTH_REGISTRY`). */
+  mode: "auto" | "on" | "off";
+  /** `BERTH_REGISTRY_IMAGE` (default `registry:2`). */
+  image: string;
+  /** Host port (host mode) on the registry's node (`BERTH_REGISTRY_PORT`, default 5000). */
+  hostPort: number;
+  /** `host:port` the nodes pull from (`BERTH_REGISTRY_ADDRESS`); unset: the registry node's address. */
+  address?: string;
+  /** `key=value` node label the registry is pinned to (`BERTH_REGISTRY_NODE_LABEL`); unset: Berth's node. */
+  nodeLabel?: string;
 }
 
 export interface ProxySettings {

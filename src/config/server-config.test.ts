@@ -72,6 +72,32 @@ describe("loadServerConfig", () => {
     ).toMatchObject({ deployConcurrency: 8, deployConcurrencyPerOrg: 3 });
   });
 
+  it("reads Berth's registry settings, with their defaults", () => {
+    expect(loadServerConfig({}, {})).toMatchObject({
+      registry: "auto",
+      registryImage: "registry:2",
+      registryPort: 5000,
+    });
+    expect(
+      loadServerConfig(
+        {},
+        {
+          BERTH_REGISTRY: "on",
+          BERTH_REGISTRY_IMAGE: "local/registry:1",
+          BERTH_REGISTRY_PORT: "5050",
+          BERTH_REGISTRY_ADDRESS: "registry.internal:443",
+          BERTH_REGISTRY_NODE_LABEL: "registry=true",
+        },
+      ),
+    ).toMatchObject({
+      registry: "on",
+      registryImage: "local/registry:1",
+      registryPort: 5050,
+      registryAddress: "registry.internal:443",
+      registryNodeLabel: "registry=true",
+    });
+  });
+
   it("trusts no proxy unless told, else the listed addresses and ranges", () => {
     expect(loadServerConfig({}, {}).trustedProxies).toEqual([]);
     const c = loadServerConfig({}, { BERTH_TRUSTED_PROXY: " 10.0.0.1, 172.16.0.0/12,fd00::/8, loopback " });
@@ -109,6 +135,10 @@ describe("loadServerConfig", () => {
     [{}, { BERTH_REVISION_HISTORY: "lots" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
     [{}, { BERTH_DEPLOY_CONCURRENCY: "0" }, "BERTH_DEPLOY_CONCURRENCY: must be a whole number from 1 to 64"],
     [{}, { BERTH_DEPLOY_CONCURRENCY_PER_ORG: "1.5" }, "BERTH_DEPLOY_CONCURRENCY_PER_ORG: must be a whole"],
+    [{}, { BERTH_REGISTRY: "yes" }, "BERTH_REGISTRY: must be on, off or auto"],
+    [{}, { BERTH_REGISTRY_PORT: "70000" }, "BERTH_REGISTRY_PORT: must be between 1 and 65535"],
+    [{}, { BERTH_REGISTRY_ADDRESS: "http://reg:5000" }, "BERTH_REGISTRY_ADDRESS: must be host or host:port"],
+    [{}, { BERTH_REGISTRY_NODE_LABEL: "=x" }, "BERTH_REGISTRY_NODE_LABEL: must be a node label"],
   ])("rejects %j %j", (flags, env, message) => {
     expect(() => loadServerConfig(flags, env)).toThrow(message);
   });

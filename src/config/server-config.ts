@@ -63,6 +63,18 @@ export interface ServerConfig {
   postgresPort: number;
   postgresHost: string;
   postgresNodeLabel?: string;
+  /**
+   * Berth's own registry for builds on a multi-node swarm: `auto` (used when the swarm has more than
+   * one node), `on` (always), `off` (never: builds stay on the node that built them).
+   */
+  registry: "auto" | "on" | "off";
+  registryImage: string;
+  /** Host port (host mode) on the registry's node. */
+  registryPort: number;
+  /** `host[:port]` every node's engine pulls from; default the registry node's address and port. */
+  registryAddress?: string;
+  /** `key=value` node label the registry is pinned to; unset: Berth's own node. */
+  registryNodeLabel?: string;
 }
 
 const hostPort = z.coerce
@@ -144,6 +156,17 @@ const schema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(=[a-zA-Z0-9_.-]+)?$/, "must be a node label: key or key=value")
     .optional(),
+  registry: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
+  registryImage: z.string().min(1).max(300),
+  registryPort: hostPort,
+  registryAddress: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host or host:port (no scheme, no path)")
+    .optional(),
+  registryNodeLabel: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(=[a-zA-Z0-9_.-]+)?$/, "must be a node label: key or key=value")
+    .optional(),
   trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
     const bad = list.find((a) => !isProxyAddress(a));
     if (bad !== undefined) {
@@ -217,6 +240,11 @@ export function loadServerConfig(
     postgresPort: env.BERTH_POSTGRES_PORT || 5433,
     postgresHost: env.BERTH_POSTGRES_HOST || "127.0.0.1",
     postgresNodeLabel: env.BERTH_POSTGRES_NODE_LABEL || undefined,
+    registry: env.BERTH_REGISTRY || "auto",
+    registryImage: env.BERTH_REGISTRY_IMAGE || "registry:2",
+    registryPort: env.BERTH_REGISTRY_PORT || 5000,
+    registryAddress: env.BERTH_REGISTRY_ADDRESS || undefined,
+    registryNodeLabel: env.BERTH_REGISTRY_NODE_LABEL || undefined,
     trustedProxies: (env.BERTH_TRUSTED_PROXY ?? "")
       .split(",")
       .map((a) => a.trim())
@@ -272,6 +300,11 @@ const SOURCES = {
   postgresPort: "BERTH_POSTGRES_PORT",
   postgresHost: "BERTH_POSTGRES_HOST",
   postgresNodeLabel: "BERTH_POSTGRES_NODE_LABEL",
+  registry: "BERTH_REGISTRY",
+  registryImage: "BERTH_REGISTRY_IMAGE",
+  registryPort: "BERTH_REGISTRY_PORT",
+  registryAddress: "BERTH_REGISTRY_ADDRESS",
+  registryNodeLabel: "BERTH_REGISTRY_NODE_LABEL",
 } as const;
 
 export const hostPortRange = DEFAULT_HOST_PORT_RANGE;

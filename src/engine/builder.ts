@@ -2,7 +2,8 @@
 // Engine's build API (`POST /build`): no shelling out. The build's output reaches the caller line by
 // line; a failed step fails the call with the Engine's own error line.
 //
-// Single node for now: the image stays on the node that built it (a registry for other nodes is later).
+// On one node the image stays on the node that built it; on several it is pushed to Berth's registry
+// (`push`), whose digest every node pulls.
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import { DeployFailed, withContext } from "../domain/errors.js";
@@ -21,6 +22,15 @@ export interface BuildRequest {
 export interface ImageBuilder {
   /** Builds and tags the image; `onLine` gets each line of the build's output. Returns the image id. */
   build(req: BuildRequest, onLine: (line: string) => Promise<void>): Promise<{ imageId: string }>;
+  /**
+   * Pushes a tag (`<registry>/<repo>:<tag>`) from the Engine's node to its registry; `onLine` gets the
+   * push's progress. Returns the manifest digest the registry stored (`sha256:...`).
+   */
+  push(
+    tag: string,
+    onLine: (line: string) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<{ digest: string }>;
   /** Images carrying all of `labels` (`key=value`). */
   list(labels: string[]): Promise<BuiltImage[]>;
   /** Removes the tag (the image goes with its last tag); false when a container still uses it. */
@@ -30,9 +40,11 @@ export interface ImageBuilder {
 interface BuildEvent {
   stream?: string;
   status?: string;
+  id?: string;
+  progress?: string;
   error?: string;
   errorDetail?: { message?: string };
-  aux?: { ID?: string };
+  aux?: { ID?: string; Digest?: string };
 }
 
 export function createImageBuilder(docker: Docker = new Docker()): ImageBuilder {
@@ -79,13 +91,52 @@ export function createImageBuilder(docker: Docker = new Docker()): ImageBuilder 
       return { imageId };
     },
 
+    async push(tag, onLine, signal) {
+      const colon = tag.lastIndexOf(":");
+      let stream: NodeJS.ReadableStream;
+      try {
+        // No credentials: Berth's registry takes anonymous pushes (it is reachable from nodes only).
+        stream = await docker.getImage(tag.slice(0, colon)).push({
+          tag: tag.slice(colon + 1),
+          authconfig: {},
+          ...(signal ? { abortSignal: signal } : {}),
+        });
+      } catch (err) {
+        throw withContext(`push ${tag}`, err);
+      }
+      let digest: string | undefined;
+      let failure: string | undefined;
+      let pending = Promise.resolve();
+      const said = new Set<string>();
+      await new Promise<void>((done, fail) =>
+        docker.modem.followProgress(
+          stream,
+          (err: Error | null) => (err ? fail(withContext(`push ${tag}`, err)) : done()),
+          (e: BuildEvent) => {
+            if (e.aux?.Digest) digest = e.aux.Digest;
+            const error = e.errorDetail?.message ?? e.error;
+            if (error) failure = error.trim();
+            // One line per layer and state ("Pushing" repeats with every chunk: said once).
+            const line = error ?? [e.id, e.status].filter(Boolean).join(": ");
+            if (!line || said.has(line)) return;
+            said.add(line);
+            pending = pending.then(() => onLine(line)).catch(() => {});
+          },
+        ),
+      );
+      await pending;
+      if (failure) throw new DeployFailed(`push ${tag} failed: ${failure}`);
+      if (!digest) throw new DeployFailed(`push ${tag}: the registry reported no digest`);
+      return { digest };
+    },
+
     async list(labels) {
       const images: Docker.ImageInfo[] = await docker.listImages({ filters: { label: labels } });
       // One entry per tag: a build the cache made identical to an earlier one shares its image id.
       return images.flatMap((i) =>
         (i.RepoTags ?? [])
           .filter((t) => t !== "<none>:<none>")
-          .map((tag) => ({ id: i.Id, tags: [tag], created: i.Created })),
+          .map((tag) => ({ id: i.Id, tags: [tag], digests: i.RepoDigests ?? [], created: i.Created })),
       );
     },
 

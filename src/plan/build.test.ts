@@ -17,6 +17,16 @@ describe("buildsToPrune", () => {
     ["never one in use by id", [img("a", 1), img("b", 2), img("c", 3)], 1, ["a"], ["b"]],
     ["never one in use by tag", [img("a", 1, ["o/s-w:1"]), img("b", 2)], 0, ["o/s-w:1"], ["b"]],
     [
+      "never one a service runs by its registry digest",
+      [
+        { ...img("a", 1, ["r:5000/o/s-w:1"]), digests: ["r:5000/o/s-w@sha256:aa"] },
+        { ...img("b", 2, ["r:5000/o/s-w:2"]), digests: ["r:5000/o/s-w@sha256:bb"] },
+      ],
+      0,
+      ["r:5000/o/s-w@sha256:aa", "r:5000/o/s-w"],
+      ["b"],
+    ],
+    [
       "builds sharing an image id (the cache) by their tags' time",
       [
         img("x", 5, ["o/s-w:20260101000003"]),

@@ -17,13 +17,15 @@ export function buildGroup(o: { org: string; stack: string; service: string }): 
 export interface BuiltImage {
   id: string;
   tags: string[];
+  /** Its registry references (`repo@sha256:...`) once pushed; a service may run it by one of them. */
+  digests?: string[];
   /** Seconds since the epoch. */
   created: number;
 }
 
 /**
  * Which of one service's built images to remove: all but the `keep` newest, and never one that a
- * service runs (by id or by tag).
+ * service runs (by id, by tag, or by registry digest).
  */
 export function buildsToPrune(images: BuiltImage[], keep: number, inUse: Set<string>): BuiltImage[] {
   // Tags end in their build's UTC second: newest first by tag, then by the Engine's creation time.
@@ -33,7 +35,12 @@ export function buildsToPrune(images: BuiltImage[], keep: number, inUse: Set<str
   );
   return newest
     .slice(Math.max(keep, 0))
-    .filter((img) => !inUse.has(img.id) && !img.tags.some((t) => inUse.has(t)));
+    .filter(
+      (img) =>
+        !inUse.has(img.id) &&
+        !img.tags.some((t) => inUse.has(t)) &&
+        !(img.digests ?? []).some((d) => inUse.has(d)),
+    );
 }
 
 /** Log lines about a build's options: build argument names only, never their values. */

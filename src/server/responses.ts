@@ -19,9 +19,20 @@ export const deployment = z.object({
   queuedBehind: z.number().int().nullable(),
   createdAt: iso,
   finishedAt: iso,
-  /** Images a build job made for it (`berth deploy --build`): the tag and the Engine's image id. */
+  /**
+   * Images a build job made for it (`berth deploy --build`): the tag and the Engine's image id, and on
+   * a multi-node swarm the digest reference in Berth's registry that every node runs.
+   */
   builds: z
-    .array(z.object({ service: z.string(), tag: z.string(), imageId: z.string(), jobId: uuid }))
+    .array(
+      z.object({
+        service: z.string(),
+        tag: z.string(),
+        imageId: z.string(),
+        jobId: uuid,
+        digest: z.string().optional(),
+      }),
+    )
     .optional(),
 });
 

@@ -30,6 +30,7 @@ import { INSTANCE_JOB } from "../domain/template.js";
 import { createImageBuilder } from "../engine/builder.js";
 import { createPostgresExec } from "../engine/postgres-exec.js";
 import { createCaddyAdmin } from "../engine/proxy-admin.js";
+import { createImageRegistry } from "../engine/registry.js";
 import { createSwarmEngine } from "../engine/swarm.js";
 import { createVolumeArchiver } from "../engine/volume-archiver.js";
 import { createJobQueue } from "../jobs/queue.js";
@@ -141,6 +142,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         keep: config.buildKeep,
         maxContextBytes: MAX_BUILD_CONTEXT_BYTES,
       },
+      registry: {
+        mode: config.registry,
+        image: config.registryImage,
+        hostPort: config.registryPort,
+        ...(config.registryAddress ? { address: config.registryAddress } : {}),
+        ...(config.registryNodeLabel ? { nodeLabel: config.registryNodeLabel } : {}),
+      },
+      imageRegistry: createImageRegistry(),
       postgres: {
         image: config.postgresImage,
         hostPort: config.postgresPort,

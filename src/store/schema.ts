@@ -66,6 +66,8 @@ export interface BuiltImageRecord {
   imageId: string;
   /** The build job. */
   jobId: string;
+  /** On a multi-node swarm: the pushed image in Berth's registry (`<registry>/<repo>@sha256:...`), which the service runs. */
+  digest?: string;
 }
 
 export interface ServiceAction {

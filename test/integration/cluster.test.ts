@@ -1,6 +1,9 @@
-// Berth on a 3-node swarm (docker-in-docker on this machine): tasks spread over nodes, and a lost
-// node's task is rescheduled. Brings the cluster up and down itself.
+// Berth on a 3-node swarm (docker-in-docker on this machine): tasks spread over nodes, a build goes
+// through Berth's own registry so every node runs one digest (and a rollback returns to the first),
+// and a lost node's task is rescheduled. Brings the cluster up and down itself.
 import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +20,7 @@ import {
 const exec = promisify(execFile);
 const CLUSTER = join(ROOT, "scripts/cluster.sh");
 const cluster = (...args: string[]) => exec(CLUSTER, args, { timeout: 300_000 });
+const sh = (script: string) => exec("bash", ["-c", script], { timeout: 300_000 });
 
 const MANAGER = "tcp://10.88.0.11:2375";
 const d = docker(MANAGER);
@@ -30,13 +34,60 @@ beforeAll(async () => {
   await cluster("up", "3");
   upSeconds = (Date.now() - started) / 1000;
   await cluster("load", "local/httpd:1");
-  berth = await startBerth({ DOCKER_HOST: MANAGER, BERTH_ROUTING_MESH: "off" });
+  // The registry runs on Berth's node (the manager): its image is needed there only.
+  await sh(`${join(ROOT, "scripts/images.sh")} registry >/dev/null`);
+  await sh("docker save local/registry:1 | docker exec -i berth-sim1 docker load -q");
+  work = mkdtempSync(join(tmpdir(), "berth-cluster-build-"));
+  berth = await startBerth({
+    DOCKER_HOST: MANAGER,
+    BERTH_ROUTING_MESH: "off",
+    BERTH_REGISTRY_IMAGE: "local/registry:1",
+  });
 }, 300_000);
 
 afterAll(async () => {
   await berth?.stop();
   await cluster("down");
+  if (work) rmSync(work, { recursive: true, force: true });
 }, 120_000);
+
+let work: string;
+
+/** The running tasks of a stack's one service: the node, the image the task asks for, the image id its container runs. */
+async function runningTasks(stack: string): Promise<{ node: string; image: string; imageId: string }[]> {
+  const [svc] = await d.listServices({ filters: { label: [`berth.stack=${stack}`] } });
+  const tasks = await d.listTasks({ filters: { service: [svc!.ID!], "desired-state": ["running"] } });
+  const hostnames = new Map((await d.listNodes()).map((n: any) => [n.ID, n.Description.Hostname as string]));
+  return Promise.all(
+    tasks
+      .filter((t: any) => t.Status?.State === "running")
+      .map(async (t: any) => {
+        const node = hostnames.get(t.NodeID)!;
+        const container = await docker(`tcp://${nodeIp(node)}:2375`)
+          .getContainer(t.Status.ContainerStatus.ContainerID)
+          .inspect();
+        return { node, image: t.Spec.ContainerSpec.Image, imageId: container.Image };
+      }),
+  );
+}
+
+/** Waits until three tasks run `image`, one per node, and each node's task answers `version`. */
+async function onEveryNode(stack: string, image: string, port: number, version: string) {
+  const tasks = await until(`3 tasks of ${image}`, async () => {
+    const t = await runningTasks(stack);
+    return t.length === 3 && t.every((x) => x.image === image) ? t : undefined;
+  });
+  expect(new Set(tasks.map((t) => t.node)).size).toBe(3);
+  expect(new Set(tasks.map((t) => t.imageId)).size).toBe(1);
+  for (const t of tasks) {
+    const body = await until(`${t.node} to answer`, async () => {
+      const res = await fetch(`http://${nodeIp(t.node)}:${port}/v.txt`).catch(() => undefined);
+      return res?.ok ? (await res.text()).trim() : undefined;
+    });
+    expect(body).toBe(version);
+  }
+  return tasks[0]!.imageId;
+}
 
 describe("a 3-node swarm", () => {
   const name = stackPrefix("c");
@@ -65,6 +116,111 @@ describe("a 3-node swarm", () => {
       });
       expect(body).toBe("spread");
     }
+  });
+
+  const built = `${name}b`;
+  const digests: string[] = [];
+  let port = 0;
+
+  async function buildVersion(version: string) {
+    const dir = join(work, version);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "Dockerfile"), `FROM local/httpd:1\nRUN echo ${version} > /www/v.txt\n`);
+    const r = await berth.cli([
+      ...["deploy", "--build", dir, "--name", built, "--port", "8080", "--replicas", "3", "--json"],
+      // All three at once, watched for 1 s: the test is about which image runs, not the rollout's pace.
+      ...["--update-parallelism", "3", "--update-monitor", "1s"],
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  }
+
+  it("deploys a build through Berth's registry: three nodes run one digest, recorded on the deployment", {
+    timeout: 180_000,
+  }, async () => {
+    const out = await buildVersion("one");
+    expect(out.deployment).toMatchObject({ stack: built, revision: 1, status: "succeeded" });
+    // Tagged <registry>/<org>/<stack>-<service>:<stamp> in the registry on the manager, run by digest.
+    const digest = out.build.digest as string;
+    expect(digest).toMatch(
+      new RegExp(`^10\\.88\\.0\\.11:5000/default/${built}-${built}@sha256:[0-9a-f]{64}$`),
+    );
+    digests.push(digest);
+    port = out.stack.services[0].ports[0];
+    expect(await onEveryNode(built, digest, port, "one")).toBe(out.build.imageId);
+
+    const dep = await berth.api("GET", `/api/v1/deployments/${out.deployment.id}`);
+    expect(dep.body.deployment.builds).toEqual([
+      {
+        service: built,
+        tag: expect.stringMatching(new RegExp(`^10\\.88\\.0\\.11:5000/default/${built}-${built}:\\d{14}$`)),
+        imageId: out.build.imageId,
+        jobId: out.build.jobId,
+        digest,
+      },
+    ]);
+    // The push's progress is in the build job's log; the registry is a system stack.
+    const job = await berth.api("GET", `/api/v1/jobs/${out.build.jobId}`);
+    const log = job.body.logs.map((l: { message: string }) => l.message).join("\n");
+    expect(log).toContain(`pushed ${digest}`);
+    expect(log).toMatch(/: Pushed/);
+    const system = JSON.parse((await berth.cli(["system", "ps", "--json"])).stdout);
+    expect(system.stacks.find((x: any) => x.name === "registry")?.services[0]).toMatchObject({
+      image: "local/registry:1",
+      running: 1,
+    });
+  });
+
+  it("runs a second build's digest everywhere, and a rollback returns every node to the first", {
+    timeout: 180_000,
+  }, async () => {
+    const out = await buildVersion("two");
+    expect(out.deployment).toMatchObject({ revision: 2, status: "succeeded" });
+    expect(out.build.digest).not.toBe(digests[0]);
+    await onEveryNode(built, out.build.digest, port, "two");
+
+    const r = await berth.cli(["rollback", built, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).deployment).toMatchObject({
+      revision: 3,
+      status: "succeeded",
+      rollbackOf: 1,
+    });
+    await onEveryNode(built, digests[0]!, port, "one");
+  });
+
+  it("deploys a compose stack's build by its digest too, pulled by the other nodes", {
+    timeout: 180_000,
+  }, async () => {
+    const stack = `${name}s`;
+    const dir = join(work, "stack");
+    mkdirSync(join(dir, "web"), { recursive: true });
+    writeFileSync(join(dir, "web/Dockerfile"), "FROM local/httpd:1\nLABEL role=stack\n");
+    writeFileSync(
+      join(dir, "stack.yml"),
+      "services:\n  web:\n    build: ./web\n    deploy:\n      replicas: 3\n      update_config: { parallelism: 3 }\n",
+    );
+    const r = await berth.cli([
+      "stack",
+      "deploy",
+      "-c",
+      join(dir, "stack.yml"),
+      "--name",
+      stack,
+      "--build",
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const [svc] = await d.listServices({ filters: { label: [`berth.stack=${stack}`] } });
+    const image = (svc!.Spec!.TaskTemplate as any).ContainerSpec.Image as string;
+    expect(image).toMatch(new RegExp(`^10\\.88\\.0\\.11:5000/default/${stack}-web@sha256:[0-9a-f]{64}$`));
+    const tasks = await until("3 tasks of the stack's build", async () => {
+      const t = await runningTasks(stack);
+      return t.length === 3 ? t : undefined;
+    });
+    expect(tasks.every((t) => t.image === image)).toBe(true);
+    expect(new Set(tasks.map((t) => t.imageId)).size).toBe(1);
+    expect(tasks.some((t) => t.node !== "berth-sim1")).toBe(true);
   });
 
   it("reschedules the task of a node that goes down onto the free node", async () => {

@@ -25,6 +25,7 @@ const README = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8"
 const SECTIONS = [
   "Using it",
   "Building images from a directory",
+  "Builds on several nodes",
   "Compose stacks",
   "Backups and restores",
   "Templates and customer instances",

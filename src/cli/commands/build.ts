@@ -72,7 +72,7 @@ export async function deployBuild(
   if (job.status !== "succeeded") {
     throw new CliError(`build of ${queued.image} ${job.status}: ${job.error ?? ""}`, EXIT.failed);
   }
-  const result = (job.result ?? {}) as { deploymentId?: string; imageId?: string };
+  const result = (job.result ?? {}) as { deploymentId?: string; imageId?: string; digest?: string };
   if (!result.deploymentId) throw new CliError(`build of ${queued.image} queued no deployment`, EXIT.failed);
   const { deployment } = await client.request<{ deployment: DeploymentView }>(
     "GET",
@@ -83,6 +83,13 @@ export async function deployBuild(
     domains: b.opts.domain,
     wait: true,
     ...(b.opts.json ? { json: true } : {}),
-    extra: { build: { jobId: queued.jobId, image: queued.image, imageId: result.imageId } },
+    extra: {
+      build: {
+        jobId: queued.jobId,
+        image: queued.image,
+        imageId: result.imageId,
+        ...(result.digest ? { digest: result.digest } : {}),
+      },
+    },
   });
 }

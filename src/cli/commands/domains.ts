@@ -313,7 +313,9 @@ export function registerDomainCommands(program: Command): void {
   const system = program.command("system").description("Berth's own infrastructure (platform admins)");
   system
     .command("ps")
-    .description("list the system stacks (the routing proxy), their services and task states")
+    .description(
+      "list the system stacks (the routing proxy, the registry, database servers), their services and task states",
+    )
     .option("--json", "print the result as JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const res = await clientFor(cmd).request<{ stacks: StackView[] }>("GET", "/api/v1/system/stacks");

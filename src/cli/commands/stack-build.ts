@@ -100,6 +100,8 @@ export async function buildStack(
       );
     const svc = body.compose.services[b.service];
     const { build: _built, ...rest } = svc;
-    body.compose.services[b.service] = { ...rest, image: queued.image };
+    // On a multi-node swarm the job pushed the build to Berth's registry: its digest is what runs.
+    const built = (job.result as { image?: string } | undefined)?.image;
+    body.compose.services[b.service] = { ...rest, image: built ?? queued.image };
   }
 }
