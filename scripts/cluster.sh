@@ -10,12 +10,14 @@
 #   cluster.sh start NODE    unfreeze it
 #   cluster.sh cut NODE      disconnect a node from the others (a network partition)
 #   cluster.sh heal NODE     reconnect it
-# NODE is a number (1..N). Every object carries the label berth.test=cluster.
+# NODE is a number (1..N). Every object carries the label berth.test=cluster. Every node mounts
+# $STORE at the same path (a shared backup store, as an NFS mount would be); `down` empties it.
 source "$(dirname "$0")/lib.sh"
 
 NET=berth-simnet
 SUBNET_PREFIX=10.88.0
 PREFIX=berth-sim
+STORE=/var/lib/berth-cluster-store
 node_name() { echo "$PREFIX$1"; }
 node_ip() { echo "$SUBNET_PREFIX.$((10 + $1))"; }
 on() { local n=$1; shift; docker exec "$(node_name "$n")" "$@"; }
@@ -27,6 +29,7 @@ up() {
   [[ "$n" =~ ^[1-9]$ ]] || die "node count must be 1-9 (got '$n')"
   docker_ready || "$BERTH_ROOT/scripts/docker-up.sh"
   "$BERTH_ROOT/scripts/images.sh" dind >/dev/null
+  mkdir -p "$STORE"
   docker network inspect "$NET" >/dev/null 2>&1 ||
     docker network create --label berth.test=cluster --subnet "$SUBNET_PREFIX.0/24" "$NET" >/dev/null
   for i in $(seq 1 "$n"); do
@@ -36,7 +39,7 @@ up() {
     docker run -d --label berth.test=cluster \
       --cap-add ALL --cap-drop MAC_OVERRIDE --cap-drop SYS_RESOURCE \
       --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
-      --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run \
+      --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run -v "$STORE:$STORE" \
       --name "$(node_name "$i")" --hostname "$(node_name "$i")" --network "$NET" --ip "$(node_ip "$i")" \
       local/dind:1 dockerd --host unix:///var/run/docker.sock --host tcp://0.0.0.0:2375 \
       --insecure-registry "$SUBNET_PREFIX.0/24" >/dev/null
@@ -66,6 +69,7 @@ down() {
   local ids; ids=$(docker ps -aq --filter label=berth.test=cluster)
   [ -n "$ids" ] && docker rm -f -v $ids >/dev/null
   docker network ls -q --filter label=berth.test=cluster | xargs -r docker network rm >/dev/null
+  rm -rf "${STORE:?}"
   log "cluster removed"
 }
 

@@ -1,6 +1,8 @@
 // Berth on a 3-node swarm (docker-in-docker on this machine): tasks spread over nodes, a build goes
 // through Berth's own registry so every node runs one digest (and a rollback returns to the first),
-// and a lost node's task is rescheduled. Brings the cluster up and down itself.
+// an instance on a worker (a volume over 1 GiB, a database over 200 MB) is backed up to the shared
+// store and restored onto another node, and a lost node's task is rescheduled. Brings the cluster up
+// and down itself.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +25,7 @@ const cluster = (...args: string[]) => exec(CLUSTER, args, { timeout: 300_000 })
 const sh = (script: string) => exec("bash", ["-c", script], { timeout: 300_000 });
 
 const MANAGER = "tcp://10.88.0.11:2375";
+const STORE = "/var/lib/berth-cluster-store";
 const d = docker(MANAGER);
 const nodeIp = (hostname: string) => `10.88.0.${10 + Number(hostname.replace("berth-sim", ""))}`;
 let berth: TestBerth;
@@ -37,11 +40,20 @@ beforeAll(async () => {
   // The registry runs on Berth's node (the manager): its image is needed there only.
   await sh(`${join(ROOT, "scripts/images.sh")} registry >/dev/null`);
   await sh("docker save local/registry:1 | docker exec -i berth-sim1 docker load -q");
+  // So does the shared PostgreSQL server.
+  await sh(`${join(ROOT, "scripts/images.sh")} postgres >/dev/null`);
+  await sh("docker save local/postgres:15 | docker exec -i berth-sim1 docker load -q");
   work = mkdtempSync(join(tmpdir(), "berth-cluster-build-"));
   berth = await startBerth({
     DOCKER_HOST: MANAGER,
     BERTH_ROUTING_MESH: "off",
     BERTH_REGISTRY_IMAGE: "local/registry:1",
+    // The store every node mounts at the same path (scripts/cluster.sh); archives encrypted there.
+    BERTH_BACKUP_DIR: STORE,
+    BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
+    BERTH_POSTGRES_IMAGE: "local/postgres:15",
+    BERTH_POSTGRES_HOST: "10.88.0.11",
+    BERTH_POSTGRES_PORT: "55499",
   });
 }, 300_000);
 
@@ -221,6 +233,112 @@ describe("a 3-node swarm", () => {
     expect(tasks.every((t) => t.image === image)).toBe(true);
     expect(new Set(tasks.map((t) => t.imageId)).size).toBe(1);
     expect(tasks.some((t) => t.node !== "berth-sim1")).toBe(true);
+  });
+
+  it("backs up an instance on a worker (1.1 GiB volume, 200 MB database) and restores it onto another node", {
+    timeout: 900_000,
+  }, async () => {
+    const template = join(work, "pinned.yml");
+    writeFileSync(
+      template,
+      [
+        "x-berth-template:",
+        "  variables:",
+        '    zone: {required: true, pattern: "[a-z]"}',
+        "  databases: [main]",
+        "services:",
+        "  app:",
+        "    image: local/httpd:1",
+        '    volumes: ["data:/www/data"]',
+        "    x-berth-databases: [main]",
+        "    deploy:",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a template's ${var}, for Berth to fill in
+        '      placement: {constraints: ["node.labels.zone==${zone}"]}',
+        "volumes:",
+        "  data: {}",
+        "",
+      ].join("\n"),
+    );
+    const ok = async (args: string[]) => {
+      const r = await berth.cli([...args, "--json"]);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    // Workers in two zones, which the organization may place by (a platform admin lifts the rule).
+    for (const [node, zone] of [
+      ["berth-sim2", "a"],
+      ["berth-sim3", "b"],
+    ]) {
+      await exec("docker", ["-H", MANAGER, "node", "update", "--label-add", `zone=${zone}`, node!]);
+    }
+    await ok(["org", "policy", "default", "--placement-labels", "zone"]);
+    await ok(["template", "add", "-f", template, "--name", "pinned"]);
+    const [src, dst] = [`${name}src`, `${name}dst`];
+    await Promise.all([
+      ok(["instance", "create", "pinned", "--name", src, "--set", "zone=a"]),
+      ok(["instance", "create", "pinned", "--name", dst, "--set", "zone=b"]),
+    ]);
+    /** A shell line in the instance's container, on the node that runs it (through that node's Engine). */
+    const onNode = async (stack: string, line: string) => {
+      const [svc] = await d.listServices({ filters: { label: [`berth.stack=${stack}`] } });
+      const [task] = await d.listTasks({ filters: { service: [svc!.ID!], "desired-state": ["running"] } });
+      const host = nodeIp(
+        ((await d.listNodes()).find((n: any) => n.ID === task!.NodeID) as any).Description.Hostname,
+      );
+      const id = (task as any).Status.ContainerStatus.ContainerID;
+      const r = await exec("docker", ["-H", `tcp://${host}:2375`, "exec", id, "sh", "-c", line], {
+        timeout: 300_000,
+        maxBuffer: 1 << 20,
+      });
+      return { host, out: r.stdout.trim() };
+    };
+    const psqlAs = async (db: string, sql: string) => {
+      const [c] = await d.listContainers({
+        filters: {
+          label: [`com.docker.swarm.service.name=berth-system-${berth.instance}_postgres_postgres`],
+        },
+      });
+      const args = ["-H", MANAGER, "exec", c!.Id, "psql", "-U", "postgres", "-d", `default_${db}`];
+      const r = await exec("docker", [...args, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql], {
+        timeout: 300_000,
+      });
+      return r.stdout.trim();
+    };
+
+    const written = await onNode(
+      src,
+      "head -c 1181116006 /dev/urandom > /www/data/big && echo src > /www/data/owner && cat /www/data/* | sha256sum",
+    );
+    expect(written.host).toBe(nodeIp("berth-sim2"));
+    await psqlAs(
+      `${src}-main`,
+      `set role "default_${src}-main"; create table items (id int primary key, body text); insert into items select g, repeat(md5(g::text), 7) from generate_series(1, 900000) g`,
+    );
+    const ROWS = "select count(*) || ':' || md5(string_agg(md5(t::text), '' order by id)) from items t";
+    const rows = await psqlAs(`${src}-main`, ROWS);
+    expect(
+      Number(await psqlAs(`${src}-main`, `select pg_database_size(current_database())`)),
+    ).toBeGreaterThan(200e6);
+
+    const made = await ok(["backup", "create", src]);
+    const volume = made.backups.find((b: any) => b.kind === "volume");
+    const database = made.backups.find((b: any) => b.kind === "database");
+    expect(volume).toMatchObject({ status: "succeeded", encrypted: true });
+    expect(volume.sizeBytes).toBeGreaterThan(1.1e9);
+    expect(database).toMatchObject({ status: "succeeded", encrypted: true });
+    const log = (await berth.api("GET", `/api/v1/jobs/${made.jobId ?? made.job?.id}`)).body;
+    expect(JSON.stringify(log)).toMatch(/reading volume \S+ on node \S+ through a task there/);
+
+    // Onto the other worker: the other instance's volume and database.
+    await ok(["backup", "restore", volume.id, "--into", dst]);
+    await ok(["backup", "restore", database.id, "--into", `${dst}-main`]);
+    const back = await onNode(dst, "cat /www/data/* | sha256sum");
+    expect(back.host).toBe(nodeIp("berth-sim3"));
+    expect(back.out).toBe(written.out);
+    expect(await psqlAs(`${dst}-main`, ROWS)).toBe(rows);
+    // Nothing left in transit.
+    expect(await sh(`ls -A ${STORE}/.transfer`).then((r) => r.stdout.trim())).toBe("");
+    await Promise.all([src, dst].map((n) => ok(["instance", "rm", n, "--no-final-backup"])));
   });
 
   it("reschedules the task of a node that goes down onto the free node", async () => {
