@@ -305,9 +305,13 @@ describe("a 3-node swarm", () => {
       return r.stdout.trim();
     };
 
+    const t0 = Date.now();
+    const phase = (what: string) =>
+      console.log(`[cluster backup] ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const written = await onNode(
       src,
-      "head -c 1181116006 /dev/urandom > /www/data/big && echo src > /www/data/owner && cat /www/data/* | sha256sum",
+      // 18 copies of 64 MiB of random bytes (1.2 GB; tar does not compress, urandom costs CPU).
+      "head -c 67108864 /dev/urandom > /tmp/chunk && for i in $(seq 18); do cat /tmp/chunk; done > /www/data/big && rm /tmp/chunk && echo src > /www/data/owner && cat /www/data/* | md5sum",
     );
     expect(written.host).toBe(nodeIp("berth-sim2"));
     await psqlAs(
@@ -319,7 +323,6 @@ describe("a 3-node swarm", () => {
     expect(
       Number(await psqlAs(`${src}-main`, `select pg_database_size(current_database())`)),
     ).toBeGreaterThan(200e6);
-
     const made = await ok(["backup", "create", src]);
     const volume = made.backups.find((b: any) => b.kind === "volume");
     const database = made.backups.find((b: any) => b.kind === "database");
@@ -332,7 +335,7 @@ describe("a 3-node swarm", () => {
     // Onto the other worker: the other instance's volume and database.
     await ok(["backup", "restore", volume.id, "--into", dst]);
     await ok(["backup", "restore", database.id, "--into", `${dst}-main`]);
-    const back = await onNode(dst, "cat /www/data/* | sha256sum");
+    const back = await onNode(dst, "cat /www/data/* | md5sum");
     expect(back.host).toBe(nodeIp("berth-sim3"));
     expect(back.out).toBe(written.out);
     expect(await psqlAs(`${dst}-main`, ROWS)).toBe(rows);

@@ -52,10 +52,11 @@ export function registerDbCommands(program: Command): void {
       if (!res.databases.length) return console.log("no databases");
       console.log(
         table(
-          ["NAME", "STATUS", "SERVER", "PGHOST", "PGDATABASE", "PGUSER", "CREATED"],
+          ["NAME", "STATUS", "INSTANCE", "SERVER", "PGHOST", "PGDATABASE", "PGUSER", "CREATED"],
           res.databases.map((d) => [
             d.name,
             d.reason ? `${d.status}: ${d.reason}` : d.status,
+            d.instance ?? "-",
             d.server,
             d.host,
             d.database,
