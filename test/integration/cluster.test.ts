@@ -305,9 +305,6 @@ describe("a 3-node swarm", () => {
       return r.stdout.trim();
     };
 
-    const t0 = Date.now();
-    const phase = (what: string) =>
-      console.log(`[cluster backup] ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const written = await onNode(
       src,
       // 18 copies of 64 MiB of random bytes (1.2 GB; tar does not compress, urandom costs CPU).
