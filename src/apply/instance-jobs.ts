@@ -8,6 +8,8 @@
 //   restart -> the stack's restart job, followed
 //   upgrade -> backup -> new databases -> deploy the new version, same values -> version moves on success;
 //              a rollout that fails is rolled back by the deploy job, and the instance says why
+//   restore -> stop when running -> each volume, then each database of one backup set -> start again
+//   create of a copy (`restore --into`) -> create as above, stopped, the set put back, started
 //   rm      -> final backup (unless asked not to) -> schedule and stack removed, with its volumes ->
 //              its databases dropped (or kept as the organization's, when asked)
 //
@@ -15,13 +17,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeployFailed, NotFound } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
-import type { InstanceAction, TemplateSpec } from "../domain/template.js";
+import { type InstanceAction, instanceDatabase, type TemplateSpec } from "../domain/template.js";
 import { Interrupted, type JobContext } from "../jobs/queue.js";
 import { databasesWanted } from "../plan/database.js";
 import { inFlight } from "../plan/day2.js";
 import { liveRevision } from "../plan/history.js";
-import { instanceDatabases, lifecycleProblem, ownVolumes, stoppedModel } from "../plan/instance.js";
+import {
+  instanceDatabases,
+  lifecycleProblem,
+  ownVolumes,
+  type RestoreSet,
+  stoppedModel,
+} from "../plan/instance.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
+import { getBackup } from "../store/backups.js";
 import { instanceDatabaseRows, releaseDatabase } from "../store/databases.js";
 import { clearMaintenance, stackRoutesToMaintenance } from "../store/domains.js";
 import { getJobById, type JobRow } from "../store/jobs.js";
@@ -35,12 +44,14 @@ import {
 } from "../store/templates.js";
 import { removeSchedule, setSchedule } from "./backup-schedules.js";
 import { requestBackup } from "./backups.js";
+import { requestDatabaseRestore } from "./database-backups.js";
 import { dropDatabase, provisionInstanceDatabases } from "./databases.js";
 import { requestDeploy } from "./deploy.js";
 import { renderInstance, upgradeValues } from "./instances.js";
 import type { Platform } from "./platform.js";
 import { queueProxySync } from "./proxy-queue.js";
 import { requestRestart } from "./restart.js";
+import { requestRestore } from "./restore.js";
 import { removeStack } from "./stacks.js";
 
 interface Payload {
@@ -51,6 +62,8 @@ interface Payload {
   to?: number;
   finalBackup?: boolean;
   keepDatabases?: boolean;
+  /** `restore`, or `create` of a copy: the backup set to put back. */
+  restore?: RestoreSet;
 }
 
 interface Step {
@@ -98,8 +111,57 @@ const STEPS: Record<InstanceAction, (s: Step) => Promise<void>> = {
     await s.ctx.progress(100, `instance ${s.o.instance} restarted`);
   },
   upgrade,
+  restore: async (s) => {
+    const wasRunning = s.row.state === "running";
+    const revision = wasRunning ? await stop(s, 5) : undefined;
+    try {
+      await restoreSetInto(s, s.o.instance, { from: 25, span: 60 });
+    } finally {
+      // Started again whether or not every archive went back, as a volume restore does.
+      if (revision !== undefined) await start(s, revision);
+    }
+    await updateInstance(s.p.db, s.row.id, {
+      state: wasRunning ? "running" : "stopped",
+      ...(wasRunning ? { resume: null } : {}),
+      lastError: null,
+    });
+    await s.ctx.progress(100, `instance ${s.o.instance} restored from backup job ${s.o.restore!.job}`);
+  },
   rm,
 };
+
+/**
+ * Puts the payload's backup set back into instance `target` (its volumes, then its databases by key),
+ * each as the ordinary restore job it is (the archive checked end to end before anything is touched),
+ * waited for in turn; the first that fails stops the step.
+ */
+async function restoreSetInto(s: Step, target: string, at: { from: number; span: number }) {
+  const set = s.o.restore!;
+  const steps = set.volumes.length + set.databases.length;
+  let done = 0;
+  const waitOk = async (jobId: string, what: string) => {
+    await s.ctx.progress(at.from + (at.span * done) / steps, `restoring ${what} (job ${jobId})`);
+    const job = await waitJob(s, jobId);
+    if (job.status !== "succeeded")
+      throw new DeployFailed(`restore of ${what} ${job.status}: ${job.error ?? ""}`);
+    done++;
+  };
+  for (const v of set.volumes) {
+    const r = await requestRestore(s.p, { org: s.o.org, id: v.id, into: target, ...acting(s) });
+    await waitOk(r.jobId, `volume ${v.key} from backup ${v.id}`);
+  }
+  for (const d of set.databases) {
+    const into = instanceDatabase(target, d.key);
+    const r = await requestDatabaseRestore(s.p, {
+      org: s.o.org,
+      orgId: s.orgId,
+      backup: await getBackup(s.p.db, s.orgId, d.id),
+      into,
+      ...acting(s),
+    });
+    await waitOk(r.jobId, `database ${into} from backup ${d.id}`);
+  }
+}
 
 function acting(s: Step) {
   return { requestedBy: s.ctx.job.requestedBy, correlationId: s.ctx.job.correlationId };
@@ -118,7 +180,14 @@ async function create(s: Step): Promise<void> {
       secrets: row.secrets,
     });
     await provisionDatabases(s, template.spec, { from: 5, span: 15 });
-    await deployAndWait(s, model, { from: 20, span: 60, what: "deploying" });
+    await deployAndWait(s, model, { from: 20, span: 50, what: "deploying" });
+    if (o.restore) {
+      // A copy of another instance: its backup set goes in before the instance counts as running.
+      const revision = await stop(s, 70);
+      await restoreSetInto(s, o.instance, { from: 72, span: 10 });
+      await start(s, revision);
+      await updateInstance(p.db, row.id, { resume: null });
+    }
     await firstSchedule(s, model, template.spec.backup);
     await updateInstance(p.db, row.id, { state: "running", lastError: null });
     await ctx.result({ instance: o.instance, template: row.template, version: row.version });

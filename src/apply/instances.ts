@@ -8,8 +8,16 @@ import { ConfigError, Conflict, NotFound } from "../domain/errors.js";
 import { nameProblem } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
 import { type Generator, INSTANCE_JOB, type InstanceAction } from "../domain/template.js";
-import { instanceDatabases, instanceModel, lifecycleProblem, upgradeProblem } from "../plan/instance.js";
+import {
+  instanceDatabases,
+  instanceModel,
+  lifecycleProblem,
+  type RestoreSet,
+  restoreSet,
+  upgradeProblem,
+} from "../plan/instance.js";
 import type { PolicyRelaxations } from "../plan/policy.js";
+import { listBackups } from "../store/backups.js";
 import { getDatabase } from "../store/databases.js";
 import { getStack, orgIdOf } from "../store/stacks.js";
 import {
@@ -73,7 +81,14 @@ const seal = (p: Platform, secrets: Record<string, string>) =>
 export async function requestCreateInstance(
   p: Platform,
   a: Acting,
-  o: { template: string; version?: number; name: string; set: Record<string, string> },
+  o: {
+    template: string;
+    version?: number;
+    name: string;
+    set: Record<string, string>;
+    /** A copy of another instance: this backup set is put back before it counts as running. */
+    restore?: RestoreSet;
+  },
 ): Promise<{ instance: InstanceRow; jobId: string }> {
   const problem = nameProblem("stack", o.name);
   if (problem) throw new ConfigError("name", `instance name ${problem}`);
@@ -101,8 +116,43 @@ export async function requestCreateInstance(
     secrets,
     createdBy: a.requestedBy,
   });
-  const jobId = await enqueue(p, a, { orgId, instance: o.name, action: "create" });
+  const jobId = await enqueue(p, a, {
+    orgId,
+    instance: o.name,
+    action: "create",
+    ...(o.restore ? { restore: o.restore } : {}),
+  });
   return { instance, jobId };
+}
+
+/**
+ * Restores one backup set of an instance (`backup`: any archive of the set; default the newest
+ * complete one): into the instance itself (stopped meanwhile when it runs), or `into` a new instance
+ * of the same template version and values (`set` overrides some, such as its domain).
+ */
+export async function requestRestoreInstance(
+  p: Platform,
+  a: Acting,
+  o: { name: string; backup?: string; into?: string; set?: Record<string, string> },
+): Promise<{ instance: InstanceRow; jobId: string }> {
+  const orgId = await orgIdOf(p.db, a.org);
+  const instance = await getInstance(p.db, orgId, o.name);
+  const set = restoreSet(o.name, await listBackups(p.db, orgId, { stack: o.name }), o.backup);
+  if (o.into === undefined) {
+    if (o.set && Object.keys(o.set).length)
+      throw new ConfigError("set", "values are set only for a copy (with `into`)");
+    const refused = lifecycleProblem(instance, "restore");
+    if (refused) throw refused;
+    const jobId = await enqueue(p, a, { orgId, instance: o.name, action: "restore", restore: set });
+    return { instance, jobId };
+  }
+  return requestCreateInstance(p, a, {
+    template: instance.template,
+    version: instance.version,
+    name: o.into,
+    set: { ...instance.values, ...o.set },
+    restore: set,
+  });
 }
 
 /** The databases the instance would own are valid names, none taken in the organization. */
@@ -202,6 +252,7 @@ async function enqueue(
     to?: number;
     finalBackup?: boolean;
     keepDatabases?: boolean;
+    restore?: RestoreSet;
   },
 ): Promise<string> {
   const { orgId, ...payload } = o;

@@ -67,6 +67,7 @@ export const INSTANCE_ACTIONS = [
   "suspend",
   "resume",
   "upgrade",
+  "restore",
   "rm",
 ] as const;
 export type InstanceAction = (typeof INSTANCE_ACTIONS)[number];

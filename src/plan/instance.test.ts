@@ -6,6 +6,7 @@ import {
   isStopped,
   lifecycleProblem,
   ownVolumes,
+  restoreSet,
   stoppedModel,
   upgradeProblem,
 } from "./instance.js";
@@ -81,5 +82,48 @@ describe("instance models", () => {
     expect(upgradeProblem({ instance: "acme", current: 2, to: 2, versions: [1, 2] })?.message).toContain(
       "already runs",
     );
+  });
+});
+
+describe("restoreSet", () => {
+  const at = (m: number) => new Date(Date.UTC(2026, 11, 1, 0, m));
+  const b = (
+    id: string,
+    jobId: string,
+    kind: "volume" | "database",
+    source: string,
+    status = "succeeded",
+    m = 0,
+  ) => ({
+    id,
+    jobId,
+    kind,
+    source,
+    status,
+    createdAt: at(m),
+  });
+  const backups = [
+    b("v1", "j1", "volume", "data", "succeeded", 1),
+    b("d1", "j1", "database", "acme-main", "succeeded", 1),
+    b("v2", "j2", "volume", "data", "succeeded", 2),
+    b("d2", "j2", "database", "acme-main", "failed", 2),
+    b("s1", "j1", "database", "shared", "succeeded", 1),
+  ];
+
+  it("takes the newest complete set, the instance's own databases by key", () => {
+    expect(restoreSet("acme", backups)).toEqual({
+      job: "j1",
+      volumes: [{ id: "v1", key: "data" }],
+      databases: [{ id: "d1", key: "main" }],
+    });
+  });
+
+  it("takes the set of the backup named, refusing an incomplete one or another instance's", () => {
+    expect(restoreSet("acme", backups, "d1").job).toBe("j1");
+    expect(() => restoreSet("acme", backups, "v2")).toThrow("backup d2 (acme-main) of that set is failed");
+    expect(() => restoreSet("acme", backups, "nope")).toThrow(
+      "backup: backup nope is not one of instance 'acme''s",
+    );
+    expect(() => restoreSet("acme", [])).toThrow("instance 'acme' has no complete backup");
   });
 });

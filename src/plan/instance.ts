@@ -1,7 +1,7 @@
 // Decisions about customer instances, as data: which lifecycle step is allowed from which state, the
 // model an instance deploys (labelled with its template, version and name), the model that scales it
 // to zero, and what a step leaves the instance in. No I/O.
-import { Conflict } from "../domain/errors.js";
+import { ConfigError, Conflict } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
 import {
   type InstanceAction,
@@ -15,6 +15,7 @@ const ALLOWED: Record<Exclude<InstanceAction, "create">, InstanceState[]> = {
   stop: ["running"],
   start: ["stopped"],
   restart: ["running"],
+  restore: ["running", "stopped"],
   suspend: ["running", "stopped"],
   resume: ["suspended"],
   upgrade: ["running"],
@@ -101,4 +102,60 @@ export function ownVolumes(model: StackModel): string[] {
     .filter(([, v]) => !v.external)
     .map(([k]) => k)
     .sort();
+}
+
+/** What an instance restore puts back: one backup set (the archives one backup job made). */
+export interface RestoreSet {
+  /** The backup job that made the set. */
+  job: string;
+  volumes: { id: string; key: string }[];
+  /** The instance's own databases, by their key in the template. */
+  databases: { id: string; key: string }[];
+}
+
+interface BackupLike {
+  id: string;
+  jobId: string | null;
+  kind: "volume" | "database";
+  source: string;
+  status: string;
+  createdAt: Date;
+}
+
+/**
+ * The backup set of an instance a restore uses: the one holding `backupId`, else the newest whose
+ * every archive succeeded. A set with an archive that did not succeed is refused (Conflict naming
+ * it); `backupId` not among the instance's backups is a ConfigError on `backup`.
+ */
+export function restoreSet(instance: string, backups: BackupLike[], backupId?: string): RestoreSet {
+  const sets = new Map<string, BackupLike[]>();
+  for (const b of backups) if (b.jobId) sets.set(b.jobId, [...(sets.get(b.jobId) ?? []), b]);
+  let job: string | undefined;
+  if (backupId) {
+    job = backups.find((b) => b.id === backupId)?.jobId ?? undefined;
+    if (!job) throw new ConfigError("backup", `backup ${backupId} is not one of instance '${instance}''s`);
+  } else {
+    const newest = (list: BackupLike[]) => Math.max(...list.map((b) => b.createdAt.getTime()));
+    job = [...sets.entries()]
+      .filter(([, list]) => list.every((b) => b.status === "succeeded"))
+      .sort(([, a], [, b]) => newest(b) - newest(a))[0]?.[0];
+    if (!job)
+      throw new Conflict(`instance '${instance}' has no complete backup (berth backup create ${instance})`);
+  }
+  const list = sets.get(job)!;
+  const bad = list.find((b) => b.status !== "succeeded");
+  if (bad)
+    throw new Conflict(`backup ${bad.id} (${bad.source}) of that set is ${bad.status}; choose another set`);
+  const prefix = `${instance}-`;
+  return {
+    job,
+    volumes: list
+      .filter((b) => b.kind === "volume")
+      .map((b) => ({ id: b.id, key: b.source }))
+      .sort((a, b) => a.key.localeCompare(b.key)),
+    databases: list
+      .filter((b) => b.kind === "database" && b.source.startsWith(prefix))
+      .map((b) => ({ id: b.id, key: b.source.slice(prefix.length) }))
+      .sort((a, b) => a.key.localeCompare(b.key)),
+  };
 }

@@ -183,8 +183,9 @@ describe("templates and instances", () => {
     });
   }, 240_000);
 
+  const rows: Record<string, string> = {};
+
   it("backs up each volume and database, and restores every byte after the data is destroyed", async () => {
-    const rows: Record<string, string> = {};
     await Promise.all(
       NAMES.map(async (n) => {
         await sh(n, `head -c 200000 /dev/urandom > /www/data/blob && echo ${n} > /www/data/owner`);
@@ -258,6 +259,29 @@ describe("templates and instances", () => {
     expect(refused.stderr).toMatch(/corrupt|checksum/);
     expect(await psql(n, ROWS)).toBe(after);
   }, 480_000);
+
+  it("restores an instance's newest backup set into it, and into a copy", async () => {
+    const n = NAMES[3]!;
+    const copy = `copy${tag}`;
+    await sh(n, "rm -f /www/data/*");
+    await psql(n, "drop table items");
+    const r = await cli(["instance", "restore", n]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/restoring volume data from backup/);
+    expect(await instance(n)).toMatchObject({ state: "running", lastError: null });
+    expect(await checksum(n)).toBe(sums[n]);
+    expect(await psql(n, ROWS)).toBe(rows[n]);
+
+    const c = await cli(["instance", "restore", n, "--into", copy, "--set", `domain=${host(copy)}`]);
+    expect(c.code, c.stderr + c.stdout).toBe(0);
+    expect(await instance(copy)).toMatchObject({ state: "running", values: { domain: host(copy) } });
+    expect(await checksum(copy)).toBe(sums[n]);
+    expect(await psql(copy, ROWS)).toBe(rows[n]);
+    expect(await psql(copy, "select current_user")).toBe(`default_${copy}-main`);
+    const bad = await b.api("POST", `/api/v1/instances/${n}/restore`, { into: NAMES[4] });
+    expect(bad.status).toBe(409);
+    expect((await cli(["instance", "rm", copy, "--no-final-backup"])).code).toBe(0);
+  }, 240_000);
 
   // The two flows touch different instances: they run side by side.
   it("suspends and resumes one instance while another upgrades", async () => {

@@ -166,7 +166,9 @@ export function registerTemplateCommands(program: Command): void {
 
   const instance = program
     .command("instance")
-    .description("customer instances of templates: create, list, stop, start, suspend, resume, upgrade, rm");
+    .description(
+      "customer instances of templates: create, list, stop, start, suspend, resume, upgrade, restore, rm",
+    );
 
   instance
     .command("create")
@@ -253,6 +255,41 @@ export function registerTemplateCommands(program: Command): void {
         await follow(client, res, { ...opts, label: `${action} of ${name}` });
       });
   }
+
+  instance
+    .command("restore")
+    .description(
+      "put one backup set of an instance back (its volumes and databases; default the newest complete set): into the instance, stopped meanwhile, or --into a new instance of the same template version and values",
+    )
+    .argument("<name>", "instance name")
+    .option("--backup <id>", "any backup of the set to restore (berth backup ls --stack <name>)")
+    .option("--into <new>", "make a new instance from the set instead (give it its own --set domain=...)")
+    .option(
+      "--set <name=value>",
+      "with --into: a value that differs from the instance's (repeatable)",
+      collect,
+      [],
+    )
+    .option("--no-wait", "return once the job is queued")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        name: string,
+        opts: { backup?: string; into?: string; set: string[]; wait: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const client = clientFor(cmd);
+        const res = await client.request<Queued>("POST", `${ipath(name)}/restore`, {
+          ...(opts.backup ? { backup: opts.backup } : {}),
+          ...(opts.into ? { into: opts.into } : {}),
+          ...(opts.set.length ? { set: parseSets(opts.set) } : {}),
+        });
+        await follow(client, res, {
+          ...opts,
+          label: `restore of ${name}${opts.into ? ` into ${opts.into}` : ""}`,
+        });
+      },
+    );
 
   instance
     .command("upgrade")

@@ -8,6 +8,7 @@ import { z } from "zod";
 import {
   requestCreateInstance,
   requestInstanceAction,
+  requestRestoreInstance,
   showInstance,
   viewInstances,
 } from "../../apply/instances.js";
@@ -225,6 +226,38 @@ export function templateRoutes(r: Routes, p: Platform): void {
       },
     );
   }
+
+  r.add(
+    {
+      method: "POST",
+      url: "/instances/:name/restore",
+      access: "deployer",
+      summary:
+        "Restore one backup set of an instance (the archives of one backup job: `backup` names any of them; default the newest complete set) as a job: into the instance itself, stopped meanwhile when it runs, or `into` a new instance of the same template version and values (`set` overrides some, such as its domain). Each archive is checked end to end before anything is touched",
+      params: nameParams,
+      body: z
+        .object({
+          backup: z.uuid("must be a backup id").optional(),
+          into: name.optional(),
+          set: z.record(z.string().max(64), z.string().max(4096)).optional(),
+        })
+        .strict()
+        .optional(),
+      response: R.instanceQueued,
+      status: 202,
+    },
+    async ({ params, body, req, reply, audit }) =>
+      idempotent(p, req, reply, async () => {
+        const r = await requestRestoreInstance(p, acting(req), {
+          name: params.name,
+          ...(body?.backup ? { backup: body.backup } : {}),
+          ...(body?.into ? { into: body.into } : {}),
+          ...(body?.set ? { set: body.set } : {}),
+        });
+        audit({ instance: params.name, into: body?.into ?? params.name, jobId: r.jobId });
+        return { jobId: r.jobId, instance: instanceView(r.instance) };
+      }),
+  );
 
   r.add(
     {
