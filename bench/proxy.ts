@@ -165,17 +165,45 @@ try {
     },
     (_err, res) => done(res),
   );
+  // What each failed request was, and when (ms since the traffic started), to line up with changes.
+  const trafficStart = now();
+  const failures = new Map<string, number[]>();
+  const failed = (what: string) => {
+    const at = failures.get(what) ?? [];
+    at.push(Math.round(now() - trafficStart));
+    failures.set(what, at);
+  };
+  traffic.on("reqError", (err: Error & { code?: string }) => failed(err.code ?? err.message));
+  traffic.on("response", (_c: unknown, code: number) => {
+    if (code < 200 || code > 299) failed(`HTTP ${code}`);
+  });
   const berth: number[] = [];
   const raw: number[] = [];
-  const parts: Record<string, number[]> = { queue: [], read: [], stack: [], build: [], load: [], job: [] };
+  const parts: Record<string, number[]> = {
+    api: [],
+    queue: [],
+    read: [],
+    stack: [],
+    build: [],
+    load: [],
+    job: [],
+    enqueuedToLoaded: [],
+    answeredToServed: [],
+  };
+  const changesAt: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     t = now();
+    changesAt.push(Math.round(t - trafficStart));
     const r = await route(host(`new${i}`));
+    const apiMs = now() - t;
+    parts.api!.push(apiMs);
     if (r.status !== 202) throw new Error(JSON.stringify(r.body));
     const served = await firstOk(host(`new${i}`), 30_000).then(
       () => true,
       () => false,
     );
+    // Taken here: waiting for the job's end below (polled every 100 ms) is not the route's.
+    const servedMs = now() - t;
     const job = await waitFor("the sync done", async () => {
       const j = (await b.api("GET", `/api/v1/jobs/${r.body.jobId}`)).body;
       return ["succeeded", "failed", "cancelled"].includes(j.job.status) ? j : undefined;
@@ -185,10 +213,15 @@ try {
       console.log((job.logs as { message: string }[]).map((l) => `  ${l.message}`).join("\n"));
       continue;
     }
-    berth.push(now() - t);
-    const line = (job.logs as { message: string }[])
-      .map((l) => l.message)
-      .find((m) => m.includes("routes in"));
+    berth.push(servedMs);
+    const logged = (job.logs as { message: string; at: string }[]).find((l) =>
+      l.message.includes("routes in"),
+    );
+    const line = logged?.message;
+    // From the job's creation to its "loaded" line (the database's clock), and from the API's answer
+    // to the first 200 (this process's): the difference is what neither the job nor the API holds.
+    if (logged) parts.enqueuedToLoaded!.push(Date.parse(logged.at) - Date.parse(job.job.createdAt));
+    parts.answeredToServed!.push(servedMs - apiMs);
     const m =
       /in (\d+) ms \(routes read (\d+) ms, proxy stack (\d+) ms, config built (\d+) ms, load (\d+) ms\)/.exec(
         line ?? "",
@@ -213,6 +246,7 @@ try {
       terminal: true,
     });
     t = now();
+    changesAt.push(Math.round(t - trafficStart));
     await admin("POST", "/load", config);
     await firstOk(h);
     raw.push(now() - t);
@@ -223,6 +257,12 @@ try {
   console.log(
     `\nsteady traffic to another route meanwhile: ${sent.requests.total} requests at ${RATE}/s, ${sent.non2xx} non-2xx, ${sent.errors} errors, ${sent.timeouts} timeouts`,
   );
+  if (failures.size) console.log(`  route changes at ${changesAt.join(", ")} ms`);
+  for (const [what, at] of failures) {
+    console.log(
+      `  ${at.length} x ${what}, at ${at.slice(0, 20).join(", ")}${at.length > 20 ? ", ..." : ""} ms`,
+    );
+  }
   console.log("\nwhere a sync job's time goes (ms), p50 / p99");
   console.log(
     table([

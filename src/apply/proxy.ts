@@ -2,7 +2,9 @@
 // and by the watch below whenever the proxy runs something else: restarted empty, a stack removed
 // with its routes, a config pushed by hand) does, in order:
 //   1. the proxy's system stack joins exactly the networks of organizations with routes (a deploy of
-//      the system stack when that changes, waited for);
+//      the system stack when that changes, waited for; skipped while neither the organizations with
+//      routes nor the proxy's settings nor its stack's latest revision changed since this process saw
+//      it current);
 //   2. the whole Caddy config, built by plan/caddy-config.ts, is pushed with one `POST /load` unless
 //      the proxy already runs it. A config Caddy refuses leaves the old one serving and fails the job
 //      with Caddy's reason.
@@ -42,7 +44,7 @@ import { checkCertificates } from "./certificates.js";
 import { ensureOrgNetwork, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { PROXY_SYNC_JOB, queueProxySync } from "./proxy-queue.js";
-import { awaitDeployment, ensureSystemStack, systemStackExists } from "./system.js";
+import { awaitDeployment, ensureSystemStack, latestSystemRevision, systemStackExists } from "./system.js";
 
 export { PROXY_SYNC_JOB };
 
@@ -169,9 +171,45 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     return;
   }
   const read = performance.now();
-  // 1. The proxy joins the networks of the organizations with routes, and only those.
+  try {
+    await ensureProxyStack(p, ctx, routes);
+  } catch (err) {
+    proxyStackSeen.delete(p);
+    throw err;
+  }
+  const stack = performance.now();
+  // 2. The whole routing table, atomically.
+  const push = await pushRoutingTable(p, ctx, routes);
+  const spent = (a: number, b: number) => Math.round(b - a);
+  await ctx.say(
+    `the proxy loaded ${routes.length} routes in ${spent(t0, performance.now())} ms (routes read ${spent(t0, read)} ms, proxy stack ${spent(read, stack)} ms, config built ${push.buildMs} ms, load ${push.loadMs} ms)`,
+  );
+  // 3. Certificates of hosts not checked yet (new routes) and uploaded ones (a renewal may have
+  // replaced them), in the background: the job is done.
+  checkCertificates(p, { force: (r) => r.tls === "upload" }).catch((err: Error) =>
+    p.log.warn({ err: err.message }, "certificate check failed"),
+  );
+}
+
+/**
+ * What this process last saw the proxy's system stack current for: the settings and organizations
+ * it was planned from, and the revision that ran them. While both still hold (the latest revision
+ * is that one), a sync skips step 1 (network look-ups on the Engine, sealing and comparing the
+ * stack's model), which a route change almost never affects.
+ */
+const proxyStackSeen = new WeakMap<Platform, { inputs: string; revisionId: string }>();
+
+/** 1. The proxy joins the networks of the organizations with routes, and only those. */
+async function ensureProxyStack(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+  const orgs = [...new Set(routes.map((r) => r.org))].sort();
+  const inputs = JSON.stringify({ orgs, proxy: p.proxy, nodeId: p.cluster.nodeId });
+  const seen = proxyStackSeen.get(p);
+  if (seen?.inputs === inputs) {
+    const latest = await latestSystemRevision(p, PROXY_STACK);
+    if (latest?.id === seen.revisionId && latest.status === "succeeded") return;
+  }
   const networks: string[] = [];
-  for (const org of [...new Set(routes.map((r) => r.org))].sort()) {
+  for (const org of orgs) {
     await ensureOrgNetwork(p, org);
     const net = await findOrgNetwork(p, org);
     if (net) networks.push(net.name);
@@ -203,18 +241,8 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     await ctx.progress(20, "waiting for the proxy's system stack");
     await awaitDeployment(p, deploying.deploymentId, ctx.signal);
   }
-  const stack = performance.now();
-  // 2. The whole routing table, atomically.
-  const push = await pushRoutingTable(p, ctx, routes);
-  const spent = (a: number, b: number) => Math.round(b - a);
-  await ctx.say(
-    `the proxy loaded ${routes.length} routes in ${spent(t0, performance.now())} ms (routes read ${spent(t0, read)} ms, proxy stack ${spent(read, stack)} ms, config built ${push.buildMs} ms, load ${push.loadMs} ms)`,
-  );
-  // 3. Certificates of hosts not checked yet (new routes) and uploaded ones (a renewal may have
-  // replaced them), in the background: the job is done.
-  checkCertificates(p, { force: (r) => r.tls === "upload" }).catch((err: Error) =>
-    p.log.warn({ err: err.message }, "certificate check failed"),
-  );
+  const latest = await latestSystemRevision(p, PROXY_STACK);
+  if (latest?.status === "succeeded") proxyStackSeen.set(p, { inputs, revisionId: latest.id });
 }
 
 /**
