@@ -26,8 +26,9 @@ let stackId: string;
 let loaded: unknown[];
 let refuses: (config: string) => string | undefined;
 
+/** The hosts the config routes (routes sharing an upstream share one host list). */
 const hostsOf = (config: unknown) =>
-  [...JSON.stringify(config).matchAll(/"host":\["([^"]+)"\]/g)].map((m) => m[1]);
+  [...JSON.stringify(config).matchAll(/"host":(\[[^\]]*\])/g)].flatMap((m) => JSON.parse(m[1]!) as string[]);
 
 function platform(): Platform {
   const admin: ProxyAdmin = {
