@@ -49,7 +49,18 @@ export function table(rows: (string | number)[][]): string {
   return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i]!)).join("  ")).join("\n");
 }
 
+export interface TrafficCounts {
+  requests: number;
+  /** Answered 2xx. */
+  ok: number;
+  /** Sent again on a new connection: the first went on a kept-alive one the server had closed. */
+  retried: number;
+  failed: number;
+}
+
 export interface SteadyTraffic {
+  /** The counts so far (requests still in flight are in `requests` only). */
+  counts(): TrafficCounts;
   /** Stops sending, waits for the requests in flight, and tells what happened. */
   stop(): Promise<{
     requests: number;
@@ -149,6 +160,12 @@ export function steadyTraffic(o: {
     }
   }, 10);
   return {
+    counts: () => ({
+      requests,
+      ok,
+      retried,
+      failed: [...failures.values()].reduce((n, at) => n + at.length, 0),
+    }),
     async stop() {
       clearInterval(timer);
       await Promise.all([...inFlight]);

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { freePort } from "../test/helpers/berth.js";
-import { benchBerth, ms, now, percentile, steadyTraffic, table, waitFor } from "./lib.js";
+import { benchBerth, ms, now, percentile, steadyTraffic, type TrafficCounts, table, waitFor } from "./lib.js";
 
 /** Polls every 5 ms (waitFor's 100 ms would round every figure up). */
 async function firstOk(h: string, timeoutMs = 60_000): Promise<void> {
@@ -223,7 +223,10 @@ try {
       parts.load!.push(Number(m[5]));
     }
     parts.queue!.push(Date.parse(job.job.startedAt) - Date.parse(job.job.createdAt));
+    // Traffic flows around each change for a while (as it does around the floor's pushes).
+    await new Promise((r) => setTimeout(r, 500));
   }
+  const duringBerth = traffic.counts();
   // The floor: Caddy loading the same table with one more route, pushed straight to its socket.
   // The watch (1 s) puts Berth's table back afterwards; each round waits for that first.
   for (let i = 0; i < ROUNDS; i++) {
@@ -241,10 +244,22 @@ try {
     raw.push(now() - t);
     await waitFor("Berth's table back", async () => (await status(h)) === 404, 60_000);
   }
+  const floorEnd = traffic.counts();
   const sent = await traffic.stop();
-  const failedCount = [...sent.failures.values()].reduce((n, at) => n + at.length, 0);
+  const line = (c: TrafficCounts) =>
+    `${c.requests} requests, ${c.failed} failed, ${c.retried} sent again on a new connection (the kept-alive one was closed by a load)`;
+  const minus = (a: TrafficCounts, b: TrafficCounts): TrafficCounts => ({
+    requests: a.requests - b.requests,
+    ok: a.ok - b.ok,
+    retried: a.retried - b.retried,
+    failed: a.failed - b.failed,
+  });
   console.log(
-    `\nsteady traffic to another route meanwhile: ${sent.requests} requests at ${RATE}/s, ${failedCount} failed, p50 ${ms(percentile(sent.latencies, 50))}, p99 ${ms(percentile(sent.latencies, 99))}; ${sent.retried} sent again on a new connection (the kept-alive one was closed by a load)`,
+    `\nsteady traffic to another route meanwhile, ${RATE}/s: p50 ${ms(percentile(sent.latencies, 50))}, p99 ${ms(percentile(sent.latencies, 99))}`,
+  );
+  console.log(`  during Berth's route changes: ${line(duringBerth)}`);
+  console.log(
+    `  during the floor's pushes (each a load, then the watch's load of Berth's table): ${line(minus(floorEnd, duringBerth))}`,
   );
   if (sent.failures.size) console.log(`  route changes at ${changesAt.join(", ")} ms`);
   for (const [what, at] of sent.failures) {
