@@ -8,7 +8,9 @@
 //   2. the whole Caddy config, built by plan/caddy-config.ts, is pushed with one `POST /load` unless
 //      the proxy already runs it. A config Caddy refuses leaves the old one serving and fails the job
 //      with Caddy's reason.
-// The proxy is deployed on the first route only, so an installation without routes binds no ports.
+// A job queued before a sync of this process started, which then loaded the table, does neither
+// (`unlessCovered`): that sync read its change. The proxy is deployed on the first route only, so an
+// installation without routes binds no ports.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -39,7 +41,7 @@ import {
   routesById,
   setRouteStatus,
 } from "../store/domains.js";
-import { unfinishedJobs } from "../store/jobs.js";
+import { getJobById, unfinishedJobs } from "../store/jobs.js";
 import { checkCertificates } from "./certificates.js";
 import { ensureOrgNetwork, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
@@ -135,7 +137,31 @@ export function proxyConfigFor(
  * them `failed` (left out of every config), for their own job to remove.
  */
 export async function runProxySync(p: Platform, ctx: JobContext): Promise<void> {
-  await keepOrUndo(p, ctx, () => syncProxy(p, ctx));
+  await keepOrUndo(p, ctx, () => unlessCovered(p, ctx, () => syncProxy(p, ctx)));
+}
+
+/**
+ * When (the database's clock) the latest sync of this process that loaded the table had started:
+ * whatever changed before then, it read and loaded.
+ */
+const loadedThrough = new WeakMap<Platform, Date>();
+
+/**
+ * Coalescing: runs `sync`, unless a sync of this process that started after this job was queued has
+ * loaded the table since. A change is stored before its job is queued, and a sync reads the table
+ * after it starts, so that sync carried the change: syncs queued back to back during a burst of
+ * changes make one load, not one each. (The job's own routes are still checked by keepOrUndo.)
+ */
+export async function unlessCovered(p: Platform, ctx: JobContext, sync: () => Promise<void>): Promise<void> {
+  const covered = loadedThrough.get(p);
+  if (covered && covered > ctx.job.createdAt) {
+    await ctx.say(`a sync started after this change (${covered.toISOString()}) loaded the table with it`);
+    return;
+  }
+  const startedAt = (await getJobById(p.db, ctx.job.id))?.startedAt;
+  await sync();
+  const latest = loadedThrough.get(p);
+  if (startedAt && !(latest && latest >= startedAt)) loadedThrough.set(p, startedAt);
 }
 
 /** Runs `sync`; then the job's own routes (`payload.routes`) are active, or removed and the job fails. */
