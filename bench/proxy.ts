@@ -5,7 +5,7 @@
 // sent again on a new one as browsers do; every other failure counted by cause and time), how long a
 // new route takes from the API call
 // to its first answer through the proxy (p50/p99), where the sync job's time goes (queue wait, routes
-// read, proxy stack, config build, Caddy load; from its log), beside the floor: the same table plus
+// read, proxy stack, config build, Caddy load, routes marked active; from its log), beside the floor: the same table plus
 // one route pushed straight to Caddy's admin socket (`POST /load`), timed the same way.
 // Usage: tsx bench/proxy.ts [SECONDS] [ROUTES] [ROUNDS] [RATE] [UPSTREAMS]
 // UPSTREAMS (default 1): how many distinct upstreams the table's routes use; ROUTES makes every route
@@ -174,6 +174,7 @@ try {
     stack: [],
     build: [],
     load: [],
+    marked: [],
     job: [],
     enqueuedToLoaded: [],
     answeredToServed: [],
@@ -211,7 +212,7 @@ try {
     if (logged) parts.enqueuedToLoaded!.push(Date.parse(logged.at) - Date.parse(job.job.createdAt));
     parts.answeredToServed!.push(servedMs - apiMs);
     const m =
-      /in (\d+) ms \(routes read (\d+) ms, proxy stack (\d+) ms, config built (\d+) ms, load (\d+) ms\)/.exec(
+      /in (\d+) ms \(routes read (\d+) ms, proxy stack (\d+) ms, config built (\d+) ms, load (\d+) ms, routes marked (\d+) ms\)/.exec(
         line ?? "",
       );
     if (m) {
@@ -220,6 +221,7 @@ try {
       parts.stack!.push(Number(m[3]));
       parts.build!.push(Number(m[4]));
       parts.load!.push(Number(m[5]));
+      parts.marked!.push(Number(m[6]));
     }
     parts.queue!.push(Date.parse(job.job.startedAt) - Date.parse(job.job.createdAt));
     // Traffic flows around each change for a while (as it does around the floor's pushes).
