@@ -57,7 +57,18 @@ function status(h: string): Promise<number> {
   });
 }
 
-function admin(method: string, path: string, body?: unknown): Promise<string> {
+/** One admin API call; a connection Caddy resets (it may, around a load) is tried again, up to twice. */
+async function admin(method: string, path: string, body?: unknown, tries = 3): Promise<string> {
+  try {
+    return await adminOnce(method, path, body);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ECONNRESET" || tries <= 1) throw err;
+    await new Promise((r) => setTimeout(r, 100));
+    return admin(method, path, body, tries - 1);
+  }
+}
+
+function adminOnce(method: string, path: string, body?: unknown): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -70,6 +81,7 @@ function admin(method: string, path: string, body?: unknown): Promise<string> {
       (res) => {
         let text = "";
         res.on("data", (c) => (text += c));
+        res.on("error", reject);
         res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(text))));
       },
     );
