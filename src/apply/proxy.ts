@@ -2,11 +2,15 @@
 // and by the watch below whenever the proxy runs something else: restarted empty, a stack removed
 // with its routes, a config pushed by hand) does, in order:
 //   1. the proxy's system stack joins exactly the networks of organizations with routes (a deploy of
-//      the system stack when that changes, waited for);
+//      the system stack when that changes, waited for; skipped while neither the organizations with
+//      routes nor the proxy's settings nor its stack's latest revision changed since this process saw
+//      it current);
 //   2. the whole Caddy config, built by plan/caddy-config.ts, is pushed with one `POST /load` unless
 //      the proxy already runs it. A config Caddy refuses leaves the old one serving and fails the job
 //      with Caddy's reason.
-// The proxy is deployed on the first route only, so an installation without routes binds no ports.
+// A job queued before a sync of this process started, which then loaded the table, does neither
+// (`unlessCovered`): that sync read its change. The proxy is deployed on the first route only, so an
+// installation without routes binds no ports.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,12 +41,12 @@ import {
   routesById,
   setRouteStatus,
 } from "../store/domains.js";
-import { unfinishedJobs } from "../store/jobs.js";
+import { getJobById, unfinishedJobs } from "../store/jobs.js";
 import { checkCertificates } from "./certificates.js";
 import { ensureOrgNetwork, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { PROXY_SYNC_JOB, queueProxySync } from "./proxy-queue.js";
-import { awaitDeployment, ensureSystemStack, systemStackExists } from "./system.js";
+import { awaitDeployment, ensureSystemStack, latestSystemRevision, systemStackExists } from "./system.js";
 
 export { PROXY_SYNC_JOB };
 
@@ -133,7 +137,31 @@ export function proxyConfigFor(
  * them `failed` (left out of every config), for their own job to remove.
  */
 export async function runProxySync(p: Platform, ctx: JobContext): Promise<void> {
-  await keepOrUndo(p, ctx, () => syncProxy(p, ctx));
+  await keepOrUndo(p, ctx, () => unlessCovered(p, ctx, () => syncProxy(p, ctx)));
+}
+
+/**
+ * When (the database's clock) the latest sync of this process that loaded the table had started:
+ * whatever changed before then, it read and loaded.
+ */
+const loadedThrough = new WeakMap<Platform, Date>();
+
+/**
+ * Coalescing: runs `sync`, unless a sync of this process that started after this job was queued has
+ * loaded the table since. A change is stored before its job is queued, and a sync reads the table
+ * after it starts, so that sync carried the change: syncs queued back to back during a burst of
+ * changes make one load, not one each. (The job's own routes are still checked by keepOrUndo.)
+ */
+export async function unlessCovered(p: Platform, ctx: JobContext, sync: () => Promise<void>): Promise<void> {
+  const covered = loadedThrough.get(p);
+  if (covered && covered > ctx.job.createdAt) {
+    await ctx.say(`a sync started after this change (${covered.toISOString()}) loaded the table with it`);
+    return;
+  }
+  const startedAt = (await getJobById(p.db, ctx.job.id))?.startedAt;
+  await sync();
+  const latest = loadedThrough.get(p);
+  if (startedAt && !(latest && latest >= startedAt)) loadedThrough.set(p, startedAt);
 }
 
 /** Runs `sync`; then the job's own routes (`payload.routes`) are active, or removed and the job fails. */
@@ -169,9 +197,45 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     return;
   }
   const read = performance.now();
-  // 1. The proxy joins the networks of the organizations with routes, and only those.
+  try {
+    await ensureProxyStack(p, ctx, routes);
+  } catch (err) {
+    proxyStackSeen.delete(p);
+    throw err;
+  }
+  const stack = performance.now();
+  // 2. The whole routing table, atomically.
+  const push = await pushRoutingTable(p, ctx, routes);
+  const spent = (a: number, b: number) => Math.round(b - a);
+  await ctx.say(
+    `the proxy loaded ${routes.length} routes in ${spent(t0, performance.now())} ms (routes read ${spent(t0, read)} ms, proxy stack ${spent(read, stack)} ms, config built ${push.buildMs} ms, load ${push.loadMs} ms, routes marked ${push.statusMs} ms)`,
+  );
+  // 3. Certificates of hosts not checked yet (new routes) and uploaded ones (a renewal may have
+  // replaced them), in the background: the job is done.
+  checkCertificates(p, { force: (r) => r.tls === "upload" }).catch((err: Error) =>
+    p.log.warn({ err: err.message }, "certificate check failed"),
+  );
+}
+
+/**
+ * What this process last saw the proxy's system stack current for: the settings and organizations
+ * it was planned from, and the revision that ran them. While both still hold (the latest revision
+ * is that one), a sync skips step 1 (network look-ups on the Engine, sealing and comparing the
+ * stack's model), which a route change almost never affects.
+ */
+const proxyStackSeen = new WeakMap<Platform, { inputs: string; revisionId: string }>();
+
+/** 1. The proxy joins the networks of the organizations with routes, and only those. */
+async function ensureProxyStack(p: Platform, ctx: JobContext, routes: ActiveRoute[]): Promise<void> {
+  const orgs = [...new Set(routes.map((r) => r.org))].sort();
+  const inputs = JSON.stringify({ orgs, proxy: p.proxy, nodeId: p.cluster.nodeId });
+  const seen = proxyStackSeen.get(p);
+  if (seen?.inputs === inputs) {
+    const latest = await latestSystemRevision(p, PROXY_STACK);
+    if (latest?.id === seen.revisionId && latest.status === "succeeded") return;
+  }
   const networks: string[] = [];
-  for (const org of [...new Set(routes.map((r) => r.org))].sort()) {
+  for (const org of orgs) {
     await ensureOrgNetwork(p, org);
     const net = await findOrgNetwork(p, org);
     if (net) networks.push(net.name);
@@ -203,18 +267,8 @@ async function syncProxy(p: Platform, ctx: JobContext): Promise<void> {
     await ctx.progress(20, "waiting for the proxy's system stack");
     await awaitDeployment(p, deploying.deploymentId, ctx.signal);
   }
-  const stack = performance.now();
-  // 2. The whole routing table, atomically.
-  const push = await pushRoutingTable(p, ctx, routes);
-  const spent = (a: number, b: number) => Math.round(b - a);
-  await ctx.say(
-    `the proxy loaded ${routes.length} routes in ${spent(t0, performance.now())} ms (routes read ${spent(t0, read)} ms, proxy stack ${spent(read, stack)} ms, config built ${push.buildMs} ms, load ${push.loadMs} ms)`,
-  );
-  // 3. Certificates of hosts not checked yet (new routes) and uploaded ones (a renewal may have
-  // replaced them), in the background: the job is done.
-  checkCertificates(p, { force: (r) => r.tls === "upload" }).catch((err: Error) =>
-    p.log.warn({ err: err.message }, "certificate check failed"),
-  );
+  const latest = await latestSystemRevision(p, PROXY_STACK);
+  if (latest?.status === "succeeded") proxyStackSeen.set(p, { inputs, revisionId: latest.id });
 }
 
 /**
@@ -228,22 +282,30 @@ export async function pushRoutingTable(
   p: Platform,
   ctx: JobContext,
   routes: ActiveRoute[],
-): Promise<{ buildMs: number; loadMs: number }> {
+): Promise<{ buildMs: number; loadMs: number; statusMs: number }> {
   const t0 = performance.now();
   installAcmeCaRoot(p, routes);
   const pending = routes.filter((r) => r.status === "pending");
   const certificates = await proxyCertificates(p);
   const config = proxyConfigFor(p, routes, certificates);
   const built = performance.now();
+  let loaded = built;
   try {
     await loadWhenReady(p, ctx.signal, config);
+    loaded = performance.now();
     await setRouteStatus(p.db, ids(pending), "active");
   } catch (err) {
     if (!(err instanceof ProxyRefused) || pending.length === 0) throw err;
     await ctx.say(`${err.message}; finding the new routes it refuses`, "warn");
     await isolateRefused(p, ctx, routes, certificates);
+    loaded = performance.now();
   }
-  return { buildMs: Math.round(built - t0), loadMs: Math.round(performance.now() - built) };
+  const end = performance.now();
+  return {
+    buildMs: Math.round(built - t0),
+    loadMs: Math.round(loaded - built),
+    statusMs: Math.round(end - loaded),
+  };
 }
 
 /** `load`, and when the admin API does not answer (starting, paused), waits for it and loads again. */

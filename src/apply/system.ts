@@ -52,6 +52,16 @@ export async function systemStacks(p: Platform): Promise<StackView[]> {
   return viewStacks(p, SYSTEM_ORG);
 }
 
+/** The latest revision of a system stack (its deployment's id and status), if it was ever deployed. */
+export async function latestSystemRevision(
+  p: Platform,
+  name: string,
+): Promise<{ id: string; status: string } | undefined> {
+  const orgId = await ensureOrg(p.db, SYSTEM_ORG);
+  const [latest] = await listStacks(p.db, orgId, name);
+  return latest ? { id: latest.latest.id, status: latest.latest.status } : undefined;
+}
+
 /** Whether a system stack by this name has ever been deployed. */
 export async function systemStackExists(p: Platform, name: string): Promise<boolean> {
   const orgId = await ensureOrg(p.db, SYSTEM_ORG);

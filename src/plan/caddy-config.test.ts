@@ -123,11 +123,12 @@ describe("buildCaddyConfig", () => {
       { match: { sni: ["up.test"] }, certificate_selection: { any_tag: ["berth-upload:up.test"] } },
       {},
     ]);
+    // The longer path first; the three hosts with the same upstream share one route.
     expect(
       servers(c)
         .https.routes.slice(0, -1)
-        .map((r: any) => r.match[0].host[0]),
-    ).toEqual(["a.test", "i.test", "up.test", "up.test"]);
+        .map((r: any) => r.match[0]),
+    ).toEqual([{ host: ["up.test"], path: ["/api", "/api/*"] }, { host: ["a.test", "i.test", "up.test"] }]);
     // Without uploads, no connection policies (Caddy's defaults).
     const plain = buildCaddyConfig([route({ tls: "internal" })], O, [cert("a.test")]) as any;
     expect(plain.apps.tls.certificates).toBeUndefined();
@@ -219,6 +220,81 @@ describe("sortRoutes", () => {
       route({ host: "a.x.test", path: "/api/v2" }),
     ]).map((r) => `${r.host}${r.path}`);
     expect(got).toEqual(["a.x.test/api/v2", "a.x.test/api", "a.x.test", "b.x.test", "*.x.test"]);
+  });
+});
+
+describe("buildCaddyConfig: routes that do the same thing share one Caddy route", () => {
+  const hosts = (c: any, server = "http") =>
+    servers(c)
+      [server].routes.slice(0, -1)
+      .map((r: any) => [r.match[0].host, r.match[0].path?.[0] ?? ""]);
+  it("1,000 hosts to one upstream are one route with their hosts, sorted", () => {
+    const rs = Array.from({ length: 1000 }, (_, i) => route({ host: `h${String(i).padStart(4, "0")}.test` }));
+    const c = buildCaddyConfig([...rs].reverse(), O);
+    expect(servers(c).http.routes).toEqual([
+      { match: [{ host: rs.map((r) => r.host) }], handle: [upstream("acme_web_web", 8080)], terminal: true },
+      notFound,
+    ]);
+  });
+
+  it("splits by upstream, path, notice and redirect; longer paths first, wildcards last", () => {
+    const other = { service: "acme_api_api", port: 3000 };
+    const c = buildCaddyConfig(
+      [
+        route({ host: "*.w.test" }),
+        route({ host: "b.test" }),
+        route({ host: "a.test" }),
+        route({ host: "c.test", upstream: other }),
+        route({ host: "a.test", path: "/api", upstream: other }),
+        route({ host: "b.test", path: "/api", upstream: other }),
+        route({ host: "b.test", path: "/api/v2" }),
+        route({ host: "d.test", notice: { message: "later", retryAfter: 60 } }),
+        route({ host: "e.test", tls: "internal", httpsRedirect: true }),
+        route({ host: "f.test", tls: "internal" }),
+      ],
+      O,
+    );
+    expect(hosts(c)).toEqual([
+      [["b.test"], "/api/v2"],
+      [["a.test", "b.test"], "/api"],
+      [["a.test", "b.test", "f.test"], ""],
+      [["c.test"], ""],
+      [["d.test"], ""],
+      [["e.test"], ""],
+      [["*.w.test"], ""],
+    ]);
+    expect(servers(c).http.routes[5].handle[0].status_code).toBe(308);
+    expect(servers(c).http.routes[4].handle[0].status_code).toBe(503);
+    // On :443 the redirecting host serves its upstream, with the others of that upstream.
+    expect(hosts(c, "https")).toEqual([[["e.test", "f.test"], ""]]);
+  });
+
+  it("every host still reaches what its own route said (first match, as Caddy takes it)", () => {
+    const rs = [
+      route({ host: "a.test", path: "/api", upstream: { service: "s_api", port: 1 } }),
+      route({ host: "a.test", upstream: { service: "s_web", port: 2 } }),
+      route({ host: "b.test", upstream: { service: "s_api", port: 1 } }),
+      route({ host: "*.x.test", upstream: { service: "s_wild", port: 3 } }),
+      route({ host: "y.x.test", path: "/p", upstream: { service: "s_web", port: 2 } }),
+    ];
+    const routes = servers(buildCaddyConfig(rs, O)).http.routes.slice(0, -1);
+    const first = (host: string, path: string) =>
+      routes.find((r: any) => {
+        const m = r.match[0];
+        const hostOk = m.host.some((h: string) =>
+          h.startsWith("*.")
+            ? host.endsWith(h.slice(1)) && host.split(".").length === h.split(".").length
+            : h === host,
+        );
+        const pathOk = !m.path || path === m.path[0] || path.startsWith(`${m.path[0]}/`);
+        return hostOk && pathOk;
+      })?.handle[0].dynamic_upstreams.name;
+    expect(first("a.test", "/api/x")).toBe("tasks.s_api");
+    expect(first("a.test", "/other")).toBe("tasks.s_web");
+    expect(first("b.test", "/")).toBe("tasks.s_api");
+    expect(first("y.x.test", "/p")).toBe("tasks.s_web");
+    expect(first("y.x.test", "/q")).toBe("tasks.s_wild");
+    expect(first("z.x.test", "/")).toBe("tasks.s_wild");
   });
 });
 

@@ -6,7 +6,9 @@
 // Two servers: `http` on :80 (plain routes, redirects to HTTPS, ACME HTTP challenges) and `https` on
 // :443 (routes with certificates). Upstreams are resolved from `tasks.<swarm service>` at request time
 // (dynamic `a` upstreams), so traffic follows tasks through rolling updates without a push. Whatever
-// no route matches gets an explicit plain 404 (Caddy's own default is an empty 200).
+// no route matches gets an explicit plain 404 (Caddy's own default is an empty 200). Routes that do
+// the same thing (same path, same upstream or notice or redirect) share one Caddy route with a list
+// of hosts (groupRoutes): what a load costs Caddy grows with distinct handlers, not with hosts.
 
 export type TlsMode = "acme" | "internal" | "off" | "upload";
 
@@ -69,11 +71,13 @@ export const NOT_FOUND_BODY = "404 not found: no route for this host\n";
 
 const seconds = (ms: number) => `${ms / 1000}s`;
 
+const isWildcard = (host: string) => host.startsWith("*.");
+
 /** Exact hosts before wildcards (Caddy takes the first match), then by host, then longer paths first. */
 export function sortRoutes(routes: readonly ProxyRoute[]): ProxyRoute[] {
   return [...routes].sort((a, b) => {
-    const wa = a.host.startsWith("*.") ? 1 : 0;
-    const wb = b.host.startsWith("*.") ? 1 : 0;
+    const wa = isWildcard(a.host) ? 1 : 0;
+    const wb = isWildcard(b.host) ? 1 : 0;
     if (wa !== wb) return wa - wb;
     if (a.host !== b.host) return a.host < b.host ? -1 : 1;
     if (a.path.length !== b.path.length) return b.path.length - a.path.length;
@@ -81,8 +85,45 @@ export function sortRoutes(routes: readonly ProxyRoute[]): ProxyRoute[] {
   });
 }
 
-function match(r: ProxyRoute) {
-  return [{ host: [r.host], ...(r.path ? { path: [r.path, `${r.path}/*`] } : {}) }];
+/**
+ * Caddy routes for the table, one per set of routes that do the same thing: the same path prefix
+ * and the same handler (upstream, notice, redirect), exact hosts and wildcards apart. Caddy
+ * provisions a handler per route, which makes a load of 1,000 one-host routes cost hundreds of
+ * milliseconds; hosts sharing a handler cost one (a host matcher takes a long list cheaply).
+ * Order keeps Caddy's first match right: a request has one host, so only routes of the same host
+ * compete, and those are ordered as sortRoutes orders them (exact hosts before wildcards, longer
+ * paths first); groups of the same path never share a host.
+ */
+export function groupRoutes<H>(
+  routes: readonly ProxyRoute[],
+  handler: (r: ProxyRoute) => H,
+): { hosts: string[]; path: string; handle: H }[] {
+  const groups = new Map<string, { wildcard: boolean; hosts: string[]; path: string; handle: H }>();
+  for (const r of sortRoutes(routes)) {
+    const handle = handler(r);
+    const wildcard = isWildcard(r.host);
+    const key = `${wildcard ? "*" : ""} ${r.path} ${JSON.stringify(handle)}`;
+    const group = groups.get(key);
+    if (group) group.hosts.push(r.host);
+    else groups.set(key, { wildcard, hosts: [r.host], path: r.path, handle });
+  }
+  return [...groups.values()]
+    .sort(
+      (a, b) =>
+        Number(a.wildcard) - Number(b.wildcard) ||
+        b.path.length - a.path.length ||
+        (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
+        (a.hosts[0]! < b.hosts[0]! ? -1 : a.hosts[0]! > b.hosts[0]! ? 1 : 0),
+    )
+    .map(({ hosts, path, handle }) => ({ hosts, path, handle }));
+}
+
+function caddyRoutes(routes: readonly ProxyRoute[], handler: (r: ProxyRoute) => unknown) {
+  return groupRoutes(routes, handler).map((g) => ({
+    match: [{ host: g.hosts, ...(g.path ? { path: [g.path, `${g.path}/*`] } : {}) }],
+    handle: [g.handle],
+    terminal: true,
+  }));
 }
 
 /** Caddy expands `{...}` placeholders in a static body; an operator's braces stay literal. */
@@ -145,17 +186,11 @@ export function buildCaddyConfig(
   certificates: readonly ProxyCertificate[] = [],
 ): Record<string, unknown> {
   const sorted = sortRoutes(routes);
-  const httpRoutes = sorted.map((r) => ({
-    match: match(r),
-    handle: [r.httpsRedirect && r.tls !== "off" ? redirect : serve(r, o)],
-    terminal: true,
-  }));
+  const httpRoutes = caddyRoutes(sorted, (r) =>
+    r.httpsRedirect && r.tls !== "off" ? redirect : serve(r, o),
+  );
   const tlsRoutes = sorted.filter((r) => r.tls !== "off");
-  const httpsRoutes = tlsRoutes.map((r) => ({
-    match: match(r),
-    handle: [serve(r, o)],
-    terminal: true,
-  }));
+  const httpsRoutes = caddyRoutes(tlsRoutes, (r) => serve(r, o));
   const hosts = (mode: TlsMode) => [...new Set(tlsRoutes.filter((r) => r.tls === mode).map((r) => r.host))];
   // Certificates on demand: obtained at a host's first TLS handshake (a customer's domain gets one
   // once its DNS points here, and a load never starts hundreds of orders at once), and only after

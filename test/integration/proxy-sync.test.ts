@@ -10,11 +10,12 @@ import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCertificateBook } from "../../src/apply/certificates.js";
 import type { Platform } from "../../src/apply/platform.js";
-import { keepOrUndo, pushRoutingTable } from "../../src/apply/proxy.js";
+import { keepOrUndo, pushRoutingTable, unlessCovered } from "../../src/apply/proxy.js";
 import { DeployFailed } from "../../src/domain/errors.js";
 import { type ProxyAdmin, ProxyRefused } from "../../src/engine/proxy-admin.js";
 import type { JobContext } from "../../src/jobs/queue.js";
 import { activeRoutes, insertDomain, listDomains } from "../../src/store/domains.js";
+import { insertJob, type JobRow, markJobRunning } from "../../src/store/jobs.js";
 import { domains } from "../../src/store/schema.js";
 import { createDeployment, ensureOrg } from "../../src/store/stacks.js";
 import { freshPglite, type TestDatabase } from "../helpers/databases.js";
@@ -26,8 +27,9 @@ let stackId: string;
 let loaded: unknown[];
 let refuses: (config: string) => string | undefined;
 
+/** The hosts the config routes (routes sharing an upstream share one host list). */
 const hostsOf = (config: unknown) =>
-  [...JSON.stringify(config).matchAll(/"host":\["([^"]+)"\]/g)].map((m) => m[1]);
+  [...JSON.stringify(config).matchAll(/"host":(\[[^\]]*\])/g)].flatMap((m) => JSON.parse(m[1]!) as string[]);
 
 function platform(): Platform {
   const admin: ProxyAdmin = {
@@ -186,5 +188,50 @@ describe("proxy sync", () => {
       }),
     ).rejects.toThrow("interrupted");
     expect(await states()).toEqual({ "new.test": "pending" });
+  });
+
+  it("coalesces: a job queued before a sync started that loaded the table makes no load of its own", async () => {
+    const queue = async () => {
+      const job = await insertJob(tdb.database.db, {
+        id: randomUUID(),
+        orgId,
+        type: "proxy-sync",
+        target: "proxy",
+        payload: {},
+        correlationId: "c",
+        requestedBy: "t",
+      });
+      await new Promise((r) => setTimeout(r, 5));
+      return job;
+    };
+    const start = async (job: JobRow) => {
+      await markJobRunning(tdb.database.db, job.id, 1);
+      await new Promise((r) => setTimeout(r, 5));
+      return { ...context([]), job } as JobContext & { lines: string[] };
+    };
+    const p = platform();
+    let loads = 0;
+    const load = async () => {
+      loads++;
+    };
+    const early = await queue();
+    const first = await queue();
+    await unlessCovered(p, await start(first), load);
+    expect(loads).toBe(1);
+    // Queued before `first` started: `first` read the table with its change.
+    const earlyCtx = await start(early);
+    await unlessCovered(p, earlyCtx, load);
+    expect(loads).toBe(1);
+    expect(earlyCtx.lines.join("\n")).toMatch(/a sync started after this change .* loaded the table with it/);
+    // Queued after: it loads. A sync that failed covers nothing.
+    const late = await queue();
+    const broken = await queue();
+    await expect(
+      unlessCovered(p, await start(broken), async () => {
+        throw new Error("the proxy is broken");
+      }),
+    ).rejects.toThrow("the proxy is broken");
+    await unlessCovered(p, await start(late), load);
+    expect(loads).toBe(2);
   });
 });
