@@ -1,8 +1,9 @@
 // Recurring backups with retention. A schedule is a row (what users see) and a pg-boss schedule keyed
 // by the row's id (the timer, fired once across control planes, surviving restarts). Each occurrence
-// queues an ordinary backup job (requestBackup) that carries `keepLast`: once every volume is backed
-// up, the job deletes the stack's good archives beyond the newest `keepLast` of each volume
-// (plan/backup.ts backupsToPrune). A schedule whose stack was removed goes with it (the row cascades;
+// queues an ordinary backup job (requestBackup) that carries its retention: once every volume and
+// database is backed up, the job deletes the stack's good archives the retention does not keep (the
+// newest `keepLast` of each, and the newest of each of the last `keepDaily` days and `keepWeekly`
+// weeks; plan/backup.ts backupsToPrune). A schedule whose stack was removed goes with it (the row cascades;
 // the timer unschedules itself the next time it fires).
 import { BACKUP_SCHEDULE_TRIGGER } from "../domain/backup.js";
 import { ConfigError } from "../domain/errors.js";
@@ -19,7 +20,16 @@ import type { Platform } from "./platform.js";
 
 export async function setSchedule(
   p: Platform,
-  o: { org: string; stack: string; cron: string; timezone?: string; keepLast: number; requestedBy: string },
+  o: {
+    org: string;
+    stack: string;
+    cron: string;
+    timezone?: string;
+    keepLast: number;
+    keepDaily?: number;
+    keepWeekly?: number;
+    requestedBy: string;
+  },
 ): Promise<{ schedule: BackupScheduleRow; next: Date[] }> {
   const timezone = o.timezone ?? "UTC";
   try {
@@ -45,6 +55,8 @@ export async function setSchedule(
     cron: o.cron,
     timezone,
     keepLast: o.keepLast,
+    keepDaily: o.keepDaily ?? 0,
+    keepWeekly: o.keepWeekly ?? 0,
     createdBy: o.requestedBy,
   });
   await p.jobs.schedule({
@@ -88,7 +100,7 @@ export async function fireSchedule(p: Platform, data: Record<string, unknown>): 
     const r = await requestBackup(p, {
       org: s.org,
       stack: s.stack,
-      keepLast: s.keepLast,
+      retention: { keepLast: s.keepLast, keepDaily: s.keepDaily, keepWeekly: s.keepWeekly },
       requestedBy: `schedule:${s.id}`,
       correlationId: `schedule-${s.id}-${Date.now()}`,
     });

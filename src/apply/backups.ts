@@ -20,6 +20,7 @@ import {
   backupTargets,
   notRestorable,
   progressLine,
+  type Retention,
   sizeProblem,
   type VolumeTarget,
 } from "../plan/backup.js";
@@ -105,8 +106,8 @@ export async function requestBackup(
     org: string;
     stack: string;
     volumes?: string[];
-    /** Retention after a successful run: keep this many good archives per volume of the stack. */
-    keepLast?: number;
+    /** Retention after a successful run (plan/backup.ts Retention), per volume and database. */
+    retention?: Retention;
     requestedBy: string;
     correlationId: string;
   },
@@ -153,7 +154,7 @@ export async function requestBackup(
     type: BACKUP_JOB,
     orgId: live.orgId,
     target: o.stack,
-    payload: { org: o.org, stack: o.stack, items, ...(o.keepLast ? { keepLast: o.keepLast } : {}) },
+    payload: { org: o.org, stack: o.stack, items, ...(o.retention ? { retention: o.retention } : {}) },
     correlationId: o.correlationId,
     requestedBy: o.requestedBy,
   });
@@ -288,8 +289,8 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
     }
   }
   if (failures.length) throw new BackupFailed(`backup of ${stack} failed: ${failures.join("; ")}`);
-  const keepLast = ctx.job.payload.keepLast;
-  if (typeof keepLast === "number") await prune(p, ctx, { orgId, stack, keepLast });
+  const retention = ctx.job.payload.retention as Retention | undefined;
+  if (retention) await prune(p, ctx, { orgId, stack, retention });
   const dbs = items.filter((i) => i.database).length;
   await ctx.progress(
     100,
@@ -297,14 +298,20 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
   );
 }
 
-/** Retention: deletes the stack's good archives beyond the newest `keepLast` of each volume. */
-async function prune(p: Platform, ctx: JobContext, o: { orgId: string; stack: string; keepLast: number }) {
+/** Retention: deletes the stack's good archives the retention does not keep. */
+async function prune(
+  p: Platform,
+  ctx: JobContext,
+  o: { orgId: string; stack: string; retention: Retention },
+) {
   const all = (await listBackups(p.db, o.orgId, { stack: o.stack })).map((b) => ({ ...b, volume: b.source }));
-  for (const b of backupsToPrune(all, o.keepLast)) {
+  const r = o.retention;
+  const rule = `keep last ${r.keepLast}${r.keepDaily ? `, ${r.keepDaily} daily` : ""}${r.keepWeekly ? `, ${r.keepWeekly} weekly` : ""}`;
+  for (const b of backupsToPrune(all, r)) {
     if (b.location) await rm(join(p.backups.dir, b.location), { force: true });
     await deleteBackup(p.db, o.orgId, b.id);
     await ctx.say(
-      `retention (keep last ${o.keepLast}): removed backup ${b.id} of ${b.source} from ${b.createdAt.toISOString()}`,
+      `retention (${rule}): removed backup ${b.id} of ${b.source} from ${b.createdAt.toISOString()}`,
     );
   }
 }

@@ -171,7 +171,32 @@ describe("backupsToPrune", () => {
       row("f", "data", 4, "failed"),
       row("c1", "cache", 1),
     ];
-    expect(backupsToPrune(all, 2).map((b) => b.id)).toEqual(["a1"]);
-    expect(backupsToPrune(all, 1).map((b) => b.id)).toEqual(["a1", "a2"]);
+    expect(backupsToPrune(all, { keepLast: 2 }).map((b) => b.id)).toEqual(["a1"]);
+    expect(backupsToPrune(all, { keepLast: 1 }).map((b) => b.id)).toEqual(["a1", "a2"]);
+  });
+
+  it("also keeps the newest archive of each of the last N days and ISO weeks", () => {
+    // Two archives a day for 21 days of December 2026 (1 December is a Tuesday).
+    const all = Array.from({ length: 42 }, (_, i) => ({
+      id: `d${Math.floor(i / 2) + 1}-${i % 2 ? "pm" : "am"}`,
+      stack: "shop",
+      volume: "data",
+      status: "succeeded",
+      createdAt: new Date(Date.UTC(2026, 11, Math.floor(i / 2) + 1, i % 2 ? 15 : 3)),
+    }));
+    const kept = (r: { keepLast: number; keepDaily?: number; keepWeekly?: number }) => {
+      const gone = new Set(backupsToPrune(all, r).map((b) => b.id));
+      return all.filter((b) => !gone.has(b.id)).map((b) => b.id);
+    };
+    expect(kept({ keepLast: 2 })).toEqual(["d21-am", "d21-pm"]);
+    expect(kept({ keepLast: 1, keepDaily: 3 })).toEqual(["d19-pm", "d20-pm", "d21-pm"]);
+    // ISO weeks: 21 Dec (Mon) starts W52; 14-20 Dec is W51, 7-13 Dec W50, 1-6 Dec W49.
+    expect(kept({ keepLast: 1, keepWeekly: 3 })).toEqual(["d13-pm", "d20-pm", "d21-pm"]);
+    expect(kept({ keepLast: 1, keepDaily: 2, keepWeekly: 4 })).toEqual([
+      "d6-pm",
+      "d13-pm",
+      "d20-pm",
+      "d21-pm",
+    ]);
   });
 });

@@ -130,10 +130,31 @@ export function notRestorable(b: { id: string; status: string; reason: string | 
   return new NotFound("finished backup", b.id);
 }
 
-/** Retention: good archives beyond the newest `keepLast` of each stack and volume, oldest first. */
+/**
+ * How many good archives a schedule keeps of each volume and database: the newest `keepLast`, and
+ * besides them the newest of each of the last `keepDaily` days and `keepWeekly` ISO weeks that have
+ * one (days and weeks in UTC).
+ */
+export interface Retention {
+  keepLast: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+}
+
+/** `2026-W49`: the ISO week of a UTC date. */
+function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const year = t.getUTCFullYear();
+  const week = Math.ceil(((t.getTime() - Date.UTC(year, 0, 1)) / 86_400_000 + 1) / 7);
+  return `${year}-W${String(week).padStart(2, "0")}`;
+}
+
+/** Retention: good archives of each stack and volume (or database) `r` does not keep, oldest first. */
 export function backupsToPrune<
   T extends { id: string; stack: string; volume: string; status: string; createdAt: Date },
->(all: T[], keepLast: number): T[] {
+>(all: T[], r: Retention): T[] {
   const groups = new Map<string, T[]>();
   for (const b of all) {
     if (b.status !== "succeeded") continue;
@@ -143,7 +164,20 @@ export function backupsToPrune<
   const out: T[] = [];
   for (const list of groups.values()) {
     list.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
-    out.push(...list.slice(keepLast));
+    const kept = new Set(list.slice(0, r.keepLast));
+    const newestPer = (period: (d: Date) => string, count: number) => {
+      const seen = new Set<string>();
+      for (const b of list) {
+        const key = period(b.createdAt);
+        if (seen.has(key)) continue;
+        if (seen.size === count) break;
+        seen.add(key);
+        kept.add(b);
+      }
+    };
+    if (r.keepDaily) newestPer((d) => d.toISOString().slice(0, 10), r.keepDaily);
+    if (r.keepWeekly) newestPer(isoWeek, r.keepWeekly);
+    out.push(...list.filter((b) => !kept.has(b)));
   }
   return out.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
 }

@@ -372,6 +372,9 @@ export const backupSchedule = z.object({
   timezone: z.string(),
   /** Good archives kept per volume; older ones are deleted after each scheduled backup. */
   keepLast: z.number().int(),
+  /** Besides: the newest archive of each of the last N days and ISO weeks (UTC). */
+  keepDaily: z.number().int(),
+  keepWeekly: z.number().int(),
   createdBy: z.string(),
   updatedAt: iso,
   /** The next occurrences. */

@@ -86,6 +86,8 @@ export async function putSchedule(
         cron: row.cron,
         timezone: row.timezone ?? "UTC",
         keepLast: row.keepLast,
+        keepDaily: row.keepDaily ?? 0,
+        keepWeekly: row.keepWeekly ?? 0,
         createdBy: row.createdBy,
         updatedAt: sql`now()`,
       },

@@ -459,6 +459,9 @@ export const backupSchedules = pgTable(
     cron: text("cron").notNull(),
     timezone: text("timezone").notNull().default("UTC"),
     keepLast: integer("keep_last").notNull(),
+    /** Besides: the newest archive of each of the last N days / ISO weeks (0: none). */
+    keepDaily: integer("keep_daily").notNull().default(0),
+    keepWeekly: integer("keep_weekly").notNull().default(0),
     createdBy: text("created_by").notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

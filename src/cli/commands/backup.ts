@@ -195,27 +195,48 @@ function registerScheduleCommands(backup: Command): void {
     .argument("<stack>", "stack name")
     .requiredOption("--cron <expression>", "cron expression, e.g. '0 3 * * *' (every day at 03:00)")
     .requiredOption("--keep-last <n>", "good archives kept per volume; older ones are deleted after each run")
+    .option("--keep-daily <n>", "besides: the newest archive of each of the last n days (UTC)")
+    .option("--keep-weekly <n>", "besides: the newest archive of each of the last n ISO weeks (UTC)")
     .option("--timezone <tz>", "IANA time zone the expression is read in", "UTC")
     .option("--json", "print the result as JSON")
     .action(
       async (
         stack: string,
-        opts: { cron: string; keepLast: string; timezone: string; json?: boolean },
+        opts: {
+          cron: string;
+          keepLast: string;
+          keepDaily?: string;
+          keepWeekly?: string;
+          timezone: string;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
-        const keepLast = Number(opts.keepLast);
-        if (!/^\d+$/.test(opts.keepLast) || keepLast < 1 || keepLast > 1000) {
-          throw new CliError("--keep-last: must be a whole number from 1 to 1000", EXIT.invalidInput);
-        }
+        const whole = (v: string, flag: string, min: number) => {
+          const n = Number(v);
+          if (!/^\d+$/.test(v) || n < min || n > 1000)
+            throw new CliError(`${flag}: must be a whole number from ${min} to 1000`, EXIT.invalidInput);
+          return n;
+        };
+        const keepLast = whole(opts.keepLast, "--keep-last", 1);
         const res = await clientFor(cmd).request<{ schedule: Schedule }>(
           "PUT",
           `/api/v1/stacks/${encodeURIComponent(stack)}/backup-schedule`,
-          { cron: opts.cron, timezone: opts.timezone, keepLast },
+          {
+            cron: opts.cron,
+            timezone: opts.timezone,
+            keepLast,
+            ...(opts.keepDaily === undefined ? {} : { keepDaily: whole(opts.keepDaily, "--keep-daily", 0) }),
+            ...(opts.keepWeekly === undefined
+              ? {}
+              : { keepWeekly: whole(opts.keepWeekly, "--keep-weekly", 0) }),
+          },
         );
         if (opts.json) return printJson(res);
         const s = res.schedule;
+        const more = `${s.keepDaily ? `, ${s.keepDaily} daily` : ""}${s.keepWeekly ? `, ${s.keepWeekly} weekly` : ""}`;
         console.log(
-          `${stack}: backed up at '${s.cron}' (${s.timezone}), keeping ${s.keepLast}; next ${s.next[0] ?? "never"}`,
+          `${stack}: backed up at '${s.cron}' (${s.timezone}), keeping ${s.keepLast}${more}; next ${s.next[0] ?? "never"}`,
         );
       },
     );

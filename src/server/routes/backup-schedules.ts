@@ -7,6 +7,12 @@ import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
 import { nameParams } from "./stacks.js";
 
+const count = z
+  .number({ error: "must be a whole number from 0 to 1000" })
+  .int("must be a whole number from 0 to 1000")
+  .min(0, "must be a whole number from 0 to 1000")
+  .max(1000, "must be a whole number from 0 to 1000");
+
 const scheduleBody = z
   .object({
     cron: z.string().min(1, "must not be empty").max(100),
@@ -16,6 +22,8 @@ const scheduleBody = z
       .int("must be a whole number from 1 to 1000")
       .min(1, "must be a whole number from 1 to 1000")
       .max(1000, "must be a whole number from 1 to 1000"),
+    keepDaily: count.optional(),
+    keepWeekly: count.optional(),
   })
   .strict();
 
@@ -26,6 +34,8 @@ function view(s: BackupScheduleRow, next: Date[]) {
     cron: s.cron,
     timezone: s.timezone,
     keepLast: s.keepLast,
+    keepDaily: s.keepDaily,
+    keepWeekly: s.keepWeekly,
     createdBy: s.createdBy,
     updatedAt: s.updatedAt.toISOString(),
     next: next.map((d) => d.toISOString()),
@@ -39,7 +49,7 @@ export function backupScheduleRoutes(r: Routes, p: Platform): void {
       url: "/stacks/:name/backup-schedule",
       access: "deployer",
       summary:
-        "Back up the stack's volumes on a cron schedule (in `timezone`, default UTC), keeping the newest `keepLast` good archives of each volume",
+        "Back up the stack's volumes and databases on a cron schedule (in `timezone`, default UTC), keeping the newest `keepLast` good archives of each, and besides them the newest of each of the last `keepDaily` days and `keepWeekly` ISO weeks (UTC)",
       params: nameParams,
       body: scheduleBody,
       response: z.object({ schedule: R.backupSchedule }),
@@ -51,9 +61,16 @@ export function backupScheduleRoutes(r: Routes, p: Platform): void {
         cron: body.cron,
         ...(body.timezone ? { timezone: body.timezone } : {}),
         keepLast: body.keepLast,
+        ...(body.keepDaily === undefined ? {} : { keepDaily: body.keepDaily }),
+        ...(body.keepWeekly === undefined ? {} : { keepWeekly: body.keepWeekly }),
         requestedBy: req.caller!.actor,
       });
-      audit({ cron: body.cron, keepLast: body.keepLast });
+      audit({
+        cron: body.cron,
+        keepLast: body.keepLast,
+        keepDaily: body.keepDaily,
+        keepWeekly: body.keepWeekly,
+      });
       return { schedule: view(r.schedule, r.next) };
     },
   );
