@@ -321,6 +321,7 @@ describe("templates and instances", () => {
     expect(await instance(n)).toMatchObject({ version: 2, values: { greeting: "welcome" }, lastError: null });
     expect((await service(n)).Spec.Labels["berth.template.version"]).toBe("2");
     expect(await checksum(n)).toBe(sums[n]);
+    expect(await psql(n, ROWS)).toBe(rows[n]);
     const backups = (await b.api("GET", `/api/v1/backups?stack=${n}`)).body.backups;
     expect(backups.length).toBe(4); // volume and database: the ones above, and the upgrade's own
 
@@ -337,6 +338,7 @@ describe("templates and instances", () => {
     expect(after.lastError).toMatch(/upgrade from version 2 to 3 failed, version 2 runs: .*rolled back/);
     expect((await service(n)).Spec.Labels["berth.template.version"]).toBe("2");
     expect(await checksum(n)).toBe(sums[n]);
+    expect(await psql(n, ROWS)).toBe(rows[n]);
     expect((await get(host(n))).body).toContain(`welcome from ${host(n)}`);
   }
 
