@@ -27,6 +27,7 @@ import {
   databaseUrl,
   dropDatabaseSql,
   hardenServerSql,
+  pickServer,
 } from "../plan/database.js";
 import {
   POSTGRES_PORT,
@@ -42,8 +43,11 @@ import {
   getDatabase,
   getServer,
   insertDatabase,
+  insertServer,
   listDatabases,
+  listServers,
   orgsOnServer,
+  serverNamed,
   serverOrInit,
   setDatabaseStatus,
 } from "../store/databases.js";
@@ -149,6 +153,44 @@ export async function superuser(p: Platform, server: DbServerRow, signal?: Abort
   }
 }
 
+/** The server a new database goes on: `wanted` by name, else the one with the fewest databases. */
+export async function serverForNew(p: Platform, wanted?: string): Promise<DbServerRow> {
+  await defaultServer(p);
+  if (wanted) return serverNamed(p.db, wanted);
+  return pickServer(await listServers(p.db))!;
+}
+
+/**
+ * Registers another shared server (capacity grows by adding one): recorded with a new sealed
+ * superuser password and deployed, as its own system stack, with its first database. Its host port
+ * must not be another server's on the same address.
+ */
+export async function addServer(
+  p: Platform,
+  o: { name: string; port: number; host?: string; nodeLabel?: string; image?: string },
+): Promise<DbServerRow> {
+  // Its system stack is `postgres-<name>`, a stack name (at most 24 characters).
+  const problem =
+    nameProblem("org", o.name) ?? (o.name.length > 15 ? "must be at most 15 characters" : undefined);
+  if (problem) throw new ConfigError("name", problem);
+  const host = o.host ?? p.postgres.host;
+  const taken = (await listServers(p.db)).find((s) => s.host === host && s.port === o.port);
+  if (taken) throw new Conflict(`server '${taken.name}' already listens on ${host}:${o.port}`);
+  if (o.nodeLabel !== undefined && !/^[A-Za-z0-9._-]{1,100}=[A-Za-z0-9._-]{0,100}$/.test(o.nodeLabel))
+    throw new ConfigError("nodeLabel", "must be key=value (letters, digits, '.', '_', '-')");
+  return insertServer(p.db, {
+    name: o.name,
+    image: o.image ?? p.postgres.image,
+    placement: postgresPlacement({
+      ...(o.nodeLabel ? { nodeLabel: o.nodeLabel } : {}),
+      nodeId: p.cluster.nodeId,
+    }),
+    host,
+    port: o.port,
+    superuserPassword: p.sealer.seal(Buffer.from(newDbPassword())),
+  });
+}
+
 export function checkDatabaseName(name: string, field = "name"): void {
   const problem = nameProblem("stack", name);
   if (problem) throw new ConfigError(field, problem);
@@ -156,7 +198,7 @@ export function checkDatabaseName(name: string, field = "name"): void {
 
 export async function requestCreateDatabase(
   p: Platform,
-  o: { org: string; name: string; requestedBy: string; correlationId: string },
+  o: { org: string; name: string; server?: string; requestedBy: string; correlationId: string },
 ): Promise<{ database: DatabaseRow; jobId: string }> {
   checkDatabaseName(o.name);
   const orgId = await orgIdOf(p.db, o.org);
@@ -164,7 +206,7 @@ export async function requestCreateDatabase(
   if (existing && existing.status !== "failed") {
     throw new Conflict(`database '${o.name}' already exists (${existing.status})`);
   }
-  const server = existing ? await getServer(p.db, existing.serverId) : await defaultServer(p);
+  const server = existing ? await getServer(p.db, existing.serverId) : await serverForNew(p, o.server);
   const database =
     existing ??
     (await insertDatabase(p.db, {
@@ -211,7 +253,7 @@ export async function provisionInstanceDatabases(
     row ??= await insertDatabase(p.db, {
       orgId: o.orgId,
       name,
-      serverId: (await defaultServer(p)).id,
+      serverId: (await serverForNew(p)).id,
       pgName: pgName(o.org, name),
       password: p.sealer.seal(Buffer.from(newDbPassword())),
       status: "creating",

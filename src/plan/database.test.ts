@@ -8,10 +8,20 @@ import {
   databasesWanted,
   databaseUrl,
   dropDatabaseSql,
+  pickServer,
   secretTarget,
 } from "./database.js";
 
 const VERIFIER = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy";
+
+describe("pickServer", () => {
+  it("takes the server with the fewest databases, then by name", () => {
+    const s = (name: string, databases: number) => ({ name, databases });
+    expect(pickServer([s("main", 3), s("two", 1), s("b", 1)])?.name).toBe("b");
+    expect(pickServer([s("main", 0)])?.name).toBe("main");
+    expect(pickServer([])).toBeUndefined();
+  });
+});
 
 describe("pgName", () => {
   it("never gives two (org, name) pairs one name", () => {

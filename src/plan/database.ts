@@ -17,6 +17,11 @@ import type { StackModel } from "../domain/stack.js";
  */
 export const CATALOG_LOCK_SQL = "SELECT pg_advisory_lock(7306589871)";
 
+/** Where a new database goes: the server holding the fewest databases (then by name). */
+export function pickServer<T extends { name: string; databases: number }>(servers: T[]): T | undefined {
+  return [...servers].sort((a, b) => a.databases - b.databases || a.name.localeCompare(b.name))[0];
+}
+
 export function hardenServerSql(): string[] {
   return ["REVOKE ALL ON DATABASE postgres FROM PUBLIC", "REVOKE ALL ON DATABASE template1 FROM PUBLIC"];
 }

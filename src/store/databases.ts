@@ -20,6 +20,22 @@ export async function serverOrInit(
   return (await db.select().from(dbServers).where(eq(dbServers.name, name)))[0]!;
 }
 
+/** A new server record (Conflict when the name is taken). */
+export async function insertServer(
+  db: Db,
+  row: Omit<typeof dbServers.$inferInsert, "id" | "createdAt">,
+): Promise<DbServerRow> {
+  const [made] = await db.insert(dbServers).values(row).onConflictDoNothing().returning();
+  if (!made) throw new Conflict(`a database server named '${row.name}' exists already`);
+  return made;
+}
+
+export async function serverNamed(db: Db, name: string): Promise<DbServerRow> {
+  const [row] = await db.select().from(dbServers).where(eq(dbServers.name, name));
+  if (!row) throw new NotFound("database server", name);
+  return row;
+}
+
 export async function getServer(db: Db, id: string): Promise<DbServerRow> {
   const [row] = await db.select().from(dbServers).where(eq(dbServers.id, id));
   if (!row) throw new NotFound("database server", id);

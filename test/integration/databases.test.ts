@@ -27,9 +27,10 @@ const compose = `services:
 `;
 
 beforeAll(async () => {
+  firstServerPort = await freePort();
   b = await startBerth({
     BERTH_POSTGRES_IMAGE: "local/postgres:15",
-    BERTH_POSTGRES_PORT: String(await freePort()),
+    BERTH_POSTGRES_PORT: String(firstServerPort),
     BERTH_BACKUP_ENCRYPT: "on",
   });
 }, 120_000);
@@ -264,4 +265,38 @@ describe("managed PostgreSQL", () => {
     const servers = JSON.parse((await b.cli(["db", "server", "ls", "--json"])).stdout);
     expect(servers.servers).toMatchObject([{ name: "main", databases: 1 }]);
   }, 120_000);
+
+  it("grows by a second server: a new database goes to the one holding the fewest", async () => {
+    const port = await freePort();
+    const bad = await b.api("POST", "/api/v1/system/db-servers", { name: "Two!", port });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("name");
+    const taken = await b.api("POST", "/api/v1/system/db-servers", {
+      name: "two",
+      port: servers0().port,
+    });
+    expect(taken.status).toBe(409);
+    const add = await b.cli(["db", "server", "add", "two", "--port", String(port), "--json"]);
+    expect(add.code, add.stderr).toBe(0);
+    const made = await b.cli(["db", "create", "spread", "--json"]);
+    expect(made.code, made.stderr + made.stdout).toBe(0);
+    expect(JSON.parse(made.stdout).database).toMatchObject({
+      name: "spread",
+      status: "ready",
+      server: "two",
+    });
+    const listed = JSON.parse((await b.cli(["db", "server", "ls", "--json"])).stdout).servers;
+    expect(listed).toMatchObject([
+      { name: "main", databases: 1 },
+      { name: "two", databases: 1, port },
+    ]);
+    // Its own system stack, listed for platform admins.
+    const ps = JSON.parse((await b.cli(["system", "ps", "--json"])).stdout);
+    expect(JSON.stringify(ps)).toContain("postgres-two");
+    const rm = await b.cli(["db", "rm", "spread", "--no-final-backup", "--json"]);
+    expect(rm.code, rm.stderr + rm.stdout).toBe(0);
+  }, 120_000);
 });
+
+let firstServerPort = 0;
+const servers0 = () => ({ port: firstServerPort });

@@ -21,11 +21,15 @@ export function registerDbCommands(program: Command): void {
       "create a database and its role (generated password) on the shared server, deployed on first use; attach it with `deploy --db <name>` or `x-berth-databases`",
     )
     .argument("<name>", "database name: lowercase letters, digits and '-'")
+    .option("--server <name>", "the server to put it on (default: the one holding the fewest)")
     .option("--no-wait", "return once the job is queued")
     .option("--json", "print the result as JSON")
-    .action(async (name: string, opts: { wait: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (name: string, opts: { server?: string; wait: boolean; json?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
-      const res = await client.request<z.infer<typeof R.databaseJob>>("POST", "/api/v1/databases", { name });
+      const res = await client.request<z.infer<typeof R.databaseJob>>("POST", "/api/v1/databases", {
+        name,
+        ...(opts.server ? { server: opts.server } : {}),
+      });
       if (!opts.wait) {
         if (opts.json) printJson(res);
         else console.log(`database ${name}: creating (job ${res.jobId})`);
@@ -96,6 +100,44 @@ export function registerDbCommands(program: Command): void {
     );
 
   const server = db.command("server").description("the shared PostgreSQL servers (platform admins)");
+  server
+    .command("add")
+    .description(
+      "register another shared server: new databases go to the one holding the fewest; deployed with its first database",
+    )
+    .argument("<name>", "server name (lowercase letters, digits and '-', at most 15)")
+    .requiredOption("--port <port>", "host port Berth connects to on the server's node (host mode)")
+    .option("--host <address>", "the address of that node as Berth reaches it (default: BERTH_POSTGRES_HOST)")
+    .option("--node-label <key=value>", "pin it to the nodes with this label (default: Berth's node)")
+    .option("--image <image>", "PostgreSQL image (default: BERTH_POSTGRES_IMAGE)")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        name: string,
+        opts: { port: string; host?: string; nodeLabel?: string; image?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const port = Number(opts.port);
+        if (!/^\d+$/.test(opts.port) || port < 1 || port > 65535)
+          throw new CliError("--port: must be a port number (1-65535)", EXIT.invalidInput);
+        const res = await clientFor(cmd).request<{ server: z.infer<typeof R.dbServer> }>(
+          "POST",
+          "/api/v1/system/db-servers",
+          {
+            name,
+            port,
+            ...(opts.host ? { host: opts.host } : {}),
+            ...(opts.nodeLabel ? { nodeLabel: opts.nodeLabel } : {}),
+            ...(opts.image ? { image: opts.image } : {}),
+          },
+        );
+        if (opts.json) return printJson(res);
+        const s = res.server;
+        console.log(
+          `database server ${s.name}: ${s.host}:${s.port}, ${s.placement}; deployed with its first database`,
+        );
+      },
+    );
   server
     .command("ls")
     .description("list the servers, where they run and how many databases each holds")

@@ -2,7 +2,12 @@
 // remove (a job; a final backup first unless declined). Viewers list, deployers create, admins remove
 // (it destroys data). Platform admins list the servers.
 import { z } from "zod";
-import { requestCreateDatabase, requestRemoveDatabase, viewDatabases } from "../../apply/databases.js";
+import {
+  addServer,
+  requestCreateDatabase,
+  requestRemoveDatabase,
+  viewDatabases,
+} from "../../apply/databases.js";
 import type { Platform } from "../../apply/platform.js";
 import { nameProblem } from "../../domain/names.js";
 import { listServers } from "../../store/databases.js";
@@ -15,7 +20,16 @@ const dbName = z.string().superRefine((v, ctx) => {
   const problem = nameProblem("stack", v);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
-const createBody = z.object({ name: dbName }).strict();
+const createBody = z.object({ name: dbName, server: z.string().min(1).max(64).optional() }).strict();
+const serverBody = z
+  .object({
+    name: z.string().min(1).max(64),
+    port: z.number({ error: "must be a port number" }).int().min(1).max(65535),
+    host: z.string().min(1).max(255).optional(),
+    nodeLabel: z.string().min(1).max(201).optional(),
+    image: z.string().min(1).max(300).optional(),
+  })
+  .strict();
 const nameParams = z.object({ name: dbName }).strict();
 const removeQuery = z.object({ finalBackup: z.enum(["true", "false"]).optional() }).strict();
 
@@ -52,6 +66,7 @@ export function databaseRoutes(r: Routes, p: Platform): void {
         const res = await requestCreateDatabase(p, {
           org: req.org!.slug,
           name: body.name,
+          ...(body.server ? { server: body.server } : {}),
           requestedBy: req.caller!.actor,
           correlationId: req.id,
         });
@@ -85,6 +100,40 @@ export function databaseRoutes(r: Routes, p: Platform): void {
         jobId: res.jobId,
         database: databaseView(await one(req.org!.slug, params.name)),
         ...(res.backupId ? { backupId: res.backupId } : {}),
+      };
+    },
+  );
+
+  r.add(
+    {
+      method: "POST",
+      url: "/system/db-servers",
+      access: "platform",
+      summary:
+        "Register another shared PostgreSQL server (platform admin): new databases go to the server with the fewest (or the one `db create` names); it is deployed as its own system stack with its first database",
+      body: serverBody,
+      response: z.object({ server: R.dbServer }),
+      status: 201,
+    },
+    async ({ body, audit }) => {
+      const s = await addServer(p, {
+        name: body.name,
+        port: body.port,
+        ...(body.host ? { host: body.host } : {}),
+        ...(body.nodeLabel ? { nodeLabel: body.nodeLabel } : {}),
+        ...(body.image ? { image: body.image } : {}),
+      });
+      audit({ server: s.name, host: s.host, port: s.port, placement: s.placement });
+      return {
+        server: {
+          name: s.name,
+          image: s.image,
+          placement: s.placement,
+          host: s.host,
+          port: s.port,
+          databases: 0,
+          createdAt: s.createdAt.toISOString(),
+        },
       };
     },
   );
