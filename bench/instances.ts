@@ -22,8 +22,8 @@ import { type BenchBerth, benchBerth, ms, now, table, waitFor } from "./lib.js";
 
 const COUNTS = (process.argv[2] ?? "10,50").split(",").map(Number);
 const SIZE_MB = Number(process.argv[3] ?? 200);
-/** Instance jobs run this many at a time per organization (src/server/start.ts). */
-const PER_ORG = 2;
+/** Instance jobs run as many at a time per organization as its deploys (BERTH_DEPLOY_CONCURRENCY_PER_ORG). */
+const PER_ORG = Number(process.env.BERTH_DEPLOY_CONCURRENCY_PER_ORG ?? 2);
 const docker = new Docker();
 const dir = mkdtempSync(join(tmpdir(), "berth-bench-instances-"));
 const tag = Date.now().toString(36).slice(-4);
@@ -38,6 +38,7 @@ const b = await benchBerth({
   BERTH_POSTGRES_IMAGE: "local/postgres:15",
   BERTH_POSTGRES_PORT: String(await freePort()),
   BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
+  BERTH_DEPLOY_CONCURRENCY_PER_ORG: String(PER_ORG),
 });
 
 async function cli(args: string[]): Promise<any> {

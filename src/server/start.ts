@@ -208,10 +208,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       perOrg: 2,
       retryLimit: 3,
     });
-    // One instance's steps run one at a time, in order; each waits for the deploy or backup it queues.
+    // One instance's steps run one at a time, in order; each waits for the deploy or backup it queues,
+    // so instances of one organization go as many at a time as its deploys do.
     jobs.register(INSTANCE_JOB, (ctx) => runInstance(platform, ctx), {
-      concurrency: 4,
-      perOrg: 2,
+      concurrency: Math.max(4, config.deployConcurrency),
+      perOrg: Math.min(config.deployConcurrencyPerOrg, config.deployConcurrency),
       retryLimit: 1,
       serialPerTarget: true,
     });

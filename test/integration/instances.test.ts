@@ -107,6 +107,8 @@ beforeAll(async () => {
     BERTH_BACKUP_HELPER_IMAGE: "local/httpd:1",
     BERTH_POSTGRES_IMAGE: "local/postgres:15",
     BERTH_POSTGRES_PORT: String(await freePort()),
+    // A SaaS operator's instances all live in one organization: four deploys of it at a time.
+    BERTH_DEPLOY_CONCURRENCY_PER_ORG: "4",
   });
   dir = mkdtempSync(join(tmpdir(), "berth-instances-"));
 }, 120_000);
