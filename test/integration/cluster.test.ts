@@ -305,16 +305,19 @@ describe("a 3-node swarm", () => {
       return r.stdout.trim();
     };
 
-    const written = await onNode(
-      src,
-      // 18 copies of 64 MiB of random bytes (1.2 GB; tar does not compress, urandom costs CPU).
-      "head -c 67108864 /dev/urandom > /tmp/chunk && for i in $(seq 18); do cat /tmp/chunk; done > /www/data/big && rm /tmp/chunk && echo src > /www/data/owner && cat /www/data/* | md5sum",
-    );
+    // The volume (on its worker) and the database (on the manager) are filled side by side.
+    const [written] = await Promise.all([
+      onNode(
+        src,
+        // 18 copies of 64 MiB of random bytes (1.2 GB; tar does not compress, urandom costs CPU).
+        "head -c 67108864 /dev/urandom > /tmp/chunk && for i in $(seq 18); do cat /tmp/chunk; done > /www/data/big && rm /tmp/chunk && echo src > /www/data/owner && cat /www/data/* | md5sum",
+      ),
+      psqlAs(
+        `${src}-main`,
+        `set role "default_${src}-main"; create table items (id int primary key, body text); insert into items select g, repeat(md5(g::text), 7) from generate_series(1, 900000) g`,
+      ),
+    ]);
     expect(written.host).toBe(nodeIp("berth-sim2"));
-    await psqlAs(
-      `${src}-main`,
-      `set role "default_${src}-main"; create table items (id int primary key, body text); insert into items select g, repeat(md5(g::text), 7) from generate_series(1, 900000) g`,
-    );
     const ROWS = "select count(*) || ':' || md5(string_agg(md5(t::text), '' order by id)) from items t";
     const rows = await psqlAs(`${src}-main`, ROWS);
     expect(
@@ -330,8 +333,10 @@ describe("a 3-node swarm", () => {
     expect(JSON.stringify(log)).toMatch(/reading volume \S+ on node \S+ through a task there/);
 
     // Onto the other worker: the other instance's volume and database.
-    await ok(["backup", "restore", volume.id, "--into", dst]);
-    await ok(["backup", "restore", database.id, "--into", `${dst}-main`]);
+    await Promise.all([
+      ok(["backup", "restore", volume.id, "--into", dst]),
+      ok(["backup", "restore", database.id, "--into", `${dst}-main`]),
+    ]);
     const back = await onNode(dst, "cat /www/data/* | md5sum");
     expect(back.host).toBe(nodeIp("berth-sim3"));
     expect(back.out).toBe(written.out);
