@@ -374,10 +374,6 @@ async function refuseWhileUsed(p: Platform, orgId: string, b: BackupRow): Promis
 }
 
 /**
- * The cheap checks before reading an archive: it finished, its file is there with the recorded size.
- * A mismatch marks it corrupt (Conflict).
- */
-/**
  * What a restore job starts from: the organization's backup (refused unless it can be restored), its
  * archive checked to be there, and where the job stages its checked copy.
  */
@@ -394,6 +390,10 @@ export async function restorableBackup(
   return { orgId, b, path, staging: join(p.backups.stagingDir, `${ctx.job.id}.archive`) };
 }
 
+/**
+ * The cheap checks before reading an archive: it finished, its file is there with the recorded size.
+ * A mismatch marks it corrupt (Conflict).
+ */
 export async function precheckArchive(p: Platform, orgId: string, b: BackupRow): Promise<string> {
   if (b.status === "running" || b.status === "failed" || !b.location || !b.sha256) {
     throw new Conflict(

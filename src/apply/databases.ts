@@ -176,8 +176,6 @@ export async function addServer(
   const host = o.host ?? p.postgres.host;
   const taken = (await listServers(p.db)).find((s) => s.host === host && s.port === o.port);
   if (taken) throw new Conflict(`server '${taken.name}' already listens on ${host}:${o.port}`);
-  if (o.nodeLabel !== undefined && !/^[A-Za-z0-9._-]{1,100}=[A-Za-z0-9._-]{0,100}$/.test(o.nodeLabel))
-    throw new ConfigError("nodeLabel", "must be key=value (letters, digits, '.', '_', '-')");
   return insertServer(p.db, {
     name: o.name,
     image: o.image ?? p.postgres.image,
@@ -236,8 +234,8 @@ export async function runCreateDatabase(p: Platform, ctx: JobContext): Promise<v
 }
 
 /**
- * The databases a customer instance owns, made (or made again, after a failure) on the default
- * server before its stack is deployed; `ready` ones are left alone. Progress in [from, from+span].
+ * The databases a customer instance owns, made (or made again, after a failure) on the server a new
+ * database goes to, before its stack is deployed; `ready` ones are left alone. Progress in [from, from+span].
  */
 export async function provisionInstanceDatabases(
   p: Platform,

@@ -77,6 +77,12 @@ export interface ServerConfig {
   registryNodeLabel?: string;
 }
 
+/** A node label a system service is pinned to: `key` or `key=value` (Swarm placement). */
+export const nodeLabel = z
+  .string()
+  .max(201)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(=[a-zA-Z0-9_.-]+)?$/, "must be a node label: key or key=value");
+
 const hostPort = z.coerce
   .number({ error: "must be a number" })
   .int()
@@ -152,10 +158,7 @@ const schema = z.object({
   postgresImage: z.string().min(1).max(300),
   postgresPort: hostPort,
   postgresHost: z.string().min(1).max(255),
-  postgresNodeLabel: z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(=[a-zA-Z0-9_.-]+)?$/, "must be a node label: key or key=value")
-    .optional(),
+  postgresNodeLabel: nodeLabel.optional(),
   registry: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
   registryImage: z.string().min(1).max(300),
   registryPort: hostPort,
@@ -163,10 +166,7 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host or host:port (no scheme, no path)")
     .optional(),
-  registryNodeLabel: z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(=[a-zA-Z0-9_.-]+)?$/, "must be a node label: key or key=value")
-    .optional(),
+  registryNodeLabel: nodeLabel.optional(),
   trustedProxies: z.array(z.string()).superRefine((list, ctx) => {
     const bad = list.find((a) => !isProxyAddress(a));
     if (bad !== undefined) {

@@ -9,6 +9,7 @@ import {
   viewDatabases,
 } from "../../apply/databases.js";
 import type { Platform } from "../../apply/platform.js";
+import { nodeLabel } from "../../config/server-config.js";
 import { nameProblem } from "../../domain/names.js";
 import { listServers } from "../../store/databases.js";
 import { idempotent } from "../idempotency.js";
@@ -26,7 +27,7 @@ const serverBody = z
     name: z.string().min(1).max(64),
     port: z.number({ error: "must be a port number" }).int().min(1).max(65535),
     host: z.string().min(1).max(255).optional(),
-    nodeLabel: z.string().min(1).max(201).optional(),
+    nodeLabel: nodeLabel.optional(),
     image: z.string().min(1).max(300).optional(),
   })
   .strict();
