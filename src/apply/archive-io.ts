@@ -22,10 +22,39 @@ export interface BackupSettings {
   key: Buffer;
 }
 
+/** Reads and writes in this size: a pipe's 64 KiB pieces cost more per byte in every stage. */
+const PIECE_BYTES = 1 << 20;
+/** What each stage may hold, so reading, sealing and writing overlap instead of taking turns. */
+const BUFFER_BYTES = 4 * PIECE_BYTES;
+
+/** Passes data on in pieces of at least `size` bytes (the last may be smaller). */
+function coalesce(size: number): Transform {
+  let parts: Buffer[] = [];
+  let held = 0;
+  return new Transform({
+    highWaterMark: BUFFER_BYTES,
+    transform(chunk: Buffer, _e, done) {
+      parts.push(chunk);
+      held += chunk.length;
+      if (held >= size) {
+        this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts, held));
+        parts = [];
+        held = 0;
+      }
+      done();
+    },
+    flush(done) {
+      if (held) this.push(Buffer.concat(parts, held));
+      done();
+    },
+  });
+}
+
 /** Counts bytes as they pass; `onBytes` gets the running total. */
 function meter(onBytes: (total: number) => void): Transform {
   let total = 0;
   return new Transform({
+    highWaterMark: BUFFER_BYTES,
     transform(chunk: Buffer, _e, done) {
       total += chunk.length;
       onBytes(total);
@@ -39,6 +68,7 @@ function hashTap(o: { expect?: string; onDigest?: (hex: string, size: number) =>
   const h = createHash("sha256");
   let size = 0;
   return new Transform({
+    highWaterMark: BUFFER_BYTES,
     transform(chunk: Buffer, _e, done) {
       h.update(chunk);
       size += chunk.length;
@@ -66,10 +96,11 @@ export async function writeArchive(
     await mkdir(dirname(o.path), { recursive: true, mode: 0o700 });
     await pipeline(
       source,
+      coalesce(PIECE_BYTES),
       meter(o.onBytes),
       o.key ? encryptStream(o.key) : new PassThrough(),
       hashTap({ onDigest: (sha256, sizeBytes) => (result = { sha256, sizeBytes }) }),
-      createWriteStream(partial, { mode: 0o600 }),
+      createWriteStream(partial, { mode: 0o600, highWaterMark: BUFFER_BYTES }),
     );
     await rename(partial, o.path);
     return result;
@@ -83,42 +114,34 @@ export async function writeArchive(
 
 /**
  * Reads the archive at `path` end to end: its sha256 must be `sha256`, and when `key` is given every
- * chunk must decrypt. The plaintext goes to `sink` (or nowhere). Throws ArchiveCorrupt when not.
+ * chunk must decrypt. The plaintext goes to `sink` (or nowhere); with `plainTo`, to that file (made
+ * owner-only). Throws ArchiveCorrupt when not.
  */
 export async function readArchive(o: {
   path: string;
   sha256: string;
   key?: Buffer;
   sink?: Writable;
-  /** Keeps a copy of the stored bytes as read (the verified copy a restore extracts from). */
-  copyTo?: string;
+  plainTo?: string;
   onBytes: (read: number) => void;
 }): Promise<void> {
   const stages: NodeJS.ReadWriteStream[] = [meter(o.onBytes), hashTap({ expect: o.sha256 })];
-  if (o.copyTo) {
-    await mkdir(dirname(o.copyTo), { recursive: true, mode: 0o700 });
-    const copy = createWriteStream(o.copyTo, { mode: 0o600 });
-    stages.push(tee(copy));
-  }
   if (o.key) stages.push(decryptStream(o.key));
+  let sink = o.sink;
+  if (o.plainTo) {
+    await mkdir(dirname(o.plainTo), { recursive: true, mode: 0o700 });
+    sink = createWriteStream(o.plainTo, { mode: 0o600, highWaterMark: BUFFER_BYTES });
+  }
   await pipeline(
-    createReadStream(o.path),
+    createReadStream(o.path, { highWaterMark: PIECE_BYTES }),
     ...(stages as [NodeJS.ReadWriteStream]),
-    o.sink ?? new Writable({ write: (_c, _e, done) => done() }),
+    sink ?? new Writable({ write: (_c, _e, done) => done() }),
   );
 }
 
-/** Passes data on and writes it to `file` too (ends it with the stream). */
-function tee(file: Writable): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      if (file.write(chunk)) done(null, chunk);
-      else file.once("drain", () => done(null, chunk));
-    },
-    flush(done) {
-      file.end(() => done());
-    },
-  });
+/** A checked plaintext copy (readArchive's `plainTo`) read back, counting bytes as they pass. */
+export function readStaged(path: string, onBytes: (read: number) => void): Readable {
+  return createReadStream(path, { highWaterMark: PIECE_BYTES }).pipe(meter(onBytes));
 }
 
 /** The size of a stored archive, or undefined when its file is gone. */

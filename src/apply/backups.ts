@@ -7,9 +7,10 @@
 // is in restore.ts.
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { rm, stat } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { BACKUP_JOB, JOB_LABEL, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { Conflict } from "../domain/errors.js";
 import { LABEL, ownershipProblem } from "../domain/labels.js";
@@ -37,7 +38,7 @@ import {
 import { getDatabase } from "../store/databases.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, getStack, orgIdOf } from "../store/stacks.js";
-import { ArchiveCorrupt, archiveSize, readArchive, writeArchive } from "./archive-io.js";
+import { ArchiveCorrupt, archiveSize, readArchive, readStaged, writeArchive } from "./archive-io.js";
 import { dumpDatabase, readyDatabase, recordDatabaseBackup } from "./database-backups.js";
 import type { Platform } from "./platform.js";
 import { dropTransfer, nodeOfVolume, runTransfer, sweepTransfers, transferFile } from "./volume-transfer.js";
@@ -179,28 +180,22 @@ export function progressTo(ctx: JobContext, what: string, o: { total?: number; f
 }
 
 /**
- * Streams the checked staging copy of a backup into a restore's writer (a helper container's tar,
- * pg_restore), with progress from `from` over `span` percent. The copy is checked again as it is
- * read. The first side to fail is the cause: a writer that gives up stops the reading, and a
- * reading that finds the copy corrupt ends the writer's input.
+ * Streams the checked plaintext staging copy of a backup into a restore's writer (a helper's tar,
+ * pg_restore), with progress from `from` over `span` percent. The first side to fail is the cause:
+ * a writer that gives up stops the reading, and a reading that fails ends the writer's input.
  */
 export async function replayArchive(
-  p: Platform,
   ctx: JobContext,
   o: {
-    backup: Pick<BackupRow, "source" | "sizeBytes" | "sha256" | "encrypted">;
+    backup: Pick<BackupRow, "source">;
     staging: string;
     from: number;
     span: number;
     write: (input: PassThrough) => Promise<unknown>;
   },
 ): Promise<void> {
-  const b = o.backup;
-  const report = progressTo(ctx, `restoring ${b.source}`, {
-    ...(b.sizeBytes ? { total: b.sizeBytes } : {}),
-    from: o.from,
-    span: o.span,
-  });
+  const total = (await stat(o.staging)).size;
+  const report = progressTo(ctx, `restoring ${o.backup.source}`, { total, from: o.from, span: o.span });
   const input = new PassThrough();
   let read = 0;
   let cause: unknown;
@@ -208,16 +203,13 @@ export async function replayArchive(
     work.catch((err) => {
       cause ??= err;
     });
-  const reading = readArchive({
-    path: o.staging,
-    sha256: b.sha256!,
-    ...(b.encrypted ? { key: p.backups.key } : {}),
-    sink: input,
-    onBytes: (n) => {
+  const reading = pipeline(
+    readStaged(o.staging, (n) => {
       read = n;
       void report(n);
-    },
-  });
+    }),
+    input,
+  );
   const writing = o.write(input);
   const writerGaveUp = writing.catch((err) => {
     input.destroy();
@@ -228,6 +220,12 @@ export async function replayArchive(
   await report(read, true);
 }
 
+/**
+ * A job's private directory on Berth's node (in the staging directory): the checked plaintext a
+ * restore replays, and the pipe a helper shares. The job removes it when it ends.
+ */
+export const jobScratch = (p: Platform, jobId: string) => join(p.backups.stagingDir, jobId);
+
 export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
   const { org, stack } = ctx.job.payload as { org: string; stack: string };
   const items = ctx.job.payload.items as BackupItem[];
@@ -236,57 +234,60 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
   // Helpers an earlier attempt left behind (the control plane died mid-way).
   await p.archiver.removeHelpers([`${JOB_LABEL}=${ctx.job.id}`, `${LABEL.instance}=${p.instanceId}`]);
   const failures: string[] = [];
-  for (const [i, item] of items.entries()) {
-    const row = await getBackup(p.db, orgId, item.id).catch(() => undefined);
-    if (!row || row.status === "succeeded") continue;
-    await ctx.throwIfCancelled();
-    const span = 100 / items.length;
-    if (item.database) {
-      const database = await getDatabase(p.db, orgId, item.database);
-      await dumpDatabase(p, ctx, { org, orgId, database, backupId: item.id, from: i * span, span }).catch(
-        (err: Error) => failures.push(`${item.key}: ${err.message}`),
-      );
-      continue;
-    }
-    try {
-      await checkVolumes(p, { org, stack }, [{ key: item.key, name: item.volume }]);
-      const at = await nodeOfVolume(p, { org, stack }, item.volume);
-      if (at.nodes.length > 1) {
-        await ctx.say(
-          `volume ${item.key} is node-local and has copies on ${at.nodes.length} nodes: backing up the one on node ${at.node}`,
-          "warn",
+  try {
+    for (const [i, item] of items.entries()) {
+      const row = await getBackup(p.db, orgId, item.id).catch(() => undefined);
+      if (!row || row.status === "succeeded") continue;
+      await ctx.throwIfCancelled();
+      const span = 100 / items.length;
+      if (item.database) {
+        const database = await getDatabase(p.db, orgId, item.database);
+        await dumpDatabase(p, ctx, { org, orgId, database, backupId: item.id, from: i * span, span }).catch(
+          (err: Error) => failures.push(`${item.key}: ${err.message}`),
         );
+        continue;
       }
-      const { stream, close, total } = isRemote(at.node, p.cluster.nodeId)
-        ? await exportVolume(p, ctx, { node: at.node, volume: item.volume, labels, id: item.id })
-        : {
-            ...(await p.archiver.read({ volume: item.volume, labels, image: p.backups.helperImage })),
-            total: await p.archiver.usage(item.volume),
-          };
-      const report = progressTo(ctx, `${item.key}`, { ...(total ? { total } : {}), from: i * span, span });
-      await ctx.say(`archiving volume ${item.key} (${item.volume})${row.encrypted ? ", encrypted" : ""}`);
-      let read = 0;
       try {
-        const out = await writeArchive(stream, {
-          path: join(p.backups.dir, item.location),
-          ...(row.encrypted ? { key: p.backups.key } : {}),
-          onBytes: (n) => {
-            read = n;
-            void report(n);
-          },
-        });
-        await report(read, true);
-        await finishBackup(p.db, orgId, item.id, { status: "succeeded", ...out, error: null });
-        await ctx.say(`volume ${item.key}: ${out.sizeBytes} bytes, sha256 ${out.sha256} (backup ${item.id})`);
-      } finally {
-        await close();
+        await checkVolumes(p, { org, stack }, [{ key: item.key, name: item.volume }]);
+        const at = await nodeOfVolume(p, { org, stack }, item.volume);
+        if (at.nodes.length > 1) {
+          await ctx.say(
+            `volume ${item.key} is node-local and has copies on ${at.nodes.length} nodes: backing up the one on node ${at.node}`,
+            "warn",
+          );
+        }
+        const { stream, close, total } = isRemote(at.node, p.cluster.nodeId)
+          ? await exportVolume(p, ctx, { node: at.node, volume: item.volume, labels, id: item.id })
+          : await readLocalVolume(p, { volume: item.volume, labels, scratch: jobScratch(p, ctx.job.id) });
+        const report = progressTo(ctx, `${item.key}`, { ...(total ? { total } : {}), from: i * span, span });
+        await ctx.say(`archiving volume ${item.key} (${item.volume})${row.encrypted ? ", encrypted" : ""}`);
+        let read = 0;
+        try {
+          const out = await writeArchive(stream, {
+            path: join(p.backups.dir, item.location),
+            ...(row.encrypted ? { key: p.backups.key } : {}),
+            onBytes: (n) => {
+              read = n;
+              void report(n);
+            },
+          });
+          await report(read, true);
+          await finishBackup(p.db, orgId, item.id, { status: "succeeded", ...out, error: null });
+          await ctx.say(
+            `volume ${item.key}: ${out.sizeBytes} bytes, sha256 ${out.sha256} (backup ${item.id})`,
+          );
+        } finally {
+          await close();
+        }
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        await finishBackup(p.db, orgId, item.id, { status: "failed", error: reason });
+        await ctx.say(`volume ${item.key}: backup failed: ${reason}`, "error");
+        failures.push(`${item.key}: ${reason}`);
       }
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      await finishBackup(p.db, orgId, item.id, { status: "failed", error: reason });
-      await ctx.say(`volume ${item.key}: backup failed: ${reason}`, "error");
-      failures.push(`${item.key}: ${reason}`);
     }
+  } finally {
+    await rm(jobScratch(p, ctx.job.id), { recursive: true, force: true });
   }
   if (failures.length) throw new BackupFailed(`backup of ${stack} failed: ${failures.join("; ")}`);
   const retention = ctx.job.payload.retention as Retention | undefined;
@@ -324,7 +325,25 @@ export async function sweepHelpers(p: Platform): Promise<number> {
   const live = new Set((await unfinishedJobs(p.db)).filter((j) => j.status === "running").map((j) => j.id));
   const keep = (l: Record<string, string>) => live.has(l[JOB_LABEL] ?? "");
   const containers = await p.archiver.removeHelpers([`${LABEL.instance}=${p.instanceId}`], keep);
+  // Scratch directories (checked plaintext, pipes) of jobs that no longer run.
+  const scratch = await readdir(p.backups.stagingDir).catch(() => [] as string[]);
+  const stale = scratch.filter((name) => !live.has(name.replace(/\.archive$/, "")));
+  await Promise.all(
+    stale.map((name) => rm(join(p.backups.stagingDir, name), { recursive: true, force: true })),
+  );
   return containers + (await sweepTransfers(p, keep));
+}
+
+/** A volume on Berth's own node, read through a helper there; its size asked for meanwhile. */
+async function readLocalVolume(
+  p: Platform,
+  o: { volume: string; labels: Record<string, string>; scratch: string },
+) {
+  const [read, total] = await Promise.all([
+    p.archiver.read({ ...o, image: p.backups.helperImage }),
+    p.archiver.usage(o.volume),
+  ]);
+  return { ...read, total };
 }
 
 /** A volume on another node, exported by a task there into a transfer file of the store, read from it. */
@@ -381,13 +400,14 @@ export async function restorableBackup(
   p: Platform,
   ctx: JobContext,
   o: { org: string; backupId: string },
-): Promise<{ orgId: string; b: BackupRow; path: string; staging: string }> {
+): Promise<{ orgId: string; b: BackupRow; path: string; scratch: string; staging: string }> {
   const orgId = await orgIdOf(p.db, o.org);
   const b = await getBackup(p.db, orgId, o.backupId);
   const refused = notRestorable({ id: b.id, status: b.status, reason: b.error });
   if (refused) throw refused;
   const path = await precheckArchive(p, orgId, b);
-  return { orgId, b, path, staging: join(p.backups.stagingDir, `${ctx.job.id}.archive`) };
+  const scratch = jobScratch(p, ctx.job.id);
+  return { orgId, b, path, scratch, staging: join(scratch, "archive") };
 }
 
 /**
@@ -440,12 +460,12 @@ export async function runVerify(p: Platform, ctx: JobContext): Promise<void> {
 
 /**
  * Reads the archive end to end (checksum, and every chunk's authentication when encrypted). A
- * mismatch marks the backup corrupt and throws Conflict; `copyTo` keeps the bytes that were checked.
+ * mismatch marks the backup corrupt and throws Conflict; `plainTo` keeps the checked plaintext.
  */
 export async function checkArchive(
   p: Platform,
   ctx: JobContext,
-  o: { orgId: string; backup: BackupRow; path: string; from: number; span: number; copyTo?: string },
+  o: { orgId: string; backup: BackupRow; path: string; from: number; span: number; plainTo?: string },
 ): Promise<void> {
   const b = o.backup;
   const report = progressTo(ctx, `checking ${b.source}`, {
@@ -459,7 +479,7 @@ export async function checkArchive(
       path: o.path,
       sha256: b.sha256!,
       ...(b.encrypted ? { key: p.backups.key } : {}),
-      ...(o.copyTo ? { copyTo: o.copyTo } : {}),
+      ...(o.plainTo ? { plainTo: o.plainTo } : {}),
       onBytes: (n) => {
         read = n;
         void report(n);

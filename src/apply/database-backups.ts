@@ -166,18 +166,18 @@ export async function requestDatabaseRestore(
 
 export async function runDatabaseRestore(p: Platform, ctx: JobContext): Promise<void> {
   const o = ctx.job.payload as unknown as DbRestorePayload;
-  const { orgId, b, path, staging } = await restorableBackup(p, ctx, o);
+  const { orgId, b, path, scratch, staging } = await restorableBackup(p, ctx, o);
   try {
     await ctx.say(
       `checking backup ${b.id} (database ${b.source}, ${b.sizeBytes} bytes) before touching ${o.database}`,
     );
-    await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 40, copyTo: staging });
+    await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 40, plainTo: staging });
     await ctx.say(`archive verified: checksum matches${b.encrypted ? ", every chunk decrypts" : ""}`);
     await ctx.throwIfCancelled();
     const target = readyDatabase(await getDatabase(p.db, orgId, o.database));
     const server = await getServer(p.db, target.serverId);
     await ctx.say(`restoring into database ${o.database} (pg_restore --clean, one transaction)`);
-    await replayArchive(p, ctx, {
+    await replayArchive(ctx, {
       backup: b,
       staging,
       from: 50,
@@ -187,6 +187,6 @@ export async function runDatabaseRestore(p: Platform, ctx: JobContext): Promise<
     });
     await ctx.progress(100, `restored backup ${b.id} into database ${o.database}`);
   } finally {
-    await rm(staging, { force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
 }

@@ -11,10 +11,7 @@
 //   and scale them back to the replicas they had (also when the replacement failed). A retry after a
 //   crash does it all again, from the replica counts recorded when the restore was asked for.
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { JOB_LABEL, RESTORE_JOB } from "../domain/backup.js";
 import { DeployFailed } from "../domain/errors.js";
 import { LABEL } from "../domain/labels.js";
@@ -93,63 +90,58 @@ export async function requestRestore(
 
 export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
   const o = ctx.job.payload as unknown as RestorePayload;
-  const { orgId, b, path, staging } = await restorableBackup(p, ctx, o);
+  const { orgId, b, path, scratch, staging } = await restorableBackup(p, ctx, o);
   try {
-    await ctx.say(`checking backup ${b.id} (${b.source}, ${b.sizeBytes} bytes) before touching ${o.stack}`);
-    await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 40, copyTo: staging });
-    await ctx.say(`archive verified: checksum matches${b.encrypted ? ", every chunk decrypts" : ""}`);
-    await ctx.throwIfCancelled();
-    // The volume must still be the stack's before anything is stopped or written.
-    await checkVolumes(p, { org: o.org, stack: o.stack }, [{ key: o.key, name: o.volume }]);
-    const labels = helperLabels(p, { org: o.org, stack: o.stack, jobId: ctx.job.id });
-    await p.archiver.removeHelpers([`${JOB_LABEL}=${ctx.job.id}`, `${LABEL.instance}=${p.instanceId}`]);
     // Which node's copy: decided while the services that mount it still run.
     const { node } = await nodeOfVolume(p, { org: o.org, stack: o.stack }, o.volume);
-    let failure: unknown;
+    const remote = isRemote(node, p.cluster.nodeId);
+    // The checked plaintext goes where the writer reads it: a private file on Berth's node, or a
+    // transfer file of the store for a task on the volume's node.
+    const plain = remote ? await transferFile(p, ctx.job.id) : staging;
     try {
-      await scale(p, ctx, o, "down");
-      await ctx.say(`replacing the contents of ${o.volume}`);
-      await replayArchive(p, ctx, {
-        backup: b,
-        staging,
-        from: 50,
-        span: 40,
-        write: (tar) =>
-          isRemote(node, p.cluster.nodeId)
-            ? importVolume(p, ctx, { node, volume: o.volume, labels, tar })
-            : p.archiver.replace({ volume: o.volume, labels, image: p.backups.helperImage, tar }),
-      });
-    } catch (err) {
-      failure = err;
-      await ctx.say(`restore failed: ${err instanceof Error ? err.message : String(err)}`, "error");
+      await ctx.say(`checking backup ${b.id} (${b.source}, ${b.sizeBytes} bytes) before touching ${o.stack}`);
+      await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 40, plainTo: plain });
+      await ctx.say(`archive verified: checksum matches${b.encrypted ? ", every chunk decrypts" : ""}`);
+      await ctx.throwIfCancelled();
+      // The volume must still be the stack's before anything is stopped or written.
+      await checkVolumes(p, { org: o.org, stack: o.stack }, [{ key: o.key, name: o.volume }]);
+      const labels = helperLabels(p, { org: o.org, stack: o.stack, jobId: ctx.job.id });
+      await p.archiver.removeHelpers([`${JOB_LABEL}=${ctx.job.id}`, `${LABEL.instance}=${p.instanceId}`]);
+      let failure: unknown;
+      try {
+        await scale(p, ctx, o, "down");
+        await ctx.say(`replacing the contents of ${o.volume}`);
+        if (remote) {
+          await ctx.progress(50, `extracting ${b.source} on node ${node}`);
+          await runTransfer(p, ctx, { way: "import", node, volume: o.volume, file: plain, labels });
+        } else {
+          await replayArchive(ctx, {
+            backup: b,
+            staging,
+            from: 50,
+            span: 40,
+            write: (tar) =>
+              p.archiver.replace({ volume: o.volume, labels, image: p.backups.helperImage, scratch, tar }),
+          });
+        }
+      } catch (err) {
+        failure = err;
+        await ctx.say(`restore failed: ${err instanceof Error ? err.message : String(err)}`, "error");
+      }
+      // Back to the replicas they had, whether or not the contents were replaced.
+      await scale(p, ctx, o, "up");
+      if (failure) throw failure;
+      await ctx.progress(
+        100,
+        `restored backup ${b.id} into ${o.volume}; ${o.steps.map((s) => `${s.name} at ${s.replicas}`).join(", ") || "no service mounts it"}`,
+      );
+    } finally {
+      if (remote) await dropTransfer(plain);
     }
-    // Back to the replicas they had, whether or not the contents were replaced.
-    await scale(p, ctx, o, "up");
-    if (failure) throw failure;
-    await ctx.progress(
-      100,
-      `restored backup ${b.id} into ${o.volume}; ${o.steps.map((s) => `${s.name} at ${s.replicas}`).join(", ") || "no service mounts it"}`,
-    );
   } finally {
-    await rm(staging, { force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
 }
-
-/** The checked tar written to a transfer file of the store, then extracted by a task on the volume's node. */
-async function importVolume(
-  p: Platform,
-  ctx: JobContext,
-  o: { node: string; volume: string; labels: Record<string, string>; tar: Readable },
-): Promise<void> {
-  const file = await transferFile(p, ctx.job.id);
-  try {
-    await pipeline(o.tar, createWriteStream(file, { mode: 0o600 }));
-    await runTransfer(p, ctx, { way: "import", node: o.node, volume: o.volume, file, labels: o.labels });
-  } finally {
-    await dropTransfer(file);
-  }
-}
-
 /** Scales the restore's services to 0 (waiting until their tasks stopped) or back to their replicas. */
 async function scale(p: Platform, ctx: JobContext, o: RestorePayload, way: "down" | "up"): Promise<void> {
   if (o.steps.length === 0) return;

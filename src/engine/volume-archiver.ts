@@ -1,28 +1,33 @@
 // Reading and replacing a volume's contents as a tar stream, without shelling out: a short-lived
-// helper container on the volume's node mounts the volume, and the Engine's archive API
-// (GET/PUT /containers/{id}/archive) streams the files. Reading never starts the helper (the Engine
-// serves archives of created containers), and mounts the volume read-only. Replacing starts it once
-// with a fixed command that empties the volume, then extracts the archive into it. Every helper
-// carries the owner's labels and `berth.role=backup-helper`, and is removed when the call ends,
-// whether it succeeded or not; `removeHelpers` sweeps what a crashed control plane left.
-//
-// Single node for now: the helper runs on the Engine Berth talks to, which must hold the volume.
-// A multi-node swarm needs a per-node agent (or the node's Engine) behind this same interface.
+// helper container on Berth's own node mounts the volume and a private directory of Berth's, and runs
+// `tar` (plan/volume-transfer.ts exportCommand / importCommand) on a named pipe in that directory
+// (engine/fifo.ts) whose other end Berth streams: the bytes go through the kernel's pipe, at the
+// speed of `tar` itself. Reading mounts the volume read-only. Replacing empties the volume, then
+// extracts what Berth writes into the pipe. Every helper carries the owner's labels and
+// `berth.role=backup-helper`, and is removed when the call ends, whether it succeeded or not;
+// `removeHelpers` sweeps what a crashed control plane left. A volume on another node goes through a
+// one-task service there instead (apply/volume-transfer.ts).
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import Docker from "dockerode";
 import { withContext } from "../domain/errors.js";
+import { exportCommand, importCommand, TRANSFER_MOUNT } from "../plan/volume-transfer.js";
+import { type Fifo, openFifo } from "./fifo.js";
 
 export const HELPER_ROLE_LABEL = "berth.role";
 export const HELPER_ROLE = "backup-helper";
-/** Where the helper mounts the volume; archives hold its files under `data/`. */
-export const MOUNT_POINT = "/data";
+/** Where the helper mounts Berth's private directory that holds the pipe. */
+const IO_MOUNT = "/berth-io";
+const PIPE = "volume.tar";
 
 export interface HelperOptions {
   volume: string;
   /** Labels the helper carries (owner, job). */
   labels: Record<string, string>;
-  /** An image on the node with a POSIX `find` and `rm` (used only to empty a volume). */
+  /** An image on the node with a POSIX `tar`, `find` and `rm`. */
   image: string;
+  /** A private directory of Berth's (on the node, made owner-only) for the pipe; the caller removes it. */
+  scratch: string;
 }
 
 export interface VolumeArchiver {
@@ -69,67 +74,82 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
           {
             Type: "volume",
             Source: o.volume,
-            Target: MOUNT_POINT,
+            Target: TRANSFER_MOUNT,
             ReadOnly: readOnly,
             VolumeOptions: { NoCopy: true },
           },
+          { Type: "bind", Source: o.scratch, Target: IO_MOUNT },
         ],
       },
     } as unknown as Docker.ContainerCreateOptions);
   const remove = (c: Docker.Container) => c.remove({ force: true, v: false }).catch(() => {});
+  /** Starts the helper on the pipe; `exited` settles with its exit code once it ended (or failed to). */
+  const run = async (o: HelperOptions, fifo: Fifo, readOnly: boolean, cmd: string[]) => {
+    const c = await create(o, readOnly, cmd);
+    try {
+      await c.start();
+    } catch (err) {
+      await remove(c);
+      throw err;
+    }
+    const exited = (c.wait() as Promise<{ StatusCode: number }>).then(
+      (r) => r.StatusCode,
+      (err: Error) => err,
+    );
+    // Once the helper ended, the pipe's other end must not be held for it any longer.
+    void exited.then(() => fifo.release());
+    return { c, exited };
+  };
 
   return {
     async read(o) {
-      let c: Docker.Container;
+      const fifo = await openFifo(o.scratch, PIPE, "read");
+      let helper: Awaited<ReturnType<typeof run>>;
       try {
-        c = await create(o, true, ["true"]);
+        helper = await run(o, fifo, true, exportCommand(`${IO_MOUNT}/${PIPE}`));
       } catch (err) {
+        await fifo.close();
         throw withContext(`backup helper for volume ${o.volume}`, err);
       }
-      try {
-        const stream = (await c.getArchive({ path: MOUNT_POINT })) as unknown as Readable;
-        // An archive stream left open keeps the Engine busy with the container: end it first.
-        return {
-          stream,
-          close: async () => {
-            stream.destroy();
-            await remove(c);
-          },
-        };
-      } catch (err) {
-        await remove(c);
-        throw withContext(`read volume ${o.volume}`, err);
-      }
+      void helper.exited.then((code) => {
+        // The end of the data is only the end of the volume when tar succeeded.
+        if (code !== 0) {
+          const why = code instanceof Error ? code.message : `tar exited with ${code}`;
+          fifo.stream.destroy(new Error(`read volume ${o.volume}: ${why}`));
+        }
+      });
+      return {
+        stream: fifo.stream,
+        close: async () => {
+          await fifo.close();
+          await remove(helper.c);
+        },
+      };
     },
 
     async replace(o) {
-      let c: Docker.Container;
+      const fifo = await openFifo(o.scratch, PIPE, "write");
       try {
-        c = await create(o, false, [
-          "find",
-          MOUNT_POINT,
-          "-mindepth",
-          "1",
-          "-maxdepth",
-          "1",
-          "-exec",
-          "rm",
-          "-rf",
-          "{}",
-          "+",
-        ]);
-      } catch (err) {
-        throw withContext(`restore helper for volume ${o.volume}`, err);
-      }
-      try {
-        await c.start();
-        const { StatusCode } = (await c.wait()) as { StatusCode: number };
-        if (StatusCode !== 0) throw new Error(`emptying the volume exited with ${StatusCode}`);
-        await c.putArchive(o.tar as unknown as NodeJS.ReadableStream, { path: "/" });
+        const { c, exited } = await run(o, fifo, false, importCommand(`${IO_MOUNT}/${PIPE}`));
+        try {
+          const feeding = pipeline(o.tar, fifo.stream).then(
+            () => undefined,
+            (err: Error) => err,
+          );
+          const code = await exited;
+          // A helper that ended early reads no more: stop feeding it.
+          fifo.stream.destroy();
+          const fed = await feeding;
+          if (code instanceof Error) throw code;
+          if (code !== 0) throw new Error(`emptying and extracting into the volume exited with ${code}`);
+          if (fed) throw fed;
+        } finally {
+          await remove(c);
+        }
       } catch (err) {
         throw withContext(`replace contents of volume ${o.volume}`, err);
       } finally {
-        await remove(c);
+        await fifo.close();
       }
     },
 

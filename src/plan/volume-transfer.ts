@@ -36,6 +36,22 @@ export function isRemote(node: string | undefined, localNode: string): node is s
   return node !== undefined && node !== localNode;
 }
 
+/** The helper's command that writes the volume (at TRANSFER_MOUNT) to `file` as a tar of `data/`. */
+export function exportCommand(file: string): string[] {
+  return ["tar", "-c", "-f", file, "-C", "/", TRANSFER_MOUNT.slice(1)];
+}
+
+/** The helper's command that empties the volume (at TRANSFER_MOUNT), then extracts the tar `file`. */
+export function importCommand(file: string): string[] {
+  return [
+    "sh",
+    "-c",
+    `find ${TRANSFER_MOUNT} -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -x -f "$1" -C /`,
+    "sh",
+    file,
+  ];
+}
+
 /**
  * The one-task service that exports a volume to `file` or imports `file` into it, on `node`. It
  * never restarts, has no network, and carries `labels` (owner, job, helper role).
@@ -51,16 +67,7 @@ export function transferSpec(o: {
   file: string;
   labels: Record<string, string>;
 }): SwarmServiceSpec {
-  const command =
-    o.way === "export"
-      ? ["tar", "-c", "-f", o.file, "-C", "/", TRANSFER_MOUNT.slice(1)]
-      : [
-          "sh",
-          "-c",
-          `find ${TRANSFER_MOUNT} -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -x -f "$1" -C /`,
-          "sh",
-          o.file,
-        ];
+  const command = o.way === "export" ? exportCommand(o.file) : importCommand(o.file);
   const once = { Parallelism: 1, FailureAction: "pause" as const, Monitor: 0, Order: "stop-first" as const };
   return {
     Name: o.name,
