@@ -7,8 +7,9 @@
 // names that is not on this node is tagged from a local image for the time of that file's deploy
 // (tags the bench made are removed right after; references pinned to a digest cannot be). The
 // bench's organization has the policy rules a platform admin can lift lifted (bind mounts, host
-// ports anywhere); what the tenant policy still refuses by design (the Docker socket, `/`, added
-// capabilities...) is counted apart. Each file's stacks are removed (by label) before the next.
+// ports anywhere, the network capabilities NET_ADMIN, NET_RAW, NET_BIND_SERVICE); what the tenant
+// policy refuses whatever an admin lifts (the Docker socket, `/`; SPEC: "never the Docker socket")
+// is counted apart. Each file's stacks are removed (by label) before the next.
 // Usage: tsx bench/compose-compat.ts [PROJECT...]
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -203,6 +204,7 @@ try {
   const policy = await b.api("PUT", `/api/v1/orgs/${ORG}/policy`, {
     bindMounts: true,
     hostPortsAnywhere: true,
+    capabilities: ["NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE"],
   });
   if (policy.status !== 200) throw new Error(`policy: ${JSON.stringify(policy.body)}`);
   for (const [i, project] of projects.entries()) {
@@ -238,7 +240,7 @@ files: ${rows.length}
 docker stack deploy accepts: ${dockerOk.length} (${pct(dockerOk.length, rows.length)})
 berth accepts: ${rows.filter((r) => r.berth.ok).length} (${pct(rows.filter((r) => r.berth.ok).length, rows.length)})
 berth accepts of what docker accepts: ${both.length}/${dockerOk.length} (${pct(both.length, dockerOk.length)})
-  refused by the tenant policy by design (socket, /, capabilities): ${byDesign.length}; without them: ${both.length}/${dockerOk.length - byDesign.length} (${pct(both.length, dockerOk.length - byDesign.length)})
+  refused by the tenant policy whatever an admin lifts (the Docker socket, /): ${byDesign.length}; without them: ${both.length}/${dockerOk.length - byDesign.length} (${pct(both.length, dockerOk.length - byDesign.length)})
 berth accepts that docker refuses: ${rows.filter((r) => r.berth.ok && !r.docker.ok).length}`);
 for (const r of rows.filter((x) => !x.docker.ok))
   console.log(`  docker refuses ${r.project}: ${r.docker.why}`);

@@ -137,6 +137,9 @@ export interface ServiceModel {
   readOnly?: boolean;
   init?: boolean;
   sysctls?: Record<string, string>;
+  /** Capabilities added and dropped, as docker normalizes them (`CAP_` names, `ALL`), sorted. */
+  capabilityAdd?: string[];
+  capabilityDrop?: string[];
   ulimits?: Record<string, { soft: number; hard: number }>;
   healthcheck?: HealthcheckModel | { disable: true };
   logging?: { driver?: string; options?: Record<string, string> };

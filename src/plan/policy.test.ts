@@ -26,6 +26,20 @@ describe("checkPolicy", () => {
   it.each<[string, Partial<ServiceModel>, Partial<StackModel>, PolicyRelaxations, string | undefined]>([
     ["privileged", { hostAccess: { privileged: true } }, {}, {}, "services.app.privileged"],
     ["capabilities", { hostAccess: { capAdd: ["SYS_ADMIN"] } }, {}, {}, "services.app.cap_add"],
+    [
+      "a capability not among those lifted",
+      { hostAccess: { capAdd: ["NET_ADMIN", "SYS_ADMIN"] } },
+      {},
+      { capabilities: ["NET_ADMIN"] },
+      "services.app.cap_add",
+    ],
+    [
+      "capabilities lifted, spelled either way",
+      { hostAccess: { capAdd: ["NET_ADMIN", "cap_net_raw"] } },
+      {},
+      { capabilities: ["NET_ADMIN", "NET_RAW"] },
+      undefined,
+    ],
     ["devices", { hostAccess: { devices: ["/dev/kvm"] } }, {}, {}, "services.app.devices"],
     [
       "host network",

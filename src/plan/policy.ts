@@ -14,6 +14,8 @@ export interface PolicyRelaxations {
   placementLabels?: string[];
   bindMounts?: boolean;
   hostPortsAnywhere?: boolean;
+  /** Capabilities its services may add (`cap_add`), by name without `CAP_`; never `ALL`. */
+  capabilities?: string[];
   /** Placement on a given node (`node.id==...`): system stacks only (their admin socket is on Berth's node). */
   nodeIds?: boolean;
   /** Exact host paths bound although protected: system stacks only (the proxy's socket directory). */
@@ -23,6 +25,11 @@ export interface PolicyRelaxations {
 export interface Violation {
   path: string;
   rule: string;
+}
+
+/** A capability as the policy names it: upper case, without the `CAP_` prefix Docker also accepts. */
+export function capabilityName(c: string): string {
+  return c.toUpperCase().replace(/^CAP_/, "");
 }
 
 /** Constraint attributes any organization may use: they select kinds of nodes, not given nodes. */
@@ -43,8 +50,14 @@ export function checkPolicy(
     const at = (k: string) => `services.${s.name}.${k}`;
     const h = s.hostAccess ?? {};
     if (h.privileged) out.push({ path: at("privileged"), rule: "privileged mode is not allowed" });
-    if (h.capAdd?.length)
-      out.push({ path: at("cap_add"), rule: `added capabilities are not allowed (${h.capAdd.join(", ")})` });
+    const caps = (h.capAdd ?? []).filter((c) => !(relax.capabilities ?? []).includes(capabilityName(c)));
+    if (caps.length) {
+      const allowed = relax.capabilities?.length ? `; allowed: ${relax.capabilities.join(", ")}` : "";
+      out.push({
+        path: at("cap_add"),
+        rule: `added capabilities are not allowed (${caps.join(", ")})${allowed}`,
+      });
+    }
     if (h.devices?.length) out.push({ path: at("devices"), rule: "host devices are not allowed" });
     for (const ns of h.hostNamespaces ?? [])
       out.push({ path: at(ns), rule: "the host's namespaces are not allowed" });

@@ -154,6 +154,8 @@ function containerSpec(
   if (s.init !== undefined) spec.Init = s.init;
   if (s.isolation !== undefined) spec.Isolation = s.isolation;
   if (s.sysctls) spec.Sysctls = s.sysctls;
+  if (s.capabilityAdd?.length) spec.CapabilityAdd = s.capabilityAdd;
+  if (s.capabilityDrop?.length) spec.CapabilityDrop = s.capabilityDrop;
   if (s.ulimits) {
     spec.Ulimits = Object.entries(s.ulimits)
       .sort(([a], [b]) => (a < b ? -1 : 1))

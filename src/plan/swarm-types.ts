@@ -70,6 +70,8 @@ export interface SwarmContainerSpec {
   Isolation?: string;
   Init?: boolean;
   Sysctls?: Record<string, string>;
+  CapabilityAdd?: string[];
+  CapabilityDrop?: string[];
   Ulimits?: { Name: string; Soft: number; Hard: number }[];
   Privileges?: { CredentialSpec: null; SELinuxContext: null };
 }

@@ -243,6 +243,7 @@ export const policy = z.object({
   placementLabels: z.array(z.string()).optional(),
   bindMounts: z.boolean().optional(),
   hostPortsAnywhere: z.boolean().optional(),
+  capabilities: z.array(z.string()).optional(),
 });
 export const member = z.object({ userId: uuid, email: z.string(), role, since: z.string() });
 /** A token as listed: never its secret or hash. */

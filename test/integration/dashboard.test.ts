@@ -642,12 +642,14 @@ describe("dashboard", () => {
     expect(await policy.locator("input[name=bindMounts]").isChecked()).toBe(false);
     await policy.locator("input[name=placementLabels]").fill("gpu, zone");
     await policy.locator("input[name=bindMounts]").check();
+    await policy.locator("input[name=capabilities]").fill("net_admin");
     await policy.locator("[data-action=save-policy]").click();
     await policy.locator(".result").waitFor();
     expect((await b.api("GET", `/api/v1/orgs/${C}/policy`)).body.policy).toEqual({
       placementLabels: ["gpu", "zone"],
       bindMounts: true,
       hostPortsAnywhere: false,
+      capabilities: ["NET_ADMIN"],
     });
     await shot(admin, "20-admin-orgs");
     // Nodes: this control plane's node with its engine version.

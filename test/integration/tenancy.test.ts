@@ -486,6 +486,31 @@ describe("workload policy", () => {
     }
     await b.api("PUT", `/api/v1/orgs/${A}/policy`, {});
   });
+
+  it("lets a platform admin allow named capabilities for one organization, never ALL", async () => {
+    const render = (cap_add: string[]) =>
+      call(b.url, "POST", "/api/v1/stacks/render", {
+        token: tokens[`${A}/owner`],
+        body: compose({ cap_add }),
+      });
+    expect((await render(["NET_ADMIN"])).status).toBe(422);
+    const all = await b.api("PUT", `/api/v1/orgs/${A}/policy`, { capabilities: ["NET_ADMIN", "ALL"] });
+    expect(all.status).toBe(400);
+    expect(all.body.error.message).toContain("capabilities.1");
+    expect((await b.api("GET", `/api/v1/orgs/${A}/policy`)).body.policy.capabilities).toBeUndefined();
+    const ok = await b.api("PUT", `/api/v1/orgs/${A}/policy`, { capabilities: ["cap_net_admin"] });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body.policy.capabilities).toEqual(["NET_ADMIN"]);
+    const r = await render(["net_admin"]);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.services[0].TaskTemplate.ContainerSpec.CapabilityAdd).toEqual(["CAP_NET_ADMIN"]);
+    const other = await render(["NET_ADMIN", "SYS_ADMIN"]);
+    expect(other.status).toBe(422);
+    expect(other.body.error.message).toContain(
+      "services.app.cap_add: added capabilities are not allowed (SYS_ADMIN); allowed: NET_ADMIN",
+    );
+    await b.api("PUT", `/api/v1/orgs/${A}/policy`, {});
+  });
 });
 
 describe("secrets", () => {

@@ -374,17 +374,27 @@ export function registerOrgCommands(program: Command): void {
       "allow bind mounts of host paths (never /, /proc, the Docker socket or a directory above it)",
     )
     .option("--host-ports-anywhere", "allow published ports outside the host port range")
+    .option(
+      "--capabilities <names>",
+      "capabilities its services may add with cap_add, such as NET_ADMIN (comma-separated; never ALL)",
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (
         o: string,
-        opts: { placementLabels?: string; bindMounts?: boolean; hostPortsAnywhere?: boolean; json?: boolean },
+        opts: {
+          placementLabels?: string;
+          bindMounts?: boolean;
+          hostPortsAnywhere?: boolean;
+          capabilities?: string;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
+        const list = (v: string) => v.split(",").map((s) => s.trim());
         const r = await clientFor(cmd).request("PUT", `/api/v1/orgs/${encodeURIComponent(o)}/policy`, {
-          ...(opts.placementLabels
-            ? { placementLabels: opts.placementLabels.split(",").map((s) => s.trim()) }
-            : {}),
+          ...(opts.placementLabels ? { placementLabels: list(opts.placementLabels) } : {}),
+          ...(opts.capabilities ? { capabilities: list(opts.capabilities) } : {}),
           bindMounts: Boolean(opts.bindMounts),
           hostPortsAnywhere: Boolean(opts.hostPortsAnywhere),
         });

@@ -3,7 +3,7 @@ import { ConfigError } from "../../domain/errors.js";
 import type { ServiceModel } from "../../domain/stack.js";
 import { DEFAULT_LIMITS } from "../defaults.js";
 import { DATA_KEY } from "./files.js";
-import { composeToModel } from "./to-model.js";
+import { composeToModel, effectiveCapabilities } from "./to-model.js";
 
 type Doc = Record<string, any>;
 
@@ -923,5 +923,20 @@ describe("composeToModel: x-berth-databases", () => {
         convert({ services: { web: { image: "local/httpd:1", "x-berth-databases": databases } } }),
       ).message,
     ).toContain(message);
+  });
+});
+
+describe("effectiveCapabilities: cap_add and cap_drop as docker stack deploy sends them", () => {
+  it.each<[string[], string[], { add: string[]; drop: string[] }]>([
+    [
+      ["net_admin", "CAP_NET_RAW", "chown"],
+      ["ALL", "chown"],
+      { add: ["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_NET_RAW"], drop: ["ALL"] },
+    ],
+    [[" sys_time ", "SYS_TIME"], [], { add: ["CAP_SYS_TIME"], drop: [] }],
+    [["ALL", "NET_ADMIN"], ["all", "mknod"], { add: ["ALL"], drop: [] }],
+    [[], ["net_raw", "CAP_MKNOD"], { add: [], drop: ["CAP_MKNOD", "CAP_NET_RAW"] }],
+  ])("add %j, drop %j", (add, drop, want) => {
+    expect(effectiveCapabilities(add, drop)).toEqual(want);
   });
 });

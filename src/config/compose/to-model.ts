@@ -326,6 +326,11 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   set("readOnly", s.read_only);
   set("init", s.init);
   set("sysctls", s.sysctls ? stringMap(s.sysctls) : undefined);
+  if (s.cap_add?.length || s.cap_drop?.length) {
+    const caps = effectiveCapabilities((s.cap_add ?? []).map(String), (s.cap_drop ?? []).map(String));
+    set("capabilityAdd", caps.add.length ? caps.add : undefined);
+    set("capabilityDrop", caps.drop.length ? caps.drop : undefined);
+  }
   set("ulimits", s.ulimits ? ulimits(s.ulimits) : undefined);
   set("healthcheck", s.healthcheck ? healthcheck(s.healthcheck, `${path}.healthcheck`) : undefined);
   set(
@@ -429,6 +434,26 @@ function serviceEnv(v: unknown, path: string): Record<string, string | null> {
       fail(`${path}.${key}`, `must be at most ${MAX_ENV_VALUE_CHARS} characters`);
   }
   return env;
+}
+
+/**
+ * `cap_add` and `cap_drop` as docker stack deploy sends them: upper case with the `CAP_` prefix (but
+ * `ALL`), each once, sorted; `ALL` on a side stands for that whole side, and a capability both added
+ * and dropped is added.
+ */
+export function effectiveCapabilities(add: string[], drop: string[]): { add: string[]; drop: string[] } {
+  const normal = (caps: string[]) => {
+    const set = new Set(
+      caps.map((c) => {
+        const u = c.trim().toUpperCase();
+        return u === "ALL" || u.startsWith("CAP_") ? u : `CAP_${u}`;
+      }),
+    );
+    return set.has("ALL") ? new Set(["ALL"]) : set;
+  };
+  const added = normal(add);
+  const dropped = [...normal(drop)].filter((c) => !added.has(c));
+  return { add: [...added].sort(), drop: dropped.sort() };
 }
 
 /** Driver options and sysctls: a name without a value is left out. */

@@ -10,6 +10,7 @@ import { ConfigError, NotFound } from "../../domain/errors.js";
 import { nameProblem } from "../../domain/names.js";
 import { ROLES } from "../../domain/roles.js";
 import { isReservedOrg } from "../../domain/system.js";
+import { capabilityName } from "../../plan/policy.js";
 import {
   createOrg,
   getQuota,
@@ -65,6 +66,16 @@ const policyBody = z
       .optional(),
     bindMounts: z.boolean().optional(),
     hostPortsAnywhere: z.boolean().optional(),
+    capabilities: z
+      .array(
+        z
+          .string()
+          .regex(/^(CAP_)?[A-Za-z_]{2,32}$/, "must be a capability name such as NET_ADMIN")
+          .transform(capabilityName)
+          .refine((c) => c !== "ALL", "ALL is never allowed: name each capability"),
+      )
+      .max(41)
+      .optional(),
   })
   .strict();
 const isolationBody = z.object({ other: slug }).strict();

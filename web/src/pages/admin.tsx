@@ -14,6 +14,7 @@ interface Policy {
   placementLabels?: string[];
   bindMounts?: boolean;
   hostPortsAnywhere?: boolean;
+  capabilities?: string[];
 }
 interface Node {
   id: string;
@@ -135,6 +136,7 @@ function PolicyEditor(props: { org: string }) {
   const [labels, setLabels] = useState("");
   const [bind, setBind] = useState(false);
   const [ports, setPorts] = useState(false);
+  const [caps, setCaps] = useState("");
   const [saved, setSaved] = useState<string>();
   const [saveError, setSaveError] = useState<ApiError>();
   const { data, error } = useLive(
@@ -143,6 +145,7 @@ function PolicyEditor(props: { org: string }) {
         setLabels((r.policy.placementLabels ?? []).join(", "));
         setBind(r.policy.bindMounts ?? false);
         setPorts(r.policy.hostPortsAnywhere ?? false);
+        setCaps((r.policy.capabilities ?? []).join(", "));
         return r.policy;
       }),
     [props.org],
@@ -152,12 +155,18 @@ function PolicyEditor(props: { org: string }) {
     e.preventDefault();
     setSaveError(undefined);
     setSaved(undefined);
-    const placementLabels = labels
-      .split(",")
-      .map((l) => l.trim())
-      .filter(Boolean);
+    const list = (v: string) =>
+      v
+        .split(",")
+        .map((l) => l.trim())
+        .filter(Boolean);
     try {
-      await api("PUT", path, { placementLabels, bindMounts: bind, hostPortsAnywhere: ports });
+      await api("PUT", path, {
+        placementLabels: list(labels),
+        bindMounts: bind,
+        hostPortsAnywhere: ports,
+        capabilities: list(caps),
+      });
       setSaved("Saved.");
     } catch (err) {
       setSaveError(asApiError(err));
@@ -173,6 +182,13 @@ function PolicyEditor(props: { org: string }) {
         error={saveError?.field?.startsWith("placementLabels")}
       >
         <input name="placementLabels" value={labels} onInput={(e) => setLabels(e.currentTarget.value)} />
+      </Field>
+      <Field
+        label="Capabilities"
+        hint="capabilities its services may add with cap_add, such as NET_ADMIN (comma-separated; never ALL)"
+        error={saveError?.field?.startsWith("capabilities")}
+      >
+        <input name="capabilities" value={caps} onInput={(e) => setCaps(e.currentTarget.value)} />
       </Field>
       <label class="check">
         <input
