@@ -4,7 +4,8 @@
 // window) and raw Engine API calls (update, then poll until Swarm reports the update completed), all
 // three with Berth's update settings (its order and monitor window) and, like Berth's, one fixed
 // host-mode port (so the update runs stop-first on one node) and an overlay network, same image,
-// same run, round-robin.
+// same run, round-robin. Beside the times, what the Berth API and the raw Engine API clients spend
+// beyond Swarm's own update, from Swarm's UpdateStatus timestamps.
 // Usage: tsx bench/deploy.ts [ROUNDS]
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -20,6 +21,19 @@ const stack = `bench-u${tag}`;
 const cliName = `bench-cli${tag}`;
 const apiName = `bench-api${tag}`;
 const netName = `bench-net${tag}`;
+/**
+ * Time a client spends beyond Swarm's own update, from Swarm's timestamps: from the request to
+ * Swarm's UpdateStatus.StartedAt, plus from its CompletedAt to when the client saw the end. Round to
+ * round, Swarm's own time varies by seconds (stopping a task, the health check's interval); this
+ * leaves it out.
+ */
+const beyondSwarm: Record<string, number[]> = { "Berth API": [], "Engine API": [] };
+async function swarmSpan(id: string): Promise<{ started: number; completed: number }> {
+  const s = (await docker.getService(id).inspect()) as any;
+  return { started: Date.parse(s.UpdateStatus.StartedAt), completed: Date.parse(s.UpdateStatus.CompletedAt) };
+}
+let berthServiceId = "";
+
 const times: Record<string, number[]> = {
   "berth deploy": [],
   "Berth API": [],
@@ -37,6 +51,7 @@ async function berthDeploy(round: number): Promise<void> {
 
 /** The same through Berth's API alone (no CLI process start): POST, then poll the deployment. */
 async function berthApi(round: number): Promise<void> {
+  const sent = Date.now();
   const r = await b.api("POST", "/api/v1/deployments", {
     image: "local/httpd:1",
     name: stack,
@@ -48,7 +63,10 @@ async function berthApi(round: number): Promise<void> {
     const x = (await b.api("GET", `/api/v1/deployments/${r.body.deployment.id}`)).body.deployment;
     return ["succeeded", "failed", "rolled_back"].includes(x.status) ? x : undefined;
   });
+  const seen = Date.now();
   if (d.status !== "succeeded") throw new Error(`${d.status}: ${d.reason}`);
+  const swarm = await swarmSpan(berthServiceId);
+  beyondSwarm["Berth API"]!.push(swarm.started - sent + (seen - swarm.completed));
 }
 
 /** Update through the Engine API and wait until Swarm says the update is done (monitor included). */
@@ -57,11 +75,15 @@ async function apiUpdate(id: string, round: number): Promise<void> {
   const info = (await svc.inspect()) as any;
   const spec = info.Spec;
   spec.TaskTemplate.ContainerSpec.Env = [`ROUND=${round}`];
+  const sent = Date.now();
   await svc.update({ version: info.Version.Index, ...spec });
   await waitFor("the update", async () => {
     const s = (await svc.inspect()) as any;
     return s.Version.Index > info.Version.Index && s.UpdateStatus?.State === "completed";
   });
+  const seen = Date.now();
+  const swarm = await swarmSpan(id);
+  beyondSwarm["Engine API"]!.push(swarm.started - sent + (seen - swarm.completed));
 }
 
 try {
@@ -69,6 +91,7 @@ try {
   const [berthSvc] = (await (docker.listServices as any)({
     filters: { label: [`berth.instance=${b.instance}`, `berth.stack=${stack}`] },
   })) as any[];
+  berthServiceId = berthSvc.ID;
   const update = berthSvc.Spec.UpdateConfig;
   const monitorMs = (update.Monitor ?? 5e9) / 1e6;
   const updateFlags = [
@@ -157,6 +180,14 @@ try {
       `${how === "berth deploy" ? "\n" : ""}${how} over the raw Engine API (paired by round): p50 ${ms(percentile(overhead, 50))}, p99 ${ms(percentile(overhead, 99))}`,
     );
   }
+  console.log(
+    `\nbeyond Swarm's own update (request to UpdateStatus.StartedAt, plus CompletedAt to seen done):\n${table(
+      [
+        ["how", "p50", "p99"],
+        ...Object.entries(beyondSwarm).map(([k, v]) => [k, ms(percentile(v, 50)), ms(percentile(v, 99))]),
+      ],
+    )}`,
+  );
   const ratio = percentile(times["berth deploy"]!, 50) / percentile(times["docker service update"]!, 50);
   console.log(`berth deploy / docker service update: ${ratio.toFixed(2)}x (p50)`);
 } finally {
