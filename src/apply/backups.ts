@@ -22,6 +22,7 @@ import {
   notRestorable,
   progressLine,
   type Retention,
+  retentionText,
   sizeProblem,
   type VolumeTarget,
 } from "../plan/backup.js";
@@ -307,7 +308,7 @@ async function prune(
 ) {
   const all = (await listBackups(p.db, o.orgId, { stack: o.stack })).map((b) => ({ ...b, volume: b.source }));
   const r = o.retention;
-  const rule = `keep last ${r.keepLast}${r.keepDaily ? `, ${r.keepDaily} daily` : ""}${r.keepWeekly ? `, ${r.keepWeekly} weekly` : ""}`;
+  const rule = retentionText(r);
   for (const b of backupsToPrune(all, r)) {
     if (b.location) await rm(join(p.backups.dir, b.location), { force: true });
     await deleteBackup(p.db, o.orgId, b.id);

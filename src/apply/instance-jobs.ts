@@ -19,6 +19,7 @@ import { DeployFailed, NotFound } from "../domain/errors.js";
 import type { StackModel } from "../domain/stack.js";
 import { type InstanceAction, instanceDatabase, type TemplateSpec } from "../domain/template.js";
 import { Interrupted, type JobContext } from "../jobs/queue.js";
+import { retentionText } from "../plan/backup.js";
 import { databasesWanted } from "../plan/database.js";
 import { inFlight } from "../plan/day2.js";
 import { liveRevision } from "../plan/history.js";
@@ -224,7 +225,7 @@ function backedUp(model: StackModel): string[] {
   return [...ownVolumes(model), ...databasesWanted(model).map((d) => `database ${d}`)];
 }
 
-async function firstSchedule(s: Step, model: StackModel, backup: { cron: string; keepLast: number }) {
+async function firstSchedule(s: Step, model: StackModel, backup: TemplateSpec["backup"]) {
   const volumes = backedUp(model);
   if (volumes.length === 0) return s.ctx.say("no volumes or databases: no backup schedule");
   await setSchedule(s.p, {
@@ -232,11 +233,13 @@ async function firstSchedule(s: Step, model: StackModel, backup: { cron: string;
     stack: s.o.instance,
     cron: backup.cron,
     keepLast: backup.keepLast,
+    ...(backup.keepDaily ? { keepDaily: backup.keepDaily } : {}),
+    ...(backup.keepWeekly ? { keepWeekly: backup.keepWeekly } : {}),
     requestedBy: s.ctx.job.requestedBy,
   });
   await s.ctx.progress(
     90,
-    `backup schedule of ${volumes.join(", ")}: ${backup.cron}, keeping ${backup.keepLast}`,
+    `backup schedule of ${volumes.join(", ")}: ${backup.cron}, ${retentionText(backup)}`,
   );
 }
 

@@ -39,6 +39,33 @@ describe("parseTemplate", () => {
     expect(spec.databases).toBeUndefined();
   });
 
+  it("reads the backup schedule's retention by day and week", () => {
+    const text = BASE.replace(
+      "x-berth-template:\n",
+      'x-berth-template:\n  backup: {cron: "0 2 * * *", keep_last: 3, keep_daily: 7, keep_weekly: 4}\n',
+    );
+    expect(parseTemplate("t.yml", text).backup).toEqual({
+      cron: "0 2 * * *",
+      keepLast: 3,
+      keepDaily: 7,
+      keepWeekly: 4,
+    });
+  });
+
+  it.each([
+    ["keep_daily: -1", "x-berth-template.backup.keep_daily", "must be a whole number from 0 to 1000"],
+    ["keep_weekly: 1.5", "x-berth-template.backup.keep_weekly", "must be a whole number from 0 to 1000"],
+    ["keep_last: 0", "x-berth-template.backup.keep_last", "must be a whole number from 1 to 1000"],
+    [
+      "keep_monthly: 2",
+      "x-berth-template.backup.keep_monthly",
+      "unknown field (cron, keep_last, keep_daily, keep_weekly)",
+    ],
+  ])("refuses backup %s naming the field", (field, path, message) => {
+    const text = BASE.replace("x-berth-template:\n", `x-berth-template:\n  backup: {${field}}\n`);
+    expect(() => parseTemplate("t.yml", text)).toThrow(`${path}: ${message}`);
+  });
+
   it("reads the databases each instance gets, named by services", () => {
     const text = withVars("    a: {}", "    x-berth-databases: [main]").replace(
       "  variables:",

@@ -130,18 +130,31 @@ function variable(name: string, def: unknown, at: string): TemplateVariable {
   return v;
 }
 
+const BACKUP_FIELDS = ["cron", "keep_last", "keep_daily", "keep_weekly"];
+
 function backupSpec(raw: unknown, at: string): TemplateSpec["backup"] {
   if (raw === undefined) return { ...DEFAULT_INSTANCE_BACKUP };
-  if (!isMapping(raw)) throw new ConfigError(at, "must be a mapping (cron, keep_last)");
-  const extra = Object.keys(raw).find((k) => k !== "cron" && k !== "keep_last");
-  if (extra) throw new ConfigError(`${at}.${extra}`, "unknown field (cron, keep_last)");
+  if (!isMapping(raw)) throw new ConfigError(at, `must be a mapping (${BACKUP_FIELDS.join(", ")})`);
+  const extra = Object.keys(raw).find((k) => !BACKUP_FIELDS.includes(k));
+  if (extra) throw new ConfigError(`${at}.${extra}`, `unknown field (${BACKUP_FIELDS.join(", ")})`);
   const cron = raw.cron ?? DEFAULT_INSTANCE_BACKUP.cron;
   if (typeof cron !== "string" || cron.trim().split(/\s+/).length < 5)
     throw new ConfigError(`${at}.cron`, "must be a cron expression (5 fields)");
-  const keepLast = raw.keep_last ?? DEFAULT_INSTANCE_BACKUP.keepLast;
-  if (!Number.isInteger(keepLast) || (keepLast as number) < 1 || (keepLast as number) > 1000)
-    throw new ConfigError(`${at}.keep_last`, "must be a whole number from 1 to 1000");
-  return { cron, keepLast: keepLast as number };
+  const count = (key: string, min: number): number | undefined => {
+    const v = raw[key];
+    if (v === undefined) return undefined;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > 1000)
+      throw new ConfigError(`${at}.${key}`, `must be a whole number from ${min} to 1000`);
+    return v as number;
+  };
+  const keepDaily = count("keep_daily", 0);
+  const keepWeekly = count("keep_weekly", 0);
+  return {
+    cron,
+    keepLast: count("keep_last", 1) ?? DEFAULT_INSTANCE_BACKUP.keepLast,
+    ...(keepDaily ? { keepDaily } : {}),
+    ...(keepWeekly ? { keepWeekly } : {}),
+  };
 }
 
 /** Every `${var}` in the file is declared; generated values appear only as secrets' `environment`. */

@@ -25,8 +25,8 @@ export interface TemplateVariable {
 /** What `x-berth-template` declares. */
 export interface TemplateSpec {
   variables: Record<string, TemplateVariable>;
-  /** The first backup schedule of each instance's volumes and databases. */
-  backup: { cron: string; keepLast: number };
+  /** The first backup schedule of each instance's volumes and databases, with its retention. */
+  backup: { cron: string; keepLast: number; keepDaily?: number; keepWeekly?: number };
   /**
    * Managed databases each instance gets of its own (`databases: [main]`), named by these keys in
    * services' `x-berth-databases`; the organization's database is `<instance>-<key>`. Absent: none.

@@ -141,6 +141,11 @@ export interface Retention {
   keepWeekly?: number;
 }
 
+/** A retention in words: `keep last 7, 7 daily, 4 weekly`. */
+export function retentionText(r: Retention): string {
+  return `keep last ${r.keepLast}${r.keepDaily ? `, ${r.keepDaily} daily` : ""}${r.keepWeekly ? `, ${r.keepWeekly} weekly` : ""}`;
+}
+
 /** `2026-W49`: the ISO week of a UTC date. */
 function isoWeek(d: Date): string {
   const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));

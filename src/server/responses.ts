@@ -400,7 +400,12 @@ export const template = z.object({
   version: z.number().int(),
   versions: z.array(z.number().int()),
   variables: z.record(z.string(), templateVariable),
-  backup: z.object({ cron: z.string(), keepLast: z.number().int() }),
+  backup: z.object({
+    cron: z.string(),
+    keepLast: z.number().int(),
+    keepDaily: z.number().int().optional(),
+    keepWeekly: z.number().int().optional(),
+  }),
   /** Each instance's own databases, by key (`<instance>-<key>` in the organization). */
   databases: z.array(z.string()),
   source: z.string(),

@@ -175,10 +175,10 @@ describe("templates and instances", () => {
         expect.objectContaining({ name: `${n}-main`, status: "ready", instance: n }),
       );
     }
-    const schedules = (await b.api("GET", "/api/v1/backup-schedules")).body.schedules
-      .map((s: any) => s.stack)
-      .sort();
-    expect(schedules).toEqual([...NAMES].sort());
+    const all = (await b.api("GET", "/api/v1/backup-schedules")).body.schedules;
+    expect(all.map((s: any) => s.stack).sort()).toEqual([...NAMES].sort());
+    // The template's retention: keep_last 7, keep_weekly 4.
+    for (const s of all) expect(s).toMatchObject({ cron: "0 3 * * *", keepLast: 7, keepDaily: 0, keepWeekly: 4 });
     await until("each instance's route answers", async () => {
       for (const n of NAMES) if ((await get(host(n))).status !== 200) return undefined;
       return true;

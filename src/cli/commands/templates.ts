@@ -7,6 +7,7 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import type { z } from "zod";
 import { ConfigError } from "../../domain/errors.js";
+import { retentionText } from "../../plan/backup.js";
 import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
@@ -80,7 +81,7 @@ function printTemplate(t: Template) {
         ]),
       ),
     );
-  console.log(`backups: ${t.backup.cron}, keeping ${t.backup.keepLast}`);
+  console.log(`backups: ${t.backup.cron}, ${retentionText(t.backup)}`);
 }
 
 /**
