@@ -21,6 +21,16 @@ export async function addTemplate(
   const problem = nameProblem("stack", o.name);
   if (problem) throw new ConfigError("name", `template name ${problem}`);
   const spec = parseTemplate(o.file, o.source);
+  // Checked as the schedule will read it, so that a bad expression is refused here and not by
+  // every instance's creation, after its services were deployed.
+  try {
+    p.jobs.nextRuns(spec.backup.cron);
+  } catch (err) {
+    throw new ConfigError(
+      "x-berth-template.backup.cron",
+      `is not a cron expression: ${(err as Error).message.slice(0, 200)}`,
+    );
+  }
   return addTemplateVersion(p.db, {
     orgId: await orgIdOf(p.db, o.org),
     name: o.name,

@@ -134,6 +134,13 @@ describe("templates and instances", () => {
     ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("uses ${tier}, which is not declared under x-berth-template.variables");
+    // A schedule no instance could keep is refused here, not at each instance's creation.
+    const cron = await cli([
+      ...["template", "add", "-f", file("cron.yml", V1.replace('cron: "0 3 * * *"', 'cron: "0 99 * * *"'))],
+      ...["--name", TEMPLATE],
+    ]);
+    expect(cron.code).toBe(2);
+    expect(cron.stderr).toContain("x-berth-template.backup.cron: is not a cron expression");
     const ls = (await cli(["template", "ls", "--json"])).json();
     expect(ls.templates).toEqual([expect.objectContaining({ name: TEMPLATE, latest: 1, versions: 1 })]);
   });
@@ -178,7 +185,8 @@ describe("templates and instances", () => {
     const all = (await b.api("GET", "/api/v1/backup-schedules")).body.schedules;
     expect(all.map((s: any) => s.stack).sort()).toEqual([...NAMES].sort());
     // The template's retention: keep_last 7, keep_weekly 4.
-    for (const s of all) expect(s).toMatchObject({ cron: "0 3 * * *", keepLast: 7, keepDaily: 0, keepWeekly: 4 });
+    for (const s of all)
+      expect(s).toMatchObject({ cron: "0 3 * * *", keepLast: 7, keepDaily: 0, keepWeekly: 4 });
     await until("each instance's route answers", async () => {
       for (const n of NAMES) if ((await get(host(n))).status !== 200) return undefined;
       return true;
