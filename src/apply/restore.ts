@@ -28,7 +28,6 @@ import {
   helperLabels,
   liveStack,
   precheckArchive,
-  replayArchive,
   restorableBackup,
 } from "./backups.js";
 import type { Platform } from "./platform.js";
@@ -111,19 +110,17 @@ export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
       try {
         await scale(p, ctx, o, "down");
         await ctx.say(`replacing the contents of ${o.volume}`);
-        if (remote) {
-          await ctx.progress(50, `extracting ${b.source} on node ${node}`);
-          await runTransfer(p, ctx, { way: "import", node, volume: o.volume, file: plain, labels });
-        } else {
-          await replayArchive(ctx, {
-            backup: b,
-            staging,
-            from: 50,
-            span: 40,
-            write: (tar) =>
-              p.archiver.replace({ volume: o.volume, labels, image: p.backups.helperImage, scratch, tar }),
-          });
+        // The checked plain tar is extracted where it lies, by a helper on the volume's node.
+        await ctx.progress(
+          50,
+          `extracting ${b.source} (${b.sizeBytes} bytes checked) into ${o.volume}${remote ? ` on node ${node}` : ""}`,
+        );
+        if (remote) await runTransfer(p, ctx, { way: "import", node, volume: o.volume, file: plain, labels });
+        else {
+          const image = p.backups.helperImage;
+          await p.archiver.replace({ volume: o.volume, labels, image, scratch, file: staging });
         }
+        await ctx.progress(90, `extracted ${b.source} into ${o.volume}`);
       } catch (err) {
         failure = err;
         await ctx.say(`restore failed: ${err instanceof Error ? err.message : String(err)}`, "error");

@@ -1,18 +1,18 @@
 // Reading and replacing a volume's contents as a tar stream, without shelling out: a short-lived
 // helper container on Berth's own node mounts the volume and a private directory of Berth's, and runs
-// `tar` (plan/volume-transfer.ts exportCommand / importCommand) on a named pipe in that directory
-// (engine/fifo.ts) whose other end Berth streams: the bytes go through the kernel's pipe, at the
-// speed of `tar` itself. Reading mounts the volume read-only. Replacing empties the volume, then
-// extracts what Berth writes into the pipe. Every helper carries the owner's labels and
+// `tar` (plan/volume-transfer.ts exportCommand / importCommand). Reading mounts the volume read-only
+// and has tar write into a named pipe in that directory (engine/fifo.ts) whose other end Berth reads,
+// hashes and seals as it comes. Replacing empties the volume, then extracts a checked plain tar file
+// Berth left in that directory. Every helper carries the owner's labels and
 // `berth.role=backup-helper`, and is removed when the call ends, whether it succeeded or not;
 // `removeHelpers` sweeps what a crashed control plane left. A volume on another node goes through a
 // one-task service there instead (apply/volume-transfer.ts).
+import { basename } from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import Docker from "dockerode";
 import { withContext } from "../domain/errors.js";
 import { exportCommand, importCommand, TRANSFER_MOUNT } from "../plan/volume-transfer.js";
-import { type Fifo, openFifo } from "./fifo.js";
+import { openFifo } from "./fifo.js";
 
 export const HELPER_ROLE_LABEL = "berth.role";
 export const HELPER_ROLE = "backup-helper";
@@ -33,8 +33,8 @@ export interface HelperOptions {
 export interface VolumeArchiver {
   /** The volume's files as a tar stream (entries under `data/`); call `close` when done, always. */
   read(o: HelperOptions): Promise<{ stream: Readable; close(): Promise<void> }>;
-  /** Empties the volume and extracts `tar` (entries under `data/`) into it. */
-  replace(o: HelperOptions & { tar: Readable }): Promise<void>;
+  /** Empties the volume and extracts the tar `file` (in `scratch`; entries under `data/`) into it. */
+  replace(o: HelperOptions & { file: string }): Promise<void>;
   /** Bytes the volume holds on this node, when the Engine knows (for progress). */
   usage(volume: string): Promise<number | undefined>;
   /**
@@ -83,8 +83,8 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
       },
     } as unknown as Docker.ContainerCreateOptions);
   const remove = (c: Docker.Container) => c.remove({ force: true, v: false }).catch(() => {});
-  /** Starts the helper on the pipe; `exited` settles with its exit code once it ended (or failed to). */
-  const run = async (o: HelperOptions, fifo: Fifo, readOnly: boolean, cmd: string[]) => {
+  /** Starts the helper; `exited` settles with its exit code once it ended (or its error). */
+  const run = async (o: HelperOptions, readOnly: boolean, cmd: string[]) => {
     const c = await create(o, readOnly, cmd);
     try {
       await c.start();
@@ -96,22 +96,23 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
       (r) => r.StatusCode,
       (err: Error) => err,
     );
-    // Once the helper ended, the pipe's other end must not be held for it any longer.
-    void exited.then(() => fifo.release());
     return { c, exited };
   };
 
   return {
     async read(o) {
-      const fifo = await openFifo(o.scratch, PIPE, "read");
+      const fifo = await openFifo(o.scratch, PIPE);
       let helper: Awaited<ReturnType<typeof run>>;
       try {
-        helper = await run(o, fifo, true, exportCommand(`${IO_MOUNT}/${PIPE}`));
+        helper = await run(o, true, exportCommand(`${IO_MOUNT}/${PIPE}`));
       } catch (err) {
         await fifo.close();
         throw withContext(`backup helper for volume ${o.volume}`, err);
       }
       void helper.exited.then((code) => {
+        // Once tar ended, the pipe's write end must not be held for it any longer: the data ends
+        // when what tar wrote is read.
+        fifo.release();
         // The end of the data is only the end of the volume when tar succeeded.
         if (code !== 0) {
           const why = code instanceof Error ? code.message : `tar exited with ${code}`;
@@ -128,28 +129,17 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
     },
 
     async replace(o) {
-      const fifo = await openFifo(o.scratch, PIPE, "write");
       try {
-        const { c, exited } = await run(o, fifo, false, importCommand(`${IO_MOUNT}/${PIPE}`));
+        const { c, exited } = await run(o, false, importCommand(`${IO_MOUNT}/${basename(o.file)}`));
         try {
-          const feeding = pipeline(o.tar, fifo.stream).then(
-            () => undefined,
-            (err: Error) => err,
-          );
           const code = await exited;
-          // A helper that ended early reads no more: stop feeding it.
-          fifo.stream.destroy();
-          const fed = await feeding;
           if (code instanceof Error) throw code;
           if (code !== 0) throw new Error(`emptying and extracting into the volume exited with ${code}`);
-          if (fed) throw fed;
         } finally {
           await remove(c);
         }
       } catch (err) {
         throw withContext(`replace contents of volume ${o.volume}`, err);
-      } finally {
-        await fifo.close();
       }
     },
 
