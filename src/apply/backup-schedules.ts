@@ -18,6 +18,15 @@ import { getStack, orgIdOf } from "../store/stacks.js";
 import { requestBackup } from "./backups.js";
 import type { Platform } from "./platform.js";
 
+/** The next runs of `cron` as the schedule reads them; a ConfigError at `path` when it cannot. */
+export function nextRuns(p: Platform, cron: string, o: { tz?: string; path: string }): Date[] {
+  try {
+    return p.jobs.nextRuns(cron, o.tz ? { tz: o.tz } : {});
+  } catch (err) {
+    throw new ConfigError(o.path, `is not a cron expression: ${(err as Error).message.slice(0, 200)}`);
+  }
+}
+
 export async function setSchedule(
   p: Platform,
   o: {
@@ -40,12 +49,7 @@ export async function setSchedule(
       `'${timezone.slice(0, 64)}' is not an IANA time zone (like Europe/Paris)`,
     );
   }
-  let next: Date[];
-  try {
-    next = p.jobs.nextRuns(o.cron, { tz: timezone });
-  } catch (err) {
-    throw new ConfigError("cron", `is not a cron expression: ${(err as Error).message.slice(0, 200)}`);
-  }
+  const next = nextRuns(p, o.cron, { tz: timezone, path: "cron" });
   const orgId = await orgIdOf(p.db, o.org);
   const stack = await getStack(p.db, orgId, o.stack);
   const schedule = await putSchedule(p.db, {

@@ -90,55 +90,53 @@ export async function requestRestore(
 export async function runRestore(p: Platform, ctx: JobContext): Promise<void> {
   const o = ctx.job.payload as unknown as RestorePayload;
   const { orgId, b, path, scratch, staging } = await restorableBackup(p, ctx, o);
+  // Which node's copy: decided while the services that mount it still run.
+  const { node } = await nodeOfVolume(p, { org: o.org, stack: o.stack }, o.volume);
+  const remote = isRemote(node, p.cluster.nodeId);
+  // The checked plaintext goes where the helper extracts it: a private file on Berth's node, or a
+  // transfer file of the store for a task on the volume's node.
+  const plain = remote ? await transferFile(p, ctx.job.id) : staging;
   try {
-    // Which node's copy: decided while the services that mount it still run.
-    const { node } = await nodeOfVolume(p, { org: o.org, stack: o.stack }, o.volume);
-    const remote = isRemote(node, p.cluster.nodeId);
-    // The checked plaintext goes where the writer reads it: a private file on Berth's node, or a
-    // transfer file of the store for a task on the volume's node.
-    const plain = remote ? await transferFile(p, ctx.job.id) : staging;
+    await ctx.say(`checking backup ${b.id} (${b.source}, ${b.sizeBytes} bytes) before touching ${o.stack}`);
+    await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 40, plainTo: plain });
+    await ctx.say(`archive verified: checksum matches${b.encrypted ? ", every chunk decrypts" : ""}`);
+    await ctx.throwIfCancelled();
+    // The volume must still be the stack's before anything is stopped or written.
+    await checkVolumes(p, { org: o.org, stack: o.stack }, [{ key: o.key, name: o.volume }]);
+    const labels = helperLabels(p, { org: o.org, stack: o.stack, jobId: ctx.job.id });
+    await p.archiver.removeHelpers([`${JOB_LABEL}=${ctx.job.id}`, `${LABEL.instance}=${p.instanceId}`]);
+    let failure: unknown;
     try {
-      await ctx.say(`checking backup ${b.id} (${b.source}, ${b.sizeBytes} bytes) before touching ${o.stack}`);
-      await checkArchive(p, ctx, { orgId, backup: b, path, from: 0, span: 40, plainTo: plain });
-      await ctx.say(`archive verified: checksum matches${b.encrypted ? ", every chunk decrypts" : ""}`);
-      await ctx.throwIfCancelled();
-      // The volume must still be the stack's before anything is stopped or written.
-      await checkVolumes(p, { org: o.org, stack: o.stack }, [{ key: o.key, name: o.volume }]);
-      const labels = helperLabels(p, { org: o.org, stack: o.stack, jobId: ctx.job.id });
-      await p.archiver.removeHelpers([`${JOB_LABEL}=${ctx.job.id}`, `${LABEL.instance}=${p.instanceId}`]);
-      let failure: unknown;
-      try {
-        await scale(p, ctx, o, "down");
-        await ctx.say(`replacing the contents of ${o.volume}`);
-        // The checked plain tar is extracted where it lies, by a helper on the volume's node.
-        await ctx.progress(
-          50,
-          `extracting ${b.source} (${b.sizeBytes} bytes checked) into ${o.volume}${remote ? ` on node ${node}` : ""}`,
-        );
-        if (remote) await runTransfer(p, ctx, { way: "import", node, volume: o.volume, file: plain, labels });
-        else {
-          const image = p.backups.helperImage;
-          await p.archiver.replace({ volume: o.volume, labels, image, scratch, file: staging });
-        }
-        await ctx.progress(90, `extracted ${b.source} into ${o.volume}`);
-      } catch (err) {
-        failure = err;
-        await ctx.say(`restore failed: ${err instanceof Error ? err.message : String(err)}`, "error");
-      }
-      // Back to the replicas they had, whether or not the contents were replaced.
-      await scale(p, ctx, o, "up");
-      if (failure) throw failure;
+      await scale(p, ctx, o, "down");
+      await ctx.say(`replacing the contents of ${o.volume}`);
+      // The checked plain tar is extracted where it lies, by a helper on the volume's node.
       await ctx.progress(
-        100,
-        `restored backup ${b.id} into ${o.volume}; ${o.steps.map((s) => `${s.name} at ${s.replicas}`).join(", ") || "no service mounts it"}`,
+        50,
+        `extracting ${b.source} (${b.sizeBytes} bytes checked) into ${o.volume}${remote ? ` on node ${node}` : ""}`,
       );
-    } finally {
-      if (remote) await dropTransfer(plain);
+      if (remote) await runTransfer(p, ctx, { way: "import", node, volume: o.volume, file: plain, labels });
+      else {
+        const image = p.backups.helperImage;
+        await p.archiver.replace({ volume: o.volume, labels, image, scratch, file: staging });
+      }
+      await ctx.progress(90, `extracted ${b.source} into ${o.volume}`);
+    } catch (err) {
+      failure = err;
+      await ctx.say(`restore failed: ${err instanceof Error ? err.message : String(err)}`, "error");
     }
+    // Back to the replicas they had, whether or not the contents were replaced.
+    await scale(p, ctx, o, "up");
+    if (failure) throw failure;
+    await ctx.progress(
+      100,
+      `restored backup ${b.id} into ${o.volume}; ${o.steps.map((s) => `${s.name} at ${s.replicas}`).join(", ") || "no service mounts it"}`,
+    );
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    if (remote) await dropTransfer(plain);
   }
 }
+
 /** Scales the restore's services to 0 (waiting until their tasks stopped) or back to their replicas. */
 async function scale(p: Platform, ctx: JobContext, o: RestorePayload, way: "down" | "up"): Promise<void> {
   if (o.steps.length === 0) return;

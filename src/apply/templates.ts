@@ -12,6 +12,7 @@ import {
   type TemplateRow,
   templateVersions,
 } from "../store/templates.js";
+import { nextRuns } from "./backup-schedules.js";
 import type { Platform } from "./platform.js";
 
 export async function addTemplate(
@@ -23,14 +24,7 @@ export async function addTemplate(
   const spec = parseTemplate(o.file, o.source);
   // Checked as the schedule will read it, so that a bad expression is refused here and not by
   // every instance's creation, after its services were deployed.
-  try {
-    p.jobs.nextRuns(spec.backup.cron);
-  } catch (err) {
-    throw new ConfigError(
-      "x-berth-template.backup.cron",
-      `is not a cron expression: ${(err as Error).message.slice(0, 200)}`,
-    );
-  }
+  nextRuns(p, spec.backup.cron, { path: "x-berth-template.backup.cron" });
   return addTemplateVersion(p.db, {
     orgId: await orgIdOf(p.db, o.org),
     name: o.name,
