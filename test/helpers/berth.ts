@@ -58,6 +58,8 @@ export interface TestBerth {
   /** Calls the API with the admin token; the body is parsed JSON. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResult>;
   cli(args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
+  /** The last lines of this control plane's log (for a failure's message). */
+  logTail(lines?: number): string;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,18 @@ export async function startBerth(env: NodeJS.ProcessEnv = {}): Promise<TestBerth
       return { status: res.status, body: await res.json() };
     },
     cli: (args, extra = {}) => run(args, { ...baseEnv, ...extra }),
+    logTail(lines = 40) {
+      try {
+        // Request lines (a CLI polling its job) would crowd out what the jobs said.
+        const all = readFileSync(join(dataDir, "berth.log"), "utf8").trimEnd().split("\n");
+        return all
+          .filter((l) => !/"msg":"(incoming request|request completed)"/.test(l))
+          .slice(-lines)
+          .join("\n");
+      } catch (e) {
+        return `(no log: ${(e as Error).message})`;
+      }
+    },
     /** Stops the control plane and removes what it left in Swarm (a test's stacks, networks...). */
     async stop() {
       await run(["down"], baseEnv);
@@ -195,6 +209,31 @@ export async function until<T>(
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Runs one set-up step with its own bound: a step that hangs fails with its name and the control
+ * plane's last log lines, instead of a bare hook timeout that says nothing of where it stood.
+ */
+export async function step<T>(
+  b: TestBerth,
+  what: string,
+  timeoutMs: number,
+  fn: () => Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(
+      () =>
+        fail(new Error(`${what} did not finish within ${timeoutMs} ms; Berth's log ends:\n${b.logTail()}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([fn(), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

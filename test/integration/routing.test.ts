@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NOT_FOUND_BODY, proxyFeatures } from "../../src/plan/caddy-config.js";
-import { call, docker, freePort, startBerth, type TestBerth, until } from "../helpers/berth.js";
+import { call, docker, freePort, startBerth, step, type TestBerth, until } from "../helpers/berth.js";
 import { openWebSocket } from "../helpers/websocket.js";
 
 const d = docker();
@@ -124,12 +124,14 @@ beforeAll(async () => {
     const t = await b.api("POST", `/api/v1/orgs/${org}/tokens`, { name: "owner", role: "owner" });
     tokens[org] = t.body.token;
   }
-  const deploys = await Promise.all(
-    [A, B].map((org) =>
-      b.cli([
-        ...["--org", org, "deploy", "--image", "local/httpd:1", "--name", "web", "--port", "8080"],
-        ...["-e", `MESSAGE=hello from ${org}`, "--json"],
-      ]),
+  const deploys = await step(b, "the two organizations' deploys", 120_000, () =>
+    Promise.all(
+      [A, B].map((org) =>
+        b.cli([
+          ...["--org", org, "deploy", "--image", "local/httpd:1", "--name", "web", "--port", "8080"],
+          ...["-e", `MESSAGE=hello from ${org}`, "--json"],
+        ]),
+      ),
     ),
   );
   for (const r of deploys) expect(r.code, r.stderr).toBe(0);
