@@ -1,8 +1,10 @@
 // `berth up` and `berth down`: run the control plane in the foreground or detached.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { constants } from "node:os";
 import type { Command } from "commander";
 import { dataDirPaths, type ServerInfo } from "../../config/data-dir.js";
+import { hasMallocTunables, withMallocTunables } from "../../config/defaults.js";
 import { loadServerConfig } from "../../config/server-config.js";
 import { isAlive } from "../../server/lock.js";
 import { CliError } from "../client.js";
@@ -66,15 +68,21 @@ export function registerServerCommands(program: Command): void {
           }
           return;
         }
+        // The allocator reads its settings at process start: run this same command again with them.
+        if (!hasMallocTunables(process.env)) process.exit(await rerunWithTunables());
         const { startServer } = await import("../../server/start.js");
+        const parentGone = whenParentGone();
         const server = await startServer(config);
         console.error(`Berth is up at ${server.url} (data in ${config.dataDir}); Ctrl-C stops it`);
         console.error(dashboardLine(server.url));
         const admin = process.env[DETACHED_CHILD] ? undefined : takeInitialAdmin(config.dataDir);
         if (admin) printAdmin(admin);
         await new Promise<void>((resolve) => {
-          process.once("SIGINT", () => resolve());
-          process.once("SIGTERM", () => resolve());
+          // Handlers stay: a second signal (Ctrl-C reaches parent and server alike) must not kill
+          // the server halfway through closing.
+          process.on("SIGINT", () => resolve());
+          process.on("SIGTERM", () => resolve());
+          void parentGone.then(resolve);
         });
         await server.close();
       },
@@ -104,6 +112,28 @@ export function registerServerCommands(program: Command): void {
     });
 }
 
+/**
+ * Runs the foreground `berth up` again as a child with the allocator settings; passes signals on and
+ * returns its exit code. The child watches the IPC channel and stops if this process is killed.
+ */
+function rerunWithTunables(): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    env: withMallocTunables(process.env),
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((done) => {
+    child.on("exit", (code, signal) => done(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
+  });
+}
+
+/** For a server run again by its parent `berth up`: settles when that parent is gone (even killed). */
+function whenParentGone(): Promise<void> {
+  if (!process.channel) return new Promise(() => {});
+  process.channel.unref();
+  return new Promise((resolve) => process.once("disconnect", () => resolve()));
+}
+
 async function startDetached(dataDir: string, args: string[]): Promise<ServerInfo> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const paths = dataDirPaths(dataDir);
@@ -115,7 +145,7 @@ async function startDetached(dataDir: string, args: string[]): Promise<ServerInf
     detached: true,
     stdio: ["ignore", out, out],
     // The parent prints what the first start hands over (the admin password); the log must not.
-    env: { ...process.env, [DETACHED_CHILD]: "1" },
+    env: { ...withMallocTunables(process.env), [DETACHED_CHILD]: "1" },
   });
   closeSync(out);
   let exited = null as number | null;
