@@ -1,7 +1,6 @@
 // Opens the state database: embedded PGlite in a data directory (the default) or a PostgreSQL
 // server (DATABASE_URL). One schema and one set of migrations serve both.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -13,6 +12,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { type ConstructorOptions, fromPglite } from "pg-boss";
 import { Unavailable } from "../domain/errors.js";
+import { initPgliteDir } from "./pglite-init.js";
 import * as schema from "./schema.js";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -28,7 +28,8 @@ export interface Database {
 
 export type DatabaseTarget = { kind: "pglite"; dir: string } | { kind: "postgres"; url: string };
 
-const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), "../../drizzle");
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const migrationsFolder = join(packageRoot, "drizzle");
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.kind === "pglite" ? openPglite(target.dir) : openPostgres(target.url);
@@ -40,31 +41,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
  */
 const PGLITE_INIT_OPTIONS = { postgresqlconf: ["shared_buffers=16MB", "work_mem=2MB"] };
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-/**
- * Creating a data directory runs initdb, whose WebAssembly memory the process keeps long after; doing
- * it in a short-lived child leaves the control plane with only what serving needs.
- */
-function initPgliteDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const script = `const { PGlite } = await import("@electric-sql/pglite");
-const c = await PGlite.create(process.argv[1], JSON.parse(process.argv[2]));
-await c.close();`;
-  execFileSync(
-    process.execPath,
-    ["--input-type=module", "-e", script, dir, JSON.stringify(PGLITE_INIT_OPTIONS)],
-    {
-      cwd: packageRoot,
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-}
-
 async function openPglite(dir: string): Promise<Database> {
   let client: PGlite;
   try {
-    if (!existsSync(join(dir, "PG_VERSION"))) initPgliteDir(dir);
+    if (!existsSync(join(dir, "PG_VERSION")))
+      initPgliteDir(dir, { options: PGLITE_INIT_OPTIONS, packageRoot, migrationsFolder });
     client = await PGlite.create(dir);
   } catch (err) {
     throw new Unavailable(
