@@ -84,7 +84,17 @@ export function registerServerCommands(program: Command): void {
           process.on("SIGTERM", () => resolve());
           void parentGone.then(resolve);
         });
-        await server.close();
+        // A job still running once the queue's grace period is over is left to the next start, which
+        // retries it: the process ends even if some call of that job never returns.
+        const closed = await Promise.race([
+          server.close().then(() => true),
+          sleep(SHUTDOWN_MS).then(() => false),
+        ]);
+        if (!closed)
+          console.error(
+            `error: the control plane did not close within ${SHUTDOWN_MS / 1000} s; stopping anyway`,
+          );
+        process.exit(closed ? 0 : 1);
       },
     );
 
@@ -101,10 +111,13 @@ export function registerServerCommands(program: Command): void {
         return;
       }
       process.kill(info.pid, "SIGTERM");
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + SHUTDOWN_MS + 10_000;
       while (isAlive(info.pid)) {
         if (Date.now() > deadline)
-          throw new CliError(`pid ${info.pid} did not stop within 20 s`, EXIT.failed);
+          throw new CliError(
+            `pid ${info.pid} did not stop within ${(SHUTDOWN_MS + 10_000) / 1000} s`,
+            EXIT.failed,
+          );
         await sleep(100);
       }
       if (opts.json) printJson({ stopped: true, pid: info.pid });
@@ -202,3 +215,6 @@ function lastError(logPath: string): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long a stopping control plane may take to close (the job queue's grace period is 15 s). */
+const SHUTDOWN_MS = 20_000;
