@@ -3,9 +3,9 @@
 // written beside its final name and renamed once complete, so the store never shows half an archive.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { PassThrough, type Readable, Transform, Writable } from "node:stream";
+import { PassThrough, Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ArchiveCorrupt, decryptStream, encryptStream } from "../security/archive-crypto.js";
 
@@ -111,6 +111,78 @@ export async function writeArchive(
     throw err;
   }
 }
+
+/**
+ * Hashes `source`, the bytes of the plain archive `from` (in the store) as they are written, then
+ * puts that file in place at `path` without copying it; returns its sha256 and size.
+ */
+export async function adoptArchive(
+  source: Readable,
+  o: { from: string; path: string; onBytes: (read: number) => void },
+): Promise<{ sha256: string; sizeBytes: number }> {
+  let result = { sha256: "", sizeBytes: 0 };
+  try {
+    await pipeline(
+      source,
+      meter(o.onBytes),
+      hashTap({ onDigest: (sha256, sizeBytes) => (result = { sha256, sizeBytes }) }),
+      new Writable({ highWaterMark: BUFFER_BYTES, write: (_c, _e, done) => done() }),
+    );
+    await mkdir(dirname(o.path), { recursive: true, mode: 0o700 });
+    await chmod(o.from, 0o600);
+    await rename(o.from, o.path);
+    return result;
+  } catch (err) {
+    source.destroy();
+    throw err;
+  }
+}
+
+/**
+ * The file at `path` read as another process writes it, until `ended` says the writer is done (then
+ * to its last byte) or failed (then with its error). The file must exist already.
+ */
+export function growingFile(path: string, ended: Promise<void>): Readable {
+  let done = false;
+  let failure: Error | undefined;
+  const settled = ended.then(
+    () => {
+      done = true;
+    },
+    (err: Error) => {
+      done = true;
+      failure = err;
+    },
+  );
+  async function* pieces() {
+    const file = await open(path, "r");
+    try {
+      let at = 0;
+      let buffer = Buffer.allocUnsafe(PIECE_BYTES);
+      for (;;) {
+        // Taken before the read: a read that finds nothing after the writer ended is the end.
+        const last = done;
+        const { bytesRead } = await file.read(buffer, 0, PIECE_BYTES, at);
+        if (bytesRead > 0) {
+          at += bytesRead;
+          yield buffer.subarray(0, bytesRead);
+          buffer = Buffer.allocUnsafe(PIECE_BYTES);
+        } else if (last) {
+          if (failure) throw failure;
+          return;
+        } else {
+          await Promise.race([settled, new Promise((r) => setTimeout(r, GROW_WAIT_MS))]);
+        }
+      }
+    } finally {
+      await file.close();
+    }
+  }
+  return Readable.from(pieces(), { objectMode: false, highWaterMark: BUFFER_BYTES });
+}
+
+/** How long a reader that caught up with a growing file waits before it looks again. */
+const GROW_WAIT_MS = 5;
 
 /**
  * Reads the archive at `path` end to end: its sha256 must be `sha256`, and when `key` is given every

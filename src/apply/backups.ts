@@ -7,8 +7,8 @@
 // is in restore.ts.
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BACKUP_JOB, JOB_LABEL, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
@@ -39,7 +39,15 @@ import {
 import { getDatabase } from "../store/databases.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, getStack, orgIdOf } from "../store/stacks.js";
-import { ArchiveCorrupt, archiveSize, readArchive, readStaged, writeArchive } from "./archive-io.js";
+import {
+  ArchiveCorrupt,
+  adoptArchive,
+  archiveSize,
+  growingFile,
+  readArchive,
+  readStaged,
+  writeArchive,
+} from "./archive-io.js";
 import { dumpDatabase, readyDatabase, recordDatabaseBackup } from "./database-backups.js";
 import type { Platform } from "./platform.js";
 import { dropTransfer, nodeOfVolume, runTransfer, sweepTransfers, transferFile } from "./volume-transfer.js";
@@ -223,7 +231,7 @@ export async function replayArchive(
 
 /**
  * A job's private directory on Berth's node (in the staging directory): the checked plaintext a
- * restore replays, and the pipe a helper shares. The job removes it when it ends.
+ * restore replays, and the tar a helper writes for a sealed backup. The job removes it when it ends.
  */
 export const jobScratch = (p: Platform, jobId: string) => join(p.backups.stagingDir, jobId);
 
@@ -257,21 +265,29 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
             "warn",
           );
         }
-        const { stream, close, total } = isRemote(at.node, p.cluster.nodeId)
+        const { stream, file, close, total } = isRemote(at.node, p.cluster.nodeId)
           ? await exportVolume(p, ctx, { node: at.node, volume: item.volume, labels, id: item.id })
-          : await readLocalVolume(p, { volume: item.volume, labels, scratch: jobScratch(p, ctx.job.id) });
+          : await exportLocalVolume(p, {
+              volume: item.volume,
+              labels,
+              // Plaintext a sealed archive is made of stays on Berth's node; a plain one is
+              // written where it is kept.
+              file: row.encrypted
+                ? join(jobScratch(p, ctx.job.id), `${item.id}.tar`)
+                : await transferFile(p, item.id),
+            });
         const report = progressTo(ctx, `${item.key}`, { ...(total ? { total } : {}), from: i * span, span });
         await ctx.say(`archiving volume ${item.key} (${item.volume})${row.encrypted ? ", encrypted" : ""}`);
         let read = 0;
+        const onBytes = (n: number) => {
+          read = n;
+          void report(n);
+        };
         try {
-          const out = await writeArchive(stream, {
-            path: join(p.backups.dir, item.location),
-            ...(row.encrypted ? { key: p.backups.key } : {}),
-            onBytes: (n) => {
-              read = n;
-              void report(n);
-            },
-          });
+          const path = join(p.backups.dir, item.location);
+          const out = row.encrypted
+            ? await writeArchive(stream, { path, key: p.backups.key, onBytes })
+            : await adoptArchive(stream, { from: file, path, onBytes });
           await report(read, true);
           await finishBackup(p.db, orgId, item.id, { status: "succeeded", ...out, error: null });
           await ctx.say(
@@ -326,7 +342,7 @@ export async function sweepHelpers(p: Platform): Promise<number> {
   const live = new Set((await unfinishedJobs(p.db)).filter((j) => j.status === "running").map((j) => j.id));
   const keep = (l: Record<string, string>) => live.has(l[JOB_LABEL] ?? "");
   const containers = await p.archiver.removeHelpers([`${LABEL.instance}=${p.instanceId}`], keep);
-  // Scratch directories (checked plaintext, pipes) of jobs that no longer run.
+  // Scratch directories (checked plaintext, helpers' tar files) of jobs that no longer run.
   const scratch = await readdir(p.backups.stagingDir).catch(() => [] as string[]);
   const stale = scratch.filter((name) => !live.has(name.replace(/\.archive$/, "")));
   await Promise.all(
@@ -335,16 +351,42 @@ export async function sweepHelpers(p: Platform): Promise<number> {
   return containers + (await sweepTransfers(p, keep));
 }
 
-/** A volume on Berth's own node, read through a helper there; its size asked for meanwhile. */
-async function readLocalVolume(
+/** The tar of a volume being written and read: its bytes, its file, and `close` to call always. */
+interface VolumeExport {
+  stream: Readable;
+  file: string;
+  close: () => Promise<void>;
+  total?: number;
+}
+
+/**
+ * A volume on Berth's own node, written by a helper there into `file` (made first, owner-only) and
+ * read as it grows; its size asked for meanwhile.
+ */
+async function exportLocalVolume(
   p: Platform,
-  o: { volume: string; labels: Record<string, string>; scratch: string },
-) {
-  const [read, total] = await Promise.all([
-    p.archiver.read({ ...o, image: p.backups.helperImage }),
-    p.archiver.usage(o.volume),
-  ]);
-  return { ...read, total };
+  o: { volume: string; labels: Record<string, string>; file: string },
+): Promise<VolumeExport> {
+  await mkdir(dirname(o.file), { recursive: true, mode: 0o700 });
+  await writeFile(o.file, "", { mode: 0o600 });
+  try {
+    const [helper, total] = await Promise.all([
+      p.archiver.export({ ...o, scratch: dirname(o.file), image: p.backups.helperImage }),
+      p.archiver.usage(o.volume),
+    ]);
+    return {
+      stream: growingFile(o.file, helper.ended),
+      file: o.file,
+      close: async () => {
+        await helper.close();
+        await dropTransfer(o.file);
+      },
+      ...(total === undefined ? {} : { total }),
+    };
+  } catch (err) {
+    await dropTransfer(o.file);
+    throw err;
+  }
 }
 
 /** A volume on another node, exported by a task there into a transfer file of the store, read from it. */
@@ -352,12 +394,12 @@ async function exportVolume(
   p: Platform,
   ctx: JobContext,
   o: { node: string; volume: string; labels: Record<string, string>; id: string },
-): Promise<{ stream: Readable; close: () => Promise<void>; total: number }> {
+): Promise<VolumeExport> {
   const file = await transferFile(p, o.id);
   try {
     await runTransfer(p, ctx, { way: "export", node: o.node, volume: o.volume, file, labels: o.labels });
     const total = (await stat(file)).size;
-    return { stream: createReadStream(file), close: () => dropTransfer(file), total };
+    return { stream: createReadStream(file), file, close: () => dropTransfer(file), total };
   } catch (err) {
     await dropTransfer(file);
     throw err;

@@ -1,24 +1,21 @@
 // Reading and replacing a volume's contents as a tar stream, without shelling out: a short-lived
 // helper container on Berth's own node mounts the volume and a private directory of Berth's, and runs
-// `tar` (plan/volume-transfer.ts exportCommand / importCommand). Reading mounts the volume read-only
-// and has tar write into a named pipe in that directory (engine/fifo.ts) whose other end Berth reads,
-// hashes and seals as it comes. Replacing empties the volume, then extracts a checked plain tar file
+// `tar` (plan/volume-transfer.ts exportCommand / importCommand). Exporting mounts the volume
+// read-only and has tar write a file in that directory, which Berth reads as it grows (hashing and
+// sealing it as it comes). Replacing empties the volume, then extracts a checked plain tar file
 // Berth left in that directory. Every helper carries the owner's labels and
 // `berth.role=backup-helper`, and is removed when the call ends, whether it succeeded or not;
 // `removeHelpers` sweeps what a crashed control plane left. A volume on another node goes through a
 // one-task service there instead (apply/volume-transfer.ts).
 import { basename } from "node:path";
-import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import { withContext } from "../domain/errors.js";
 import { exportCommand, importCommand, TRANSFER_MOUNT } from "../plan/volume-transfer.js";
-import { openFifo } from "./fifo.js";
 
 export const HELPER_ROLE_LABEL = "berth.role";
 export const HELPER_ROLE = "backup-helper";
-/** Where the helper mounts Berth's private directory that holds the pipe. */
+/** Where the helper mounts Berth's directory that holds the tar file. */
 const IO_MOUNT = "/berth-io";
-const PIPE = "volume.tar";
 
 export interface HelperOptions {
   volume: string;
@@ -26,13 +23,17 @@ export interface HelperOptions {
   labels: Record<string, string>;
   /** An image on the node with a POSIX `tar`, `find` and `rm`. */
   image: string;
-  /** A private directory of Berth's (on the node, made owner-only) for the pipe; the caller removes it. */
+  /** A private directory of Berth's (on the node, made owner-only) for the tar file; the caller removes it. */
   scratch: string;
 }
 
 export interface VolumeArchiver {
-  /** The volume's files as a tar stream (entries under `data/`); call `close` when done, always. */
-  read(o: HelperOptions): Promise<{ stream: Readable; close(): Promise<void> }>;
+  /**
+   * Starts writing the volume's files as a tar (entries under `data/`) into `file`, which must exist
+   * (made owner-only by the caller; tar keeps its mode) in `scratch`. `ended` settles when tar has
+   * written all of it, or rejects with why not; call `close` when done, always.
+   */
+  export(o: HelperOptions & { file: string }): Promise<{ ended: Promise<void>; close(): Promise<void> }>;
   /** Empties the volume and extracts the tar `file` (in `scratch`; entries under `data/`) into it. */
   replace(o: HelperOptions & { file: string }): Promise<void>;
   /** Bytes the volume holds on this node, when the Engine knows (for progress). */
@@ -100,32 +101,22 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
   };
 
   return {
-    async read(o) {
-      const fifo = await openFifo(o.scratch, PIPE);
+    async export(o) {
       let helper: Awaited<ReturnType<typeof run>>;
       try {
-        helper = await run(o, true, exportCommand(`${IO_MOUNT}/${PIPE}`));
+        helper = await run(o, true, exportCommand(`${IO_MOUNT}/${basename(o.file)}`));
       } catch (err) {
-        await fifo.close();
         throw withContext(`backup helper for volume ${o.volume}`, err);
       }
-      void helper.exited.then((code) => {
-        // Once tar ended, the pipe's write end must not be held for it any longer: the data ends
-        // when what tar wrote is read.
-        fifo.release();
-        // The end of the data is only the end of the volume when tar succeeded.
-        if (code !== 0) {
-          const why = code instanceof Error ? code.message : `tar exited with ${code}`;
-          fifo.stream.destroy(new Error(`read volume ${o.volume}: ${why}`));
-        }
+      const ended = helper.exited.then((code) => {
+        // The end of the file is only the end of the volume when tar succeeded.
+        if (code === 0) return;
+        const why = code instanceof Error ? code.message : `tar exited with ${code}`;
+        throw new Error(`read volume ${o.volume}: ${why}`);
       });
-      return {
-        stream: fifo.stream,
-        close: async () => {
-          await fifo.close();
-          await remove(helper.c);
-        },
-      };
+      // A caller that stopped reading (its write failed) no longer waits for it.
+      ended.catch(() => {});
+      return { ended, close: () => remove(helper.c) };
     },
 
     async replace(o) {
