@@ -265,6 +265,8 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
             "warn",
           );
         }
+        // Said before the helper starts: from here on, the volume's bytes are being moved.
+        await ctx.say(`archiving volume ${item.key} (${item.volume})${row.encrypted ? ", encrypted" : ""}`);
         const { stream, file, close, total } = isRemote(at.node, p.cluster.nodeId)
           ? await exportVolume(p, ctx, { node: at.node, volume: item.volume, labels, id: item.id })
           : await exportLocalVolume(p, {
@@ -277,7 +279,6 @@ export async function runBackup(p: Platform, ctx: JobContext): Promise<void> {
                 : await transferFile(p, item.id),
             });
         const report = progressTo(ctx, `${item.key}`, { ...(total ? { total } : {}), from: i * span, span });
-        await ctx.say(`archiving volume ${item.key} (${item.volume})${row.encrypted ? ", encrypted" : ""}`);
         let read = 0;
         const onBytes = (n: number) => {
           read = n;
