@@ -15,7 +15,7 @@ export const ms = (v: number) => `${v.toFixed(1)} ms`;
 export type BenchBerth = TestBerth;
 
 export function benchBerth(env: NodeJS.ProcessEnv = {}): Promise<BenchBerth> {
-  return startBerth({ BERTH_AUTO_REPAIR: "off", BERTH_LOG_LEVEL: "warn", ...env });
+  return startBerth({ BERTH_AUTO_REPAIR: "off", BERTH_LOG_LEVEL: "warn", BERTH_UPDATE_MONITOR: "5", ...env });
 }
 
 export async function waitFor<T>(

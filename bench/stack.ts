@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import Docker from "dockerode";
 import { loadCompose } from "../src/config/compose/index.js";
 import { composeToModel } from "../src/config/compose/to-model.js";
+import { DEFAULT_UPDATE_MONITOR } from "../src/plan/service-spec.js";
 import { planStackDeploy } from "../src/plan/stack-deploy.js";
 import { benchBerth, ms, now, percentile, table, waitFor } from "./lib.js";
 
@@ -59,6 +60,7 @@ for (let i = 0; i < n; i++) {
       network: "n",
       routingMesh: false,
       hostPortRange: { from: 30000, to: 32767 },
+      updateMonitor: DEFAULT_UPDATE_MONITOR,
     },
   );
 }

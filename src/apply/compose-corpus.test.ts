@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { loadCompose, parseEnvFile } from "../config/compose/index.js";
 import { ConfigError } from "../domain/errors.js";
 import { checkPolicy } from "../plan/policy.js";
+import { DEFAULT_UPDATE_MONITOR } from "../plan/service-spec.js";
 import { planStackDeploy } from "../plan/stack-deploy.js";
 import { createSealer } from "../security/sealer.js";
 import { parseComposeRequest } from "./compose.js";
@@ -47,6 +48,7 @@ function outcome(project: string) {
         network: "berth-org-corpus",
         routingMesh: false,
         hostPortRange: RANGE,
+        updateMonitor: DEFAULT_UPDATE_MONITOR,
       },
     );
     const policy = checkPolicy(model, {}, RANGE).map((v) => `${v.path}: ${v.rule}`);

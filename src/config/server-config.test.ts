@@ -67,6 +67,8 @@ describe("loadServerConfig", () => {
     );
     expect(c).toMatchObject({ dataDir: "/tmp/b", port: 6000, databaseUrl: "postgres://u@h/db" });
     expect(loadServerConfig({}, { BERTH_REVISION_HISTORY: "5" }).revisionHistory).toBe(5);
+    expect(loadServerConfig({}, {}).updateMonitorMs).toBe(5000);
+    expect(loadServerConfig({}, { BERTH_UPDATE_MONITOR: "1.5" }).updateMonitorMs).toBe(1500);
     expect(
       loadServerConfig({}, { BERTH_DEPLOY_CONCURRENCY: "8", BERTH_DEPLOY_CONCURRENCY_PER_ORG: "3" }),
     ).toMatchObject({ deployConcurrency: 8, deployConcurrencyPerOrg: 3 });
@@ -132,6 +134,8 @@ describe("loadServerConfig", () => {
     [{}, { DATABASE_URL: "mysql://x" }, "DATABASE_URL: must be a postgres://"],
     [{}, { BERTH_ROUTING_MESH: "maybe" }, "BERTH_ROUTING_MESH: must be on, off or auto"],
     [{}, { BERTH_REVISION_HISTORY: "0" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
+    [{}, { BERTH_UPDATE_MONITOR: "5s" }, "BERTH_UPDATE_MONITOR: must be a number of seconds from 0 to 600"],
+    [{}, { BERTH_UPDATE_MONITOR: "-1" }, "BERTH_UPDATE_MONITOR: must be a number of seconds from 0 to 600"],
     [{}, { BERTH_REVISION_HISTORY: "lots" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
     [{}, { BERTH_DEPLOY_CONCURRENCY: "0" }, "BERTH_DEPLOY_CONCURRENCY: must be a whole number from 1 to 64"],
     [{}, { BERTH_DEPLOY_CONCURRENCY_PER_ORG: "1.5" }, "BERTH_DEPLOY_CONCURRENCY_PER_ORG: must be a whole"],

@@ -16,6 +16,8 @@ export interface ServerConfig {
   advertiseAddr?: string;
   routingMesh: "on" | "off" | "auto";
   rolloutTimeoutMs: number;
+  /** How long Swarm and Berth watch each updated task where a service does not say, in ms. */
+  updateMonitorMs: number;
   /** How often drift between the database and Swarm is checked. */
   driftIntervalMs: number;
   /** Repair drift of Berth's own objects automatically. */
@@ -104,6 +106,10 @@ const schema = z.object({
   advertiseAddr: z.string().min(1).optional(),
   routingMesh: z.enum(["on", "off", "auto"], { error: "must be on, off or auto" }),
   rolloutTimeoutMs: z.coerce.number().int().positive(),
+  updateMonitorMs: z.coerce
+    .number({ error: "must be a number of seconds from 0 to 600" })
+    .min(0, "must be a number of seconds from 0 to 600")
+    .max(600_000, "must be a number of seconds from 0 to 600"),
   driftIntervalMs: z.coerce.number().int().min(1000, "must be at least 1 second"),
   observerEventDelayMs: z.coerce.number().int().min(0).max(10_000),
   revisionHistory: z.coerce
@@ -215,6 +221,7 @@ export function loadServerConfig(
     advertiseAddr: env.BERTH_SWARM_ADVERTISE_ADDR || undefined,
     routingMesh: env.BERTH_ROUTING_MESH ?? "auto",
     rolloutTimeoutMs: (Number(env.BERTH_ROLLOUT_TIMEOUT) || 180) * 1000,
+    updateMonitorMs: Math.round(Number(env.BERTH_UPDATE_MONITOR ?? 5) * 1000),
     driftIntervalMs: Number(env.BERTH_DRIFT_INTERVAL ?? 60) * 1000,
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,
@@ -274,6 +281,7 @@ const SOURCES = {
   advertiseAddr: "BERTH_SWARM_ADVERTISE_ADDR",
   routingMesh: "BERTH_ROUTING_MESH",
   rolloutTimeoutMs: "BERTH_ROLLOUT_TIMEOUT",
+  updateMonitorMs: "BERTH_UPDATE_MONITOR",
   driftIntervalMs: "BERTH_DRIFT_INTERVAL",
   autoRepair: "BERTH_AUTO_REPAIR",
   observerEventDelayMs: "BERTH_OBSERVER_EVENT_DELAY_MS",

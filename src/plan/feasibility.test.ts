@@ -3,7 +3,7 @@ import { ConfigError } from "../domain/errors.js";
 import type { ServiceModel, StackModel } from "../domain/stack.js";
 import { type ClusterFacts, imagesToCheck, refuseInfeasible, serviceProblems } from "./feasibility.js";
 import type { ObservedImage, ObservedNode, ObservedService } from "./observed.js";
-import { planServiceSpec } from "./service-spec.js";
+import { DEFAULT_UPDATE_MONITOR, planServiceSpec } from "./service-spec.js";
 
 const GIB = 1024 ** 3;
 
@@ -56,6 +56,7 @@ function problems(
     instance: "i1",
     networks: [{ Target: "net" }],
     routingMesh: o.routingMesh ?? false,
+    updateMonitor: DEFAULT_UPDATE_MONITOR,
     hostPorts: service.ports.map((p) => p.published ?? 30001),
   });
   const facts: ClusterFacts = { nodes, images: new Map(Object.entries(o.images ?? {})) };

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { StackModel } from "../domain/stack.js";
 import type { ObservedService } from "./observed.js";
 import { type DesiredStack, type LiveServiceView, planReconcile } from "./reconcile.js";
-import { planServiceSpec } from "./service-spec.js";
+import { DEFAULT_UPDATE_MONITOR, planServiceSpec } from "./service-spec.js";
 
 const model: StackModel = {
   org: "acme",
@@ -24,6 +24,7 @@ const ctx = {
   networkIds: new Map<string, string>(),
   routingMesh: false,
   hostPortRange: { from: 30000, to: 30010 },
+  updateMonitor: DEFAULT_UPDATE_MONITOR,
   usedHostPorts: new Set(["30000/tcp"]),
 };
 const settled: DesiredStack = {
@@ -47,6 +48,7 @@ function live(
       instance: "i1",
       networks: [{ Target: "net1" }],
       routingMesh: false,
+      updateMonitor: DEFAULT_UPDATE_MONITOR,
       hostPorts: [30000],
     },
   );

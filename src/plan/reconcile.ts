@@ -45,6 +45,8 @@ export interface ReconcileContext {
   networkIds: ReadonlyMap<string, string>;
   routingMesh: boolean;
   hostPortRange: PortRange;
+  /** The update monitor (ns) of services that give none. */
+  updateMonitor: number;
   /** `hostPortKey`s published anywhere on the cluster. */
   usedHostPorts: ReadonlySet<string>;
   /** Nodes and images: a service that could not converge on them is `blocked`, not recreated or changed. */
@@ -91,6 +93,7 @@ export function planReconcile(
           network: ctx.orgNetworks.get(model.org) ?? orgNetworkName(model.org),
           routingMesh: ctx.routingMesh,
           hostPortRange: ctx.hostPortRange,
+          updateMonitor: ctx.updateMonitor,
           networkIds: ctx.networkIds,
         },
       ));

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceModel } from "../domain/stack.js";
 import { portCheckScript } from "./healthcheck.js";
-import { planServiceSpec, specNeedsUpdate, updateReplacesTasks } from "./service-spec.js";
+import {
+  DEFAULT_UPDATE_MONITOR,
+  planServiceSpec,
+  specNeedsUpdate,
+  updateReplacesTasks,
+} from "./service-spec.js";
 
 const web: ServiceModel = {
   name: "web",
@@ -19,6 +24,7 @@ const ctx = {
   instance: "i1",
   networks: [{ Target: "berth-org-acme" }],
   routingMesh: false,
+  updateMonitor: DEFAULT_UPDATE_MONITOR,
   hostPorts: [30000],
 };
 
@@ -103,6 +109,17 @@ describe("planServiceSpec", () => {
     const spec = planServiceSpec({ ...web, ports: [] }, { ...ctx, hostPorts: [] });
     expect(spec.UpdateConfig.Order).toBe("start-first");
     expect(spec.EndpointSpec.Ports).toEqual([]);
+  });
+
+  it("watches updated tasks for the installation's monitor where the service gives none", () => {
+    const spec = planServiceSpec(web, { ...ctx, updateMonitor: 2e9 });
+    expect(spec.UpdateConfig.Monitor).toBe(2e9);
+    expect(spec.RollbackConfig.Monitor).toBe(2e9);
+    const own = planServiceSpec(
+      { ...web, update: { defaults: "berth", monitor: 1e9 } },
+      { ...ctx, updateMonitor: 2e9 },
+    );
+    expect(own.UpdateConfig.Monitor).toBe(1e9);
   });
 
   it("fills an update policy given in Berth's terms from Berth's defaults, the order from the ports", () => {

@@ -29,19 +29,27 @@ export interface ServicePlanContext {
   routingMesh: boolean;
   /** Host port for each entry of `service.ports`, in the same order (undefined: none). */
   hostPorts: (number | undefined)[];
+  /** The update monitor (ns) where the service gives none: the installation's BERTH_UPDATE_MONITOR. */
+  updateMonitor: number;
   /** Swarm names of the stack's secrets and configs, by their key in the stack. */
   secretNames?: Record<string, string>;
   configNames?: Record<string, string>;
   volumes?: VolumeTargets;
 }
 
-/** Berth's update policy when the user gave none: one task at a time, new before old, roll back. */
-export function defaultUpdateConfig(order: "start-first" | "stop-first"): SwarmUpdateConfig {
+/** How long Swarm (and Berth's verification) watches each updated task, unless set otherwise. */
+export const DEFAULT_UPDATE_MONITOR = 5 * SECOND;
+
+/**
+ * Berth's update policy when the user gave none: one task at a time, new before old, roll back,
+ * each task watched for `monitor` (ns).
+ */
+export function defaultUpdateConfig(order: "start-first" | "stop-first", monitor: number): SwarmUpdateConfig {
   return {
     Parallelism: 1,
     Delay: 0,
     FailureAction: "rollback",
-    Monitor: 5 * SECOND,
+    Monitor: monitor,
     MaxFailureRatio: 0,
     Order: order,
   };
@@ -54,10 +62,13 @@ export function planServiceSpec(service: ServiceModel, ctx: ServicePlanContext):
   // A host-mode port can be bound by one task per node only, so a start-first update would wait
   // forever for the port its predecessor holds.
   const order = ports.some((p) => p.PublishMode === "host") ? "stop-first" : "start-first";
-  const update = service.update ? updateConfig(service.update, order) : defaultUpdateConfig(order);
+  const monitor = ctx.updateMonitor;
+  const update = service.update
+    ? updateConfig(service.update, order, monitor)
+    : defaultUpdateConfig(order, monitor);
   const rollback = service.rollback
-    ? updateConfig(service.rollback, order)
-    : { ...defaultUpdateConfig(order), FailureAction: "pause" as const };
+    ? updateConfig(service.rollback, order, monitor)
+    : { ...defaultUpdateConfig(order, monitor), FailureAction: "pause" as const };
   const endpointMode =
     service.endpointMode ??
     (!ctx.routingMesh && ports.some((p) => p.PublishMode === "host") ? "dnsrr" : "vip");
@@ -228,11 +239,17 @@ function planPorts(s: ServiceModel, ctx: ServicePlanContext): SwarmPort[] {
     .map(({ p }) => p);
 }
 
-/** A compose update_config/rollback_config as docker converts it: parallelism 1 unless given. */
-/** An update (or rollback) policy as given, over Berth's defaults when it asks for them. */
-function updateConfig(u: UpdateModel, order: "start-first" | "stop-first"): SwarmUpdateConfig {
+/**
+ * An update (or rollback) policy as given (a compose update_config as docker converts it:
+ * parallelism 1 unless given), over Berth's defaults when it asks for them.
+ */
+function updateConfig(
+  u: UpdateModel,
+  order: "start-first" | "stop-first",
+  monitor: number,
+): SwarmUpdateConfig {
   return {
-    ...(u.defaults === "berth" ? defaultUpdateConfig(order) : {}),
+    ...(u.defaults === "berth" ? defaultUpdateConfig(order, monitor) : {}),
     Parallelism: u.parallelism ?? 1,
     ...(u.delay === undefined ? {} : { Delay: u.delay }),
     ...(u.failureAction === undefined ? {} : { FailureAction: u.failureAction }),

@@ -3,7 +3,7 @@ import { ConfigError, Conflict } from "../domain/errors.js";
 import { LABEL, ownerLabels } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
 import type { ObservedImage, ObservedNode, ObservedService } from "./observed.js";
-import { planServiceSpec } from "./service-spec.js";
+import { DEFAULT_UPDATE_MONITOR, planServiceSpec } from "./service-spec.js";
 import { planStackDeploy, removedServices, type StackObservation } from "./stack-deploy.js";
 
 const model: StackModel = {
@@ -27,6 +27,7 @@ const ctx = {
   network: "berth-org-acme",
   routingMesh: false,
   hostPortRange: { from: 30000, to: 30001 },
+  updateMonitor: DEFAULT_UPDATE_MONITOR,
 };
 
 const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
@@ -54,6 +55,7 @@ const liveSpec = (image: string, port: number) =>
       instance: "i1",
       networks: [{ Target: "berth-org-acme" }],
       routingMesh: false,
+      updateMonitor: DEFAULT_UPDATE_MONITOR,
       hostPorts: [port],
     },
   );

@@ -42,6 +42,8 @@ export interface StackPlanContext {
   networkIds?: ReadonlyMap<string, string>;
   routingMesh: boolean;
   hostPortRange: PortRange;
+  /** The update monitor (ns) of services that give none. */
+  updateMonitor: number;
 }
 
 export type ServiceStep =
@@ -127,6 +129,7 @@ export function planStackDeploy(model: StackModel, seen: StackObservation, ctx: 
       instance: ctx.instance,
       networks: objects.serviceNetworks[service.name] ?? [{ Target: ctx.network }],
       routingMesh: ctx.routingMesh,
+      updateMonitor: ctx.updateMonitor,
       hostPorts,
       secretNames: objects.secretNames,
       configNames: objects.configNames,

@@ -101,6 +101,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       cluster,
       log,
       hostPortRange,
+      updateMonitorMs: config.updateMonitorMs,
       rolloutTimeoutMs: config.rolloutTimeoutMs,
       revisionHistory: config.revisionHistory,
       sealer: createSealer(loadMasterKey(config.dataDir)),

@@ -127,6 +127,8 @@ beforeAll(async () => {
     // The managed databases' server: the local image, on a port of this test's own.
     BERTH_POSTGRES_IMAGE: "local/postgres:15",
     BERTH_POSTGRES_PORT: String(await freePort()),
+    // Berth's own update monitor, as on a fresh machine (other tests shorten it).
+    BERTH_UPDATE_MONITOR: "5",
   });
   const dir = mkdtempSync(join(tmpdir(), "berth-readme-"));
   stackFile = join(dir, "stack.yml");
