@@ -383,7 +383,7 @@ export function planContext(
     instance: p.instanceId,
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
-    updateMonitor: p.updateMonitorMs * 1_000_000,
+    updateMonitor: p.updateMonitor,
   };
 }
 

@@ -26,8 +26,8 @@ export interface Platform {
   cluster: ClusterInfo;
   log: Logger;
   hostPortRange: PortRange;
-  /** How long each updated task is watched where a service does not say (BERTH_UPDATE_MONITOR), in ms. */
-  updateMonitorMs: number;
+  /** How long each updated task is watched where a service does not say (BERTH_UPDATE_MONITOR), in ns. */
+  updateMonitor: number;
   /** Writes the current state of these services to the database (set once the observer runs). */
   refreshServices: (swarmIds: string[]) => Promise<void>;
   /** Seals secret values at rest and names content by a keyed digest. */

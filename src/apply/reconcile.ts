@@ -43,7 +43,7 @@ export async function reconcileOnce(
     networkIds,
     routingMesh: p.cluster.routingMesh,
     hostPortRange: p.hostPortRange,
-    updateMonitor: p.updateMonitorMs * 1_000_000,
+    updateMonitor: p.updateMonitor,
     usedHostPorts: await p.engine.usedHostPorts(),
     cluster: await observeCluster(p, [...new Set(images)]),
   });

@@ -10,6 +10,9 @@ export const DEFAULT_HOST_PORT_RANGE = { from: 30000, to: 32767 } as const;
 
 export const DEFAULT_API_PORT = 4780;
 
+/** Seconds Swarm and Berth watch each new or updated task where a service sets no monitor. */
+export const DEFAULT_UPDATE_MONITOR_SECONDS = 5;
+
 /**
  * glibc's allocator settings for the server process. By default glibc hands freed memory at the top
  * of its heap back to the kernel once more than 128 KiB is free, so a stream that allocates and

@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.js";
-import { DEFAULT_API_PORT, DEFAULT_HOST_PORT_RANGE } from "./defaults.js";
+import { DEFAULT_API_PORT, DEFAULT_HOST_PORT_RANGE, DEFAULT_UPDATE_MONITOR_SECONDS } from "./defaults.js";
 import { parseInput } from "./validate.js";
 
 export interface ServerConfig {
@@ -221,7 +221,7 @@ export function loadServerConfig(
     advertiseAddr: env.BERTH_SWARM_ADVERTISE_ADDR || undefined,
     routingMesh: env.BERTH_ROUTING_MESH ?? "auto",
     rolloutTimeoutMs: (Number(env.BERTH_ROLLOUT_TIMEOUT) || 180) * 1000,
-    updateMonitorMs: Math.round(Number(env.BERTH_UPDATE_MONITOR ?? 5) * 1000),
+    updateMonitorMs: Math.round(Number(env.BERTH_UPDATE_MONITOR ?? DEFAULT_UPDATE_MONITOR_SECONDS) * 1000),
     driftIntervalMs: Number(env.BERTH_DRIFT_INTERVAL ?? 60) * 1000,
     autoRepair: env.BERTH_AUTO_REPAIR ?? "on",
     observerEventDelayMs: env.BERTH_OBSERVER_EVENT_DELAY_MS ?? 0,

@@ -3,6 +3,7 @@
 // left a field unset (limits, restart and update policies). Pure and deterministic: the same model
 // and context always give the same spec, so comparing it with the live spec tells whether an update
 // is needed.
+import { DEFAULT_UPDATE_MONITOR_SECONDS } from "../config/defaults.js";
 import { DOCKER_STACK_LABEL, LABEL, ownerLabels, sortRecord } from "../domain/labels.js";
 import { scopedName } from "../domain/names.js";
 import type { ServiceModel, UpdateModel } from "../domain/stack.js";
@@ -37,8 +38,8 @@ export interface ServicePlanContext {
   volumes?: VolumeTargets;
 }
 
-/** How long Swarm (and Berth's verification) watches each updated task, unless set otherwise. */
-export const DEFAULT_UPDATE_MONITOR = 5 * SECOND;
+/** Berth's default update monitor in ns (config/defaults.ts), for plans made without an installation. */
+export const DEFAULT_UPDATE_MONITOR = DEFAULT_UPDATE_MONITOR_SECONDS * SECOND;
 
 /**
  * Berth's update policy when the user gave none: one task at a time, new before old, roll back,

@@ -101,7 +101,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       cluster,
       log,
       hostPortRange,
-      updateMonitorMs: config.updateMonitorMs,
+      updateMonitor: config.updateMonitorMs * 1_000_000,
       rolloutTimeoutMs: config.rolloutTimeoutMs,
       revisionHistory: config.revisionHistory,
       sealer: createSealer(loadMasterKey(config.dataDir)),

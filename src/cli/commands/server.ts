@@ -111,13 +111,10 @@ export function registerServerCommands(program: Command): void {
         return;
       }
       process.kill(info.pid, "SIGTERM");
-      const deadline = Date.now() + SHUTDOWN_MS + 10_000;
+      const deadline = Date.now() + DOWN_WAIT_MS;
       while (isAlive(info.pid)) {
         if (Date.now() > deadline)
-          throw new CliError(
-            `pid ${info.pid} did not stop within ${(SHUTDOWN_MS + 10_000) / 1000} s`,
-            EXIT.failed,
-          );
+          throw new CliError(`pid ${info.pid} did not stop within ${DOWN_WAIT_MS / 1000} s`, EXIT.failed);
         await sleep(100);
       }
       if (opts.json) printJson({ stopped: true, pid: info.pid });
@@ -218,3 +215,5 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long a stopping control plane may take to close (the job queue's grace period is 15 s). */
 const SHUTDOWN_MS = 20_000;
+/** How long `berth down` waits for it: its closing, and then some for the process to end. */
+const DOWN_WAIT_MS = SHUTDOWN_MS + 10_000;
