@@ -527,30 +527,36 @@ function taskSpecOf(s: { taskSpec?: string } | undefined): { taskSpec?: string }
 
 /** Creates the organization's network on a subnet of its own when it does not exist yet. */
 export async function ensureOrgNetwork(p: Platform, org: string): Promise<string> {
-  // Deploy jobs of one organization run side by side: another may make the network meanwhile, so
-  // whenever a name turns out to be taken, look for the organization's own network again first.
+  // Deploy jobs of one organization run side by side, and so may other organizations' and other
+  // installations' on the same swarm: another may take the name or the subnet meanwhile. So whenever
+  // a name turns out to be taken or a create fails, look for the organization's own network again
+  // first, then choose the name and the subnet afresh.
   const made = async () => (await findOrgNetwork(p, org))?.id;
-  const existing = await made();
-  if (existing) return existing;
-  // Another installation sharing the swarm may hold the plain name: then the name carries ours.
-  const taken = (await p.engine.objectsNamed("network", [orgNetworkName(org)])).length > 0;
-  const meanwhile = taken ? await made() : undefined;
-  if (meanwhile) return meanwhile;
-  const name = orgNetworkName(org, { instance: p.instanceId, taken });
-  try {
+  for (let attempt = 1; ; attempt++) {
+    const existing = await made();
+    if (existing) return existing;
+    // Another installation sharing the swarm may hold the plain name: then the name carries ours.
+    const taken = (await p.engine.objectsNamed("network", [orgNetworkName(org)])).length > 0;
+    const meanwhile = taken ? await made() : undefined;
+    if (meanwhile) return meanwhile;
+    const name = orgNetworkName(org, { instance: p.instanceId, taken });
     if (taken && (await p.engine.objectsNamed("network", [name])).length > 0) {
       throw new Conflict(`a network named '${name}' exists that is not this organization's; remove it`);
     }
-    const subnet = pickSubnet(await p.engine.usedSubnets());
-    return await p.engine.ensureNetwork(
-      planOrgNetwork(org, { name, instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
-    );
-  } catch (err) {
-    const ours = await made();
-    if (ours) return ours;
-    throw err;
+    try {
+      const subnet = pickSubnet(await p.engine.usedSubnets());
+      return await p.engine.ensureNetwork(
+        planOrgNetwork(org, { name, instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
+      );
+    } catch (err) {
+      const ours = await made();
+      if (ours) return ours;
+      if (attempt >= ORG_NETWORK_ATTEMPTS) throw err;
+    }
   }
 }
+
+const ORG_NETWORK_ATTEMPTS = 3;
 
 /** The organization's network of this installation, found by its labels (an org network has no stack). */
 export async function findOrgNetwork(

@@ -69,6 +69,11 @@ describe("loadServerConfig", () => {
     expect(loadServerConfig({}, { BERTH_REVISION_HISTORY: "5" }).revisionHistory).toBe(5);
     expect(loadServerConfig({}, {}).updateMonitorMs).toBe(5000);
     expect(loadServerConfig({}, { BERTH_UPDATE_MONITOR: "1.5" }).updateMonitorMs).toBe(1500);
+    expect(loadServerConfig({}, {}).hostPorts).toEqual({ from: 30000, to: 32767 });
+    expect(loadServerConfig({}, { BERTH_HOST_PORTS: "40000-40999" }).hostPorts).toEqual({
+      from: 40000,
+      to: 40999,
+    });
     expect(
       loadServerConfig({}, { BERTH_DEPLOY_CONCURRENCY: "8", BERTH_DEPLOY_CONCURRENCY_PER_ORG: "3" }),
     ).toMatchObject({ deployConcurrency: 8, deployConcurrencyPerOrg: 3 });
@@ -136,6 +141,10 @@ describe("loadServerConfig", () => {
     [{}, { BERTH_REVISION_HISTORY: "0" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
     [{}, { BERTH_UPDATE_MONITOR: "5s" }, "BERTH_UPDATE_MONITOR: must be a number of seconds from 0 to 600"],
     [{}, { BERTH_UPDATE_MONITOR: "-1" }, "BERTH_UPDATE_MONITOR: must be a number of seconds from 0 to 600"],
+    [{}, { BERTH_HOST_PORTS: "30000" }, "BERTH_HOST_PORTS: must be a range of host ports like 30000-32767"],
+    [{}, { BERTH_HOST_PORTS: "31000-30000" }, "BERTH_HOST_PORTS: must be a range of host ports"],
+    [{}, { BERTH_HOST_PORTS: "0-100" }, "BERTH_HOST_PORTS: must be a range of host ports"],
+    [{}, { BERTH_HOST_PORTS: "60000-70000" }, "BERTH_HOST_PORTS: must be a range of host ports"],
     [{}, { BERTH_REVISION_HISTORY: "lots" }, "BERTH_REVISION_HISTORY: must be a whole number from 1"],
     [{}, { BERTH_DEPLOY_CONCURRENCY: "0" }, "BERTH_DEPLOY_CONCURRENCY: must be a whole number from 1 to 64"],
     [{}, { BERTH_DEPLOY_CONCURRENCY_PER_ORG: "1.5" }, "BERTH_DEPLOY_CONCURRENCY_PER_ORG: must be a whole"],

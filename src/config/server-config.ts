@@ -32,6 +32,8 @@ export interface ServerConfig {
   deployConcurrency: number;
   deployConcurrencyPerOrg: number;
   logLevel: string;
+  /** Host ports Berth picks from for services that publish one (and the only ones tenants may ask for). */
+  hostPorts: { from: number; to: number };
   /** Reverse proxies (addresses, CIDRs, or loopback/linklocal/uniquelocal) whose X-Forwarded-* are believed. */
   trustedProxies: string[];
   /** Host ports of the routing proxy (host mode) and its image. */
@@ -91,6 +93,18 @@ const hostPort = z.coerce
   .min(1, "must be between 1 and 65535")
   .max(65535, "must be between 1 and 65535");
 
+const RANGE_ERROR = "must be a range of host ports like 30000-32767 (from 1 to 65535, low-high)";
+
+/** `from-to`, both host ports, from <= to. */
+const portRange = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, RANGE_ERROR)
+  .transform((v) => {
+    const [from, to] = v.split("-").map(Number) as [number, number];
+    return { from, to };
+  })
+  .refine((r) => r.from >= 1 && r.to <= 65535 && r.from <= r.to, RANGE_ERROR);
+
 const schema = z.object({
   dataDir: z.string().min(1),
   host: z.string().min(1),
@@ -132,6 +146,7 @@ const schema = z.object({
     .max(64, "must be a whole number from 1 to 64"),
   autoRepair: z.enum(["on", "off"], { error: "must be on or off" }).transform((v) => v === "on"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  hostPorts: portRange,
   httpPort: hostPort,
   httpsPort: hostPort,
   proxyImage: z.string().min(1).max(300),
@@ -230,6 +245,7 @@ export function loadServerConfig(
     deployConcurrency: env.BERTH_DEPLOY_CONCURRENCY || 4,
     deployConcurrencyPerOrg: env.BERTH_DEPLOY_CONCURRENCY_PER_ORG || 2,
     logLevel: env.BERTH_LOG_LEVEL ?? "info",
+    hostPorts: env.BERTH_HOST_PORTS || `${DEFAULT_HOST_PORT_RANGE.from}-${DEFAULT_HOST_PORT_RANGE.to}`,
     httpPort: flags.httpPort ?? env.BERTH_HTTP_PORT ?? 80,
     httpsPort: flags.httpsPort ?? env.BERTH_HTTPS_PORT ?? 443,
     proxyImage: env.BERTH_PROXY_IMAGE || "caddy:2",
@@ -290,6 +306,7 @@ const SOURCES = {
   deployConcurrency: "BERTH_DEPLOY_CONCURRENCY",
   deployConcurrencyPerOrg: "BERTH_DEPLOY_CONCURRENCY_PER_ORG",
   logLevel: "BERTH_LOG_LEVEL",
+  hostPorts: "BERTH_HOST_PORTS",
   trustedProxies: "BERTH_TRUSTED_PROXY",
   httpPort: "--http-port (BERTH_HTTP_PORT)",
   httpsPort: "--https-port (BERTH_HTTPS_PORT)",
@@ -314,5 +331,3 @@ const SOURCES = {
   registryAddress: "BERTH_REGISTRY_ADDRESS",
   registryNodeLabel: "BERTH_REGISTRY_NODE_LABEL",
 } as const;
-
-export const hostPortRange = DEFAULT_HOST_PORT_RANGE;

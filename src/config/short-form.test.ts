@@ -47,7 +47,7 @@ describe("parseShortForm", () => {
     [{ name: "web", image: "a", port: 70000 }, "port: must be between 1 and 65535"],
     [{ name: "web", image: "a", port: 80.5 }, "port: must be a whole number"],
     [{ name: "web", image: "a", port: "80" }, "port: must be a number"],
-    [{ name: "web", image: "a", port: 80, publish: 80 }, "publish: must be in the allowed host port range"],
+    [{ name: "web", image: "a", port: 80, publish: 70000 }, "publish: must be between 1 and 65535"],
     [{ name: "web", image: "a", port: 80, replicas: -1 }, "replicas:"],
     [{ name: "web", image: "a", port: 80, env: { "A-B": "x" } }, "env.A-B: environment variable names"],
     [

@@ -6,7 +6,7 @@ import { ConfigError } from "../domain/errors.js";
 import { nameProblem } from "../domain/names.js";
 import type { HealthcheckModel, ServiceModel, StackModel } from "../domain/stack.js";
 import { parseDuration } from "./compose/units.js";
-import { DEFAULT_HOST_PORT_RANGE, DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
+import { DEFAULT_LIMITS, DEFAULT_ORG } from "./defaults.js";
 import { parseImageRef } from "./image-ref.js";
 import { MAX_ENV_VALUE_CHARS, MAX_REPLICAS } from "./limits.js";
 import { checkStackRoutes, normalizeRoute } from "./route.js";
@@ -116,11 +116,8 @@ const update = z
 const serviceFields = {
   image,
   port: port(),
-  publish: port()
-    .refine((p) => p >= DEFAULT_HOST_PORT_RANGE.from && p <= DEFAULT_HOST_PORT_RANGE.to, {
-      message: `must be in the allowed host port range ${DEFAULT_HOST_PORT_RANGE.from}-${DEFAULT_HOST_PORT_RANGE.to}`,
-    })
-    .optional(),
+  // Whether the host port is allowed is policy's to say (the installation's range, the org's relaxations).
+  publish: port().optional(),
   replicas: z.number().int("replicas must be a whole number").min(0).max(MAX_REPLICAS).default(1),
   healthcheck: healthcheck.optional(),
   update: update.optional(),

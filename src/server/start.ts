@@ -22,7 +22,7 @@ import { runRestore } from "../apply/restore.js";
 import { REMOVE_JOB, runRemoveStack } from "../apply/stack-remove.js";
 import { MAX_BUILD_CONTEXT_BYTES } from "../config/build.js";
 import { dataDirPaths, type ServerInfo } from "../config/data-dir.js";
-import { hostPortRange, type ServerConfig } from "../config/server-config.js";
+import type { ServerConfig } from "../config/server-config.js";
 import { BACKUP_JOB, BACKUP_SCHEDULE_TRIGGER, RESTORE_JOB, VERIFY_JOB } from "../domain/backup.js";
 import { DB_BACKUP_JOB, DB_CREATE_JOB, DB_REMOVE_JOB, DB_RESTORE_JOB } from "../domain/databases.js";
 import { ConfigError, Unavailable } from "../domain/errors.js";
@@ -100,7 +100,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       jobs,
       cluster,
       log,
-      hostPortRange,
+      hostPortRange: config.hostPorts,
       updateMonitor: config.updateMonitorMs * 1_000_000,
       rolloutTimeoutMs: config.rolloutTimeoutMs,
       revisionHistory: config.revisionHistory,

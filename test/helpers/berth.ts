@@ -63,6 +63,17 @@ export interface TestBerth {
   stop(): Promise<void>;
 }
 
+/**
+ * The host ports of this test worker's control planes: test files run two at a time
+ * (vitest.config.ts), and two installations choosing the lowest free port at the same moment
+ * would choose the same one. Each worker gets a range of its own.
+ */
+export function laneHostPorts(): string {
+  const lane = Math.max(1, Number(process.env.VITEST_POOL_ID) || 1) - 1;
+  const from = 30000 + (lane % 2) * 1000;
+  return `${from}-${from + 999}`;
+}
+
 /** Starts `berth up --detach` on a fresh data directory. */
 export async function startBerth(env: NodeJS.ProcessEnv = {}): Promise<TestBerth> {
   const dataDir = mkdtempSync(join(tmpdir(), "berth-it-"));
@@ -72,6 +83,11 @@ export async function startBerth(env: NodeJS.ProcessEnv = {}): Promise<TestBerth
     BERTH_DATA_DIR: dataDir,
     BERTH_PORT: String(port),
     BERTH_CREDENTIALS: join(dataDir, "credentials.json"),
+    // Ports of this control plane's own: another test's may run beside it.
+    BERTH_HOST_PORTS: laneHostPorts(),
+    BERTH_HTTP_PORT: String(await freePort()),
+    BERTH_HTTPS_PORT: String(await freePort()),
+    BERTH_POSTGRES_PORT: String(await freePort()),
     // New and updated tasks are watched for 2 s instead of Berth's 5 s: what the tests check does
     // not depend on the window's length, and each deploy is 3 s shorter. The README's commands and
     // the benches run with the default.
@@ -260,5 +276,6 @@ export function deployHttpd(
 
 /** A unique stack-name prefix per test file, so files never touch each other's stacks. */
 export function stackPrefix(tag: string): string {
-  return `it${tag}${Date.now().toString(36).slice(-4)}`;
+  // Files run side by side: a clock alone could give two of them one prefix.
+  return `it${tag}${Date.now().toString(36).slice(-3)}${Math.random().toString(36).slice(2, 4)}`;
 }

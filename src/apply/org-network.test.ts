@@ -1,0 +1,90 @@
+// ensureOrgNetwork with a fake Engine: what it does when another control plane takes the network's
+// name or subnet between its look and its create. The real create runs in every deploy test.
+import { describe, expect, it } from "vitest";
+import { LABEL } from "../domain/labels.js";
+import { ensureOrgNetwork } from "./deploy.js";
+import type { Platform } from "./platform.js";
+
+interface Net {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  subnet?: string;
+}
+
+/** A swarm holding `nets`; `before(n, spec)` runs before the n-th create (another writer getting there first). */
+function fake(nets: Net[], before: (n: number, spec: any) => void = () => {}) {
+  let creates = 0;
+  const tried: string[] = [];
+  const p = {
+    instanceId: "me",
+    engine: {
+      listNetworks: async (labels: string[]) =>
+        nets.filter((n) => labels.every((l) => n.labels[l.split("=")[0]!] === l.split("=")[1])),
+      objectsNamed: async (_kind: string, names: string[]) => nets.filter((n) => names.includes(n.name)),
+      usedSubnets: async () => nets.flatMap((n) => (n.subnet ? [n.subnet] : [])),
+      ensureNetwork: async (spec: any) => {
+        before(++creates, spec);
+        const subnet = spec.IPAM?.Config?.[0]?.Subnet;
+        tried.push(`${spec.Name} ${subnet}`);
+        if (nets.some((n) => n.name === spec.Name)) throw new Error(`network ${spec.Name} already exists`);
+        if (subnet && nets.some((n) => n.subnet === subnet)) throw new Error(`pool ${subnet} overlaps`);
+        nets.push({ id: `id${nets.length}`, name: spec.Name, labels: spec.Labels, subnet });
+        return `id${nets.length - 1}`;
+      },
+    },
+  } as unknown as Platform;
+  return { p, tried };
+}
+
+const theirs = (name: string, subnet: string): Net => ({
+  id: `their-${name}`,
+  name,
+  labels: { [LABEL.instance]: "other", [LABEL.org]: "acme" },
+  subnet,
+});
+
+describe("ensureOrgNetwork", () => {
+  it("takes the name with its installation when another took the plain name meanwhile", async () => {
+    const nets: Net[] = [];
+    const { p, tried } = fake(nets, (n) => {
+      if (n === 1) nets.push(theirs("berth-org-acme", "10.201.0.0/24"));
+    });
+    const id = await ensureOrgNetwork(p, "acme");
+    expect(nets.find((n) => n.id === id)?.name).toBe("berth-org-acme-me");
+    expect(tried).toHaveLength(2);
+  });
+
+  it("chooses another subnet when another took the one it chose meanwhile", async () => {
+    const nets: Net[] = [];
+    let first = "";
+    const { p, tried } = fake(nets, (n, spec) => {
+      if (n > 1) return;
+      first = spec.IPAM.Config[0].Subnet;
+      nets.push(theirs("berth-org-globex", first));
+    });
+    const id = await ensureOrgNetwork(p, "acme");
+    const made = nets.find((n) => n.id === id)!;
+    expect(made.name).toBe("berth-org-acme");
+    expect(made.subnet).not.toBe(first);
+    expect(tried).toHaveLength(2);
+  });
+
+  it("returns the organization's own network when a parallel job made it, without a second one", async () => {
+    const nets: Net[] = [];
+    const { p } = fake(nets, (n) => {
+      if (n > 1) return;
+      const labels = { [LABEL.managed]: "true", [LABEL.instance]: "me", [LABEL.org]: "acme" };
+      nets.push({ id: "ours", name: "berth-org-acme", labels, subnet: "10.201.0.0/24" });
+    });
+    expect(await ensureOrgNetwork(p, "acme")).toBe("ours");
+    expect(nets.filter((n) => n.labels[LABEL.org] === "acme")).toHaveLength(1);
+  });
+
+  it("gives up after three failed creates, with the Engine's reason", async () => {
+    const { p } = fake([], () => {
+      throw new Error("the Engine is read-only");
+    });
+    await expect(ensureOrgNetwork(p, "acme")).rejects.toThrow("the Engine is read-only");
+  });
+});
