@@ -7,7 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, docker, freePort, run, startBerth, type TestBerth, until } from "../helpers/berth.js";
+import {
+  call,
+  docker,
+  freePort,
+  laneHostPorts,
+  run,
+  startBerth,
+  type TestBerth,
+  until,
+} from "../helpers/berth.js";
 
 const exec = promisify(execFile);
 const d = docker();
@@ -414,7 +423,7 @@ describe("workload policy", () => {
     [
       "a host port outside the range",
       { ports: ["80:8080"] },
-      "services.app.ports.0: host port 80 is outside the allowed range 30000-32767",
+      `services.app.ports.0: host port 80 is outside the allowed range ${laneHostPorts()}`,
     ],
     [
       "no memory limit",
