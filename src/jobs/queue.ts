@@ -130,8 +130,16 @@ export const QUEUE_TIMINGS = {
   /** A worker that misses heartbeats this long is presumed dead and its job is retried. */
   heartbeatSeconds: 20,
   superviseIntervalSeconds: 10,
+  /** How often a queue is polled where LISTEN/NOTIFY is not available. */
   pollingIntervalSeconds: 0.5,
+  /**
+   * How often a queue is polled besides NOTIFY: for jobs the queue's supervisor put back after a
+   * worker died. A new job wakes its worker at once, and so does a retry coming due (wakeForRetry);
+   * each poll is a query, and an idle control plane has a queue per job type.
+   */
+  notifyPollingIntervalSeconds: 5,
   retryDelaySeconds: 2,
+  retryDelayMaxSeconds: 60,
 } as const;
 
 export function createJobQueue(opts: {
@@ -170,6 +178,31 @@ export function createJobQueue(opts: {
   let started = false;
   const shutdown = new AbortController();
   let sweeper: NodeJS.Timeout | undefined;
+  /** Each queue's worker (pg-boss's id), to wake when one of its retries comes due. */
+  const workers = new Map<string, string>();
+  const wakeups = new Set<NodeJS.Timeout>();
+
+  /**
+   * NOTIFY wakes a worker for a new job, not for a retry coming due, and queues are polled only every
+   * few seconds. pg-boss delays retry n (from 0) by retryDelay·2^n·(1 + a random fraction), at most
+   * retryDelayMax: the worker looks at its queue every second of that span, as a fast poll would, but
+   * only while a retry is pending.
+   */
+  function wakeForRetry(queue: string, retryCount: number) {
+    const worker = workers.get(queue);
+    if (!worker) return;
+    const max = QUEUE_TIMINGS.retryDelayMaxSeconds;
+    const low = Math.min(max, QUEUE_TIMINGS.retryDelaySeconds * 2 ** retryCount);
+    const high = Math.min(max, 2 * low);
+    for (let at = low; at < high + 1; at++) {
+      const t = setTimeout(() => {
+        wakeups.delete(t);
+        boss.notifyWorker(worker);
+      }, at * 1000 + 100);
+      t.unref();
+      wakeups.add(t);
+    }
+  }
 
   async function run(
     type: string,
@@ -258,6 +291,7 @@ export function createJobQueue(opts: {
       }
       await requeueJob(db, job.id, message);
       done("retried");
+      wakeForRetry(queueOf(type), bossJob.retryCount);
       throw err;
     }
   }
@@ -277,31 +311,50 @@ export function createJobQueue(opts: {
           retryLimit: o.retryLimit ?? 3,
           retryDelay: QUEUE_TIMINGS.retryDelaySeconds,
           retryBackoff: true,
-          retryDelayMax: 60,
+          retryDelayMax: QUEUE_TIMINGS.retryDelayMaxSeconds,
           heartbeatSeconds: QUEUE_TIMINGS.heartbeatSeconds,
           expireInSeconds: 6 * 3600,
           notify: true,
         });
-        await boss.work(
+        const worker = await boss.work(
           queue,
           {
             includeMetadata: true,
             localConcurrency: o.concurrency ?? 4,
             ...(o.perOrg ? { groupConcurrency: o.perOrg } : {}),
             pollingIntervalSeconds: QUEUE_TIMINGS.pollingIntervalSeconds,
-            // NOTIFY wakes workers for new jobs, but not for retries coming due: poll for those too.
-            notifyPollingIntervalSeconds: 1,
+            notifyPollingIntervalSeconds: QUEUE_TIMINGS.notifyPollingIntervalSeconds,
           },
           async ([j]) => {
             if (j) await run(type, handler, j);
           },
         );
+        workers.set(queue, worker);
       }
       for (const [trigger, handler] of triggers) {
-        await boss.createQueue(trigger, { retryLimit: 1, retryDelay: QUEUE_TIMINGS.retryDelaySeconds });
-        await boss.work(trigger, { pollingIntervalSeconds: 2 }, async ([j]) => {
-          if (j) await handler((j.data ?? {}) as Record<string, unknown>);
+        await boss.createQueue(trigger, {
+          retryLimit: 1,
+          retryDelay: QUEUE_TIMINGS.retryDelaySeconds,
+          notify: true,
         });
+        const worker = await boss.work(
+          trigger,
+          {
+            includeMetadata: true,
+            pollingIntervalSeconds: QUEUE_TIMINGS.pollingIntervalSeconds,
+            notifyPollingIntervalSeconds: QUEUE_TIMINGS.notifyPollingIntervalSeconds,
+          },
+          async ([j]) => {
+            if (!j) return;
+            try {
+              await handler((j.data ?? {}) as Record<string, unknown>);
+            } catch (err) {
+              if (j.retryCount < j.retryLimit) wakeForRetry(trigger, j.retryCount);
+              throw err;
+            }
+          },
+        );
+        workers.set(trigger, worker);
       }
       started = true;
       await sweep(true);
@@ -359,6 +412,7 @@ export function createJobQueue(opts: {
     async stop() {
       shutdown.abort();
       if (sweeper) clearInterval(sweeper);
+      for (const t of wakeups) clearTimeout(t);
       await boss.stop({ graceful: true, timeout: 15_000 }).catch(() => {});
     },
   };
@@ -387,6 +441,7 @@ export function createJobQueue(opts: {
         );
         await boss.fail(queueOf(job.type), job.id, { message: "the control plane stopped while running it" });
         await requeueJob(db, job.id, "the control plane stopped while running it");
+        wakeForRetry(queueOf(job.type), queued.retryCount);
       } else if (queued.state === "failed" || queued.state === "cancelled") {
         const error = job.error ?? `the queue ${queued.state === "failed" ? "gave up on" : "cancelled"} it`;
         await endJob(job, { status: queued.state, error });

@@ -17,6 +17,7 @@ let queue: JobQueue;
 let orgId: string;
 const ended: { job: JobRow; end: JobEnd }[] = [];
 let release: () => void = () => {};
+const attempts: number[] = [];
 
 beforeAll(async () => {
   t = await freshPglite();
@@ -42,6 +43,15 @@ beforeAll(async () => {
         release = resolve;
       }),
     { serialPerTarget: true, onEnded },
+  );
+  // Fails its first attempt, then succeeds: when each attempt started.
+  queue.register(
+    "once",
+    async (ctx) => {
+      attempts.push(Date.now());
+      if (ctx.attempt === 1) throw new Unavailable("the Docker Engine did not answer");
+    },
+    { retryLimit: 2 },
   );
   await queue.start();
 }, 60_000);
@@ -111,5 +121,20 @@ describe("a job that ends without its handler finishing it", () => {
       async () => (await getJobById(t.database.db, first.id))?.status === "succeeded",
     );
     expect(ended.some((e) => e.job.id === first.id)).toBe(false);
+  });
+});
+
+describe("a job whose attempt failed", () => {
+  it("runs again when its retry comes due (2 to 4 s later), not at the queue's next slow poll", async () => {
+    const job = await enqueue("once", "w", {});
+    await until(
+      "the job to succeed",
+      async () => (await getJobById(t.database.db, job.id))?.status === "succeeded",
+    );
+    expect(attempts).toHaveLength(2);
+    const gap = attempts[1]! - attempts[0]!;
+    // pg-boss delays the first retry by 2 s times 1 to 2; the worker looks every second of that span.
+    expect(gap).toBeGreaterThanOrEqual(1900);
+    expect(gap).toBeLessThan(4800); // the queue alone would look again only 5 s after the failure
   });
 });
