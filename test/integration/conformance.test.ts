@@ -36,9 +36,11 @@ beforeAll(async () => {
     BERTH_DEPLOY_CONCURRENCY: "16",
     BERTH_DEPLOY_CONCURRENCY_PER_ORG: "16",
   });
-  // The capabilities case adds some: lifted for this organization, as a platform admin would.
+  // The capabilities case adds some, and the port cases publish ports of their own choosing: lifted
+  // for this organization, as a platform admin would.
   const lifted = await b.api("PUT", "/api/v1/orgs/default/policy", {
     capabilities: ["NET_ADMIN", "NET_RAW", "CHOWN"],
+    hostPortsAnywhere: true,
   });
   expect(lifted.status, JSON.stringify(lifted.body)).toBe(200);
 }, 120_000);
