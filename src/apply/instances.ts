@@ -88,6 +88,11 @@ export async function requestCreateInstance(
     set: Record<string, string>;
     /** A copy of another instance: this backup set is put back before it counts as running. */
     restore?: RestoreSet;
+    /**
+     * A copy's generated secrets, sealed, as the source instance has them: its data was made with
+     * them (an app's signing or encryption key, a first admin's password).
+     */
+    keepSecrets?: Record<string, string>;
   },
 ): Promise<{ instance: InstanceRow; jobId: string }> {
   const problem = nameProblem("stack", o.name);
@@ -102,8 +107,8 @@ export async function requestCreateInstance(
   });
   if (stack) throw new Conflict(`a stack named '${o.name}' exists already; choose another instance name`);
   await checkDatabaseNames(p, orgId, o.name, template);
-  const resolved = resolveValues(template.spec, { given: o.set, generate: generateSecret });
-  const secrets = seal(p, resolved.secrets);
+  const resolved = resolveSealed(p, template.spec, { given: o.set, kept: o.keepSecrets ?? {} });
+  const secrets = resolved.secrets;
   const model = renderInstance(p, { org: a.org, name: o.name, template, values: resolved.values, secrets });
   await admit(p, orgId, model, a.policy);
   await checkStackDomains(p, orgId, model);
@@ -128,7 +133,8 @@ export async function requestCreateInstance(
 /**
  * Restores one backup set of an instance (`backup`: any archive of the set; default the newest
  * complete one): into the instance itself (stopped meanwhile when it runs), or `into` a new instance
- * of the same template version and values (`set` overrides some, such as its domain).
+ * of the same template version, values (`set` overrides some, such as its domain) and generated
+ * secrets; the copy's databases get roles and passwords of their own.
  */
 export async function requestRestoreInstance(
   p: Platform,
@@ -152,6 +158,7 @@ export async function requestRestoreInstance(
     name: o.into,
     set: { ...instance.values, ...o.set },
     restore: set,
+    keepSecrets: instance.secrets,
   });
 }
 
@@ -222,24 +229,35 @@ export async function upgradeValues(p: Platform, o: { orgId: string; instance: I
       return v && !v.generate;
     }),
   );
-  const kept = Object.fromEntries(
-    Object.entries(instance.secrets).filter(([k]) => template.spec.variables[k]?.generate),
-  );
-  const fresh = resolveValues(template.spec, {
+  const fresh = resolveSealed(p, template.spec, {
     given,
-    kept: Object.fromEntries(Object.keys(kept).map((k) => [k, ""])),
-    generate: generateSecret,
+    kept: instance.secrets,
     missing: (name) =>
       new Conflict(
         `version ${o.to} of template '${instance.template}' requires variable '${name}', which has no default; instance '${instance.name}' has no value for it`,
       ),
   });
-  // Secrets already made stay as they are (sealed); only new ones are sealed now.
-  const secrets = {
-    ...seal(p, Object.fromEntries(Object.entries(fresh.secrets).filter(([k]) => !(k in kept)))),
-    ...kept,
-  };
-  return { template, values: fresh.values, secrets };
+  return { template, values: fresh.values, secrets: fresh.secrets };
+}
+
+/**
+ * The template's values and sealed secrets: `given` values checked; each generated secret kept as it
+ * is (sealed) where `kept` has it, the others generated and sealed now.
+ */
+function resolveSealed(
+  p: Platform,
+  spec: TemplateRow["spec"],
+  o: { given: Record<string, string>; kept: Record<string, string>; missing?: (name: string) => Error },
+) {
+  const kept = Object.fromEntries(Object.entries(o.kept).filter(([k]) => spec.variables[k]?.generate));
+  const fresh = resolveValues(spec, {
+    given: o.given,
+    kept: Object.fromEntries(Object.keys(kept).map((k) => [k, ""])),
+    generate: generateSecret,
+    ...(o.missing ? { missing: o.missing } : {}),
+  });
+  const made = Object.entries(fresh.secrets).filter(([k]) => !(k in kept));
+  return { values: fresh.values, secrets: { ...seal(p, Object.fromEntries(made)), ...kept } };
 }
 
 async function enqueue(

@@ -288,6 +288,9 @@ describe("templates and instances", () => {
     expect(await checksum(copy)).toBe(sums[n]);
     expect(await psql(copy, ROWS)).toBe(rows[n]);
     expect(await psql(copy, "select current_user")).toBe(`default_${copy}-main`);
+    // The data was made with the source's generated secrets: the copy has them too.
+    const secret = "cat /run/secrets/admin_password";
+    expect(await sh(copy, secret)).toBe(await sh(n, secret));
     const bad = await b.api("POST", `/api/v1/instances/${n}/restore`, { into: NAMES[4] });
     expect(bad.status).toBe(409);
     expect((await cli(["instance", "rm", copy, "--no-final-backup"])).code).toBe(0);
