@@ -34,7 +34,7 @@ import type { PolicyRelaxations } from "../plan/policy.js";
 import { getBackup } from "../store/backups.js";
 import { instanceDatabaseRows, releaseDatabase } from "../store/databases.js";
 import { clearMaintenance, stackRoutesToMaintenance } from "../store/domains.js";
-import { getJobById, type JobRow } from "../store/jobs.js";
+import { type JobRow, jobEnded } from "../store/jobs.js";
 import { getDeploymentById, getRevision, getStack, listRevisions, orgIdOf } from "../store/stacks.js";
 import {
   deleteInstance,
@@ -266,13 +266,7 @@ async function deployAndWait(
 }
 
 async function waitJob(s: Step, id: string): Promise<JobRow> {
-  for (;;) {
-    if (s.ctx.signal.aborted) throw new Interrupted();
-    const job = await getJobById(s.p.db, id);
-    if (!job) throw new NotFound("job", id);
-    if (["succeeded", "failed", "cancelled"].includes(job.status)) return job;
-    await sleep(500);
-  }
+  return (await jobEnded(s.p.db, id, { signal: s.ctx.signal, abort: () => new Interrupted() }))!;
 }
 
 async function liveOf(s: Step): Promise<{ revision: number; input: StackModel }> {

@@ -4,6 +4,7 @@ import { NotFound } from "../domain/errors.js";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { TaskSummary } from "../plan/observe.js";
 import { listDomains } from "../store/domains.js";
+import { jobEnded } from "../store/jobs.js";
 import { listNodes, serviceStates } from "../store/services.js";
 import { deleteStack, getStack, listStacks, orgIdOf } from "../store/stacks.js";
 import type { Platform } from "./platform.js";
@@ -69,10 +70,7 @@ export async function viewStacks(p: Platform, org: string, name?: string): Promi
   }));
 }
 
-/**
- * Removes a stack: its record, then its services (found by label), then, once their tasks are gone,
- * the networks, secrets and configs it owns; its volumes only when asked.
- */
+/** What a removal removed, and what it left. */
 export interface RemovedStack {
   removed: string[];
   networks: number;
@@ -85,6 +83,14 @@ export interface RemovedStack {
   routes: number;
 }
 
+/** How long a removal waits for the proxy to stop serving the stack's routes before its services go. */
+const PROXY_SYNC_WAIT_MS = 30_000;
+
+/**
+ * Removes a stack: its record and routes (waiting until the proxy no longer serves them), then its
+ * services (found by label), then, once their tasks are gone, the networks, secrets and configs it
+ * owns; its volumes only when asked.
+ */
 export async function removeStack(
   p: Platform,
   org: string,
@@ -110,11 +116,22 @@ export async function removeStack(
   // routes go with it (cascade); the proxy stops serving them before its services go.
   await deleteStack(p.db, orgId, name);
   if (routes) {
-    await queueProxySync(p, {
+    const sync = await queueProxySync(p, {
       orgId,
       correlationId: opts.correlationId ?? `stack-rm-${Date.now()}`,
       requestedBy: opts.requestedBy ?? "stack-rm",
     });
+    await say(
+      `${routes} route${routes === 1 ? "" : "s"} removed; waiting for the proxy to stop serving them`,
+      10,
+    );
+    const synced = await jobEnded(p.db, sync.id, { timeoutMs: PROXY_SYNC_WAIT_MS });
+    if (synced?.status !== "succeeded") {
+      await say(
+        `the proxy sync ${synced ? synced.status : "is still running"} (job ${sync.id}); removing the services anyway`,
+        20,
+      );
+    }
   }
   const owner = ownerFilter({ org, stack: name, instance: p.instanceId }).label;
   const services = await p.engine.listServices(owner);

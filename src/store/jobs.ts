@@ -104,6 +104,28 @@ export async function getJobById(db: Db, id: string): Promise<JobRow | undefined
   return job;
 }
 
+const ENDED = ["succeeded", "failed", "cancelled"];
+
+/**
+ * The job once it has ended, read every 250 ms; undefined when `timeoutMs` passes first. Throws
+ * `abort` when the signal fires, and NotFound when the job does not exist.
+ */
+export async function jobEnded(
+  db: Db,
+  id: string,
+  o: { signal?: AbortSignal; abort?: () => Error; timeoutMs?: number } = {},
+): Promise<JobRow | undefined> {
+  const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + o.timeoutMs;
+  for (;;) {
+    if (o.signal?.aborted) throw o.abort?.() ?? new Error("aborted");
+    const job = await getJobById(db, id);
+    if (!job) throw new NotFound("job", id);
+    if (ENDED.includes(job.status)) return job;
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Log lines after `afterId`, oldest first. */
 export async function jobLogLines(db: Db, jobId: string, afterId = 0, limit = 500): Promise<JobLogRow[]> {
   return db
