@@ -195,10 +195,13 @@ export function createJobQueue(opts: {
     const low = Math.min(max, QUEUE_TIMINGS.retryDelaySeconds * 2 ** retryCount);
     const high = Math.min(max, 2 * low);
     for (let at = low; at < high + 1; at++) {
-      const t = setTimeout(() => {
-        wakeups.delete(t);
-        boss.notifyWorker(worker);
-      }, at * 1000 + 100);
+      const t = setTimeout(
+        () => {
+          wakeups.delete(t);
+          boss.notifyWorker(worker);
+        },
+        at * 1000 + 100,
+      );
       t.unref();
       wakeups.add(t);
     }
