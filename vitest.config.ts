@@ -12,10 +12,11 @@ const ALONE = [
   "test/integration/traffic.test.ts",
 ];
 
+// Two files share two cores: a step that takes 25 s alone can take 80 s beside a heavy neighbour.
 const integration = {
   environment: "node",
-  testTimeout: 120_000,
-  hookTimeout: 180_000,
+  testTimeout: 240_000,
+  hookTimeout: 240_000,
 } as const;
 
 export default defineConfig({
