@@ -167,13 +167,13 @@ describe("refusing what cannot converge", () => {
 
   it("fails a queued revision whose plan is refused when its job runs, creating nothing", async () => {
     // Two slow deployments hold the organization's two deploy slots (each watches its new service
-    // for 20 s), so the third waits queued while its image goes away.
+    // for 45 s: long enough on a busy machine), so the third waits queued while its image goes away.
     const slow = (name: string) =>
       berth.api("POST", "/api/v1/stacks/deploy", {
         name,
         compose: {
           version: "3.9",
-          services: { w: { image: "local/httpd:1", deploy: { update_config: { monitor: "20s" } } } },
+          services: { w: { image: "local/httpd:1", deploy: { update_config: { monitor: "45s" } } } },
         },
       });
     const holders = [await slow(`${prefix}-hold1`), await slow(`${prefix}-hold2`)];
@@ -204,7 +204,7 @@ describe("refusing what cannot converge", () => {
     const job = (await berth.api("GET", `/api/v1/jobs/${r.body.jobId}`)).body.job;
     expect(job).toMatchObject({ status: "failed", attempts: 1 });
     expect(await servicesOfStacks(d, name)).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it("reports a missing service it could not recreate as blocked drift", async () => {
     const name = `${prefix}-drift`;

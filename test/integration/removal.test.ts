@@ -148,7 +148,12 @@ describe("reading stacks", () => {
     };
     try {
       await b.api("GET", "/api/v1/stacks"); // the token's last use is written now, not below
-      // The deploy's job finishes its writes after the CLI returns: measure once they have settled.
+      // The deploy's job finishes its writes after the CLI returns: measure once every job has ended
+      // and the writes have settled.
+      await until("every job to end", async () => {
+        const jobs = (await b.api("GET", "/api/v1/jobs")).body.jobs as { status: string }[];
+        return jobs.every((j) => !["queued", "running"].includes(j.status)) || undefined;
+      });
       let before = await writes();
       for (let i = 0; i < 10; i++) {
         const now = await writes();
