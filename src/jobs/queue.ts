@@ -340,6 +340,8 @@ export function createJobQueue(opts: {
           retryDelay: QUEUE_TIMINGS.retryDelaySeconds,
           notify: true,
         });
+        // Trigger queues made before they used NOTIFY keep their options through createQueue.
+        await boss.updateQueue(trigger, { notify: true });
         const worker = await boss.work(
           trigger,
           {
