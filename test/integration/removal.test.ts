@@ -139,7 +139,9 @@ describe("reading stacks", () => {
     // Rows written to Berth's tables, except those the observer keeps current whatever anyone reads
     // (services, nodes, and its event cursor in settings) and a token's last use (at most once a minute).
     const writes = async () => {
-      await new Promise((r) => setTimeout(r, 1500)); // statistics reach the view within a second
+      // A busy backend reports its writes to the statistics within a second; one that went idle
+      // (a pooled connection after a job's last write) only after up to 10 s (PostgreSQL 15+).
+      await new Promise((r) => setTimeout(r, 11_000));
       const { rows } = await client.query(
         `select relname, n_tup_ins + n_tup_upd + n_tup_del as n from pg_stat_user_tables
           where schemaname = 'public' and relname not in ('services', 'nodes', 'settings', 'api_tokens') order by relname`,
@@ -155,7 +157,7 @@ describe("reading stacks", () => {
         return jobs.every((j) => !["queued", "running"].includes(j.status)) || undefined;
       });
       let before = await writes();
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 5; i++) {
         const now = await writes();
         if (JSON.stringify(now) === JSON.stringify(before)) break;
         before = now;
