@@ -107,9 +107,8 @@ export async function requestCreateInstance(
   });
   if (stack) throw new Conflict(`a stack named '${o.name}' exists already; choose another instance name`);
   await checkDatabaseNames(p, orgId, o.name, template);
-  const resolved = resolveSealed(p, template.spec, { given: o.set, kept: o.keepSecrets ?? {} });
-  const secrets = resolved.secrets;
-  const model = renderInstance(p, { org: a.org, name: o.name, template, values: resolved.values, secrets });
+  const { values, secrets } = resolveSealed(p, template.spec, { given: o.set, kept: o.keepSecrets ?? {} });
+  const model = renderInstance(p, { org: a.org, name: o.name, template, values, secrets });
   await admit(p, orgId, model, a.policy);
   await checkStackDomains(p, orgId, model);
   const instance = await insertInstance(p.db, {
@@ -117,7 +116,7 @@ export async function requestCreateInstance(
     name: o.name,
     template: template.name,
     version: template.version,
-    values: resolved.values,
+    values,
     secrets,
     createdBy: a.requestedBy,
   });

@@ -104,7 +104,8 @@ export async function getJobById(db: Db, id: string): Promise<JobRow | undefined
   return job;
 }
 
-const ENDED = ["succeeded", "failed", "cancelled"];
+/** The statuses a job ends in. */
+export const ENDED_STATUSES: readonly string[] = ["succeeded", "failed", "cancelled"];
 
 /**
  * The job once it has ended, read every 250 ms; undefined when `timeoutMs` passes first. Throws
@@ -120,7 +121,7 @@ export async function jobEnded(
     if (o.signal?.aborted) throw o.abort?.() ?? new Error("aborted");
     const job = await getJobById(db, id);
     if (!job) throw new NotFound("job", id);
-    if (ENDED.includes(job.status)) return job;
+    if (ENDED_STATUSES.includes(job.status)) return job;
     if (Date.now() > deadline) return undefined;
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { jobQueuedBehind } from "../../apply/deploy-queue.js";
 import type { Platform } from "../../apply/platform.js";
 import type { ChangeFeed } from "../../observability/changes.js";
-import { getJob, getJobById, jobLogLines, listJobs } from "../../store/jobs.js";
+import { ENDED_STATUSES, getJob, getJobById, jobLogLines, listJobs } from "../../store/jobs.js";
 import type { Routes } from "../registry.js";
 import * as R from "../responses.js";
 import { openEventStream } from "../sse.js";
@@ -29,8 +29,6 @@ const afterQuery = z
       .default(0),
   })
   .strict();
-
-const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 /**
  * Wakes its waiter when the change feed says job `id` changed (a change while nobody waits is kept
@@ -163,7 +161,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
           send("job", jobView(job, await jobQueuedBehind(p, job)));
           lastState = state;
         }
-        if (TERMINAL.has(job.status)) break;
+        if (ENDED_STATUSES.includes(job.status)) break;
         // Read again when the change feed says the job moved (no polling per open page), and at the
         // latest every 2 s.
         await watch.wait(2000);
