@@ -329,22 +329,28 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
     async usedHostPorts() {
       // What services ask for and what their tasks really hold: after a dockerd restart or during an
       // update the two can differ, and a port held by a task is taken whatever the spec says.
-      const services = await call("list services", () => docker.listServices());
+      // Tasks first: a service created between the two reads is then seen through its spec.
       const tasks = await call(
         "list tasks",
         () => docker.listTasks({ filters: { "desired-state": ["running"] } }) as Promise<any[]>,
       );
+      const services = await call("list services", () => docker.listServices());
       const used = new Set<string>();
       const add = (ports: { PublishedPort?: number; Protocol?: string }[] | undefined) => {
         for (const p of ports ?? [])
           if (p.PublishedPort) used.add(hostPortKey(p.PublishedPort, p.Protocol ?? "tcp"));
       };
+      const ids = new Set<string>();
       for (const s of services as any[]) {
+        ids.add(s.ID);
         add(s.Endpoint?.Ports);
         add(s.Spec?.EndpointSpec?.Ports);
       }
-      // Tasks on their way out (their service removed or updated) free their ports within seconds.
-      for (const t of tasks) if (t.DesiredState === "running") add(t.Status?.PortStatus?.Ports);
+      // A task whose service was removed still reads as desired running for a moment, but it is on
+      // its way out and frees its port within seconds: a service recreated on that port (drift
+      // repair) is not refused for it; Swarm schedules the new task once the port is free.
+      for (const t of tasks)
+        if (t.DesiredState === "running" && ids.has(t.ServiceID)) add(t.Status?.PortStatus?.Ports);
       return used;
     },
   };
