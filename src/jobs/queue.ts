@@ -178,8 +178,8 @@ export function createJobQueue(opts: {
   let started = false;
   const shutdown = new AbortController();
   let sweeper: NodeJS.Timeout | undefined;
-  /** Each queue's worker (pg-boss's id), to wake when one of its retries comes due. */
-  const workers = new Map<string, string>();
+  /** Each queue's workers (pg-boss's ids), to wake when one of its retries comes due. */
+  const workers = new Map<string, string[]>();
   const wakeups = new Set<NodeJS.Timeout>();
 
   /**
@@ -189,8 +189,8 @@ export function createJobQueue(opts: {
    * only while a retry is pending.
    */
   function wakeForRetry(queue: string, retryCount: number) {
-    const worker = workers.get(queue);
-    if (!worker) return;
+    const ids = workers.get(queue);
+    if (!ids) return;
     const max = QUEUE_TIMINGS.retryDelayMaxSeconds;
     const low = Math.min(max, QUEUE_TIMINGS.retryDelaySeconds * 2 ** retryCount);
     const high = Math.min(max, 2 * low);
@@ -198,7 +198,7 @@ export function createJobQueue(opts: {
       const t = setTimeout(
         () => {
           wakeups.delete(t);
-          boss.notifyWorker(worker);
+          for (const id of ids) boss.notifyWorker(id);
         },
         at * 1000 + 100,
       );
@@ -319,20 +319,34 @@ export function createJobQueue(opts: {
           expireInSeconds: 6 * 3600,
           notify: true,
         });
-        const worker = await boss.work(
-          queue,
-          {
-            includeMetadata: true,
-            localConcurrency: o.concurrency ?? 4,
-            ...(o.perOrg ? { groupConcurrency: o.perOrg } : {}),
-            pollingIntervalSeconds: QUEUE_TIMINGS.pollingIntervalSeconds,
-            notifyPollingIntervalSeconds: QUEUE_TIMINGS.notifyPollingIntervalSeconds,
-          },
-          async ([j]) => {
-            if (j) await run(type, handler, j);
-          },
-        );
-        workers.set(queue, worker);
+        // One pg-boss worker per slot, each with its own id: a worker that has just ended a job looks
+        // at its queue again at once. The job's successor (the next of its stack, or of its
+        // organization's slots) may have been queued before the job started, when no NOTIFY could
+        // still wake anyone, and would otherwise wait for the next poll, up to 5 s later.
+        const ids: string[] = [];
+        for (let slot = 0; slot < (o.concurrency ?? 4); slot++) {
+          let id = "";
+          id = await boss.work(
+            queue,
+            {
+              includeMetadata: true,
+              localConcurrency: 1,
+              ...(o.perOrg ? { groupConcurrency: o.perOrg } : {}),
+              pollingIntervalSeconds: QUEUE_TIMINGS.pollingIntervalSeconds,
+              notifyPollingIntervalSeconds: QUEUE_TIMINGS.notifyPollingIntervalSeconds,
+            },
+            async ([j]) => {
+              if (!j) return;
+              try {
+                await run(type, handler, j);
+              } finally {
+                boss.notifyWorker(id);
+              }
+            },
+          );
+          ids.push(id);
+        }
+        workers.set(queue, ids);
       }
       for (const [trigger, handler] of triggers) {
         await boss.createQueue(trigger, {
@@ -359,7 +373,7 @@ export function createJobQueue(opts: {
             }
           },
         );
-        workers.set(trigger, worker);
+        workers.set(trigger, [worker]);
       }
       started = true;
       await sweep(true);

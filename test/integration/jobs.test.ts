@@ -18,6 +18,7 @@ let orgId: string;
 const ended: { job: JobRow; end: JobEnd }[] = [];
 let release: () => void = () => {};
 const attempts: number[] = [];
+const briefRuns: { id: string; started: number; ended: number }[] = [];
 
 beforeAll(async () => {
   t = await freshPglite();
@@ -43,6 +44,16 @@ beforeAll(async () => {
         release = resolve;
       }),
     { serialPerTarget: true, onEnded },
+  );
+  // A short job, one at a time per target: when each started and ended.
+  queue.register(
+    "brief",
+    async (ctx) => {
+      const started = Date.now();
+      await new Promise((r) => setTimeout(r, 300));
+      briefRuns.push({ id: ctx.job.id, started, ended: Date.now() });
+    },
+    { serialPerTarget: true },
   );
   // Fails its first attempt, then succeeds: when each attempt started.
   queue.register(
@@ -121,6 +132,29 @@ describe("a job that ends without its handler finishing it", () => {
       async () => (await getJobById(t.database.db, first.id))?.status === "succeeded",
     );
     expect(ended.some((e) => e.job.id === first.id)).toBe(false);
+  });
+});
+
+describe("jobs queued behind short ones of their target", () => {
+  it("each starts as soon as the one before it ends, not at the queue's next poll", async () => {
+    // All three are queued before the first ends: the third's NOTIFY comes while the first runs,
+    // and nothing announces it again when the second ends.
+    const jobs: JobRow[] = [];
+    for (let i = 0; i < 3; i++) jobs.push(await enqueue("brief", "site", {}));
+    await until("all three to succeed", async () => {
+      const rows = await Promise.all(jobs.map((j) => getJobById(t.database.db, j.id)));
+      return rows.every((r) => r?.status === "succeeded");
+    });
+    const runs = jobs.map((j) => {
+      const r = briefRuns.find((x) => x.id === j.id);
+      if (!r) throw new Error(`job ${j.id} did not run`);
+      return r;
+    });
+    for (let i = 1; i < runs.length; i++) {
+      expect(runs[i]!.started).toBeGreaterThanOrEqual(runs[i - 1]!.ended);
+      // Without a look at the queue when a job ends, the next would wait for the next poll (5 s).
+      expect(runs[i]!.started - runs[i - 1]!.ended).toBeLessThan(1500);
+    }
   });
 });
 

@@ -256,7 +256,12 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
   const problem = serviceKeyProblem(key, defs.namespace);
   if (problem) fail(path, `service name ${problem}`);
   if (typeof s.image !== "string")
-    fail(`${path}.image`, "is required: Berth deploys images, it does not build them");
+    fail(
+      `${path}.image`,
+      s.build === undefined
+        ? "is required"
+        : "is required: a service with build: is built by the CLI (berth stack deploy -f <file> sends its context and sets the image), not by this endpoint",
+    );
   const ref = parseImageRef(s.image);
   if (typeof ref === "string") fail(`${path}.image`, ref);
   // A loaded document has its env_file read into `environment` (the CLI does it beside the file);
