@@ -320,9 +320,9 @@ export function createJobQueue(opts: {
           notify: true,
         });
         // One pg-boss worker per slot, each with its own id: a worker that has just ended a job looks
-        // at its queue again at once. The job's successor (the next of its stack, or of its
-        // organization's slots) may have been queued before the job started, when no NOTIFY could
-        // still wake anyone, and would otherwise wait for the next poll, up to 5 s later.
+        // at its queue again at once. The job's successor (the next of its stack, or one waiting for
+        // its organization's slot) may have been queued while an earlier job ran: its NOTIFY woke
+        // no one who could take it then, and it would otherwise wait for the next poll (5 s).
         const ids: string[] = [];
         for (let slot = 0; slot < (o.concurrency ?? 4); slot++) {
           let id = "";
