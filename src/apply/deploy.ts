@@ -5,7 +5,7 @@
 //   spec differs, then follow the rollout until Swarm converges, fails or rolls back.
 // Every step checks what Swarm already has, so running it twice does no harm.
 import { randomUUID } from "node:crypto";
-import { Conflict, DeployFailed, NotFound } from "../domain/errors.js";
+import { Conflict, DeployFailed, NotFound, Unavailable } from "../domain/errors.js";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import { orgNetworkName, scopedName, stackNamespace } from "../domain/names.js";
 import type { StackModel } from "../domain/stack.js";
@@ -28,7 +28,7 @@ import {
   type StackPlanContext,
 } from "../plan/stack-deploy.js";
 import { planStackObjects, type StackObjects } from "../plan/stack-objects.js";
-import { pickSubnet } from "../plan/subnets.js";
+import { pickSubnet, subnetHolder } from "../plan/subnets.js";
 import { compareTime } from "../plan/time.js";
 import type { BuiltImageRecord, ServiceAction } from "../store/schema.js";
 import {
@@ -529,8 +529,8 @@ function taskSpecOf(s: { taskSpec?: string } | undefined): { taskSpec?: string }
 export async function ensureOrgNetwork(p: Platform, org: string): Promise<string> {
   // Deploy jobs of one organization run side by side, and so may other organizations' and other
   // installations' on the same swarm: another may take the name or the subnet meanwhile. So whenever
-  // a name turns out to be taken or a create fails, look for the organization's own network again
-  // first, then choose the name and the subnet afresh.
+  // a name turns out to be taken, a create fails or an older network turns out to hold the subnet,
+  // look for the organization's own network again first, then choose the name and the subnet afresh.
   const made = async () => (await findOrgNetwork(p, org))?.id;
   for (let attempt = 1; ; attempt++) {
     const existing = await made();
@@ -543,20 +543,31 @@ export async function ensureOrgNetwork(p: Platform, org: string): Promise<string
     if (taken && (await p.engine.objectsNamed("network", [name])).length > 0) {
       throw new Conflict(`a network named '${name}' exists that is not this organization's; remove it`);
     }
+    let lost: string | undefined;
     try {
-      const subnet = pickSubnet(await p.engine.usedSubnets());
-      return await p.engine.ensureNetwork(
+      const subnet = pickSubnet((await p.engine.subnetClaims()).map((c) => c.subnet));
+      const id = await p.engine.ensureNetwork(
         planOrgNetwork(org, { name, instance: p.instanceId, ...(subnet ? { subnet } : {}) }),
       );
+      const holder = subnet ? subnetHolder(subnet, await p.engine.subnetClaims()) : undefined;
+      if (!holder || holder.networkId === id) return id;
+      // Created on a subnet an older network holds: Swarm would never allocate it.
+      await p.engine.removeNetwork(id);
+      lost = subnet;
     } catch (err) {
       const ours = await made();
       if (ours) return ours;
       if (attempt >= ORG_NETWORK_ATTEMPTS) throw err;
     }
+    if (lost && attempt >= ORG_NETWORK_ATTEMPTS) {
+      throw new Unavailable(
+        `organization '${org}': every subnet chosen for its network (last ${lost}) was taken meanwhile by another network; deploy again`,
+      );
+    }
   }
 }
 
-const ORG_NETWORK_ATTEMPTS = 3;
+const ORG_NETWORK_ATTEMPTS = 5;
 
 /** The organization's network of this installation, found by its labels (an org network has no stack). */
 export async function findOrgNetwork(

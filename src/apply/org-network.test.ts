@@ -10,31 +10,54 @@ interface Net {
   name: string;
   labels: Record<string, string>;
   subnet?: string;
+  created?: string;
 }
 
-/** A swarm holding `nets`; `before(n, spec)` runs before the n-th create (another writer getting there first). */
+/**
+ * A swarm holding `nets`; `before(n, spec)` runs before the n-th create (another writer getting there
+ * first). Like Swarm, it refuses a taken name but accepts a subnet that overlaps another network's.
+ */
 function fake(nets: Net[], before: (n: number, spec: any) => void = () => {}) {
   let creates = 0;
   const tried: string[] = [];
+  const removed: string[] = [];
   const p = {
     instanceId: "me",
     engine: {
       listNetworks: async (labels: string[]) =>
         nets.filter((n) => labels.every((l) => n.labels[l.split("=")[0]!] === l.split("=")[1])),
       objectsNamed: async (_kind: string, names: string[]) => nets.filter((n) => names.includes(n.name)),
-      usedSubnets: async () => nets.flatMap((n) => (n.subnet ? [n.subnet] : [])),
+      subnetClaims: async () =>
+        nets.flatMap((n) =>
+          n.subnet
+            ? [{ networkId: n.id, subnet: n.subnet, created: n.created ?? "2026-01-01T00:00:00Z" }]
+            : [],
+        ),
       ensureNetwork: async (spec: any) => {
         before(++creates, spec);
         const subnet = spec.IPAM?.Config?.[0]?.Subnet;
         tried.push(`${spec.Name} ${subnet}`);
         if (nets.some((n) => n.name === spec.Name)) throw new Error(`network ${spec.Name} already exists`);
-        if (subnet && nets.some((n) => n.subnet === subnet)) throw new Error(`pool ${subnet} overlaps`);
-        nets.push({ id: `id${nets.length}`, name: spec.Name, labels: spec.Labels, subnet });
-        return `id${nets.length - 1}`;
+        const id = `id${creates}`;
+        nets.push({
+          id,
+          name: spec.Name,
+          labels: spec.Labels,
+          subnet,
+          created: `2026-12-03T00:00:${10 + creates}Z`,
+        });
+        return id;
+      },
+      removeNetwork: async (id: string) => {
+        removed.push(id);
+        nets.splice(
+          nets.findIndex((n) => n.id === id),
+          1,
+        );
       },
     },
   } as unknown as Platform;
-  return { p, tried };
+  return { p, tried, removed };
 }
 
 const theirs = (name: string, subnet: string): Net => ({
@@ -55,10 +78,10 @@ describe("ensureOrgNetwork", () => {
     expect(tried).toHaveLength(2);
   });
 
-  it("chooses another subnet when another took the one it chose meanwhile", async () => {
+  it("moves to another subnet when an older network took the one it chose meanwhile", async () => {
     const nets: Net[] = [];
     let first = "";
-    const { p, tried } = fake(nets, (n, spec) => {
+    const { p, tried, removed } = fake(nets, (n, spec) => {
       if (n > 1) return;
       first = spec.IPAM.Config[0].Subnet;
       nets.push(theirs("berth-org-globex", first));
@@ -68,6 +91,33 @@ describe("ensureOrgNetwork", () => {
     expect(made.name).toBe("berth-org-acme");
     expect(made.subnet).not.toBe(first);
     expect(tried).toHaveLength(2);
+    expect(removed).toEqual(["id1"]);
+    expect(nets.filter((n) => n.subnet === first).map((n) => n.id)).toEqual(["their-berth-org-globex"]);
+  });
+
+  it("keeps its subnet when the network that overlaps it was made later", async () => {
+    const nets: Net[] = [];
+    const { p, removed } = fake(nets, (_n, spec) => {
+      const later = theirs("berth-org-globex", spec.IPAM.Config[0].Subnet);
+      queueMicrotask(() => nets.push({ ...later, created: "2026-12-03T00:01:00Z" }));
+    });
+    const id = await ensureOrgNetwork(p, "acme");
+    expect(id).toBe("id1");
+    expect(removed).toEqual([]);
+  });
+
+  it("gives up, naming the subnet, when an older network takes every subnet it chooses", async () => {
+    const nets: Net[] = [];
+    const { p, removed } = fake(nets, (n, spec) => {
+      nets.push(theirs(`berth-org-x${n}`, spec.IPAM.Config[0].Subnet));
+    });
+    await expect(ensureOrgNetwork(p, "acme")).rejects.toThrow(
+      /every subnet chosen .* \(last 10\.192\.64\.0\/20\)/,
+    );
+    expect(removed).toHaveLength(5);
+    expect(nets.filter((n) => n.labels[LABEL.org] === "acme" && n.labels[LABEL.instance] === "me")).toEqual(
+      [],
+    );
   });
 
   it("returns the organization's own network when a parallel job made it, without a second one", async () => {

@@ -8,6 +8,7 @@ import type {
   ObservedService,
   ObservedTask,
 } from "../plan/observed.js";
+import type { SubnetClaim } from "../plan/subnets.js";
 import type { SwarmFileSpec, SwarmNetworkSpec, SwarmServiceSpec } from "../plan/swarm-types.js";
 
 export type FileKind = "secret" | "config";
@@ -47,8 +48,8 @@ export interface Engine {
   ensureCluster(opts: { advertiseAddr?: string }): Promise<ClusterInfo>;
   /** The id of the network with exactly this name, if there is one. */
   findNetwork(name: string): Promise<string | undefined>;
-  /** Subnets of every network the Engine knows (to allocate non-overlapping ones). */
-  usedSubnets(): Promise<string[]>;
+  /** The subnets of every network the Engine knows, with their networks (to allocate non-overlapping ones). */
+  subnetClaims(): Promise<SubnetClaim[]>;
   /** Creates the overlay network unless one by that name exists; returns its id. */
   ensureNetwork(spec: SwarmNetworkSpec): Promise<string>;
   /** The service with exactly this name, whoever owns it (callers check its labels). */

@@ -61,9 +61,13 @@ export function createSwarmEngine(opts: SwarmEngineOptions = {}): Engine {
       return found.find((n) => n.Name === name)?.Id;
     },
 
-    async usedSubnets() {
+    async subnetClaims() {
       const all = await call("list networks", () => docker.listNetworks());
-      return all.flatMap((n) => (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])));
+      return all.flatMap((n) =>
+        (n.IPAM?.Config ?? []).flatMap((c) =>
+          c.Subnet ? [{ networkId: n.Id, subnet: c.Subnet, created: n.Created }] : [],
+        ),
+      );
     },
 
     async ensureNetwork(spec) {

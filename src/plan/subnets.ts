@@ -34,3 +34,41 @@ export function pickSubnet(
   }
   return undefined;
 }
+
+/** A network's subnet as the Engine lists it, with when the swarm stored the network. */
+export interface SubnetClaim {
+  networkId: string;
+  subnet: string;
+  /** The Engine's `Created` (RFC 3339 with up to nanoseconds). */
+  created: string;
+}
+
+/**
+ * The network that holds `subnet`: of those whose subnet overlaps it, the one created first (then the
+ * smallest id). Swarm accepts a network whose subnet overlaps another's, but never allocates it, so
+ * its tasks stay `new` forever: whoever created a network on a subnet it then finds held by an older
+ * one removes its own and chooses again. The one created first keeps it, whoever looks first.
+ */
+export function subnetHolder(subnet: string, claims: SubnetClaim[]): SubnetClaim | undefined {
+  const mine = parse(subnet);
+  if (!mine) return undefined;
+  const overlapping = claims.filter((c) => {
+    const t = parse(c.subnet);
+    return t !== undefined && t.start <= mine.end && mine.start <= t.end;
+  });
+  return overlapping.sort(
+    (a, b) => compareTimes(a.created, b.created) || (a.networkId < b.networkId ? -1 : 1),
+  )[0];
+}
+
+/** Orders two RFC 3339 times to the nanosecond (Date keeps milliseconds only). */
+function compareTimes(a: string, b: string): number {
+  const ns = (t: string): bigint => {
+    const m = /^(.+T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t);
+    if (!m) return 0n;
+    const seconds = BigInt(Date.parse(`${m[1]}${m[3]}`) / 1000);
+    return seconds * 1_000_000_000n + BigInt((m[2] ?? "").padEnd(9, "0").slice(0, 9));
+  };
+  const d = ns(a) - ns(b);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}

@@ -34,13 +34,14 @@ async function deploy(payload: object) {
     jobId: string;
   };
 }
-const job = async (id: string) => (await b.api("GET", `/api/v1/jobs/${id}`)).body.job;
+const job = async (id: string, org?: string) =>
+  (await b.api("GET", `/api/v1/jobs/${id}`, undefined, org ? { "x-berth-org": org } : {})).body.job;
 const deployment = async (id: string) => (await b.api("GET", `/api/v1/deployments/${id}`)).body.deployment;
-const ended = (id: string) =>
+const ended = (id: string, org?: string) =>
   until(
     `job ${id} to end`,
     async () => {
-      const j = await job(id);
+      const j = await job(id, org);
       return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : undefined;
     },
     150_000,
@@ -59,7 +60,7 @@ describe("deploy concurrency", () => {
   it("runs deploys of different stacks side by side", async () => {
     const [x, y] = await Promise.all([deploy(body(`${prefix}-a`, "a1")), deploy(body(`${prefix}-b`, "b1"))]);
     const [jx, jy] = await Promise.all([ended(x.jobId), ended(y.jobId)]);
-    expect([jx.status, jy.status]).toEqual(["succeeded", "succeeded"]);
+    expect([jx.status, jy.status], `${jx.error} / ${jy.error}`).toEqual(["succeeded", "succeeded"]);
     // Each started before the other ended.
     expect(Date.parse(jx.startedAt)).toBeLessThan(Date.parse(jy.finishedAt));
     expect(Date.parse(jy.startedAt)).toBeLessThan(Date.parse(jx.finishedAt));
@@ -130,5 +131,27 @@ describe("deploy concurrency", () => {
     const next = await deploy(body(name, "next"));
     expect(next.deployment.queuedBehind).toBeNull();
     expect((await ended(next.jobId)).status).toBe("succeeded");
+  });
+
+  it("gives the first deploys of several organizations at once a subnet each, and runs them all", async () => {
+    // Swarm accepts a network whose subnet overlaps another's but never allocates it: a task on it
+    // stays new forever. Four organizations' networks are chosen and created side by side here.
+    const orgs = ["a", "b", "c", "d"].map((s) => `${prefix}-o${s}`);
+    for (const org of orgs) expect((await b.api("POST", "/api/v1/orgs", { slug: org })).status).toBe(201);
+    const jobs = await Promise.all(
+      orgs.map(async (org) => {
+        const r = await b.api("POST", "/api/v1/deployments", body("web", org), { "x-berth-org": org });
+        expect(r.status, JSON.stringify(r.body)).toBe(202);
+        return ended(r.body.jobId, org);
+      }),
+    );
+    expect(jobs.map((j) => [j.status, j.error ?? null])).toEqual(orgs.map(() => ["succeeded", null]));
+    const nets: any[] = await d.listNetworks({ filters: { label: [`berth.instance=${b.instance}`] } });
+    const subnets = orgs.map((org) => {
+      const mine = nets.filter((n) => n.Labels["berth.org"] === org && !n.Labels["berth.stack"]);
+      expect(mine, org).toHaveLength(1);
+      return mine[0].IPAM.Config[0].Subnet as string;
+    });
+    expect(new Set(subnets).size).toBe(orgs.length);
   });
 });
