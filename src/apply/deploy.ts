@@ -541,6 +541,8 @@ export async function ensureOrgNetwork(p: Platform, org: string): Promise<string
     if (meanwhile) return meanwhile;
     const name = orgNetworkName(org, { instance: p.instanceId, taken });
     if (taken && (await p.engine.objectsNamed("network", [name])).length > 0) {
+      const ours = await made(); // a parallel job of this organization may have just made it
+      if (ours) return ours;
       throw new Conflict(`a network named '${name}' exists that is not this organization's; remove it`);
     }
     let lost: string | undefined;

@@ -120,6 +120,22 @@ describe("ensureOrgNetwork", () => {
     );
   });
 
+  it("returns its own network named with its installation when a parallel job made it meanwhile", async () => {
+    const nets: Net[] = [theirs("berth-org-acme", "10.201.0.0/24")];
+    const labels = { [LABEL.managed]: "true", [LABEL.instance]: "me", [LABEL.org]: "acme" };
+    let looks = 0;
+    const { p, tried } = fake(nets);
+    const engine = p.engine as any;
+    const listNetworks = engine.listNetworks;
+    engine.listNetworks = async (l: string[]) => {
+      // The parallel job creates it after this one's second look, before its check of the name.
+      if (++looks === 2) queueMicrotask(() => nets.push({ id: "ours", name: "berth-org-acme-me", labels }));
+      return listNetworks(l);
+    };
+    expect(await ensureOrgNetwork(p, "acme")).toBe("ours");
+    expect(tried).toEqual([]);
+  });
+
   it("returns the organization's own network when a parallel job made it, without a second one", async () => {
     const nets: Net[] = [];
     const { p } = fake(nets, (n) => {
