@@ -2,6 +2,8 @@
 // tasks, too few for an organization. Berth gives each organization network a /20 (4,094 addresses)
 // from its own pool, the first one that overlaps no existing network.
 
+import { compareTime } from "./time.js";
+
 export const ORG_SUBNET_POOL = "10.192.0.0/10";
 export const ORG_SUBNET_BITS = 20;
 
@@ -57,18 +59,6 @@ export function subnetHolder(subnet: string, claims: SubnetClaim[]): SubnetClaim
     return t !== undefined && t.start <= mine.end && mine.start <= t.end;
   });
   return overlapping.sort(
-    (a, b) => compareTimes(a.created, b.created) || (a.networkId < b.networkId ? -1 : 1),
+    (a, b) => compareTime(a.created, b.created) || (a.networkId < b.networkId ? -1 : 1),
   )[0];
-}
-
-/** Orders two RFC 3339 times to the nanosecond (Date keeps milliseconds only). */
-function compareTimes(a: string, b: string): number {
-  const ns = (t: string): bigint => {
-    const m = /^(.+T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t);
-    if (!m) return 0n;
-    const seconds = BigInt(Date.parse(`${m[1]}${m[3]}`) / 1000);
-    return seconds * 1_000_000_000n + BigInt((m[2] ?? "").padEnd(9, "0").slice(0, 9));
-  };
-  const d = ns(a) - ns(b);
-  return d < 0n ? -1 : d > 0n ? 1 : 0;
 }
