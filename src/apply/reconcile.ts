@@ -12,6 +12,7 @@ import { observeCluster } from "./cluster-facts.js";
 import { DEPLOY_JOB, externalNetworkIds, findOrgNetwork } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { RESTART_JOB } from "./restart.js";
+import { withFileIds } from "./stack-files.js";
 
 export const RECONCILE_JOB = "reconcile";
 
@@ -20,19 +21,21 @@ export async function reconcileOnce(
   opts: { org?: string; repair: boolean; say?: (m: string) => Promise<void> },
 ): Promise<{ drift: DriftItem[]; repaired: number }> {
   const desired = await desiredStacks(p.db, opts.org);
-  const live = await p.engine.listLive(
-    ownerFilter({ instance: p.instanceId, ...(opts.org ? { org: opts.org } : {}) }).label,
-  );
+  const owned = ownerFilter({ instance: p.instanceId, ...(opts.org ? { org: opts.org } : {}) }).label;
+  const live = await p.engine.listLive(owned);
   const orgNetworks = new Map<string, string>();
   for (const org of new Set(desired.map((d) => d.org))) {
     const net = await findOrgNetwork(p, org);
     if (net) orgNetworks.set(org, net.id);
   }
-  // External networks (the proxy's tenant networks, a compose file's `external: true`) by id.
-  const networkIds = await externalNetworkIds(
+  // The stacks' own networks and the external ones (the proxy's tenant networks, a compose file's
+  // `external: true`) by id, as deploy plans them: the Engine stores ids.
+  const networkIds = new Map((await p.engine.listNetworks(owned)).map((n) => [n.name, n.id] as const));
+  const external = await externalNetworkIds(
     p,
     desired.flatMap((d) => (d.settled ? [d.settled.model] : [])),
   );
+  for (const [name, id] of external) networkIds.set(name, id);
   const byName = new Map(live.map((l) => [l.observed.name, l]));
   const images = desired.flatMap((d) =>
     d.settled ? imagesToCheck(d.settled.model, d.namespace, byName) : [],
@@ -49,9 +52,10 @@ export async function reconcileOnce(
   });
   if (!opts.repair) return { drift, repaired: 0 };
   let repaired = 0;
+  const ids = actions.some((a) => a.type !== "remove") ? await fileIds(p) : new Map<string, string>();
   for (const a of actions) {
-    if (a.type === "create") await p.engine.createService(a.spec);
-    else if (a.type === "update") await p.engine.updateService(a.id, a.version, a.spec);
+    if (a.type === "create") await p.engine.createService(withFileIds(a.spec, ids));
+    else if (a.type === "update") await p.engine.updateService(a.id, a.version, withFileIds(a.spec, ids));
     else await p.engine.removeService(a.id);
     repaired++;
     const name = a.type === "remove" ? a.name : a.spec.Name;
@@ -61,6 +65,15 @@ export async function reconcileOnce(
   }
   if (repaired) await p.refreshServices(live.map((l) => l.observed.id));
   return { drift, repaired };
+}
+
+/** Every secret's and config's id by `<kind>/<name>`, as withFileIds reads them. */
+async function fileIds(p: Platform): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  for (const kind of ["secret", "config"] as const) {
+    for (const f of await p.engine.listFiles(kind, [])) ids.set(`${kind}/${f.name}`, f.id);
+  }
+  return ids;
 }
 
 export async function runReconcile(p: Platform, ctx: JobContext): Promise<void> {

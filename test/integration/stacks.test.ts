@@ -122,6 +122,30 @@ describe("compose stacks", () => {
     expect(JSON.parse(ps.stdout).stack.services.map((s: any) => s.name)).toEqual(["extra", "talker"]);
   }, 180_000);
 
+  it("sees no drift in the stack it deployed, and sets a change by hand back, secret and config kept", async () => {
+    const drift = async () =>
+      JSON.parse((await b.cli(["drift", "--json"])).stdout).drift.filter((x: any) => x.stack === name);
+    // Its own network, secret and config are named by id in Swarm, as the plan names them.
+    expect(await drift()).toEqual([]);
+    const talker = d.getService(`${ns}_talker`);
+    const spec = (await talker.inspect()).Spec;
+    const c = spec.TaskTemplate.ContainerSpec;
+    await talker.update({
+      ...spec,
+      version: (await talker.inspect()).Version.Index,
+      TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: { ...c, Env: [...(c.Env ?? []), "HAND=1"] } },
+    });
+    expect(await drift()).toEqual([
+      { kind: "changed", org: "default", stack: name, service: "talker", fields: ["env"] },
+    ]);
+    const r = await b.cli(["drift", "--repair"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await drift()).toEqual([]);
+    const back = (await talker.inspect()).Spec.TaskTemplate.ContainerSpec;
+    expect(back.Env ?? []).not.toContain("HAND=1");
+    expect(back.Secrets?.map((x: any) => x.SecretName)).toEqual(c.Secrets?.map((x: any) => x.SecretName));
+  }, 120_000);
+
   it("updates in place, replaces a changed secret, and prunes a removed service", async () => {
     file("token.txt", "s3cret-2");
     const v2 = v1.replace(/ {2}extra:\n {4}image: local\/httpd:1\n {4}networks: \[back\]\n/, "");
