@@ -260,7 +260,7 @@ function service(key: string, s: Doc, defs: StackDefs): ServiceModel {
       `${path}.image`,
       s.build === undefined
         ? "is required"
-        : "is required: a service with build: is built by the CLI (berth stack deploy -f <file> sends its context and sets the image), not by this endpoint",
+        : "is required: a service with build: is built by the CLI (berth stack deploy -c <file> --build sends its context and sets the image), not by this endpoint",
     );
   const ref = parseImageRef(s.image);
   if (typeof ref === "string") fail(`${path}.image`, ref);
