@@ -349,10 +349,7 @@ export async function planFor(
   const names = model.services.map((s) => scopedName(namespace, s.name));
   const found = await Promise.all(names.map((name) => p.engine.findService(name)));
   const live = new Map(found.flatMap((s) => (s ? [[s.observed.name, s] as const] : [])));
-  const networkIds = new Map(
-    (await p.engine.listNetworks(stackFilter(p, model))).map((n) => [n.name, n.id] as const),
-  );
-  for (const [name, id] of await externalNetworkIds(p, [model])) networkIds.set(name, id);
+  const networkIds = await networkIdsFor(p, stackFilter(p, model), [model]);
   const ctx = planContext(p, {
     namespace,
     deploymentId: opts.deploymentId,
@@ -397,10 +394,21 @@ function stackObjectsOf(p: Platform, model: StackModel, namespace: string): Stac
 }
 
 /**
- * Ids of the external networks these stacks name: the Engine stores network ids, so a spec that
+ * Ids by name of the networks these stacks' plans name: this installation's own networks under
+ * `labels`, and the external networks the stacks name. The Engine stores network ids, so a spec that
  * names them would always read as changed.
  */
-export async function externalNetworkIds(p: Platform, models: StackModel[]): Promise<Map<string, string>> {
+export async function networkIdsFor(
+  p: Platform,
+  labels: string[],
+  models: StackModel[],
+): Promise<Map<string, string>> {
+  const ids = new Map((await p.engine.listNetworks(labels)).map((n) => [n.name, n.id] as const));
+  for (const [name, id] of await externalNetworkIds(p, models)) ids.set(name, id);
+  return ids;
+}
+
+async function externalNetworkIds(p: Platform, models: StackModel[]): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   for (const model of models) {
     for (const n of Object.values(model.networks ?? {})) {

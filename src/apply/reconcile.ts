@@ -9,7 +9,7 @@ import { type DriftItem, planReconcile } from "../plan/reconcile.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, orgIdOf } from "../store/stacks.js";
 import { observeCluster } from "./cluster-facts.js";
-import { DEPLOY_JOB, externalNetworkIds, findOrgNetwork } from "./deploy.js";
+import { DEPLOY_JOB, findOrgNetwork, networkIdsFor } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { RESTART_JOB } from "./restart.js";
 import { withFileIds } from "./stack-files.js";
@@ -29,13 +29,12 @@ export async function reconcileOnce(
     if (net) orgNetworks.set(org, net.id);
   }
   // The stacks' own networks and the external ones (the proxy's tenant networks, a compose file's
-  // `external: true`) by id, as deploy plans them: the Engine stores ids.
-  const networkIds = new Map((await p.engine.listNetworks(owned)).map((n) => [n.name, n.id] as const));
-  const external = await externalNetworkIds(
+  // `external: true`) by id, as deploy plans them.
+  const networkIds = await networkIdsFor(
     p,
+    owned,
     desired.flatMap((d) => (d.settled ? [d.settled.model] : [])),
   );
-  for (const [name, id] of external) networkIds.set(name, id);
   const byName = new Map(live.map((l) => [l.observed.name, l]));
   const images = desired.flatMap((d) =>
     d.settled ? imagesToCheck(d.settled.model, d.namespace, byName) : [],
