@@ -3,7 +3,7 @@
 // service on that node (plan/volume-transfer.ts). Berth never reads a remote node's Engine: the task
 // writes or reads a transfer file in the store, which Berth reads or writes on its own node.
 import { randomUUID } from "node:crypto";
-import { chmod, mkdir, rm } from "node:fs/promises";
+import { chmod, mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DeployFailed } from "../domain/errors.js";
 import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
@@ -11,7 +11,13 @@ import type { LiveService } from "../engine/engine.js";
 import { HELPER_ROLE, HELPER_ROLE_LABEL } from "../engine/volume-archiver.js";
 import type { JobContext } from "../jobs/queue.js";
 import type { MountingService } from "../plan/backup.js";
-import { TRANSFER_DIR, transferSpec, volumeNode } from "../plan/volume-transfer.js";
+import {
+  TRANSFER_DIR,
+  type TransferWatch,
+  transferOverdue,
+  transferSpec,
+  volumeNode,
+} from "../plan/volume-transfer.js";
 import type { Platform } from "./platform.js";
 
 /** The stack's services of this installation, checked against their owner, as a restore sees them. */
@@ -51,7 +57,8 @@ export async function transferFile(p: Platform, id: string): Promise<string> {
 
 /**
  * Runs the transfer task on `node` and waits until it completed; throws with the task's error when
- * it failed or was rejected, or when it did not end in time. The service is removed either way.
+ * it failed or was rejected, or when it stopped making headway (plan/volume-transfer.ts
+ * transferOverdue); an export says how far it got as it goes. The service is removed either way.
  */
 export async function runTransfer(
   p: Platform,
@@ -69,8 +76,13 @@ export async function runTransfer(
     `${o.way === "export" ? "reading" : "writing"} volume ${o.volume} on node ${o.node} through a task there`,
   );
   const id = await p.engine.createService(spec);
+  const watch: TransferWatch = {
+    way: o.way,
+    createdAt: Date.now(),
+    bytes: o.way === "import" ? await sizeOf(o.file) : 0,
+  };
+  let toldAt = Date.now();
   try {
-    const deadline = Date.now() + p.rolloutTimeoutMs;
     for (;;) {
       const tasks = await p.engine.tasksOf([id]);
       if (tasks.some((t) => t.state === "complete")) return;
@@ -80,14 +92,37 @@ export async function runTransfer(
           `the task on node ${o.node} ${failed.state}: ${failed.error || failed.message}${failed.exitCode ? ` (exit ${failed.exitCode})` : ""}`,
         );
       }
-      if (Date.now() > deadline || ctx.signal.aborted)
-        throw new DeployFailed(`the task on node ${o.node} did not finish in time`);
+      if (ctx.signal.aborted) throw new DeployFailed(`the task on node ${o.node} was stopped: the job ended`);
+      const now = Date.now();
+      if (watch.runningAt === undefined && tasks.some((t) => t.state === "running")) watch.runningAt = now;
+      if (o.way === "export") {
+        const bytes = await sizeOf(o.file);
+        if (bytes > watch.bytes) Object.assign(watch, { bytes, grewAt: now });
+        if (now - toldAt >= PROGRESS_EVERY_MS && watch.runningAt !== undefined) {
+          toldAt = now;
+          await ctx.say(`read ${mib(watch.bytes)} of volume ${o.volume} so far`);
+        }
+      }
+      const overdue = transferOverdue(watch, now, {
+        startMs: p.rolloutTimeoutMs,
+        stallMs: p.rolloutTimeoutMs,
+      });
+      if (overdue) throw new DeployFailed(`the task on node ${o.node} ${overdue}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
     await p.engine.removeService(id).catch(() => {});
   }
 }
+
+/** How often a running export says how far it got. */
+const PROGRESS_EVERY_MS = 10_000;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const sizeOf = (file: string) =>
+  stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
 
 /** Removes a transfer file, whatever became of it. */
 export const dropTransfer = (file: string) => rm(file, { force: true });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { ObservedTask } from "./observed.js";
-import { isRemote, transferSpec, volumeNode } from "./volume-transfer.js";
+import {
+  IMPORT_MIN_BYTES_PER_S,
+  isRemote,
+  transferOverdue,
+  transferSpec,
+  volumeNode,
+} from "./volume-transfer.js";
 
 const task = (o: Partial<ObservedTask>): ObservedTask => ({
   id: "t",
@@ -76,5 +82,36 @@ describe("transferSpec", () => {
     expect(cmd.slice(3)).toEqual(["sh", base.file]);
     expect(s.TaskTemplate.ContainerSpec.Mounts?.[0]?.ReadOnly).toBe(false);
     expect(s.TaskTemplate.ContainerSpec.Mounts?.[1]?.ReadOnly).toBe(true);
+  });
+});
+
+describe("transferOverdue", () => {
+  const limits = { startMs: 180_000, stallMs: 180_000 };
+
+  it("gives a task that never starts its start-up time, then names it", () => {
+    const w = { way: "export" as const, createdAt: 0, bytes: 0 };
+    expect(transferOverdue(w, 180_000, limits)).toBeUndefined();
+    expect(transferOverdue(w, 180_001, limits)).toBe("did not start within 180 s");
+  });
+
+  it("lets an export run as long as its file grows, however long that is", () => {
+    const w = { way: "export" as const, createdAt: 0, runningAt: 5_000, bytes: 1.2e9, grewAt: 3_600_000 };
+    expect(transferOverdue(w, 3_700_000, limits)).toBeUndefined();
+    expect(transferOverdue(w, 3_780_001, limits)).toBe("wrote nothing for 180 s (1200000000 bytes written)");
+  });
+
+  it("counts an export that never wrote from when it started running", () => {
+    const w = { way: "export" as const, createdAt: 0, runningAt: 100_000, bytes: 0 };
+    expect(transferOverdue(w, 280_000, limits)).toBeUndefined();
+    expect(transferOverdue(w, 280_001, limits)).toMatch(/^wrote nothing for 180 s \(0 bytes/);
+  });
+
+  it("gives an import its stall time plus its file at the slowest pace", () => {
+    const bytes = 600 * IMPORT_MIN_BYTES_PER_S;
+    const w = { way: "import" as const, createdAt: 0, runningAt: 10_000, bytes };
+    expect(transferOverdue(w, 10_000 + 780_000, limits)).toBeUndefined();
+    expect(transferOverdue(w, 10_000 + 780_001, limits)).toBe(
+      `did not finish reading ${bytes} bytes within 780 s of starting`,
+    );
   });
 });

@@ -100,3 +100,46 @@ export function transferSpec(o: {
     EndpointSpec: { Mode: "dnsrr", Ports: [] },
   };
 }
+
+/** The slowest pace an import is given, on top of its start-up time: 1 MiB/s. */
+export const IMPORT_MIN_BYTES_PER_S = 1024 * 1024;
+
+/** What a transfer's watcher has seen so far (times in ms since the epoch). */
+export interface TransferWatch {
+  way: "export" | "import";
+  /** When its service was created. */
+  createdAt: number;
+  /** When its task was first seen running. */
+  runningAt?: number;
+  /** Bytes in the transfer file: written so far (export), or to be read (import). */
+  bytes: number;
+  /** When an export's file last grew. */
+  grewAt?: number;
+}
+
+/**
+ * Why a transfer that has not ended should be given up, or undefined while it may go on. The task
+ * has `startMs` to start (scheduling, image); then an export may run as long as its file keeps
+ * growing (no growth for `stallMs` gives up), and an import, whose reading cannot be seen from
+ * here, gets `stallMs` plus its file at IMPORT_MIN_BYTES_PER_S. A big volume on a slow disk is
+ * slow, not stuck.
+ */
+export function transferOverdue(
+  w: TransferWatch,
+  now: number,
+  o: { startMs: number; stallMs: number },
+): string | undefined {
+  const s = (ms: number) => `${Math.round(ms / 1000)} s`;
+  if (w.runningAt === undefined)
+    return now - w.createdAt > o.startMs ? `did not start within ${s(o.startMs)}` : undefined;
+  if (w.way === "export") {
+    const since = Math.max(w.runningAt, w.grewAt ?? 0);
+    return now - since > o.stallMs
+      ? `wrote nothing for ${s(now - since)} (${w.bytes} bytes written)`
+      : undefined;
+  }
+  const allowed = o.stallMs + (w.bytes / IMPORT_MIN_BYTES_PER_S) * 1000;
+  return now - w.runningAt > allowed
+    ? `did not finish reading ${w.bytes} bytes within ${s(allowed)} of starting`
+    : undefined;
+}

@@ -216,11 +216,22 @@ describe("compose stacks", () => {
       /services\.web\.volumes\.0: volume 'nope' is not defined/,
     ],
   ])("refuses %s with exit 2 and creates nothing", async (_what, text, args, message) => {
-    const before = (await (d.listServices as any)()).length;
+    // Only this installation's objects: other test files create and remove theirs meanwhile.
+    const mine = async () => {
+      const filters = { label: [`berth.instance=${b.instance}`] };
+      const [services, networks, secrets, configs] = await Promise.all([
+        (d.listServices as any)({ filters }),
+        d.listNetworks({ filters }),
+        (d.listSecrets as any)({ filters }),
+        (d.listConfigs as any)({ filters }),
+      ]);
+      return [services, networks, secrets, configs].map((l: any[]) => l.map((x) => x.ID).sort());
+    };
+    const before = await mine();
     const r = await b.cli(["stack", "deploy", "-c", file("v.yml", text), "--name", "bad", ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n").length).toBe(1);
-    expect((await (d.listServices as any)()).length).toBe(before);
+    expect(await mine()).toEqual(before);
   });
 });
