@@ -2,7 +2,8 @@
 // volume, a generated secret, a domain, and its own database on the shared PostgreSQL server) through
 // Berth (`POST /instances` for all N at once, until every one is `running`), beside the same objects
 // made straight through the Engine API and SQL in the same run (a role and database over `psql` in
-// the server's container, two secrets, a volume, the service with the spec Berth gave a warm-up
+// the server's container, two secrets, a volume, an overlay network for the stack (its compose default
+// network), the service with the spec Berth gave a warm-up
 // instance, until its task runs and is still the same task 5 s later, as `docker service create`
 // verifies a new service; Berth watches its tasks for the same 5 s), at the concurrency Berth's
 // instance jobs have per organization. The baseline leaves out the route (a proxy sync per instance).
@@ -114,6 +115,9 @@ async function serverContainer(): Promise<string> {
   return c.Id;
 }
 
+/** The warm-up instance's own network, replaced by a new one in each raw instance's spec. */
+let stackNetwork = "";
+
 /** The same objects as one instance, straight through the Engine API and SQL; resolves once its task runs. */
 async function rawInstance(spec: any, name: string): Promise<void> {
   const labels = { [BENCH_LABEL]: tag };
@@ -140,6 +144,11 @@ async function rawInstance(spec: any, name: string): Promise<void> {
     Data: Buffer.from(`postgres://${name}:x${tag}@tasks.${serverName}:5432/${name}`).toString("base64"),
   });
   await docker.createVolume({ Name: `${name}_data`, Labels: labels });
+  // The stack's own network, as Berth makes one for each instance's compose default network.
+  const net = await docker.createNetwork({ Name: `${name}_default`, Driver: "overlay", Labels: labels });
+  const networks = (spec.TaskTemplate.Networks ?? []).map((n: any) =>
+    n.Target === stackNetwork ? { ...n, Target: net.id } : n,
+  );
   const c = spec.TaskTemplate.ContainerSpec;
   const svc = await docker.createService({
     ...spec,
@@ -147,6 +156,7 @@ async function rawInstance(spec: any, name: string): Promise<void> {
     Labels: labels,
     TaskTemplate: {
       ...spec.TaskTemplate,
+      Networks: networks,
       ContainerSpec: {
         ...c,
         Labels: labels,
@@ -193,6 +203,7 @@ async function cleanRaw(): Promise<void> {
   for (const s of await docker.listServices({ filters: label })) await docker.getService(s.ID).remove();
   await waitFor("raw tasks gone", async () => (await docker.listContainers({ filters: label })).length === 0);
   for (const s of await docker.listSecrets({ filters: label })) await docker.getSecret(s.ID).remove();
+  for (const n of await docker.listNetworks({ filters: label })) await docker.getNetwork(n.Id).remove();
   const vols = (await docker.listVolumes({ filters: label })).Volumes ?? [];
   for (const v of vols)
     await docker
@@ -238,6 +249,12 @@ try {
     filters: { label: [`berth.instance=${b.instance}`, `berth.stack=${warm}`] },
   });
   const spec = (svc as any).Spec;
+  // The warm-up stack's own network (its compose default), which each raw instance gets anew.
+  const [own] = await docker.listNetworks({
+    filters: { label: [`berth.instance=${b.instance}`, `com.docker.stack.namespace=default_${warm}`] },
+  });
+  if (!own) throw new Error("the warm-up instance has no network of its own");
+  stackNetwork = own.Id;
   for (const n of COUNTS) {
     const names = Array.from({ length: n }, (_, i) => `n${n}i${i}${tag}`);
     const berth = await createAll(names);
