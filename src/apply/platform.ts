@@ -93,4 +93,9 @@ export interface ProxySettings {
   syncIntervalMs: number;
   /** Nodes the proxy runs on: those with this label; unset, the node Berth runs on. */
   nodeLabel?: { key: string; value: string };
+  /**
+   * Whether the host's kernel can hand a closing listener's queued connections to its successor
+   * (`net.ipv4.tcp_migrate_req`, Linux 5.14+): see plan/proxy-stack.ts.
+   */
+  migrateRequests: boolean;
 }

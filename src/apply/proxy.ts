@@ -247,6 +247,7 @@ async function ensureProxyStack(p: Platform, ctx: JobContext, routes: ActiveRout
     socketDir: p.proxy.socketDir,
     nodeId: p.cluster.nodeId,
     nodeLabel: p.proxy.nodeLabel,
+    migrateRequests: p.proxy.migrateRequests,
     orgNetworks: networks,
   });
   const deploying = await ensureSystemStack(p, {

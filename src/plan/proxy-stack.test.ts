@@ -35,6 +35,14 @@ describe("planProxyStack", () => {
     expect(svc!.networks).toBeUndefined();
   });
 
+  it("has the kernel hand a closing listener's queued connections to the new one, where the kernel can", () => {
+    expect(planProxyStack({ ...S, migrateRequests: true }).services[0]!.sysctls).toEqual({
+      "net.ipv4.tcp_migrate_req": "1",
+    });
+    // An older kernel has no such sysctl: asking for it would stop the proxy's container from starting.
+    expect(planProxyStack({ ...S, migrateRequests: false }).services[0]!.sysctls).toBeUndefined();
+  });
+
   it("runs on the nodes with the label the admin picked, allowed by the proxy's policy for that label only", () => {
     const m = planProxyStack({ ...S, nodeLabel: { key: "berth.proxy", value: "true" } });
     expect(m.services[0]!.placement).toEqual({ constraints: ["node.labels.berth.proxy==true"] });

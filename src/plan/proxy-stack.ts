@@ -37,7 +37,18 @@ export interface ProxyStackSettings {
   nodeLabel?: { key: string; value: string } | undefined;
   /** Networks of the organizations that have routes (their names on the swarm), and nothing else. */
   orgNetworks: string[];
+  /** Whether the kernel has `net.ipv4.tcp_migrate_req` (MIGRATE_REQ_SYSCTL). */
+  migrateRequests?: boolean;
 }
+
+/**
+ * At each config load Caddy opens new listening sockets beside the old ones (SO_REUSEPORT) and
+ * closes the old: a connection the kernel had queued on an old socket, not yet accepted, would be
+ * reset. With this sysctl on, in the proxy's own network namespace, the kernel moves those
+ * connections to the new socket instead, so a route change drops no new connection.
+ */
+export const MIGRATE_REQ_SYSCTL = "net.ipv4.tcp_migrate_req";
+export const MIGRATE_REQ_SYSCTL_PATH = `/proc/sys/${MIGRATE_REQ_SYSCTL.replaceAll(".", "/")}`;
 
 const SECOND = 1_000_000_000;
 
@@ -80,6 +91,7 @@ export function planProxyStack(s: ProxyStackSettings): StackModel {
         configs: [{ source: "bootstrap", target: "/etc/berth/caddy.json", uid: "0", gid: "0", mode: 0o444 }],
         placement: { constraints: [proxyPlacement(s)] },
         stopGracePeriod: 10 * SECOND,
+        ...(s.migrateRequests ? { sysctls: { [MIGRATE_REQ_SYSCTL]: "1" } } : {}),
         ...(networks.length ? { networks: networks.map((n) => ({ name: key(n), aliases: [] })) } : {}),
       },
     ],

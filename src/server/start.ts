@@ -36,6 +36,7 @@ import { createVolumeArchiver } from "../engine/volume-archiver.js";
 import { createJobQueue } from "../jobs/queue.js";
 import { createChangeFeed } from "../observability/changes.js";
 import { createMetrics } from "../observability/metrics.js";
+import { MIGRATE_REQ_SYSCTL_PATH } from "../plan/proxy-stack.js";
 import { backupKey } from "../security/backup-key.js";
 import { createSealer, loadMasterKey } from "../security/sealer.js";
 import { openDatabase, redactUrl } from "../store/db.js";
@@ -119,6 +120,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         syncIntervalMs: config.proxySyncIntervalMs,
         adminWaitMs: config.proxyAdminTimeoutMs,
         ...(config.proxyNodeLabel ? { nodeLabel: config.proxyNodeLabel } : {}),
+        migrateRequests: existsSync(MIGRATE_REQ_SYSCTL_PATH),
       },
       certificates: createCertificateBook({
         refreshMs: config.certCheckIntervalMs,

@@ -59,7 +59,12 @@ function get(
 }
 
 /** The admin API over its unix socket, as Berth reaches it (the test runs as root on the same host). */
-function admin(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -67,7 +72,11 @@ function admin(method: string, path: string, body?: unknown): Promise<{ status: 
         method,
         path,
         setHost: false,
-        headers: { Host: "", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+        headers: {
+          Host: "",
+          ...headers,
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
       },
       (res) => {
         let text = "";
@@ -172,6 +181,45 @@ describe("routing", () => {
     expect(unknown.body).toMatch(/not found/);
     const ls = await b.cli(["--org", A, "domain", "ls", "--json"]);
     expect(JSON.parse(ls.stdout).domains.map((x: { host: string }) => x.host)).toEqual([HOST_A]);
+  }, 180_000);
+
+  it("resets no new connection while its config loads: the kernel hands a closing listener's queue on", async () => {
+    // Clients opening a new connection for every request to a route, while the proxy loads its
+    // config again and again, as each route change makes it (POST /load, forced). Caddy replaces its
+    // listening sockets at each load; without the proxy's net.ipv4.tcp_migrate_req, connections
+    // queued on the socket it closes are reset.
+    const container = await caddyContainer();
+    const sysctl = await d.getContainer(container!).inspect();
+    expect(sysctl.HostConfig.Sysctls).toEqual({ "net.ipv4.tcp_migrate_req": "1" });
+    const config = JSON.parse((await admin("GET", "/config/")).text);
+    let stop = false;
+    let ok = 0;
+    const errors: string[] = [];
+    const client = async () => {
+      while (!stop) {
+        try {
+          const r = await get(HOST_A);
+          if (r.status === 200) ok++;
+          else errors.push(`HTTP ${r.status}`);
+        } catch (err) {
+          errors.push((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+        }
+      }
+    };
+    const clients = Array.from({ length: 16 }, client);
+    let loads = 0;
+    try {
+      for (; loads < 60; loads++) {
+        const r = await admin("POST", "/load", config, { "Cache-Control": "must-revalidate" });
+        expect(r.status, r.text).toBe(200);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    console.log(`${loads} loads, ${ok} requests answered, ${errors.length} failed`);
+    expect(errors).toEqual([]);
+    expect(ok).toBeGreaterThan(100);
   }, 180_000);
 
   it("refuses another organization's host with a 409 that does not name the holder", async () => {

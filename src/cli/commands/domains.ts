@@ -8,29 +8,20 @@ import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
+import { watchJob } from "../job-events.js";
 import { printJson, table } from "../output.js";
 
 type DomainView = z.infer<typeof R.domain>;
 type StackView = z.infer<typeof R.stack>;
 type JobView = z.infer<typeof R.job>;
 
-const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
-
 /** Waits for the proxy sync; exit 1 with its error when it failed. */
 export async function waitForSync(client: ApiClient, jobId: string): Promise<JobView> {
-  for (;;) {
-    const { job } = await client.request<{ job: JobView }>(
-      "GET",
-      `/api/v1/jobs/${encodeURIComponent(jobId)}`,
-    );
-    if (TERMINAL.has(job.status)) {
-      if (job.status !== "succeeded") {
-        throw new CliError(`the proxy did not take the change: ${job.error ?? job.status}`, EXIT.failed);
-      }
-      return job;
-    }
-    await new Promise((r) => setTimeout(r, 300));
+  const job = await watchJob(client, jobId);
+  if (job.status !== "succeeded") {
+    throw new CliError(`the proxy did not take the change: ${job.error ?? job.status}`, EXIT.failed);
   }
+  return job;
 }
 
 /** A PEM file the user names (--cert, --key): read here, sent in the body. */

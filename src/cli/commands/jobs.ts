@@ -5,6 +5,7 @@ import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
+import { type JobLogLine as LogLine, watchJob } from "../job-events.js";
 import { printJson, progressReporter, table } from "../output.js";
 
 interface JobView {
@@ -24,12 +25,6 @@ interface JobView {
 function statusText(j: JobView): string {
   return j.status === "queued" && j.queuedBehind ? `queued behind revision ${j.queuedBehind}` : j.status;
 }
-interface LogLine {
-  id: number;
-  at: string;
-  level: string;
-  message: string;
-}
 interface DriftItem {
   kind: string;
   org: string;
@@ -39,8 +34,6 @@ interface DriftItem {
   swarmName?: string;
   reason?: string;
 }
-
-const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 export function registerJobCommands(program: Command): void {
   program
@@ -80,25 +73,16 @@ export function registerJobCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (id: string, opts: { follow?: boolean; json?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
-      let after = 0;
-      for (;;) {
-        const res = await getJob(client, id, after);
-        if (opts.json && !opts.follow) return printJson(res);
-        if (after === 0 && !opts.json)
-          console.log(`${res.job.type} ${res.job.target}: ${statusText(res.job)} (${res.job.progress}%)`);
-        for (const l of res.logs) {
-          if (opts.json) printJson(l);
-          else console.log(`${l.at}  ${l.level.padEnd(5)}  ${l.message}`);
-          after = l.id;
-        }
-        if (!opts.follow || TERMINAL.has(res.job.status)) {
-          if (!opts.json && opts.follow)
-            console.log(`${res.job.status}${res.job.error ? `: ${res.job.error}` : ""}`);
-          if (opts.follow && res.job.status !== "succeeded") process.exitCode = EXIT.failed;
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const res = await getJob(client, id, 0);
+      if (opts.json && !opts.follow) return printJson(res);
+      if (!opts.json)
+        console.log(`${res.job.type} ${res.job.target}: ${statusText(res.job)} (${res.job.progress}%)`);
+      const print = (l: LogLine) =>
+        opts.json ? printJson(l) : console.log(`${l.at}  ${l.level.padEnd(5)}  ${l.message}`);
+      if (!opts.follow) return res.logs.forEach(print);
+      const job = await watchJob(client, id, print);
+      if (!opts.json) console.log(`${job.status}${job.error ? `: ${job.error}` : ""}`);
+      if (job.status !== "succeeded") process.exitCode = EXIT.failed;
     });
 
   program
@@ -127,11 +111,8 @@ export function registerJobCommands(program: Command): void {
       const client = clientFor(cmd);
       if (opts.repair) {
         const { job } = await client.request<{ job: JobView }>("POST", "/api/v1/drift/repair");
-        let res = await getJob(client, job.id, 0);
-        while (!TERMINAL.has(res.job.status)) {
-          await new Promise((r) => setTimeout(r, 300));
-          res = await getJob(client, job.id, 0);
-        }
+        await watchJob(client, job.id);
+        const res = await getJob(client, job.id, 0);
         if (opts.json) printJson(res);
         else for (const l of res.logs) console.log(l.message);
         if (res.job.status !== "succeeded") {
@@ -163,7 +144,7 @@ function getJob(client: ApiClient, id: string, after: number) {
   );
 }
 
-/** Polls a job until it ends, showing its log lines as progress; returns it as it ended. */
+/** Follows a job until it ends, showing its log lines as progress; returns it as it ended. */
 export async function waitForJob(
   client: ApiClient,
   id: string,
@@ -171,22 +152,9 @@ export async function waitForJob(
 ): Promise<z.infer<typeof R.job>> {
   const { show, end } = progressReporter(o.human);
   show(`${o.label}: queued`);
-  let after = 0;
-  for (;;) {
-    const res = await client.request<{ job: z.infer<typeof R.job>; logs: z.infer<typeof R.jobLog>[] }>(
-      "GET",
-      `/api/v1/jobs/${encodeURIComponent(id)}?after=${after}`,
-    );
-    for (const l of res.logs) {
-      show(`${o.label}: ${l.message}`);
-      after = l.id;
-    }
-    if (TERMINAL.has(res.job.status)) {
-      end(res.job.status === "succeeded", `${o.label}: ${res.job.error ?? res.job.status}`);
-      return res.job;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const job = await watchJob(client, id, (l) => show(`${o.label}: ${l.message}`));
+  end(job.status === "succeeded", `${o.label}: ${job.error ?? job.status}`);
+  return job;
 }
 
 /**

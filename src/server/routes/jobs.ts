@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { jobQueuedBehind } from "../../apply/deploy-queue.js";
 import type { Platform } from "../../apply/platform.js";
@@ -72,6 +73,15 @@ function closedSignal(raw: { on(event: "close", fn: () => void): unknown }): Abo
 }
 
 export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: AbortSignal): void {
+  /** A job of the caller's organization; Berth's own jobs (no organization: a proxy sync for every
+   * organization's routes) are platform admins' to follow too. */
+  const visibleJob = (req: FastifyRequest, id: string) =>
+    getJob(p.db, req.org!.id, id).catch(async (err) => {
+      const own = req.caller!.platformAdmin ? await getJobById(p.db, id) : undefined;
+      if (own && own.orgId === null) return own;
+      throw err;
+    });
+
   r.add(
     {
       method: "GET",
@@ -104,14 +114,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
       query: afterQuery,
     },
     async ({ params, query, req }) => {
-      const id = parseId(params.id, "job");
-      const job = await getJob(p.db, req.org!.id, id).catch(async (err) => {
-        // Berth's own jobs (no organization: a proxy sync for every organization's routes) are
-        // platform admins' to follow.
-        const own = req.caller!.platformAdmin ? await getJobById(p.db, id) : undefined;
-        if (own && own.orgId === null) return own;
-        throw err;
-      });
+      const job = await visibleJob(req, parseId(params.id, "job"));
       const logs = await jobLogLines(p.db, job.id, query.after);
       return { job: jobView(job, await jobQueuedBehind(p, job)), logs: logs.map(jobLogView) };
     },
@@ -143,9 +146,8 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
       params: idParams,
     },
     async ({ params, req, reply }) => {
-      const orgId = req.org!.id;
-      const id = parseId(params.id, "job");
-      let job = await getJob(p.db, orgId, id);
+      let job = await visibleJob(req, parseId(params.id, "job"));
+      const id = job.id;
       const { send, end } = openEventStream(reply);
       const ended = AbortSignal.any([closing, closedSignal(req.raw)]);
       const watch = watchJob(changes, id, ended);
@@ -165,7 +167,7 @@ export function jobRoutes(r: Routes, p: Platform, changes: ChangeFeed, closing: 
         // Read again when the change feed says the job moved (no polling per open page), and at the
         // latest every 2 s.
         await watch.wait(2000);
-        job = await getJob(p.db, orgId, id);
+        job = await visibleJob(req, id);
       }
       watch.stop();
       end();

@@ -1,0 +1,56 @@
+// Following a job until it ends: its server-sent events (GET /jobs/:id/events), which say at once
+// when a log line is written and when the job ends; polling GET /jobs/:id where the stream cannot be
+// had (a job of Berth's own, a proxy between CLI and API that buffers), from the last line seen.
+//
+//   events: log, log, job(running), log, job(succeeded) -> returns the job as it ended
+//   stream fails or ends early -> poll every 300 ms from the last log line seen
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import type { z } from "zod";
+import type * as R from "../server/responses.js";
+import { type ApiClient, CliError } from "./client.js";
+import { EXIT } from "./exit-codes.js";
+
+export type JobView = z.infer<typeof R.job>;
+export type JobLogLine = z.infer<typeof R.jobLog>;
+
+export const TERMINAL_JOB = new Set(["succeeded", "failed", "cancelled"]);
+
+const POLL_MS = 300;
+
+/** Calls `onLog` once for each log line, in order, and resolves with the job once it ended. */
+export async function watchJob(
+  client: ApiClient,
+  id: string,
+  onLog: (line: JobLogLine) => void = () => {},
+): Promise<JobView> {
+  let after = 0;
+  const seen = (line: JobLogLine) => {
+    if (line.id <= after) return;
+    after = line.id;
+    onLog(line);
+  };
+  const path = `/api/v1/jobs/${encodeURIComponent(id)}`;
+  try {
+    const res = await client.stream(`${path}/events`);
+    const events = res
+      .body!.pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream()) as unknown as AsyncIterable<{
+      event?: string;
+      data: string;
+    }>;
+    for await (const e of events) {
+      const data = JSON.parse(e.data);
+      if (e.event === "log") seen(data as JobLogLine);
+      else if (e.event === "job" && TERMINAL_JOB.has((data as JobView).status)) return data as JobView;
+    }
+  } catch (err) {
+    // Berth itself is gone: polling would say the same.
+    if (err instanceof CliError && err.exitCode === EXIT.unavailable) throw err;
+  }
+  for (;;) {
+    const res = await client.request<{ job: JobView; logs: JobLogLine[] }>("GET", `${path}?after=${after}`);
+    for (const line of res.logs) seen(line);
+    if (TERMINAL_JOB.has(res.job.status)) return res.job;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
