@@ -17,11 +17,15 @@ export const TERMINAL_JOB = new Set(["succeeded", "failed", "cancelled"]);
 
 const POLL_MS = 300;
 
-/** Calls `onLog` once for each log line, in order, and resolves with the job once it ended. */
+/**
+ * Calls `onLog` once for each log line, in order, and `onJob` with the job as it changes (status,
+ * progress, the revision a queued deploy waits for); resolves with the job once it ended.
+ */
 export async function watchJob(
   client: ApiClient,
   id: string,
   onLog: (line: JobLogLine) => void = () => {},
+  onJob: (job: JobView) => void = () => {},
 ): Promise<JobView> {
   let after = 0;
   const seen = (line: JobLogLine) => {
@@ -41,7 +45,10 @@ export async function watchJob(
     for await (const e of events) {
       const data = JSON.parse(e.data);
       if (e.event === "log") seen(data as JobLogLine);
-      else if (e.event === "job" && TERMINAL_JOB.has((data as JobView).status)) return data as JobView;
+      else if (e.event === "job") {
+        onJob(data as JobView);
+        if (TERMINAL_JOB.has((data as JobView).status)) return data as JobView;
+      }
     }
   } catch (err) {
     // Berth itself is gone: polling would say the same.
@@ -50,6 +57,7 @@ export async function watchJob(
   for (;;) {
     const res = await client.request<{ job: JobView; logs: JobLogLine[] }>("GET", `${path}?after=${after}`);
     for (const line of res.logs) seen(line);
+    onJob(res.job);
     if (TERMINAL_JOB.has(res.job.status)) return res.job;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

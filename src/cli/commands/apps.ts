@@ -9,6 +9,7 @@ import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
+import { watchJob } from "../job-events.js";
 import { printJson, progressReporter, table } from "../output.js";
 import { BUILD_PLACEHOLDER, deployBuild, sourceOf } from "./build.js";
 import { waitForSync } from "./domains.js";
@@ -243,7 +244,7 @@ function healthTest(cmd: string): string | string[] {
 }
 
 /** `queued`, or `queued behind revision N` while an earlier revision of the stack runs first. */
-export function queuedText(d: DeploymentView): string {
+export function queuedText(d: { queuedBehind?: number | null }): string {
   return d.queuedBehind ? `queued behind revision ${d.queuedBehind}` : "queued";
 }
 
@@ -276,35 +277,37 @@ async function followDeployment(
   onLog: (line: string) => void,
 ): Promise<DeploymentView> {
   const { show, end } = progressReporter(human);
-  let after = 0;
+  const label = `${d.stack} revision ${d.revision}`;
   let current = d;
   let waiting = "";
-  for (;;) {
-    // One deploy of a stack at a time: say which revision this one waits for, when it does.
-    const now = current.status !== "pending" ? "" : queuedText(current);
-    if (now && now !== waiting) show(`${d.stack} revision ${d.revision}: ${now}`);
+  // One deploy of a stack at a time: say which revision this one waits for, when it does.
+  const sayQueued = (x: { status: string; queuedBehind?: number | null }) => {
+    const now = ["pending", "queued"].includes(x.status) ? queuedText(x) : "";
+    if (now && now !== waiting) show(`${label}: ${now}`);
     waiting = now;
-    if (current.jobId) {
-      const { logs } = await client.request<{ logs: { id: number; message: string }[] }>(
-        "GET",
-        `/api/v1/jobs/${current.jobId}?after=${after}`,
-      );
-      for (const l of logs) {
-        show(`${d.stack} revision ${d.revision}: ${l.message}`);
-        onLog(l.message);
-        after = l.id;
-      }
-    }
+  };
+  let followed = false;
+  for (;;) {
     if (TERMINAL.has(current.status)) break;
-    await new Promise((r) => setTimeout(r, 200));
+    sayQueued(current);
+    if (current.jobId && !followed) {
+      // Its job's events say each step at once; the deployment's end is recorded as the job ends.
+      followed = true;
+      await watchJob(
+        client,
+        current.jobId,
+        (l) => {
+          show(`${label}: ${l.message}`);
+          onLog(l.message);
+        },
+        sayQueued,
+      );
+    } else await new Promise((r) => setTimeout(r, followed ? 100 : 200));
     current = (
       await client.request<{ deployment: DeploymentView }>("GET", `/api/v1/deployments/${current.id}`)
     ).deployment;
   }
-  end(
-    current.status === "succeeded",
-    `${current.stack} revision ${current.revision}: ${current.reason ?? current.status}`,
-  );
+  end(current.status === "succeeded", `${label}: ${current.reason ?? current.status}`);
   return current;
 }
 
