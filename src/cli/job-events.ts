@@ -1,9 +1,10 @@
 // Following a job until it ends: its server-sent events (GET /jobs/:id/events), which say at once
 // when a log line is written and when the job ends; polling GET /jobs/:id where the stream cannot be
-// had (a job of Berth's own, a proxy between CLI and API that buffers), from the last line seen.
+// had or goes quiet (a proxy between CLI and API that refuses or holds it back, a dropped connection:
+// the server sends a comment line at least every 15 s), from the last line seen.
 //
 //   events: log, log, job(running), log, job(succeeded) -> returns the job as it ended
-//   stream fails or ends early -> poll every 300 ms from the last log line seen
+//   stream fails, ends early or says nothing for STREAM_IDLE_MS -> poll every 300 ms
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { z } from "zod";
 import type * as R from "../server/responses.js";
@@ -16,6 +17,8 @@ export type JobLogLine = z.infer<typeof R.jobLog>;
 export const TERMINAL_JOB = new Set(["succeeded", "failed", "cancelled"]);
 
 const POLL_MS = 300;
+/** Three of the server's heartbeats (server/sse.ts HEARTBEAT_MS) missed: the stream is given up. */
+const STREAM_IDLE_MS = 45_000;
 
 /**
  * Calls `onLog` once for each log line, in order, and `onJob` with the job as it changes (status,
@@ -34,10 +37,25 @@ export async function watchJob(
     onLog(line);
   };
   const path = `/api/v1/jobs/${encodeURIComponent(id)}`;
+  const quiet = new AbortController();
+  let idle: NodeJS.Timeout | undefined;
+  const heard = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => quiet.abort(), STREAM_IDLE_MS);
+  };
   try {
-    const res = await client.stream(`${path}/events`);
+    heard();
+    const res = await client.stream(`${path}/events`, quiet.signal);
     const events = res
       .body!.pipeThrough(new TextDecoderStream())
+      .pipeThrough(
+        new TransformStream<string, string>({
+          transform(text, out) {
+            heard();
+            out.enqueue(text);
+          },
+        }),
+      )
       .pipeThrough(new EventSourceParserStream()) as unknown as AsyncIterable<{
       event?: string;
       data: string;
@@ -52,7 +70,9 @@ export async function watchJob(
     }
   } catch (err) {
     // Berth itself is gone: polling would say the same.
-    if (err instanceof CliError && err.exitCode === EXIT.unavailable) throw err;
+    if (err instanceof CliError && err.exitCode === EXIT.unavailable && !quiet.signal.aborted) throw err;
+  } finally {
+    clearTimeout(idle);
   }
   for (;;) {
     const res = await client.request<{ job: JobView; logs: JobLogLine[] }>("GET", `${path}?after=${after}`);

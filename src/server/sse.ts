@@ -1,6 +1,10 @@
 // Server-sent events on a hijacked Fastify reply: the one place a stream is opened and an event is
-// written (job progress, followed logs, the organization's change feed).
+// written (job progress, followed logs, the organization's change feed). Every stream carries a
+// comment line every HEARTBEAT_MS while open, so proxies and load balancers between client and API
+// keep a quiet stream open, and a client can tell a quiet stream from a dead one.
 import type { FastifyReply } from "fastify";
+
+export const HEARTBEAT_MS = 15_000;
 
 export interface EventStream {
   send(event: string, data: unknown): void;
@@ -16,8 +20,13 @@ export function openEventStream(reply: FastifyReply): EventStream {
     "cache-control": "no-cache",
     connection: "keep-alive",
   });
+  const beat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+  res.on("close", () => clearInterval(beat));
   return {
     send: (event, data) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
-    end: () => res.end(),
+    end: () => {
+      clearInterval(beat);
+      res.end();
+    },
   };
 }

@@ -6,8 +6,6 @@ import type { Change, ChangeFeed } from "../../observability/changes.js";
 import type { Routes } from "../registry.js";
 import { openEventStream } from "../sse.js";
 
-/** A comment line this often keeps proxies and the browser from closing an idle stream. */
-const HEARTBEAT_MS = 15_000;
 /**
  * A stream ends after this long and the page reconnects, so the caller's credentials and role are
  * checked again (a member removed meanwhile stops hearing of the organization's changes).
@@ -34,7 +32,6 @@ export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed, closin
         else stream.send("job", { id: c.jobId });
       };
       const unsubscribe = changes.subscribe(onChange);
-      const beat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
       // Until the client goes or the server closes.
       const gone = new AbortController();
       req.raw.on("close", () => gone.abort());
@@ -45,10 +42,9 @@ export function eventRoutes(r: Routes, _p: Platform, changes: ChangeFeed, closin
         if (ended.aborted) done();
         else ended.addEventListener("abort", () => done(), { once: true });
       });
-      clearInterval(beat);
       clearTimeout(expiry);
       unsubscribe();
-      res.end();
+      stream.end();
     },
   );
 }
