@@ -10,7 +10,7 @@ import { LABEL, ownerFilter, ownershipProblem } from "../domain/labels.js";
 import type { LiveService } from "../engine/engine.js";
 import { HELPER_ROLE, HELPER_ROLE_LABEL } from "../engine/volume-archiver.js";
 import type { JobContext } from "../jobs/queue.js";
-import type { MountingService } from "../plan/backup.js";
+import { formatBytes, type MountingService } from "../plan/backup.js";
 import {
   TRANSFER_DIR,
   type TransferWatch,
@@ -100,7 +100,7 @@ export async function runTransfer(
         if (bytes > watch.bytes) Object.assign(watch, { bytes, grewAt: now });
         if (now - toldAt >= PROGRESS_EVERY_MS && watch.runningAt !== undefined) {
           toldAt = now;
-          await ctx.say(`read ${mib(watch.bytes)} of volume ${o.volume} so far`);
+          await ctx.say(`read ${formatBytes(watch.bytes)} of volume ${o.volume} so far`);
         }
       }
       const overdue = transferOverdue(watch, now, {
@@ -117,7 +117,6 @@ export async function runTransfer(
 
 /** How often a running export says how far it got. */
 const PROGRESS_EVERY_MS = 10_000;
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const sizeOf = (file: string) =>
   stat(file).then(
     (s) => s.size,

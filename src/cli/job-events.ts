@@ -14,7 +14,7 @@ import { EXIT } from "./exit-codes.js";
 export type JobView = z.infer<typeof R.job>;
 export type JobLogLine = z.infer<typeof R.jobLog>;
 
-export const TERMINAL_JOB = new Set(["succeeded", "failed", "cancelled"]);
+const TERMINAL_JOB = new Set(["succeeded", "failed", "cancelled"]);
 
 const POLL_MS = 300;
 /** Three of the server's heartbeats (server/sse.ts HEARTBEAT_MS) missed: the stream is given up. */

@@ -8,12 +8,11 @@ import type * as R from "../../server/responses.js";
 import { type ApiClient, CliError } from "../client.js";
 import { EXIT } from "../exit-codes.js";
 import { clientFor } from "../globals.js";
-import { watchJob } from "../job-events.js";
+import { type JobView, watchJob } from "../job-events.js";
 import { printJson, table } from "../output.js";
 
 type DomainView = z.infer<typeof R.domain>;
 type StackView = z.infer<typeof R.stack>;
-type JobView = z.infer<typeof R.job>;
 
 /** Waits for the proxy sync; exit 1 with its error when it failed. */
 export async function waitForSync(client: ApiClient, jobId: string): Promise<JobView> {
