@@ -2,10 +2,12 @@
 // `since` after a disconnect or a dockerd restart) and, because the Engine keeps only 256 events and
 // drops them for slow consumers, also resyncs everything at start, after every reconnect, and on a
 // timer.
+
+import { EventEmitter } from "node:events";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { ChangeFeed } from "../observability/changes.js";
 import type { Metrics } from "../observability/metrics.js";
-import { eventEffect, summarizeService, tasksSettled } from "../plan/observe.js";
+import { eventEffect, rolloutSignal, summarizeService, tasksSettled } from "../plan/observe.js";
 import type { EngineEvent, ObservedService, ObservedTask } from "../plan/observed.js";
 import {
   markMissing,
@@ -22,6 +24,8 @@ export interface Observer {
   /** Refresh these services now (e.g. at the end of a deployment). */
   refresh(serviceIds: string[]): Promise<void>;
   resync(): Promise<void>;
+  /** Calls `fn` with the service of every Engine event that may move its rollout; returns the unsubscribe. */
+  onServiceEvent(fn: (serviceId: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -52,6 +56,7 @@ export function createObserver(
   let timer: NodeJS.Timeout | undefined;
 
   const log = p.log.child({ component: "observer" });
+  const moved = new EventEmitter().setMaxListeners(0);
 
   // What was last written per service, so that only real changes go to the change feed (a resync
   // rewrites every row every 30 s).
@@ -176,6 +181,8 @@ export function createObserver(
     const effect = eventEffect(e);
     if (effect.kind === "service" && !dirty.has(effect.serviceId)) dirty.set(effect.serviceId, e.timeNano);
     if (effect.kind === "nodes") nodesDirty = true;
+    const signal = rolloutSignal(e);
+    if (signal) moved.emit("moved", signal);
   }
 
   async function follow(): Promise<void> {
@@ -234,6 +241,10 @@ export function createObserver(
         if (!settling.has(id)) settling.set(id, BigInt(Date.now()) * 1_000_000n);
     },
     resync,
+    onServiceEvent(fn) {
+      moved.on("moved", fn);
+      return () => moved.off("moved", fn);
+    },
     async stop() {
       stop.abort();
       if (timer) clearInterval(timer);

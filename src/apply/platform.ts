@@ -30,6 +30,11 @@ export interface Platform {
   updateMonitor: number;
   /** Writes the current state of these services to the database (set once the observer runs). */
   refreshServices: (swarmIds: string[]) => Promise<void>;
+  /**
+   * Calls `fn` with the service of every Engine event that may move its rollout (the observer's,
+   * set once it runs); returns the unsubscribe function.
+   */
+  onServiceEvent: (fn: (serviceId: string) => void) => () => void;
   /** Seals secret values at rest and names content by a keyed digest. */
   sealer: Sealer;
   /** How long a rollout may take before the deployment counts as failed. */

@@ -21,32 +21,64 @@ export interface FollowOptions {
   onChange?: (a: RolloutAssessment) => Promise<void>;
   /** Called about every 2 s; throws to stop following (cancel, shutdown). */
   checkpoint?: () => Promise<void>;
-  intervalMs?: number;
 }
+
+/**
+ * A follower looks again at the next Engine event about one of the stack's services (its update
+ * state changed, a task's container started or died), at most this long after its last look...
+ */
+const MAX_WAIT_MS = 500;
+/** ...and no sooner than this (a burst of events is one look). */
+const MIN_GAP_MS = 40;
 
 /** Swarm's monitor window when a service's update config sets none. */
 const DEFAULT_MONITOR_MS = 5000;
 
 export async function followRollout(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
-  const intervalMs = o.intervalMs ?? 250;
   let last = "";
   let lastCheckpoint = Date.now();
-  for (;;) {
-    const a = await assessStack(p, o);
-    if (a.reason !== last) {
-      last = a.reason;
-      await o.onChange?.(a);
+  let watched = new Set<string>();
+  let moved = false;
+  let wake: (() => void) | undefined;
+  const unsubscribe = p.onServiceEvent((id) => {
+    if (!watched.has(id)) return;
+    moved = true;
+    wake?.();
+  });
+  try {
+    for (;;) {
+      moved = false; // an event from here on means another look
+      const { assessment: a, serviceIds } = await assessStack(p, o);
+      watched = new Set(serviceIds);
+      if (a.reason !== last) {
+        last = a.reason;
+        await o.onChange?.(a);
+      }
+      if (a.phase !== "progressing") return a;
+      if (o.checkpoint && Date.now() - lastCheckpoint > 2000) {
+        lastCheckpoint = Date.now();
+        await o.checkpoint();
+      }
+      await new Promise((r) => setTimeout(r, MIN_GAP_MS));
+      if (!moved)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, MAX_WAIT_MS - MIN_GAP_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      wake = undefined;
     }
-    if (a.phase !== "progressing") return a;
-    if (o.checkpoint && Date.now() - lastCheckpoint > 2000) {
-      lastCheckpoint = Date.now();
-      await o.checkpoint();
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
+  } finally {
+    unsubscribe();
   }
 }
 
-async function assessStack(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
+async function assessStack(
+  p: Platform,
+  o: FollowOptions,
+): Promise<{ assessment: RolloutAssessment; serviceIds: string[] }> {
   const elapsedMs = Date.now() - o.startedAt.getTime();
   // Two Engine calls per look, however many services: the Engine is busy starting their tasks.
   const owned = await p.engine.listServices(
@@ -83,7 +115,7 @@ async function assessStack(p: Platform, o: FollowOptions): Promise<RolloutAssess
     if (r.phase === "failed" || r.phase === "rolled_back") r = assessRollout(await withHealth(p, input));
     results.push({ ...r, reason: `${service.name}: ${r.reason}` });
   }
-  return combine(results);
+  return { assessment: combine(results), serviceIds: owned.map((s) => s.id) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventEffect, summarizeService, tasksSettled } from "./observe.js";
+import { eventEffect, rolloutSignal, summarizeService, tasksSettled } from "./observe.js";
 import type { EngineEvent, ObservedService, ObservedTask } from "./observed.js";
 
 const ev = (over: Partial<EngineEvent>): EngineEvent => ({
@@ -29,6 +29,21 @@ describe("eventEffect", () => {
     ["a network event", ev({ type: "network", action: "create" }), { kind: "none" }],
   ])("%s", (_name, e, expected) => {
     expect(eventEffect(e)).toEqual(expected);
+  });
+});
+
+describe("rolloutSignal", () => {
+  const task = { "com.docker.swarm.service.id": "s2" };
+  it.each([
+    ["a service's update", ev({ type: "service", action: "update", actorId: "s1" }), "s1"],
+    ["a task's container starting", ev({ attributes: task }), "s2"],
+    ["a task's container dying", ev({ action: "die", attributes: task }), "s2"],
+    ["a task's health", ev({ action: "health_status: unhealthy", attributes: task }), "s2"],
+    ["a health check's exec", ev({ action: "exec_start: /bin/sh -c true", attributes: task }), undefined],
+    ["a container of no service", ev({}), undefined],
+    ["a network event", ev({ type: "network", action: "connect" }), undefined],
+  ])("%s", (_name, e, expected) => {
+    expect(rolloutSignal(e)).toBe(expected);
   });
 });
 

@@ -26,6 +26,20 @@ export function eventEffect(e: EngineEvent): EventEffect {
   return { kind: "none" };
 }
 
+/** Container actions that move a task along (not the exec events of every health check). */
+const TASK_MOVES = new Set(["create", "start", "die", "kill", "stop", "destroy", "oom", "health_status"]);
+
+/**
+ * The service whose rollout an Engine event may have moved on: its own update (Swarm reports the
+ * update's state changes as service events) or one of its tasks' containers starting, dying or
+ * changing health. A follower looks again at once instead of at its next tick.
+ */
+export function rolloutSignal(e: EngineEvent): string | undefined {
+  if (e.type === "service") return e.actorId || undefined;
+  if (e.type !== "container" || !TASK_MOVES.has(e.action.split(":")[0]!)) return undefined;
+  return e.attributes["com.docker.swarm.service.id"] || undefined;
+}
+
 export interface ServiceState {
   running: number;
   tasks: TaskSummary[];

@@ -107,6 +107,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       revisionHistory: config.revisionHistory,
       sealer: createSealer(loadMasterKey(config.dataDir)),
       refreshServices: async () => {},
+      onServiceEvent: () => () => {},
       proxy: {
         image: config.proxyImage,
         httpPort: config.httpPort,
@@ -168,6 +169,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       changes,
     });
     platform.refreshServices = observer.refresh;
+    platform.onServiceEvent = observer.onServiceEvent;
     // Deploys of different stacks run side by side; those of one stack one at a time, in order.
     jobs.register(DEPLOY_JOB, (ctx) => runDeploy(platform, ctx), {
       concurrency: config.deployConcurrency,
