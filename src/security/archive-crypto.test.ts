@@ -44,6 +44,23 @@ describe("chunked archive encryption", () => {
     },
   );
 
+  it("opens archives sealed in 64 KiB chunks (as before 1 MiB) and in pieces of one byte", async () => {
+    const plain = randomBytes(3 * 64 * 1024 + 5);
+    const old = await through(encryptStream(key, 64 * 1024), plain);
+    expect((await through(decryptStream(key), old, 5)).equals(plain)).toBe(true);
+    const small = randomBytes(100);
+    const sealed = await through(encryptStream(key, 40), small);
+    const everyByte = Array.from({ length: sealed.length }, (_, i) => i);
+    expect((await throughCut(decryptStream(key), sealed, everyByte)).equals(small)).toBe(true);
+  });
+
+  it("refuses a chunk that declares more than 16 MiB", async () => {
+    const sealed = await through(encryptStream(key), randomBytes(10));
+    const bad = Buffer.from(sealed);
+    bad.writeUInt32BE(0x8000_0000 + 16 * 1024 * 1024 + 1, 24);
+    await expect(through(decryptStream(key), bad)).rejects.toThrow(/out of range/);
+  });
+
   it("refuses a flipped byte anywhere, a truncation, extra data and another key", async () => {
     const plain = randomBytes(2 * CHUNK_BYTES + 100);
     const sealed = await through(encryptStream(key), plain);
