@@ -183,7 +183,17 @@ export async function keepOrUndo(p: Platform, ctx: JobContext, sync: () => Promi
   } catch (err) {
     // A shutdown resumes the job on the next start: the routes wait for it.
     if (ctx.signal.aborted || own.length === 0) throw err;
-    throw (await undo((err as Error).message)) ?? err;
+    const failed = await undo((err as Error).message);
+    // A proxy that did not answer may still apply the config it was sent once it does (a paused or
+    // stalled Caddy reads the queued request later): a sync without the removed routes follows.
+    if (failed && err instanceof Unavailable) {
+      await queueProxySync(p, {
+        orgId: null,
+        correlationId: ctx.job.correlationId,
+        requestedBy: ctx.job.requestedBy,
+      });
+    }
+    throw failed ?? err;
   }
   const refused = (await routesById(p.db, own)).find((r) => r.status === "failed");
   if (refused) throw (await undo(refused.error ?? "the proxy refused it")) ?? new Error("refused");
@@ -356,7 +366,7 @@ async function waitForAdmin(p: Platform, signal: AbortSignal): Promise<unknown> 
     const running = await p.proxyAdmin.current(Math.max(1000, Math.min(left, 30_000)));
     if (running !== undefined) return running;
     if (Date.now() > deadline || signal.aborted) {
-      throw new Error(
+      throw new Unavailable(
         `the proxy's admin API (${p.proxy.socketDir}) did not answer within ${p.proxy.adminWaitMs / 1000} s`,
       );
     }

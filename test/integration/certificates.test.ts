@@ -79,6 +79,18 @@ const file = (name: string, text: string) => {
 };
 const api = (method: string, path: string, body?: unknown) =>
   call(b.url, method, path, { token, ...(body === undefined ? {} : { body }) });
+/**
+ * The domains as a request stores them: without what the certificate watch writes in the background
+ * as it checks what the proxy serves (status, issuer, expiry, when checked), which may change at any
+ * moment.
+ */
+const domainsAsStored = async () =>
+  (await api("GET", "/api/v1/domains")).body.domains.map(
+    ({ certificate, ...d }: { certificate?: unknown }) => ({
+      ...d,
+      hasCertificate: certificate !== null && certificate !== undefined,
+    }),
+  );
 
 beforeAll(async () => {
   httpsPort = await freePort();
@@ -138,7 +150,7 @@ describe("uploaded certificates", () => {
   ])("refuses %s naming the field, and changes nothing", async (_what, certificate, message) => {
     // OTHER is what otherCert covers: only the key is wrong in that case.
     const host = /key/.test(String(message)) ? OTHER : `bad-${tag}.test`;
-    const before = (await api("GET", "/api/v1/domains")).body;
+    const before = await domainsAsStored();
     const c = certificate();
     const r = await api("POST", "/api/v1/domains", {
       host,
@@ -151,7 +163,7 @@ describe("uploaded certificates", () => {
     expect(r.status, JSON.stringify(r.body)).toBe(400);
     expect(r.body.error.message).toMatch(message);
     expect(JSON.stringify(r.body)).not.toContain(upCert.key.split("\n")[1]!);
-    expect((await api("GET", "/api/v1/domains")).body).toEqual(before);
+    expect(await domainsAsStored()).toEqual(before);
   });
 
   it("the CLI refuses a bad upload with exit 2; a renewal replaces the served certificate", async () => {
