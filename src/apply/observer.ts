@@ -2,7 +2,6 @@
 // `since` after a disconnect or a dockerd restart) and, because the Engine keeps only 256 events and
 // drops them for slow consumers, also resyncs everything at start, after every reconnect, and on a
 // timer.
-
 import { EventEmitter } from "node:events";
 import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { ChangeFeed } from "../observability/changes.js";

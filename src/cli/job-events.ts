@@ -7,6 +7,7 @@
 //   stream fails, ends early or says nothing for STREAM_IDLE_MS -> poll every 300 ms
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { z } from "zod";
+import { HEARTBEAT_MS } from "../domain/event-stream.js";
 import type * as R from "../server/responses.js";
 import { type ApiClient, CliError } from "./client.js";
 import { EXIT } from "./exit-codes.js";
@@ -17,8 +18,8 @@ export type JobLogLine = z.infer<typeof R.jobLog>;
 const TERMINAL_JOB = new Set(["succeeded", "failed", "cancelled"]);
 
 const POLL_MS = 300;
-/** Three of the server's heartbeats (server/sse.ts HEARTBEAT_MS) missed: the stream is given up. */
-const STREAM_IDLE_MS = 45_000;
+/** Three of the server's heartbeats missed: the stream is given up. */
+const STREAM_IDLE_MS = 3 * HEARTBEAT_MS;
 
 /**
  * Calls `onLog` once for each log line, in order, and `onJob` with the job as it changes (status,

@@ -96,7 +96,7 @@ export function decryptStream(key: Buffer): Transform {
   let counter = 0;
   let ended = false;
   /** The first `n` bytes of the pieces, joined (the header, a length word, a tag: all small). */
-  const head = (n: number): Buffer => Buffer.concat(pieces, Math.min(n, have)).subarray(0, n);
+  const head = (n: number): Buffer => Buffer.concat(pieces, Math.min(n, have));
   /** Opens the whole unit in `pieces`; pushes its plaintext. */
   const open = (push: (b: Buffer) => void) => {
     if (!k) {

@@ -3,8 +3,7 @@
 // comment line every HEARTBEAT_MS while open, so proxies and load balancers between client and API
 // keep a quiet stream open, and a client can tell a quiet stream from a dead one.
 import type { FastifyReply } from "fastify";
-
-export const HEARTBEAT_MS = 15_000;
+import { HEARTBEAT_MS } from "../domain/event-stream.js";
 
 export interface EventStream {
   send(event: string, data: unknown): void;
