@@ -1,25 +1,21 @@
 // Queuing proxy-sync jobs (apply/proxy.ts runs them). Apart, so that deployments and route changes
 // can ask for a sync without importing the proxy's machinery.
-import { unfinishedJobs } from "../store/jobs.js";
 import type { Platform } from "./platform.js";
 
 export const PROXY_SYNC_JOB = "proxy-sync";
 
 /**
- * Queues a proxy sync. One asked for by an organization's change is that organization's job (its
- * users follow it); Berth's own (orgId null) is skipped when one is already waiting. A sync that runs
- * already may have read the routes before this change, so it never stands in for a change.
+ * Queues a proxy sync: an organization's change is that organization's job (its users follow it);
+ * Berth's own and a platform admin's have none (`orgId` null). Every call queues a job of its own:
+ * one already waiting may be a retry, or was queued before a sync that has loaded the table since,
+ * and then it ends without loading (apply/proxy.ts `unlessCovered` compares with its creation), so
+ * it cannot stand in for a change made after it. Syncs queued in a burst still make one load.
  */
 export async function queueProxySync(
   p: Platform,
   o: { orgId: string | null; correlationId: string; requestedBy: string; routes?: string[] },
 ): Promise<{ id: string }> {
   const { routes, ...job } = o;
-  if (o.orgId === null) {
-    const jobs = await unfinishedJobs(p.db);
-    const waiting = jobs.find((j) => j.type === PROXY_SYNC_JOB && j.status === "queued");
-    if (waiting) return { id: waiting.id };
-  }
   const queued = await p.jobs.enqueue({
     type: PROXY_SYNC_JOB,
     target: "proxy",

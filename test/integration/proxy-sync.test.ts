@@ -11,11 +11,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCertificateBook } from "../../src/apply/certificates.js";
 import type { Platform } from "../../src/apply/platform.js";
 import { keepOrUndo, pushRoutingTable, unlessCovered } from "../../src/apply/proxy.js";
+import { queueProxySync } from "../../src/apply/proxy-queue.js";
 import { DeployFailed } from "../../src/domain/errors.js";
 import { type ProxyAdmin, ProxyRefused } from "../../src/engine/proxy-admin.js";
 import type { JobContext } from "../../src/jobs/queue.js";
 import { activeRoutes, insertDomain, listDomains } from "../../src/store/domains.js";
-import { insertJob, type JobRow, markJobRunning } from "../../src/store/jobs.js";
+import { getJobById, insertJob, type JobRow, markJobRunning } from "../../src/store/jobs.js";
 import { domains } from "../../src/store/schema.js";
 import { createDeployment, ensureOrg } from "../../src/store/stacks.js";
 import { freshPglite, type TestDatabase } from "../helpers/databases.js";
@@ -50,6 +51,10 @@ function platform(): Platform {
     proxy: { socketDir: dir, acme: {}, adminWaitMs: 1000 },
     certificates: createCertificateBook({ refreshMs: 60_000, retryMs: 1000 }),
     log: pino({ level: "silent" }),
+    jobs: {
+      enqueue: async (j: Omit<Parameters<typeof insertJob>[1], "id">) =>
+        insertJob(tdb.database.db, { id: randomUUID(), ...j }),
+    },
   } as unknown as Platform;
 }
 
@@ -232,6 +237,33 @@ describe("proxy sync", () => {
       }),
     ).rejects.toThrow("the proxy is broken");
     await unlessCovered(p, await start(late), load);
+    expect(loads).toBe(2);
+  });
+
+  it("a change queued while an older sync waits gets a job of its own, which loads it", async () => {
+    const p = platform();
+    const queue = async (org: string | null = null) => {
+      const q = await queueProxySync(p, { orgId: org, correlationId: "c", requestedBy: "t" });
+      await new Promise((r) => setTimeout(r, 5));
+      return (await getJobById(tdb.database.db, q.id))!;
+    };
+    const start = async (job: JobRow) => {
+      await markJobRunning(tdb.database.db, job.id, 1);
+      await new Promise((r) => setTimeout(r, 5));
+      return { ...context([]), job } as JobContext & { lines: string[] };
+    };
+    let loads = 0;
+    const load = async () => {
+      loads++;
+    };
+    // Berth's own sync waits (a retry, say) while an organization's later one starts and loads.
+    const waiting = await queue();
+    await unlessCovered(p, await start(await queue(orgId)), load);
+    expect(loads).toBe(1);
+    // A platform admin's change (no organization) now: its job is not the waiting one, and it loads.
+    const change = await queue();
+    expect(change.id).not.toBe(waiting.id);
+    await unlessCovered(p, await start(change), load);
     expect(loads).toBe(2);
   });
 });
