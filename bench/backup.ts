@@ -9,6 +9,8 @@
 // Warm: the data was just written and read (page cache). Cold: the page cache is dropped before each
 // timed operation, Berth's and tar's alike, as for data nobody touched lately (needs root; skipped,
 // and said so, where /proc/sys/vm/drop_caches cannot be written).
+// Two rows do with host tools what Berth must do besides tar: record the archive's sha256 as it is
+// written (tar -c | tee | openssl sha256), and check it before extracting (openssl sha256, then tar -x).
 // A last row per mode gives the floor under any archive Berth writes: the same number of bytes, already
 // in memory, through sha256 (and AES-256-GCM when encrypted) in this process, beside tar -c.
 // Usage: tsx bench/backup.ts [SIZE_MB] [ROUNDS]
@@ -106,6 +108,11 @@ async function cryptoFloor(encrypted: boolean): Promise<number> {
 }
 
 const cold = await canDrop();
+/** Whether `openssl` is here for the rows of tar with a checksum (as Berth records and checks one). */
+const openssl = await exec("openssl", ["version"]).then(
+  () => true,
+  () => false,
+);
 const rows: (string | number)[][] = [
   ["how", "cache", "MB", "whole p50", "MB/s", "vs tar", "data p50", "MB/s", "vs tar"],
 ];
@@ -129,8 +136,11 @@ for (const encrypt of ["on", "off"]) {
         dataB: [] as number[],
         dataR: [] as number[],
       };
-      const tar = { c: [] as number[], x: [] as number[] };
+      const tar = { c: [] as number[], x: [] as number[], cs: [] as number[], sx: [] as number[] };
+      // Written data is flushed before each timed operation, Berth's and tar's alike: the kernel
+      // throttles writers while earlier writes are still being flushed, whoever made them.
       const before = async () => {
+        await exec("sync");
         if (cache === "cold") await drop();
       };
       let size = 0;
@@ -163,6 +173,29 @@ for (const encrypt of ["on", "off"]) {
         await exec("tar", ["-C", mountpoint, "-xf", archive]);
         tar.x.push(now() - t0);
         rmSync(archive);
+        if (openssl) {
+          await before();
+          t0 = now();
+          await exec("sh", [
+            "-c",
+            'tar -C "$1" -cf - . | tee "$2" | openssl dgst -sha256',
+            "sh",
+            mountpoint,
+            archive,
+          ]);
+          tar.cs.push(now() - t0);
+          await before();
+          t0 = now();
+          await exec("sh", [
+            "-c",
+            'openssl dgst -sha256 "$2" && tar -C "$1" -xf "$2"',
+            "sh",
+            mountpoint,
+            archive,
+          ]);
+          tar.sx.push(now() - t0);
+          rmSync(archive);
+        }
         await cli(b, ["backup", "rm", id]);
       }
       const mb = size / 1e6;
@@ -185,6 +218,12 @@ for (const encrypt of ["on", "off"]) {
         row(`berth backup restore (${label})`, t.restore, t.dataR, tar.x),
         row("tar -c (host, same volume)", tar.c, tar.c, tar.c),
         row("tar -x (host, same volume)", tar.x, tar.x, tar.x),
+        ...(openssl
+          ? [
+              row("tar -c | tee | openssl sha256 (host)", tar.cs, tar.cs, tar.c),
+              row("openssl sha256, then tar -x (host)", tar.sx, tar.sx, tar.x),
+            ]
+          : []),
         row(encrypt === "on" ? "in memory: AES-256-GCM + sha256" : "in memory: sha256", floor, floor, tar.c),
       );
     }
@@ -197,5 +236,6 @@ console.log(
   `\none volume of ${SIZE_MB} MB (4 files), ${ROUNDS} rounds; whole: the CLI command (job, checks, service stop and start); data: the job's archiving (backup) or check plus extraction (restore), from its log`,
 );
 if (!cold) console.log("cold rows skipped: /proc/sys/vm/drop_caches is not writable here (needs root)");
+if (!openssl) console.log("rows of tar with a checksum skipped: no openssl here");
 console.log("");
 console.log(table(rows));

@@ -65,6 +65,17 @@ describe.each([
     });
     expect(readFileSync(copy).equals(plain)).toBe(true);
     expect(statSync(copy).mode & 0o777).toBe(0o600);
+    // A plain archive's checked copy on the same filesystem is a second name for it: nothing written.
+    expect(statSync(copy).ino === statSync(path).ino).toBe(!k);
+    // Checked again into the same place (a retried job): the old copy is replaced, not an error.
+    await readArchive({
+      path,
+      sha256: out.sha256,
+      ...(k ? { key: k } : {}),
+      plainTo: copy,
+      onBytes: () => {},
+    });
+    expect(readFileSync(copy).equals(plain)).toBe(true);
   });
 
   it("refuses the archive once a byte changed", async () => {
@@ -75,6 +86,12 @@ describe.each([
     await expect(
       readArchive({ path, sha256, ...(k ? { key: k } : {}), onBytes: () => {} }),
     ).rejects.toBeInstanceOf(ArchiveCorrupt);
+    // Nor is a copy of it left to extract from.
+    const copy = join(dir, "staging", `${name}.refused`);
+    await expect(
+      readArchive({ path, sha256, ...(k ? { key: k } : {}), plainTo: copy, onBytes: () => {} }),
+    ).rejects.toBeInstanceOf(ArchiveCorrupt);
+    expect(existsSync(copy)).toBe(false);
   });
 });
 

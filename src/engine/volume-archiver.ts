@@ -3,7 +3,7 @@
 // `tar` (plan/volume-transfer.ts exportCommand / importCommand). Exporting mounts the volume
 // read-only and has tar write a file in that directory, which Berth reads as it grows (hashing and
 // sealing it as it comes). Replacing empties the volume, then extracts a checked plain tar file
-// Berth left in that directory. Every helper carries the owner's labels and
+// Berth left in that directory, which it mounts read-only. Every helper carries the owner's labels and
 // `berth.role=backup-helper`, and is removed when the call ends, whether it succeeded or not;
 // `removeHelpers` sweeps what a crashed control plane left. A volume on another node goes through a
 // one-task service there instead (apply/volume-transfer.ts).
@@ -46,14 +46,14 @@ export interface VolumeArchiver {
 }
 
 export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchiver {
-  const create = async (o: HelperOptions, readOnly: boolean, cmd: string[]): Promise<Docker.Container> => {
+  const create = async (o: HelperOptions, exporting: boolean, cmd: string[]): Promise<Docker.Container> => {
     try {
-      return await createOnce(o, readOnly, cmd);
+      return await createOnce(o, exporting, cmd);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
       // The helper image is not on the node yet: pull it once (a fixed image from Berth's settings).
       await pull(o.image);
-      return createOnce(o, readOnly, cmd);
+      return createOnce(o, exporting, cmd);
     }
   };
   const pull = async (image: string) => {
@@ -62,7 +62,7 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
       docker.modem.followProgress(stream, (err: Error | null) => (err ? fail(err) : done())),
     );
   };
-  const createOnce = (o: HelperOptions, readOnly: boolean, cmd: string[]): Promise<Docker.Container> =>
+  const createOnce = (o: HelperOptions, exporting: boolean, cmd: string[]): Promise<Docker.Container> =>
     docker.createContainer({
       Image: o.image,
       Cmd: cmd,
@@ -76,17 +76,18 @@ export function createVolumeArchiver(docker: Docker = new Docker()): VolumeArchi
             Type: "volume",
             Source: o.volume,
             Target: TRANSFER_MOUNT,
-            ReadOnly: readOnly,
+            ReadOnly: exporting,
             VolumeOptions: { NoCopy: true },
           },
-          { Type: "bind", Source: o.scratch, Target: IO_MOUNT },
+          // An export's tar writes its file there; a replace's only reads the one it extracts.
+          { Type: "bind", Source: o.scratch, Target: IO_MOUNT, ReadOnly: !exporting },
         ],
       },
     } as unknown as Docker.ContainerCreateOptions);
   const remove = (c: Docker.Container) => c.remove({ force: true, v: false }).catch(() => {});
   /** Starts the helper; `exited` settles with its exit code once it ended (or its error). */
-  const run = async (o: HelperOptions, readOnly: boolean, cmd: string[]) => {
-    const c = await create(o, readOnly, cmd);
+  const run = async (o: HelperOptions, exporting: boolean, cmd: string[]) => {
+    const c = await create(o, exporting, cmd);
     try {
       await c.start();
     } catch (err) {
