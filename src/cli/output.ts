@@ -1,6 +1,8 @@
 // Human and machine output. `--json` prints exactly one JSON document on stdout; human output
 // goes to stdout too, progress and errors to stderr.
-import ora from "ora";
+
+/** The spinner library, loaded only where a spinner can show (a terminal): a tenth of the CLI's start. */
+const ora = process.stderr.isTTY ? (await import("ora")).default : undefined;
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -22,7 +24,7 @@ export function table(headers: string[], rows: string[][]): string {
  * line per step.
  */
 export function progressReporter(human: boolean) {
-  const spinner = human && process.stderr.isTTY ? ora({ stream: process.stderr }).start() : undefined;
+  const spinner = human && ora ? ora({ stream: process.stderr }).start() : undefined;
   return {
     show(line: string): void {
       if (spinner) spinner.text = line;

@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RemovedStack, StackView } from "../../apply/stacks.js";
-import { loadCompose, stackNameOf } from "../../config/compose/index.js";
 import { refuseOversizedBody } from "../../config/limits.js";
 import { ConfigError } from "../../domain/errors.js";
 import { clientFor } from "../globals.js";
@@ -21,7 +20,7 @@ interface FileOptions {
   json?: boolean;
 }
 
-function loadBody(opts: FileOptions) {
+async function loadBody(opts: FileOptions) {
   if (opts.composeFile.length === 0)
     throw new ConfigError("-c", "name at least one compose file (-c stack.yml)");
   const files = opts.composeFile.map((f) => {
@@ -31,6 +30,8 @@ function loadBody(opts: FileOptions) {
       throw new ConfigError(f, `cannot read: ${(err as Error).message}`);
     }
   });
+  // Loaded here, not at start: the YAML parser and schema validator are most of a command's start.
+  const { loadCompose, stackNameOf } = await import("../../config/compose/index.js");
   const compose = loadCompose(files, { env: process.env, readFile: (p) => readFileSync(p) });
   // Like docker, the stack is named by --name, else by the compose `name:`, else by the directory.
   const name = stackNameOf(opts.name, compose, basename(dirname(resolve(files[0]!.name))));
@@ -69,7 +70,7 @@ export function registerStackCommands(program: Command): void {
       const rendered = await clientFor(cmd).request<{ warnings: string[] }>(
         "POST",
         "/api/v1/stacks/render",
-        loadBody(opts),
+        await loadBody(opts),
       );
       printWarnings(rendered.warnings);
       printJson(rendered);
@@ -79,7 +80,7 @@ export function registerStackCommands(program: Command): void {
     .description("show what deploying these files would change, service by service")
     .option("--json", "print the result as JSON")
     .action(async (opts: FileOptions, cmd: Command) => {
-      const body = loadBody(opts);
+      const body = await loadBody(opts);
       const diff = await clientFor(cmd).request<{
         services: { service: string; action: string; fields?: string[] }[];
         warnings: string[];
@@ -104,7 +105,7 @@ export function registerStackCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (opts: FileOptions & { wait: boolean; build?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
-      const body = loadBody(opts);
+      const body = await loadBody(opts);
       if (opts.build) await buildStack(client, body, dirname(resolve(opts.composeFile[0]!)), !opts.json);
       const res = await client.request<{ deployment: DeploymentView; warnings: string[] }>(
         "POST",
