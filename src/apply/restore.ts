@@ -32,6 +32,7 @@ import {
 } from "./backups.js";
 import type { Platform } from "./platform.js";
 import { refuseWhileRestarting } from "./restart.js";
+import { serviceWaker } from "./service-waker.js";
 import {
   dropTransfer,
   mountingServices,
@@ -154,26 +155,33 @@ async function scale(p: Platform, ctx: JobContext, o: RestorePayload, way: "down
   }
   const ids = o.steps.map((s) => s.id);
   const deadline = Date.now() + p.rolloutTimeoutMs;
-  for (;;) {
-    const tasks = await p.engine.tasksOf(ids);
-    const running = (id: string) =>
-      tasks.filter((t) => t.serviceId === id && t.state === "running" && t.desiredState === "running").length;
-    const active = tasks.filter(
-      (t) => !["complete", "shutdown", "failed", "rejected", "orphaned", "remove"].includes(t.state),
-    );
-    const done =
-      way === "down"
-        ? active.length === 0
-        : o.steps.every((s) => running(s.id) >= s.replicas || !live.some((l) => l.id === s.id));
-    if (done) break;
-    if (Date.now() > deadline) {
-      throw new DeployFailed(
-        way === "down"
-          ? `the services mounting ${o.volume} did not stop in time; the volume was not touched`
-          : `the services mounting ${o.volume} did not come back in time`,
+  const waker = serviceWaker(p, { maxWaitMs: 500, minGapMs: 40 });
+  waker.watch(ids);
+  try {
+    for (;;) {
+      const tasks = await p.engine.tasksOf(ids);
+      const running = (id: string) =>
+        tasks.filter((t) => t.serviceId === id && t.state === "running" && t.desiredState === "running")
+          .length;
+      const active = tasks.filter(
+        (t) => !["complete", "shutdown", "failed", "rejected", "orphaned", "remove"].includes(t.state),
       );
+      const done =
+        way === "down"
+          ? active.length === 0
+          : o.steps.every((s) => running(s.id) >= s.replicas || !live.some((l) => l.id === s.id));
+      if (done) break;
+      if (Date.now() > deadline) {
+        throw new DeployFailed(
+          way === "down"
+            ? `the services mounting ${o.volume} did not stop in time; the volume was not touched`
+            : `the services mounting ${o.volume} did not come back in time`,
+        );
+      }
+      await waker.next();
     }
-    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    waker.close();
   }
   await p.refreshServices(ids);
   if (way === "down") await ctx.progress(45, `stopped ${o.steps.map((s) => s.name).join(", ")}`);

@@ -5,6 +5,7 @@ import type { ServiceModel } from "../domain/stack.js";
 import { assessRollout, lastEndedTask, type RolloutAssessment, type RolloutInput } from "../plan/rollout.js";
 import type { ServiceAction } from "../store/schema.js";
 import type { Platform } from "./platform.js";
+import { serviceWaker } from "./service-waker.js";
 
 /** What a rollout follows: the stack's services by name (a stack model, or the services a restart replaces). */
 export interface RolloutScope {
@@ -37,19 +38,11 @@ const DEFAULT_MONITOR_MS = 5000;
 export async function followRollout(p: Platform, o: FollowOptions): Promise<RolloutAssessment> {
   let last = "";
   let lastCheckpoint = Date.now();
-  let watched = new Set<string>();
-  let moved = false;
-  let wake: (() => void) | undefined;
-  const unsubscribe = p.onServiceEvent((id) => {
-    if (!watched.has(id)) return;
-    moved = true;
-    wake?.();
-  });
+  const waker = serviceWaker(p, { maxWaitMs: MAX_WAIT_MS, minGapMs: MIN_GAP_MS });
   try {
     for (;;) {
-      moved = false; // an event from here on means another look
       const { assessment: a, serviceIds } = await assessStack(p, o);
-      watched = new Set(serviceIds);
+      waker.watch(serviceIds);
       if (a.reason !== last) {
         last = a.reason;
         await o.onChange?.(a);
@@ -59,19 +52,10 @@ export async function followRollout(p: Platform, o: FollowOptions): Promise<Roll
         lastCheckpoint = Date.now();
         await o.checkpoint();
       }
-      await new Promise((r) => setTimeout(r, MIN_GAP_MS));
-      if (!moved)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, MAX_WAIT_MS - MIN_GAP_MS);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      wake = undefined;
+      await waker.next();
     }
   } finally {
-    unsubscribe();
+    waker.close();
   }
 }
 
