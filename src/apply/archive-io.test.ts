@@ -56,25 +56,15 @@ describe.each([
     });
     expect(s.data().equals(plain)).toBe(true);
     const copy = join(dir, "staging", `${name}.plain`);
-    await readArchive({
-      path,
-      sha256: out.sha256,
-      ...(k ? { key: k } : {}),
-      plainTo: copy,
-      onBytes: () => {},
-    });
+    const checkInto = () =>
+      readArchive({ path, sha256: out.sha256, ...(k ? { key: k } : {}), plainTo: copy, onBytes: () => {} });
+    await checkInto();
     expect(readFileSync(copy).equals(plain)).toBe(true);
     expect(statSync(copy).mode & 0o777).toBe(0o600);
     // A plain archive's checked copy on the same filesystem is a second name for it: nothing written.
     expect(statSync(copy).ino === statSync(path).ino).toBe(!k);
     // Checked again into the same place (a retried job): the old copy is replaced, not an error.
-    await readArchive({
-      path,
-      sha256: out.sha256,
-      ...(k ? { key: k } : {}),
-      plainTo: copy,
-      onBytes: () => {},
-    });
+    await checkInto();
     expect(readFileSync(copy).equals(plain)).toBe(true);
   });
 
