@@ -220,6 +220,16 @@ export async function removeStacks(d: Docker, prefix: string): Promise<void> {
   }
 }
 
+/** Removes the images an installation tagged (its builds), found by its `berth.instance` label. */
+export async function removeImagesOf(d: Docker, instance: string): Promise<void> {
+  const images = await d.listImages({ filters: { label: [`berth.instance=${instance}`] } });
+  for (const img of images)
+    await d
+      .getImage(img.Id)
+      .remove({ force: true })
+      .catch(() => {});
+}
+
 export async function until<T>(
   what: string,
   fn: () => Promise<T | undefined>,

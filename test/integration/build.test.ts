@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   call,
   docker,
+  removeImagesOf,
   removeStacks,
   servicesOfStacks,
   stackPrefix,
@@ -44,12 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await berth?.stop();
   await removeStacks(d, prefix);
-  const images = await d.listImages({ filters: { label: [`berth.instance=${berth.instance}`] } });
-  for (const img of images)
-    await d
-      .getImage(img.Id)
-      .remove({ force: true })
-      .catch(() => {});
+  if (berth) await removeImagesOf(d, berth.instance);
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -12,7 +12,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, docker, freePort, type RunResult, startBerth, type TestBerth } from "../helpers/berth.js";
+import {
+  BIN,
+  docker,
+  freePort,
+  type RunResult,
+  removeImagesOf,
+  startBerth,
+  type TestBerth,
+} from "../helpers/berth.js";
 import { makeCert } from "../helpers/certs.js";
 
 interface Command {
@@ -158,15 +166,7 @@ afterAll(async () => {
     console.log(`skipped README line ${command.line}: ${command.text} (${why})`);
   await b?.stop();
   // Images its builds tagged (the registry keeps the last few per service, as designed): by label.
-  if (b) {
-    const d = docker();
-    const images = await d.listImages({ filters: { label: [`berth.instance=${b.instance}`] } });
-    for (const img of images)
-      await d
-        .getImage(img.Id)
-        .remove({ force: true })
-        .catch(() => {});
-  }
+  if (b) await removeImagesOf(docker(), b.instance);
 });
 
 describe("every README command works as written", () => {

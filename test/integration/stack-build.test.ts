@@ -7,7 +7,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, removeStacks, stackPrefix, startBerth, type TestBerth } from "../helpers/berth.js";
+import {
+  docker,
+  removeImagesOf,
+  removeStacks,
+  stackPrefix,
+  startBerth,
+  type TestBerth,
+} from "../helpers/berth.js";
 
 const d = docker();
 const prefix = stackPrefix("sb");
@@ -29,12 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await berth?.stop();
   await removeStacks(d, prefix);
-  const images = await d.listImages({ filters: { label: [`berth.instance=${berth.instance}`] } });
-  for (const img of images)
-    await d
-      .getImage(img.Id)
-      .remove({ force: true })
-      .catch(() => {});
+  if (berth) await removeImagesOf(d, berth.instance);
   rmSync(work, { recursive: true, force: true });
 });
 
