@@ -290,7 +290,7 @@ async function applyRevision(
   const images = new Map<string, ObservedImage>();
   const first = await planFor(p, { ...revision, images });
   await ensureOrgNetwork(p, revision.model.org);
-  const { ids, networksCreated } = await ensureStackObjects(p, first.objects, ctx);
+  const { ids, networksCreated } = await ensureStackObjects(p, first.objects, (m) => ctx.say(m));
   // Specs name networks by id: planned again only when a network was created just now.
   const { steps, seen } =
     networksCreated || !first.orgNetworkFound ? await planFor(p, { ...revision, images }) : first;
@@ -436,17 +436,30 @@ async function existingObjects(p: Platform, objects: StackObjects): Promise<Exis
   return out;
 }
 
+/**
+ * Creates the networks, secrets and configs of a stack's settled model that do not exist (a repair
+ * recreating its services needs them: someone removed them, or the swarm was made anew).
+ */
+export async function ensureObjectsOf(
+  p: Platform,
+  o: { model: StackModel; namespace: string },
+  say: (message: string) => Promise<void>,
+): Promise<void> {
+  await ensureOrgNetwork(p, o.model.org);
+  await ensureStackObjects(p, stackObjectsOf(p, o.model, o.namespace), say);
+}
+
 /** Creates the stack's networks, secrets and configs that do not exist yet; returns secret and config ids by name. */
 async function ensureStackObjects(
   p: Platform,
   objects: StackObjects,
-  ctx: JobContext,
+  say: (message: string) => Promise<void>,
 ): Promise<{ ids: Map<string, string>; networksCreated: boolean }> {
   let networksCreated = false;
   for (const n of objects.networks) {
     if (await p.engine.findNetwork(n.Name)) continue;
     await p.engine.ensureNetwork(n);
-    await ctx.say(`network ${n.Name}: created`);
+    await say(`network ${n.Name}: created`);
     networksCreated = true;
   }
   const ids = new Map<string, string>();

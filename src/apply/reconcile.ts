@@ -9,7 +9,7 @@ import { type DriftItem, planReconcile } from "../plan/reconcile.js";
 import { unfinishedJobs } from "../store/jobs.js";
 import { desiredStacks, orgIdOf } from "../store/stacks.js";
 import { observeCluster } from "./cluster-facts.js";
-import { DEPLOY_JOB, findOrgNetwork, networkIdsFor } from "./deploy.js";
+import { DEPLOY_JOB, ensureObjectsOf, findOrgNetwork, networkIdsFor } from "./deploy.js";
 import type { Platform } from "./platform.js";
 import { RESTART_JOB } from "./restart.js";
 import { withFileIds } from "./stack-files.js";
@@ -20,7 +20,15 @@ export async function reconcileOnce(
   p: Platform,
   opts: { org?: string; repair: boolean; say?: (m: string) => Promise<void> },
 ): Promise<{ drift: DriftItem[]; repaired: number }> {
+  const say = opts.say ?? (async () => {});
   const desired = await desiredStacks(p.db, opts.org);
+  // A repair first puts back the stacks' networks, secrets and configs that are gone (services
+  // cannot be recreated without them), so the plan below finds them.
+  if (opts.repair) {
+    for (const d of desired) {
+      if (d.settled) await ensureObjectsOf(p, { model: d.settled.model, namespace: d.namespace }, say);
+    }
+  }
   const owned = ownerFilter({ instance: p.instanceId, ...(opts.org ? { org: opts.org } : {}) }).label;
   const live = await p.engine.listLive(owned);
   const orgNetworks = new Map<string, string>();
@@ -58,9 +66,7 @@ export async function reconcileOnce(
     else await p.engine.removeService(a.id);
     repaired++;
     const name = a.type === "remove" ? a.name : a.spec.Name;
-    await opts.say?.(
-      `${a.type === "create" ? "recreated" : a.type === "update" ? "set back" : "removed"} ${name}`,
-    );
+    await say(`${a.type === "create" ? "recreated" : a.type === "update" ? "set back" : "removed"} ${name}`);
   }
   if (repaired) await p.refreshServices(live.map((l) => l.observed.id));
   return { drift, repaired };

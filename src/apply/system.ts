@@ -1,6 +1,7 @@
 // System stacks: Berth's own infrastructure, deployed by the same machinery as tenant stacks
 // (requestDeploy / runDeploy) into the reserved system organization. Only platform admins see them
 // (`berth system ps`); the reconciler repairs them like any stack (they are recorded, so never orphans).
+import { LABEL, ownerFilter } from "../domain/labels.js";
 import type { StackModel } from "../domain/stack.js";
 import { SYSTEM_ORG } from "../domain/system.js";
 import { canonicalJson } from "../plan/caddy-config.js";
@@ -12,8 +13,10 @@ import { sealFiles } from "./stack-files.js";
 import { type StackView, viewStacks } from "./stacks.js";
 
 /**
- * Deploys `model` (a system stack) unless its latest revision already asks for exactly this and did
- * not fail; returns the deployment to wait for, if any.
+ * Deploys `model` (a system stack) unless its latest revision already asks for exactly this, did not
+ * fail, and (when it succeeded) still has all its services on the swarm (a swarm made anew, or a
+ * service removed by hand, is deployed again at once rather than at the next drift repair); returns
+ * the deployment to wait for, if any.
  */
 export async function ensureSystemStack(
   p: Platform,
@@ -23,13 +26,20 @@ export async function ensureSystemStack(
   const [latest] = await listStacks(p.db, orgId, o.model.name);
   const wanted = canonicalJson(sealFiles(p.sealer, o.model));
   if (latest && canonicalJson(latest.latest.input) === wanted) {
-    if (latest.latest.status === "succeeded") return undefined;
+    if (latest.latest.status === "succeeded" && (await allServicesLive(p, o.model))) return undefined;
     if (latest.latest.status === "pending" || latest.latest.status === "running") {
       return { deploymentId: latest.latest.id, revision: latest.latest.revision };
     }
   }
   const { deployment } = await requestDeploy(p, { ...o, admission: "system" });
   return { deploymentId: deployment.id, revision: deployment.revision };
+}
+
+/** Whether every service of the system stack exists on the swarm (found by its owner labels). */
+async function allServicesLive(p: Platform, model: StackModel): Promise<boolean> {
+  const owner = ownerFilter({ instance: p.instanceId, org: SYSTEM_ORG, stack: model.name }).label;
+  const live = new Set((await p.engine.listServices(owner)).map((s) => s.labels[LABEL.service]));
+  return model.services.every((s) => live.has(s.name));
 }
 
 /** Waits until the deployment has finished; throws with its reason unless it succeeded. */

@@ -1,6 +1,8 @@
 // The control-plane core on the real swarm: jobs (logs, listing, cancel), the observer keeping the
 // database current from Docker events, drift reports and repairs, metrics and correlation ids.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   deployHttpd,
@@ -196,6 +198,40 @@ describe("drift", () => {
     expect(await servicesOfStacks(d, name)).toHaveLength(1);
     expect(await myDrift()).toEqual([]);
   });
+
+  it("recreates a removed service whose config was removed too, and the config with it", async () => {
+    const stack = `${prefix}-cfg`;
+    const dir = mkdtempSync(join(tmpdir(), "berth-core-"));
+    writeFileSync(join(dir, "motd.txt"), "hello\n");
+    writeFileSync(
+      join(dir, "stack.yml"),
+      [
+        "services:",
+        "  web:",
+        "    image: local/httpd:1",
+        "    configs: [{ source: motd, target: /etc/motd }]",
+        "configs:",
+        "  motd: { file: ./motd.txt }",
+        "",
+      ].join("\n"),
+    );
+    const dep = await berth.cli(["stack", "deploy", "-c", join(dir, "stack.yml"), "--name", stack]);
+    expect(dep.code, dep.stderr).toBe(0);
+    const [svc] = await servicesOfStacks(d, stack);
+    const configs = svc.Spec.TaskTemplate.ContainerSpec.Configs as { ConfigName: string }[];
+    await d.getService(svc.ID).remove();
+    await until("the config free to remove", async () => {
+      await d.getConfig(configs[0]!.ConfigName).remove();
+      return true;
+    });
+    const r = await berth.cli(["drift", "--repair"]);
+    expect(r.code, r.stderr).toBe(0);
+    const [again] = await servicesOfStacks(d, stack);
+    expect(again.Spec.TaskTemplate.ContainerSpec.Configs.map((c: any) => c.ConfigName)).toEqual(
+      configs.map((c) => c.ConfigName),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
 
   it("removes an orphan of this installation but never a service it does not own", async () => {
     const [svc] = await servicesOfStacks(d, name);

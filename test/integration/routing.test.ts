@@ -406,6 +406,33 @@ describe("routing", () => {
     const drift = log.split("\n").filter((l) => l.includes("drift between") && l.includes("berth-system"));
     expect(drift.slice(0, 2)).toEqual([]);
   });
+
+  it("a proxy service removed with its config while Berth was down is back once it starts", async () => {
+    expect((await b.cli(["down"])).code).toBe(0);
+    const svc = (await caddyService()) as any;
+    const configs = (svc.Spec.TaskTemplate.ContainerSpec.Configs ?? []) as { ConfigName: string }[];
+    expect(configs.length).toBeGreaterThan(0);
+    await d.getService(svc.ID).remove();
+    await until(
+      "the old proxy's container gone",
+      async () =>
+        (await d.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.id=${svc.ID}`] } }))
+          .length === 0 || undefined,
+    );
+    for (const c of configs) {
+      await until("the proxy's config free to remove", async () => {
+        await d.getConfig(c.ConfigName).remove();
+        return true;
+      });
+    }
+    const up = await b.cli(["up", "--detach"]);
+    expect(up.code, up.stderr).toBe(0);
+    await until(
+      "the proxy serving again",
+      async () => (await get(HOST_B)).body === `hello from ${B}\n` || undefined,
+      90_000,
+    );
+  }, 180_000);
 });
 
 describe("route states", () => {
